@@ -1,0 +1,71 @@
+/* error.h - the error object every fallible function returns.
+ *
+ * A function that can fail returns `struct vf_error *`; NULL means success and
+ * results travel through trailing out-parameters.  Callers add context as the
+ * error travels up with vf_error_prefix().  Only main.c prints errors.
+ */
+#ifndef VF_ERROR_H
+#define VF_ERROR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum vf_err_code {
+	VF_ERR_NOMEM = 1,    /* out of memory */
+	VF_ERR_OS,           /* a system call failed; errnum is set */
+	VF_ERR_CORRUPT,      /* the input is malformed, truncated or hostile */
+	VF_ERR_UNSUPPORTED,  /* valid input we cannot handle (codec not built, format variant) */
+	VF_ERR_NOT_FORMAT,   /* "not my format": a probe's answer, never a read error */
+	VF_ERR_NOT_PRESENT,  /* physical address not in this dump (not RAM, no segment) */
+	VF_ERR_EXCLUDED,     /* page was in RAM but filtered out of the dump */
+	VF_ERR_NOT_FOUND,    /* a looked-up key, note or item does not exist */
+	VF_ERR_INVALID,      /* bad argument from the user */
+	VF_ERR_REFUSED,      /* evidence fails a validation rule (QEMU's vmcoreinfo rules) */
+};
+
+struct vf_error {
+	enum vf_err_code code;
+	int errnum;          /* errno for VF_ERR_OS, else 0 */
+	bool has_offset;     /* offset is meaningful */
+	uint64_t offset;     /* file offset (or physical address for memory errors) */
+	bool offset_is_paddr;/* offset is a guest physical address, not a file offset */
+	char *path;          /* file the error is about, or NULL */
+	char *message;       /* what is wrong; context is prepended as "ctx: msg" */
+	char *hint;          /* what the user can do, or NULL */
+};
+
+/* The static out-of-memory error: needs no allocation, destroy is a no-op. */
+extern struct vf_error vf_error_nomem;
+
+struct vf_error *vf_error_create(enum vf_err_code code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* An error about the input at file offset `off`. */
+struct vf_error *vf_error_at(enum vf_err_code code, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* An error about guest physical address `paddr`. */
+struct vf_error *vf_error_paddr(enum vf_err_code code, uint64_t paddr, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A failed system call; errnum is an errno value, path may be NULL. */
+struct vf_error *vf_error_os(int errnum, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Shorthand for a truncated structure. */
+struct vf_error *vf_error_truncated(uint64_t off, const char *what, uint64_t need, uint64_t have);
+
+/* Prepend "context: " to the message; returns err (works on the nomem error too). */
+struct vf_error *vf_error_prefix(struct vf_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Set the path the error is about, if not set yet; returns err. */
+struct vf_error *vf_error_set_path(struct vf_error *err, const char *path);
+/* Set (replace) the hint; returns err. */
+struct vf_error *vf_error_set_hint(struct vf_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* One line: "PATH: at offset 0x..: message: strerror" (no newline, no hint).
+ * Returns a malloc'd string or NULL on allocation failure. */
+char *vf_error_string(const struct vf_error *err);
+/* Stable short name of the code, for JSON ("corrupt", "io", ...). */
+const char *vf_error_code_name(enum vf_err_code code);
+
+void vf_error_destroy(struct vf_error *err);
+
+#endif

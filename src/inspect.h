@@ -1,0 +1,42 @@
+/* inspect.h - what is wrong with a dump: a pure diagnosis over an opened dump. */
+#ifndef VF_INSPECT_H
+#define VF_INSPECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dump.h"
+#include "error.h"
+
+enum vf_severity {
+	VF_SEV_INFO,     /* worth knowing, no consumer fails on it */
+	VF_SEV_WARNING,  /* some consumers fail or read wrong data */
+	VF_SEV_ERROR,    /* the dump is unusable for most consumers */
+};
+
+struct vf_problem {
+	const char *id;            /* stable identifier for scripts, e.g. "no-vmcoreinfo" */
+	enum vf_severity severity;
+	char *message;             /* one line: what is wrong, where */
+	char *hint;                /* what to do, or NULL */
+	bool has_offset;
+	uint64_t offset;           /* file offset the problem is at */
+};
+
+struct vf_problems {
+	struct vf_problem *items;
+	size_t n;
+};
+
+/* Diagnose the dump; fills *probs (caller deinit). Only allocation fails. */
+struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *probs);
+void vf_problems_deinit(struct vf_problems *probs);
+
+/* The phys_base the VMCOREINFO note gives for the dump's machine:
+ * NUMBER(phys_base) on x86_64, NUMBER(PHYS_OFFSET) on aarch64.
+ * VF_ERR_NOT_FOUND if there is no note or no such key. */
+struct vf_error *vf_note_phys_base(const struct vf_dump *dump, uint64_t *phys_base,
+				   const char **key);
+
+#endif

@@ -1,0 +1,43 @@
+/* mem.h - guest physical memory, one interface over every source.
+ *
+ * Each dump reader (ELF, kdump) and, later, every other memory source (raw
+ * RAM file, migration stream, another dump) offers these ops.  A read never
+ * invents data: an address with no backing answers VF_ERR_NOT_PRESENT, a page
+ * filtered out of the dump VF_ERR_EXCLUDED, and I/O or decoding failures
+ * their own errors.  A read decodes only the pages it touches.
+ */
+#ifndef VF_MEM_H
+#define VF_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct vf_mem_range {
+	uint64_t start;   /* guest physical address */
+	uint64_t size;    /* bytes */
+};
+
+struct vf_mem_ops {
+	/* Read len bytes at physical address paddr (may span pages/ranges). */
+	struct vf_error *(*read)(void *ctx, uint64_t paddr, void *buf, size_t len);
+	void (*destroy)(void *ctx);
+};
+
+struct vf_mem {
+	const struct vf_mem_ops *ops;
+	void *ctx;
+	const char *name;             /* "ELF dump", "kdump dump", ... for messages */
+	struct vf_mem_range *ranges;  /* physical ranges the source describes, sorted */
+	size_t nranges;
+	uint64_t page_size;
+};
+
+static inline struct vf_error *vf_mem_read(struct vf_mem *mem, uint64_t paddr, void *buf,
+					   size_t len)
+{
+	return mem->ops->read(mem->ctx, paddr, buf, len);
+}
+
+#endif
