@@ -2,8 +2,11 @@
 #include "config.h"
 #include "dump.h"
 
+#include "cursor.h"
+
 #include <elf.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,0 +1,346 @@
+/* inspect.c - diagnose a dump: what consumers will trip over.  Pure: reads
+ * only what vf_dump already holds, never the file. */
+#include "config.h"
+#include "inspect.h"
+
+#include <elf.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct vf_error *add(struct vf_problems *p, const char *id, enum vf_severity sev,
+			    bool has_off, uint64_t off, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+
+static struct vf_error *add(struct vf_problems *p, const char *id, enum vf_severity sev,
+			    bool has_off, uint64_t off, const char *hint, const char *fmt, ...)
+{
+	struct vf_problem *items = realloc(p->items, (p->n + 1) * sizeof(*items));
+	if (!items)
+		return &vf_error_nomem;
+	p->items = items;
+	struct vf_problem *pr = &items[p->n];
+	memset(pr, 0, sizeof(*pr));
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&pr->message, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return &vf_error_nomem;
+	if (hint && !(pr->hint = strdup(hint))) {
+		free(pr->message);
+		return &vf_error_nomem;
+	}
+	pr->id = id;
+	pr->severity = sev;
+	pr->has_offset = has_off;
+	pr->offset = off;
+	p->n++;
+	return NULL;
+}
+
+void vf_problems_deinit(struct vf_problems *probs)
+{
+	for (size_t i = 0; i < probs->n; i++) {
+		free(probs->items[i].message);
+		free(probs->items[i].hint);
+	}
+	free(probs->items);
+	probs->items = NULL;
+	probs->n = 0;
+}
+
+struct vf_error *vf_note_phys_base(const struct vf_dump *dump, uint64_t *phys_base,
+				   const char **key)
+{
+	const char *k;
+	switch (dump->e_machine) {
+	case EM_X86_64: k = "NUMBER(phys_base)"; break;
+	case EM_AARCH64: k = "NUMBER(PHYS_OFFSET)"; break;
+	default:
+		return vf_error_create(VF_ERR_NOT_FOUND, "no phys_base key is known for %s",
+				       dump->machine_name ? dump->machine_name : "this machine");
+	}
+	if (key)
+		*key = k;
+	if (!dump->vmci)
+		return vf_error_create(VF_ERR_NOT_FOUND, "the dump has no VMCOREINFO");
+	return vf_vmcoreinfo_number(dump->vmci, k, phys_base);
+}
+
+/* QEMU 7.2 parses the decimal NUMBER(phys_base) digits as hex (keeping the
+ * sign).  Recognise that value so the report can say where it came from. */
+static bool is_qemu_hex_misparse(const struct vf_dump *dump, const char *key, uint64_t stored)
+{
+	const char *v = vf_vmcoreinfo_get(dump->vmci, key);
+	if (!v)
+		return false;
+	bool neg = *v == '-';
+	char *end;
+	unsigned long long x = strtoull(v + neg, &end, 16);
+	if (end == v + neg || *end)
+		return false;
+	uint64_t misparsed = neg ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+	return misparsed == stored;
+}
+
+static struct vf_error *check_notes(const struct vf_dump *d, struct vf_problems *p)
+{
+	struct vf_error *err;
+	if (d->notes_malformed) {
+		err = add(p, "malformed-note", VF_SEV_ERROR, d->notes_malformed->has_offset,
+			  d->notes_malformed->offset,
+			  "notes after this point are lost; the dump was probably truncated or overwritten",
+			  "%s", d->notes_malformed->message);
+		if (err)
+			return err;
+	}
+	if (d->vmci_origin == VF_VMCI_NONE) {
+		err = add(p, "no-vmcoreinfo", VF_SEV_ERROR, false, 0,
+			  "QEMU embeds the note only when the VM had -device vmcoreinfo and the "
+			  "guest loaded qemu_fw_cfg; the note can be recovered from guest memory",
+			  "no VMCOREINFO note: crash, makedumpfile and drgn cannot find the "
+			  "kernel's symbols or phys_base");
+		return err;
+	}
+	if (d->vmci_malformed) {
+		err = add(p, "malformed-vmcoreinfo", VF_SEV_ERROR, d->vmci_malformed->has_offset,
+			  d->vmci_malformed->offset, NULL, "%s", d->vmci_malformed->message);
+		if (err)
+			return err;
+	}
+	if (d->vmci_count > 1) {
+		err = add(p, "duplicate-vmcoreinfo", VF_SEV_WARNING, true,
+			  d->vmci_note->hdr_offset,
+			  "consumers disagree on which one they use; keep exactly one",
+			  "%zu VMCOREINFO notes (first at 0x%" PRIx64 ")", d->vmci_count,
+			  d->vmci_note->hdr_offset);
+		if (err)
+			return err;
+	}
+	if (d->vmci) {
+		static const char *const required[] = { "OSRELEASE", "PAGESIZE" };
+		for (size_t i = 0; i < 2; i++) {
+			if (vf_vmcoreinfo_get(d->vmci, required[i]))
+				continue;
+			err = add(p, "vmcoreinfo-missing-key", VF_SEV_WARNING, true, d->vmci_offset,
+				  "makedumpfile and drgn need OSRELEASE and PAGESIZE",
+				  "VMCOREINFO has no %s line", required[i]);
+			if (err)
+				return err;
+		}
+		uint64_t ps;
+		struct vf_error *e = vf_vmcoreinfo_number(d->vmci, "PAGESIZE", &ps);
+		if (!e && d->format == VF_FORMAT_KDUMP && ps != d->kdump->block_size) {
+			err = add(p, "page-size-mismatch", VF_SEV_WARNING, true, d->vmci_offset, NULL,
+				  "VMCOREINFO PAGESIZE=%" PRIu64 " but the kdump block_size is %" PRIu32,
+				  ps, d->kdump->block_size);
+			if (err) {
+				vf_error_destroy(e);
+				return err;
+			}
+		}
+		vf_error_destroy(e);
+	}
+	return NULL;
+}
+
+static struct vf_error *check_elf(const struct vf_dump *d, struct vf_problems *p)
+{
+	const struct vf_elf_info *elf = d->elf;
+	struct vf_error *err;
+	uint64_t ehsize = d->elf_class == 64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+
+	if (elf->e_ehsize != ehsize) {
+		err = add(p, "elf-bad-ehsize", VF_SEV_INFO, true, d->elf_class == 64 ? 0x34 : 0x28,
+			  "QEMU up to at least 7.2 computes e_ehsize from a pointer's size",
+			  "ELF header says e_ehsize=%u, the ELF%d header is %" PRIu64 " bytes",
+			  elf->e_ehsize, d->elf_class, ehsize);
+		if (err)
+			return err;
+	}
+	if (elf->phnum && elf->e_phoff != ehsize) {
+		err = add(p, "elf-phdrs-not-after-ehdr", VF_SEV_WARNING, true, elf->e_phoff,
+			  "makedumpfile 1.7.2 fails on this layout (\"Can't get the number of PT_LOAD\")",
+			  "program headers at 0x%" PRIx64 ", not right after the ELF header (0x%" PRIx64 ")",
+			  elf->e_phoff, ehsize);
+		if (err)
+			return err;
+	}
+
+	size_t nnote = 0, first_note = (size_t)-1;
+	uint64_t min_load = UINT64_MAX;
+	for (size_t i = 0; i < elf->phnum; i++) {
+		const struct vf_elf_phdr *ph = &elf->phdrs[i];
+		if (ph->type == PT_NOTE) {
+			if (!nnote)
+				first_note = i;
+			nnote++;
+		} else if (ph->type == PT_LOAD && ph->filesz && ph->offset < min_load) {
+			min_load = ph->offset;
+		}
+	}
+	if (nnote == 0) {
+		err = add(p, "elf-no-pt-note", VF_SEV_ERROR, false, 0, NULL,
+			  "no PT_NOTE program header: no CPU state and no VMCOREINFO");
+		if (err)
+			return err;
+	} else if (first_note != 0) {
+		err = add(p, "elf-pt-note-not-first", VF_SEV_WARNING, true,
+			  elf->e_phoff, "crash reads only the first program header as the notes",
+			  "PT_NOTE is program header %zu, not the first", first_note);
+		if (err)
+			return err;
+	}
+	if (nnote > 1) {
+		err = add(p, "elf-multiple-pt-note", VF_SEV_WARNING, true, elf->e_phoff,
+			  "crash reads the first PT_NOTE, makedumpfile the last: merge them into one",
+			  "%zu PT_NOTE program headers", nnote);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < elf->phnum; i++) {
+		const struct vf_elf_phdr *ph = &elf->phdrs[i];
+		if (ph->type != PT_NOTE || min_load == UINT64_MAX)
+			continue;
+		if (ph->offset + ph->filesz > min_load) {
+			err = add(p, "elf-note-after-load-data", VF_SEV_WARNING, true, ph->offset,
+				  "crash reads notes only from before the first PT_LOAD data",
+				  "PT_NOTE %zu data (0x%" PRIx64 "-0x%" PRIx64 ") is not before the "
+				  "first PT_LOAD data at 0x%" PRIx64, i, ph->offset,
+				  ph->offset + ph->filesz, min_load);
+			if (err)
+				return err;
+		}
+	}
+	return NULL;
+}
+
+static struct vf_error *check_kdump(const struct vf_dump *d, struct vf_problems *p)
+{
+	const struct vf_kdump_info *kd = d->kdump;
+	struct vf_error *err;
+	uint64_t sub = kd->block_size;
+
+	if (kd->status & 0x8u) {
+		err = add(p, "kdump-incomplete", VF_SEV_WARNING, true, kd->fo.status,
+			  "the writer ran out of space or was interrupted; some pages are missing",
+			  "kdump header status has the INCOMPLETE flag");
+		if (err)
+			return err;
+	}
+	if (kd->header_version < 4) {
+		err = add(p, "kdump-old-header-version", VF_SEV_WARNING, true, 8,
+			  "libkdumpfile (drgn) finds VMCOREINFO only in the notes of header version 4 and later",
+			  "kdump header_version %d has no notes blob", kd->header_version);
+		if (err)
+			return err;
+	}
+
+	bool uts_empty = true;
+	for (int i = 0; i < 6; i++)
+		if (i != 4 && kd->utsname[i][0])
+			uts_empty = false;
+	if (uts_empty) {
+		err = add(p, "kdump-utsname-incomplete", VF_SEV_WARNING, true, 0xc,
+			  "drgn (libkdumpfile) needs the kernel's utsname; makedumpfile fills all six fields",
+			  "kdump header utsname has only the machine field (\"%s\")", kd->utsname[4]);
+		if (err)
+			return err;
+	} else if (d->vmci) {
+		const char *rel = vf_vmcoreinfo_get(d->vmci, "OSRELEASE");
+		if (rel && strcmp(rel, kd->utsname[2]) != 0) {
+			err = add(p, "kdump-utsname-release-mismatch", VF_SEV_WARNING, true, 0x8e, NULL,
+				  "kdump header release \"%s\" differs from VMCOREINFO OSRELEASE=%s",
+				  kd->utsname[2], rel);
+			if (err)
+				return err;
+		}
+	}
+
+	if (d->vmci_origin == VF_VMCI_NOTE && kd->header_version >= 3) {
+		uint64_t want_off = d->vmci_note->desc_offset, want_size = d->vmci_note->descsz;
+		if (!kd->offset_vmcoreinfo || !kd->size_vmcoreinfo) {
+			err = add(p, "kdump-vmcoreinfo-pointer-missing", VF_SEV_WARNING, true,
+				  sub + kd->fo.offset_vmcoreinfo,
+				  "crash finds VMCOREINFO only through offset_vmcoreinfo/size_vmcoreinfo",
+				  "kdump sub-header offset_vmcoreinfo/size_vmcoreinfo are not set "
+				  "(the note's text is at 0x%" PRIx64 ", %" PRIu64 " bytes)",
+				  want_off, want_size);
+		} else if (kd->offset_vmcoreinfo != want_off || kd->size_vmcoreinfo != want_size) {
+			err = add(p, "kdump-vmcoreinfo-pointer-wrong", VF_SEV_WARNING, true,
+				  sub + kd->fo.offset_vmcoreinfo,
+				  "crash reads VMCOREINFO through this pointer",
+				  "kdump offset_vmcoreinfo/size_vmcoreinfo = 0x%" PRIx64 "/%" PRIu64
+				  ", but the note's text is at 0x%" PRIx64 ", %" PRIu64 " bytes",
+				  kd->offset_vmcoreinfo, kd->size_vmcoreinfo, want_off, want_size);
+		} else {
+			err = NULL;
+		}
+		if (err)
+			return err;
+	} else if (d->vmci_origin == VF_VMCI_KDUMP_POINTER && kd->header_version >= 4) {
+		err = add(p, "kdump-vmcoreinfo-not-in-notes", VF_SEV_WARNING, true,
+			  kd->offset_vmcoreinfo,
+			  "libkdumpfile (drgn) reads VMCOREINFO from the notes blob only",
+			  "VMCOREINFO is reachable only through offset_vmcoreinfo, not as a note in "
+			  "the notes blob");
+		if (err)
+			return err;
+	} else if (d->vmci_origin == VF_VMCI_NONE && kd->offset_vmcoreinfo && kd->size_vmcoreinfo) {
+		err = add(p, "kdump-vmcoreinfo-pointer-wrong", VF_SEV_WARNING, true,
+			  sub + kd->fo.offset_vmcoreinfo, NULL,
+			  "kdump offset_vmcoreinfo/size_vmcoreinfo = 0x%" PRIx64 "/%" PRIu64
+			  " point outside the file or at more than 1 MiB",
+			  kd->offset_vmcoreinfo, kd->size_vmcoreinfo);
+		if (err)
+			return err;
+	}
+
+	uint64_t pb;
+	const char *key = NULL;
+	struct vf_error *e = vf_note_phys_base(d, &pb, &key);
+	if (!e) {
+		uint64_t stored = kd->phys_base;
+		uint64_t want = pb;
+		if (kd->fo.ulong_size == 4)
+			want &= 0xffffffffu;
+		if (stored != want) {
+			const char *val = vf_vmcoreinfo_get(d->vmci, key);
+			bool misparse = is_qemu_hex_misparse(d, key, stored);
+			err = add(p, "kdump-phys-base-mismatch", VF_SEV_ERROR, true,
+				  sub + kd->fo.phys_base,
+				  misparse ? "QEMU read the note's decimal digits as hex; makedumpfile "
+					     "then fails (\"Can't get pgd\")"
+					   : "makedumpfile and crash translate kernel addresses with "
+					     "the sub-header phys_base",
+				  "kdump sub-header phys_base is 0x%" PRIx64 " but VMCOREINFO says "
+				  "%s=%s (0x%" PRIx64 ")", stored, key, val ? val : "?", want);
+			if (err)
+				return err;
+		}
+	} else if (e->code == VF_ERR_CORRUPT) {
+		err = add(p, "malformed-vmcoreinfo", VF_SEV_ERROR, true, d->vmci_offset, NULL,
+			  "%s", e->message);
+		vf_error_destroy(e);
+		return err;
+	}
+	vf_error_destroy(e);
+	return NULL;
+}
+
+struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *probs)
+{
+	struct vf_error *err;
+	memset(probs, 0, sizeof(*probs));
+	err = check_notes(dump, probs);
+	if (!err && dump->format == VF_FORMAT_ELF)
+		err = check_elf(dump, probs);
+	if (!err && dump->format == VF_FORMAT_KDUMP)
+		err = check_kdump(dump, probs);
+	if (err)
+		vf_problems_deinit(probs);
+	return err;
+}

@@ -1,0 +1,75 @@
+/* options.c - argp command line. */
+#include "config.h"
+#include "options.h"
+
+#include <argp.h>
+#include <string.h>
+
+#include "exitcodes.h"
+
+const char *argp_program_version = PACKAGE_STRING;
+const char *argp_program_bug_address = PACKAGE_BUGREPORT;
+
+enum {
+	OPT_JSON = 0x100,  /* long-only options are keyed above ASCII */
+};
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Actions:", 1 },
+	{ "inspect", 'i', NULL, 0,
+	  "Print what the dump is and what is wrong with it", 1 },
+	{ NULL, 0, NULL, 0, "Output:", 2 },
+	{ "json", OPT_JSON, NULL, 0,
+	  "Print the report as JSON on standard output (schema in docs/JSON.md)", 2 },
+	{ "verbose", 'v', NULL, 0,
+	  "List every memory range and program header", 2 },
+	{ NULL, 0, NULL, 0, NULL, 0 },
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct vf_options *o = state->input;
+	switch (key) {
+	case 'i':
+		o->action = VF_ACTION_INSPECT;
+		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (o->input)
+			argp_error(state, "too many arguments: one dump at a time ('%s')", arg);
+		o->input = arg;
+		break;
+	case ARGP_KEY_NO_ARGS:
+		argp_error(state, "no dump given");
+		break;
+	case ARGP_KEY_SUCCESS:
+		if (o->action == VF_ACTION_NONE)
+			argp_error(state, "nothing to do: give --inspect "
+				   "(this version reads and diagnoses dumps)");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const char doc[] =
+	"Add or repair the VMCOREINFO note and phys_base of QEMU guest memory dumps."
+	"\vDUMP is a QEMU ELF dump (dump-guest-memory, virsh dump --memory-only) or a "
+	"kdump-compressed dump, raw or makedumpfile-flattened.\n\n"
+	"Exit status: 0 no problem found, 1 problems found (--inspect), 2 usage error, "
+	"4 not a dump or corrupt input, 5 unsupported input, 6 I/O or system error.";
+
+static const struct argp argp = { options, parse_opt, "DUMP", doc, NULL, NULL, NULL };
+
+void vf_options_parse(int argc, char **argv, struct vf_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	argp_err_exit_status = VF_EXIT_USAGE;
+	argp_parse(&argp, argc, argv, 0, NULL, opts);
+}

@@ -1,0 +1,22 @@
+/* options.h - the command line, parsed by argp into one struct. */
+#ifndef VF_OPTIONS_H
+#define VF_OPTIONS_H
+
+#include <stdbool.h>
+
+enum vf_action {
+	VF_ACTION_NONE,
+	VF_ACTION_INSPECT,
+};
+
+struct vf_options {
+	enum vf_action action;
+	const char *input;
+	bool json;
+	bool verbose;
+};
+
+/* Parse argv; exits with VF_EXIT_USAGE on a bad command line (argp). */
+void vf_options_parse(int argc, char **argv, struct vf_options *opts);
+
+#endif

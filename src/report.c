@@ -1,0 +1,418 @@
+/* report.c - human and JSON reports of an inspected dump. */
+#include "config.h"
+#include "report.h"
+
+#include <elf.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "json.h"
+
+const char *vf_severity_name(enum vf_severity sev)
+{
+	switch (sev) {
+	case VF_SEV_INFO: return "info";
+	case VF_SEV_WARNING: return "warning";
+	case VF_SEV_ERROR: return "error";
+	}
+	return "?";
+}
+
+const char *vf_note_type_name(const struct vf_note *n)
+{
+	if (strcmp(n->name, "CORE") == 0 || strcmp(n->name, "LINUX") == 0) {
+		switch (n->type) {
+		case NT_PRSTATUS: return "NT_PRSTATUS";
+		case NT_PRFPREG: return "NT_PRFPREG";
+		case NT_PRPSINFO: return "NT_PRPSINFO";
+		case NT_TASKSTRUCT: return "NT_TASKSTRUCT";
+		case NT_AUXV: return "NT_AUXV";
+		case NT_X86_XSTATE: return "NT_X86_XSTATE";
+		}
+	}
+	if (strcmp(n->name, "QEMU") == 0 && n->type == 0)
+		return "QEMU CPU state";
+	if (vf_note_is_vmcoreinfo(n))
+		return "VMCOREINFO";
+	return NULL;
+}
+
+static const char *phdr_type_name(uint32_t t)
+{
+	switch (t) {
+	case PT_NULL: return "PT_NULL";
+	case PT_LOAD: return "PT_LOAD";
+	case PT_DYNAMIC: return "PT_DYNAMIC";
+	case PT_INTERP: return "PT_INTERP";
+	case PT_NOTE: return "PT_NOTE";
+	case PT_PHDR: return "PT_PHDR";
+	}
+	return NULL;
+}
+
+/* Compression bits of the kdump header status word, as a name. */
+static const char *kdump_compression(const struct vf_kdump_info *kd)
+{
+	uint32_t s = kd->status;
+	if (s & VF_KDUMP_ZLIB) return "zlib";
+	if (s & VF_KDUMP_LZO) return "lzo";
+	if (s & VF_KDUMP_SNAPPY) return "snappy";
+	if (s & VF_KDUMP_ZSTD) return "zstd";
+	return "none";
+}
+
+static const char *const vmci_summary_keys[] = {
+	"OSRELEASE", "PAGESIZE", "KERNELOFFSET", "SYMBOL(_stext)",
+	"NUMBER(phys_base)", "NUMBER(PHYS_OFFSET)", "SYMBOL(swapper_pg_dir)",
+	"SYMBOL(init_uts_ns)", "CRASHTIME",
+};
+
+static const char *const uts_names[6] = {
+	"sysname", "nodename", "release", "version", "machine", "domainname",
+};
+
+static const char *vmci_origin_name(enum vf_vmci_origin o)
+{
+	switch (o) {
+	case VF_VMCI_NONE: return "none";
+	case VF_VMCI_NOTE: return "note";
+	case VF_VMCI_KDUMP_POINTER: return "kdump-pointer";
+	}
+	return "?";
+}
+
+static uint64_t mem_total(const struct vf_mem *m)
+{
+	uint64_t t = 0;
+	for (size_t i = 0; i < m->nranges; i++)
+		t += m->ranges[i].size;
+	return t;
+}
+
+static void print_size(FILE *out, uint64_t v)
+{
+	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	int u = 0;
+	double x = (double)v;
+	while (x >= 1024 && u < 5) {
+		x /= 1024;
+		u++;
+	}
+	if (u == 0)
+		fprintf(out, "%" PRIu64 " bytes", v);
+	else
+		fprintf(out, "%.1f %s", x, units[u]);
+}
+
+#define TEXT_RANGES_MAX 16
+#define TEXT_NOTES_MAX 32
+
+void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
+			    const struct vf_problems *probs, bool verbose)
+{
+	fprintf(out, "file:         %s\n", d->src->path);
+	fprintf(out, "format:       %s%s\n", d->format == VF_FORMAT_ELF ? "ELF core" : "kdump-compressed",
+		d->src->kind == VF_SRC_FLATTENED ? " (makedumpfile flattened)" : "");
+	fprintf(out, "class:        %d-bit, %s-endian\n", d->elf_class,
+		d->big_endian ? "big" : "little");
+	fprintf(out, "machine:      %s\n", d->machine_name ? d->machine_name : "unknown");
+	if (d->format == VF_FORMAT_KDUMP)
+		fprintf(out, "compression:  %s\n", kdump_compression(d->kdump));
+	else
+		fprintf(out, "compression:  none\n");
+	fprintf(out, "page size:    %" PRIu64 "\n", d->page_size);
+	fprintf(out, "memory:       %zu range%s, ", d->mem.nranges, d->mem.nranges == 1 ? "" : "s");
+	print_size(out, mem_total(&d->mem));
+	fputc('\n', out);
+	size_t nr = verbose ? d->mem.nranges : (d->mem.nranges < TEXT_RANGES_MAX ? d->mem.nranges : TEXT_RANGES_MAX);
+	for (size_t i = 0; i < nr; i++) {
+		const struct vf_mem_range *r = &d->mem.ranges[i];
+		fprintf(out, "  0x%016" PRIx64 "-0x%016" PRIx64 "  ", r->start, r->start + r->size - 1);
+		print_size(out, r->size);
+		fputc('\n', out);
+	}
+	if (nr < d->mem.nranges)
+		fprintf(out, "  ... %zu more (--verbose lists all)\n", d->mem.nranges - nr);
+
+	if (d->format == VF_FORMAT_ELF) {
+		const struct vf_elf_info *e = d->elf;
+		fprintf(out, "ELF header:   e_phoff 0x%" PRIx64 ", e_shoff 0x%" PRIx64
+			", e_ehsize %u, %zu program headers%s\n", e->e_phoff, e->e_shoff,
+			e->e_ehsize, e->phnum, e->e_phnum == PN_XNUM ? " (PN_XNUM)" : "");
+		if (verbose) {
+			for (size_t i = 0; i < e->phnum; i++) {
+				const struct vf_elf_phdr *p = &e->phdrs[i];
+				const char *tn = phdr_type_name(p->type);
+				fprintf(out, "  [%zu] %-8s offset 0x%" PRIx64 " paddr 0x%" PRIx64
+					" vaddr 0x%" PRIx64 " filesz 0x%" PRIx64 " memsz 0x%" PRIx64 "\n",
+					i, tn ? tn : "?", p->offset, p->paddr, p->vaddr, p->filesz, p->memsz);
+			}
+		}
+	} else {
+		const struct vf_kdump_info *k = d->kdump;
+		fprintf(out, "kdump header: version %d, block_size %" PRIu32 ", sub_hdr_size %" PRIu32
+			", bitmap_blocks %" PRIu32 ", max_pfn 0x%" PRIx64 "\n", k->header_version,
+			k->block_size, k->sub_hdr_size, k->bitmap_blocks, k->max_pfn);
+		fprintf(out, "  utsname:    ");
+		for (int i = 0; i < 6; i++)
+			fprintf(out, "%s%s=\"%s\"", i ? " " : "", uts_names[i], k->utsname[i]);
+		fputc('\n', out);
+		fprintf(out, "  phys_base:  0x%" PRIx64 "\n", k->phys_base);
+		fprintf(out, "  dump_level: %d\n", k->dump_level);
+		fprintf(out, "  notes:      offset 0x%" PRIx64 ", size %" PRIu64 "\n",
+			k->offset_note, k->size_note);
+		fprintf(out, "  vmcoreinfo: offset 0x%" PRIx64 ", size %" PRIu64 "\n",
+			k->offset_vmcoreinfo, k->size_vmcoreinfo);
+	}
+
+	fprintf(out, "notes:        %zu\n", d->nnotes);
+	size_t nn = verbose || d->nnotes <= TEXT_NOTES_MAX ? d->nnotes : TEXT_NOTES_MAX;
+	for (size_t i = 0; i < nn; i++) {
+		const struct vf_note *n = &d->notes[i];
+		const char *tn = vf_note_type_name(n);
+		fprintf(out, "  %-10s type 0x%-4" PRIx32 " %-15s %6" PRIu32 " bytes at 0x%" PRIx64 "\n",
+			n->name, n->type, tn ? tn : "", n->descsz, n->hdr_offset);
+	}
+	if (nn < d->nnotes)
+		fprintf(out, "  ... %zu more (--verbose lists all)\n", d->nnotes - nn);
+
+	if (d->vmci_origin == VF_VMCI_NONE) {
+		fprintf(out, "VMCOREINFO:   none\n");
+	} else {
+		fprintf(out, "VMCOREINFO:   %s at 0x%" PRIx64 ", %" PRIu64 " bytes%s\n",
+			d->vmci_origin == VF_VMCI_NOTE ? "note text" : "kdump pointer",
+			d->vmci_offset, d->vmci_size,
+			d->vmci ? "" : " (unreadable)");
+		for (size_t i = 0; d->vmci && i < sizeof(vmci_summary_keys) / sizeof(*vmci_summary_keys); i++) {
+			const char *v = vf_vmcoreinfo_get(d->vmci, vmci_summary_keys[i]);
+			if (!v)
+				continue;
+			fprintf(out, "  %-24s %s", vmci_summary_keys[i], v);
+			uint64_t num;
+			struct vf_error *e = vf_vmcoreinfo_number(d->vmci, vmci_summary_keys[i], &num);
+			if (!e && !vf_vmcoreinfo_key_is_hex(vmci_summary_keys[i]) && *v == '-')
+				fprintf(out, " (0x%" PRIx64 ")", num);
+			vf_error_destroy(e);
+			fputc('\n', out);
+		}
+	}
+
+	fprintf(out, "problems:     %zu\n", probs->n);
+	for (size_t i = 0; i < probs->n; i++) {
+		const struct vf_problem *p = &probs->items[i];
+		fprintf(out, "  %-7s %s: %s\n", vf_severity_name(p->severity), p->id, p->message);
+		if (p->hint)
+			fprintf(out, "          hint: %s\n", p->hint);
+	}
+}
+
+static void json_vmcoreinfo(struct vf_json *j, const struct vf_dump *d)
+{
+	if (d->vmci_origin == VF_VMCI_NONE) {
+		vf_json_null(j);
+		return;
+	}
+	vf_json_begin_object(j);
+	vf_json_key(j, "origin");
+	vf_json_string(j, vmci_origin_name(d->vmci_origin));
+	vf_json_key(j, "offset");
+	vf_json_hex(j, d->vmci_offset);
+	vf_json_key(j, "size");
+	vf_json_uint(j, d->vmci_size);
+	vf_json_key(j, "count");
+	vf_json_uint(j, d->vmci_count);
+	vf_json_key(j, "valid");
+	vf_json_bool(j, d->vmci != NULL);
+	vf_json_key(j, "values");
+	vf_json_begin_object(j);
+	for (size_t i = 0; d->vmci && i < sizeof(vmci_summary_keys) / sizeof(*vmci_summary_keys); i++) {
+		const char *v = vf_vmcoreinfo_get(d->vmci, vmci_summary_keys[i]);
+		if (!v)
+			continue;
+		vf_json_key(j, vmci_summary_keys[i]);
+		vf_json_string(j, v);
+	}
+	vf_json_end_object(j);
+	vf_json_key(j, "phys_base");
+	uint64_t pb;
+	struct vf_error *e = vf_note_phys_base(d, &pb, NULL);
+	if (e)
+		vf_json_null(j);
+	else
+		vf_json_hex(j, pb);
+	vf_error_destroy(e);
+	vf_json_end_object(j);
+}
+
+void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_problems *probs)
+{
+	struct vf_json j;
+	vf_json_init(&j, out, true);
+	vf_json_begin_object(&j);
+	vf_json_key(&j, "schema");
+	vf_json_string(&j, VF_INSPECT_SCHEMA);
+	vf_json_key(&j, "file");
+	vf_json_string(&j, d->src->path);
+	vf_json_key(&j, "format");
+	vf_json_string(&j, d->format == VF_FORMAT_ELF ? "elf" : "kdump");
+	vf_json_key(&j, "flattened");
+	vf_json_bool(&j, d->src->kind == VF_SRC_FLATTENED);
+	vf_json_key(&j, "file_size");
+	vf_json_uint(&j, d->src->file_size);
+	vf_json_key(&j, "logical_size");
+	vf_json_uint(&j, d->src->size);
+	vf_json_key(&j, "class");
+	vf_json_uint(&j, (uint64_t)d->elf_class);
+	vf_json_key(&j, "byte_order");
+	vf_json_string(&j, d->big_endian ? "big" : "little");
+	vf_json_key(&j, "machine");
+	vf_json_string(&j, d->machine_name);
+	vf_json_key(&j, "e_machine");
+	vf_json_uint(&j, d->e_machine);
+	vf_json_key(&j, "compression");
+	vf_json_string(&j, d->format == VF_FORMAT_KDUMP ? kdump_compression(d->kdump) : "none");
+	vf_json_key(&j, "page_size");
+	vf_json_uint(&j, d->page_size);
+
+	vf_json_key(&j, "memory");
+	vf_json_begin_array(&j);
+	for (size_t i = 0; i < d->mem.nranges; i++) {
+		vf_json_begin_object(&j);
+		vf_json_key(&j, "start");
+		vf_json_hex(&j, d->mem.ranges[i].start);
+		vf_json_key(&j, "size");
+		vf_json_uint(&j, d->mem.ranges[i].size);
+		vf_json_end_object(&j);
+	}
+	vf_json_end_array(&j);
+
+	if (d->format == VF_FORMAT_ELF) {
+		const struct vf_elf_info *e = d->elf;
+		vf_json_key(&j, "elf");
+		vf_json_begin_object(&j);
+		vf_json_key(&j, "e_phoff"); vf_json_hex(&j, e->e_phoff);
+		vf_json_key(&j, "e_shoff"); vf_json_hex(&j, e->e_shoff);
+		vf_json_key(&j, "e_ehsize"); vf_json_uint(&j, e->e_ehsize);
+		vf_json_key(&j, "e_phnum"); vf_json_uint(&j, e->e_phnum);
+		vf_json_key(&j, "phnum"); vf_json_uint(&j, e->phnum);
+		vf_json_key(&j, "program_headers");
+		vf_json_begin_array(&j);
+		for (size_t i = 0; i < e->phnum; i++) {
+			const struct vf_elf_phdr *p = &e->phdrs[i];
+			const char *tn = phdr_type_name(p->type);
+			vf_json_begin_object(&j);
+			vf_json_key(&j, "type");
+			if (tn)
+				vf_json_string(&j, tn);
+			else
+				vf_json_uint(&j, p->type);
+			vf_json_key(&j, "offset"); vf_json_hex(&j, p->offset);
+			vf_json_key(&j, "vaddr"); vf_json_hex(&j, p->vaddr);
+			vf_json_key(&j, "paddr"); vf_json_hex(&j, p->paddr);
+			vf_json_key(&j, "filesz"); vf_json_uint(&j, p->filesz);
+			vf_json_key(&j, "memsz"); vf_json_uint(&j, p->memsz);
+			vf_json_key(&j, "align"); vf_json_uint(&j, p->align);
+			vf_json_end_object(&j);
+		}
+		vf_json_end_array(&j);
+		vf_json_end_object(&j);
+	} else {
+		const struct vf_kdump_info *k = d->kdump;
+		vf_json_key(&j, "kdump");
+		vf_json_begin_object(&j);
+		vf_json_key(&j, "header_version"); vf_json_int(&j, k->header_version);
+		vf_json_key(&j, "layout");
+		vf_json_string(&j, k->layout == VF_KDUMP_LAYOUT_64 ? "64" :
+			       k->layout == VF_KDUMP_LAYOUT_32_PACKED ? "32-packed" : "32-padded");
+		vf_json_key(&j, "status"); vf_json_uint(&j, k->status);
+		vf_json_key(&j, "block_size"); vf_json_uint(&j, k->block_size);
+		vf_json_key(&j, "sub_hdr_size"); vf_json_uint(&j, k->sub_hdr_size);
+		vf_json_key(&j, "bitmap_blocks"); vf_json_uint(&j, k->bitmap_blocks);
+		vf_json_key(&j, "max_mapnr"); vf_json_uint(&j, k->max_mapnr);
+		vf_json_key(&j, "max_pfn"); vf_json_uint(&j, k->max_pfn);
+		vf_json_key(&j, "nr_cpus"); vf_json_uint(&j, k->nr_cpus);
+		vf_json_key(&j, "utsname");
+		vf_json_begin_object(&j);
+		for (int i = 0; i < 6; i++) {
+			vf_json_key(&j, uts_names[i]);
+			vf_json_string(&j, k->utsname[i]);
+		}
+		vf_json_end_object(&j);
+		vf_json_key(&j, "phys_base"); vf_json_hex(&j, k->phys_base);
+		vf_json_key(&j, "dump_level"); vf_json_int(&j, k->dump_level);
+		vf_json_key(&j, "offset_vmcoreinfo"); vf_json_hex(&j, k->offset_vmcoreinfo);
+		vf_json_key(&j, "size_vmcoreinfo"); vf_json_uint(&j, k->size_vmcoreinfo);
+		vf_json_key(&j, "offset_note"); vf_json_hex(&j, k->offset_note);
+		vf_json_key(&j, "size_note"); vf_json_uint(&j, k->size_note);
+		vf_json_end_object(&j);
+	}
+
+	vf_json_key(&j, "notes");
+	vf_json_begin_array(&j);
+	for (size_t i = 0; i < d->nnotes; i++) {
+		const struct vf_note *n = &d->notes[i];
+		const char *tn = vf_note_type_name(n);
+		vf_json_begin_object(&j);
+		vf_json_key(&j, "name"); vf_json_string(&j, n->name);
+		vf_json_key(&j, "type"); vf_json_uint(&j, n->type);
+		vf_json_key(&j, "type_name"); vf_json_string(&j, tn);
+		vf_json_key(&j, "descsz"); vf_json_uint(&j, n->descsz);
+		vf_json_key(&j, "offset"); vf_json_hex(&j, n->hdr_offset);
+		vf_json_end_object(&j);
+	}
+	vf_json_end_array(&j);
+
+	vf_json_key(&j, "vmcoreinfo");
+	json_vmcoreinfo(&j, d);
+
+	vf_json_key(&j, "problems");
+	vf_json_begin_array(&j);
+	for (size_t i = 0; i < probs->n; i++) {
+		const struct vf_problem *p = &probs->items[i];
+		vf_json_begin_object(&j);
+		vf_json_key(&j, "id"); vf_json_string(&j, p->id);
+		vf_json_key(&j, "severity"); vf_json_string(&j, vf_severity_name(p->severity));
+		vf_json_key(&j, "message"); vf_json_string(&j, p->message);
+		vf_json_key(&j, "hint"); vf_json_string(&j, p->hint);
+		vf_json_key(&j, "offset");
+		if (p->has_offset)
+			vf_json_hex(&j, p->offset);
+		else
+			vf_json_null(&j);
+		vf_json_end_object(&j);
+	}
+	vf_json_end_array(&j);
+	vf_json_end_object(&j);
+	vf_json_finish(&j);
+}
+
+void vf_report_error_json(FILE *out, const char *path, const struct vf_error *err)
+{
+	struct vf_json j;
+	vf_json_init(&j, out, true);
+	vf_json_begin_object(&j);
+	vf_json_key(&j, "schema");
+	vf_json_string(&j, VF_INSPECT_SCHEMA);
+	vf_json_key(&j, "file");
+	vf_json_string(&j, path);
+	vf_json_key(&j, "error");
+	vf_json_begin_object(&j);
+	vf_json_key(&j, "code");
+	vf_json_string(&j, vf_error_code_name(err->code));
+	vf_json_key(&j, "message");
+	char *s = vf_error_string(err);
+	vf_json_string(&j, s ? s : err->message);
+	free(s);
+	vf_json_key(&j, "hint");
+	vf_json_string(&j, err->hint);
+	vf_json_key(&j, "offset");
+	if (err->has_offset && !err->offset_is_paddr)
+		vf_json_hex(&j, err->offset);
+	else
+		vf_json_null(&j);
+	vf_json_end_object(&j);
+	vf_json_end_object(&j);
+	vf_json_finish(&j);
+}

@@ -1,0 +1,24 @@
+/* report.h - the --inspect report, for people and (JSON) for scripts. */
+#ifndef VF_REPORT_H
+#define VF_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "dump.h"
+#include "inspect.h"
+
+/* JSON schema identifier; bump on incompatible changes (docs/JSON.md). */
+#define VF_INSPECT_SCHEMA "vmcore-fix-inspect/1"
+
+void vf_report_inspect_text(FILE *out, const struct vf_dump *dump,
+			    const struct vf_problems *probs, bool verbose);
+void vf_report_inspect_json(FILE *out, const struct vf_dump *dump,
+			    const struct vf_problems *probs);
+/* An error as a JSON document (for --json when the dump cannot be read). */
+void vf_report_error_json(FILE *out, const char *path, const struct vf_error *err);
+
+const char *vf_severity_name(enum vf_severity sev);
+const char *vf_note_type_name(const struct vf_note *note);
+
+#endif
