@@ -1,0 +1,29 @@
+#!/bin/sh
+# install-deps.sh [build|test] - install what vmcore-fix needs on Debian 12 (as root).
+#   build: compiler, autotools and the libraries (libelf, zlib, lzo2, snappy, zstd)
+#   test:  build + bats and the real-QEMU test tier (qemu, a guest kernel, busybox,
+#          makedumpfile, crash, drgn)
+set -eu
+what=${1:-build}
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+
+build_pkgs="build-essential autoconf automake pkg-config libelf-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev"
+test_pkgs="bats python3 jq groff-base bash-completion binutils elfutils"
+
+pkgs=$build_pkgs
+[ "$what" = test ] && pkgs="$pkgs $test_pkgs"
+
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+if [ "$what" = test ] && [ -x tests/real/install-deps.sh ]; then
+	tests/real/install-deps.sh
+fi
