@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash disable=SC1091
 # guest-init.sh - /init of the test guest's initramfs (runs as PID 1 inside QEMU).
 #
 # Part of the real-QEMU fixture tier (tests/real/make-dumps.sh builds the initramfs).
@@ -28,9 +29,9 @@ fwcfg=$FWCFG
 echo "VMCOREFIX-INIT: fwcfg=$fwcfg"
 if [ "$fwcfg" = 1 ]; then
 	# Modules in load order (dependencies first), listed by the host.
-	for m in $(cat /modules.order 2>/dev/null); do
+	while read -r m; do
 		insmod "/modules/$m" || echo "VMCOREFIX-INIT: insmod $m failed"
-	done
+	done </modules.order
 fi
 # Give the fw_cfg probe (it writes etc/vmcoreinfo) a moment to finish.
 i=0

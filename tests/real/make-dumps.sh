@@ -56,8 +56,9 @@ if [ -n "${VMCOREFIX_KERNEL_VERSION:-}" ]; then
 else
 	KVER=$(find /boot -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' 2>/dev/null | sed 's/^vmlinuz-//' | sort -V | tail -n 1)
 fi
-[ -n "$KVER" ] && [ -e "/boot/vmlinuz-$KVER" ] ||
+if [ -z "$KVER" ] || [ ! -e "/boot/vmlinuz-$KVER" ]; then
 	skip "no guest kernel /boot/vmlinuz-${KVER:-*}: apt-get install linux-image-amd64 ($INSTALL_HINT)"
+fi
 KERNEL=/boot/vmlinuz-$KVER
 [ -r "$KERNEL" ] || skip "$KERNEL is not readable by $(id -un) (Debian makes it 0600): run as root"
 [ -d "/lib/modules/$KVER" ] || skip "/lib/modules/$KVER missing: reinstall linux-image-$KVER"
@@ -367,7 +368,7 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1) FWCFG(0|1)
 
 # ------------------------------------------------------------------ makedumpfile variants
 make_variants() { # make_variants NAME MARKER PHYS_BASE (in $S)
-	local name=$1 marker=$2 phys_base=$3 in v
+	local name=$1 marker=$2 phys_base=$3 in
 	local V=$S/variants.txt
 	cd "$S"
 	: >makedumpfile.log
@@ -507,7 +508,7 @@ if [ -n "$others" ]; then
 	if [ "$PRUNE" = 1 ]; then
 		for o in $others; do log "pruning $ROOT/$o"; rm -rf "${ROOT:?}/$o"; rm -f "$ROOT/.lock-$o"; done
 	else
-		log "other cache keys under $ROOT (make-dumps.sh --prune deletes them): $(echo $others)"
+		log "other cache keys under $ROOT (make-dumps.sh --prune deletes them): $(echo "$others" | tr "\n" " ")"
 	fi
 fi
 echo "$DEST" >&3

@@ -81,25 +81,6 @@ class QMP:
                                                obj["error"].get("desc")))
             return obj.get("return")
 
-    def wait_event(self, name, timeout):
-        """Waits for an asynchronous event (already received ones count)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for ev in self.events:
-                if ev["event"] == name:
-                    self.events.remove(ev)
-                    return ev
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise QMPError("timed out waiting for event %s" % name)
-            self.sock.settimeout(left)
-            try:
-                obj = self._recv()
-            finally:
-                self.sock.settimeout(self.timeout)
-            if "event" in obj:
-                self.events.append(obj)
-
     def close(self):
         self.sock.close()
 
