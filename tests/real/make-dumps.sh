@@ -42,14 +42,14 @@ for a in "$@"; do
 	case "$a" in
 	--force) FORCE=1 ;;
 	--prune) PRUNE=1 ;;
-	-h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&3; exit 0 ;;
 	*) die "unknown argument $a (see --help)" ;;
 	esac
 done
 
 # ------------------------------------------------------------------ what we need
-INSTALL_HINT="install the real-QEMU test dependencies: tests/real/install-deps.sh (as root)"
-command -v "$QEMU" >/dev/null || skip "$QEMU not found: apt-get install qemu-system-x86 ($INSTALL_HINT)"
+INSTALL_HINT="or run tests/real/install-deps.sh as root for everything this tier needs"
+command -v "$QEMU" >/dev/null || skip "$QEMU not found: apt-get install qemu-system-x86, $INSTALL_HINT"
 [ -x "$PY" ] || skip "$PY not found: apt-get install python3"
 if [ -n "${VMCOREFIX_KERNEL_VERSION:-}" ]; then
 	KVER=$VMCOREFIX_KERNEL_VERSION
@@ -57,7 +57,7 @@ else
 	KVER=$(find /boot -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' 2>/dev/null | sed 's/^vmlinuz-//' | sort -V | tail -n 1)
 fi
 if [ -z "$KVER" ] || [ ! -e "/boot/vmlinuz-$KVER" ]; then
-	skip "no guest kernel /boot/vmlinuz-${KVER:-*}: apt-get install linux-image-amd64 ($INSTALL_HINT)"
+	skip "no guest kernel /boot/vmlinuz-${KVER:-*}: apt-get install linux-image-amd64, $INSTALL_HINT"
 fi
 KERNEL=/boot/vmlinuz-$KVER
 [ -r "$KERNEL" ] || skip "$KERNEL is not readable by $(id -un) (Debian makes it 0600): run as root"
@@ -73,7 +73,7 @@ phoff, = struct.unpack_from("<Q", d, 0x20); esz, num = struct.unpack_from("<HH",
 sys.exit(any(struct.unpack_from("<I", d, phoff + i * esz)[0] == 3 for i in range(num)))
 EOF
 for p in makedumpfile:makedumpfile cpio:cpio gzip:gzip modinfo:kmod sha256sum:coreutils; do
-	command -v "${p%%:*}" >/dev/null || skip "${p%%:*} not found: apt-get install ${p#*:} ($INSTALL_HINT)"
+	command -v "${p%%:*}" >/dev/null || skip "${p%%:*} not found: apt-get install ${p#*:}, $INSTALL_HINT"
 done
 
 QEMU_VERSION_FULL=$("$QEMU" --version | head -n 1)
@@ -218,7 +218,7 @@ boot_guest() { # boot_guest DIR DEVICE(0|1) ; sets QEMU_PID
 	printf '%q ' "${cmd[@]}" >"$dir/qemu-cmdline.txt"
 	echo >>"$dir/qemu-cmdline.txt"
 	: >"$dir/console.log"
-	"${cmd[@]}" </dev/null >"$dir/qemu.log" 2>&1 &
+	"${cmd[@]}" </dev/null >"$dir/qemu.log" 2>&1 9>&- &
 	QEMU_PID=$!
 	local t0=$SECONDS
 	while ! grep -q '^VMCOREFIX-READY' "$dir/console.log" 2>/dev/null; do
