@@ -318,6 +318,15 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1) FWCFG(0|1)
 		"$PY" "$HERE/elfnotes.py" --phys "$VMCI_PADDR" "$VMCI_SIZE" "$S/dump.elf" >"$S/vmcoreinfo-note.txt" ||
 			die "[$name] no VMCOREINFO note in guest RAM at $VMCI_PADDR"
 	fi
+	# Each scenario must show what it exists for (else, e.g., a failed insmod would turn
+	# "vmcoreinfo" silently into a copy of "nofwcfg").
+	if [ "$device" = 1 ] && [ "$fwcfg" = 1 ]; then
+		[ -s "$S/fwcfg-vmcoreinfo.raw" ] ||
+			die "[$name] the guest has no fw_cfg etc/vmcoreinfo entry (did insmod qemu_fw_cfg fail? see console.log)"
+		[ "$note_in_dump" = 1 ] || die "[$name] QEMU did not put the guest's VMCOREINFO note into dump.elf"
+	else
+		[ "$note_in_dump" = 0 ] || die "[$name] unexpected: QEMU put a VMCOREINFO note into dump.elf"
+	fi
 	local phys_base kernoff osrel
 	phys_base=$(sed -n 's/^NUMBER(phys_base)=//p' "$S/vmcoreinfo-note.txt")
 	kernoff=$(sed -n 's/^KERNELOFFSET=//p' "$S/vmcoreinfo-note.txt")
