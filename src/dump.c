@@ -76,8 +76,10 @@ struct vf_error *vf_dump_open_src(struct vf_src *src, struct vf_dump **ret)
 	}
 	if (!ops) {
 		char hex[3 * 8 + 1] = "";
+		size_t hl = 0;
 		for (size_t i = 0; i < got && i < 8; i++)
-			snprintf(hex + 3 * i, 4, "%s%02x", i ? " " : "", head[i]);
+			hl += (size_t)snprintf(hex + hl, sizeof(hex) - hl, "%s%02x", i ? " " : "",
+					       head[i]);
 		if (got == 0)
 			err = vf_error_at(VF_ERR_NOT_FORMAT, 0, "empty file: not a dump");
 		else

@@ -1,0 +1,8 @@
+# fish completion for vmcore-fix; keep in step with src/options.c.
+complete -c vmcore-fix -s i -l inspect -d 'Print what the dump is and what is wrong with it'
+complete -c vmcore-fix -l json -d 'Print the report as JSON'
+complete -c vmcore-fix -s v -l verbose -d 'List every memory range and program header'
+complete -c vmcore-fix -s '?' -l help -d 'Print help'
+complete -c vmcore-fix -l usage -d 'Print a short usage message'
+complete -c vmcore-fix -s V -l version -d 'Print the version'
+complete -c vmcore-fix -F
