@@ -37,7 +37,7 @@ struct vf_error *vf_notes_parse(const uint8_t *buf, size_t len, bool big_endian,
 		size_t start = c.pos;
 		if (all_zero(buf + start, len - start))
 			break;  /* padding after the last note */
-		uint32_t namesz, descsz, type;
+		uint32_t namesz = 0, descsz = 0, type = 0;
 		if (vf_cursor_left(&c) < 12) {
 			*malformed = vf_error_at(VF_ERR_CORRUPT, file_off + start,
 						 "note header truncated (need 12 bytes, have %zu)",
@@ -55,7 +55,7 @@ struct vf_error *vf_notes_parse(const uint8_t *buf, size_t len, bool big_endian,
 				namesz, descsz, file_off + len);
 			return *malformed == &vf_error_nomem ? &vf_error_nomem : NULL;
 		}
-		const uint8_t *name, *desc;
+		const uint8_t *name = NULL, *desc = NULL;
 		vf_cursor_bytes(&c, (size_t)pad4(namesz), &name);
 		size_t desc_pos = c.pos;
 		vf_cursor_bytes(&c, (size_t)pad4(descsz), &desc);
