@@ -63,3 +63,20 @@ real_dir() {
 	[ -s "$BATS_FILE_TMPDIR/real-dir" ] || skip "real QEMU fixtures unavailable (tests/real/make-dumps.sh)"
 	REAL=$(cat "$BATS_FILE_TMPDIR/real-dir")
 }
+
+# same_read NAME PADDR LEN: vfread of NAME.dump and vfgen --expect of NAME.spec
+# agree on the bytes and on the exit status (0, 3 not present, 4 excluded).
+same_read() {
+	local name=$1 addr=$2 len=$3 rc_e=0 rc_r=0
+	"$VFGEN" --expect "$BATS_TEST_TMPDIR/$name.spec" "$addr" "$len" > "$BATS_TEST_TMPDIR/expect" || rc_e=$?
+	"$VFREAD" "$BATS_TEST_TMPDIR/$name.dump" "$addr" "$len" > "$BATS_TEST_TMPDIR/got" 2>"$BATS_TEST_TMPDIR/got.err" || rc_r=$?
+	if [ "$rc_e" != "$rc_r" ]; then
+		echo "$name @$addr+$len: vfgen --expect exit $rc_e, vfread exit $rc_r: $(cat "$BATS_TEST_TMPDIR/got.err")" >&2
+		return 1
+	fi
+	if [ "$rc_r" = 0 ] && ! cmp -s "$BATS_TEST_TMPDIR/expect" "$BATS_TEST_TMPDIR/got"; then
+		echo "$name @$addr+$len: bytes differ" >&2
+		cmp "$BATS_TEST_TMPDIR/expect" "$BATS_TEST_TMPDIR/got" | head -1 >&2
+		return 1
+	fi
+}
