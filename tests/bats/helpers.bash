@@ -5,7 +5,7 @@
 : "${SRCDIR:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 : "${BUILDDIR:=$SRCDIR/build}"
 : "${VMCOREFIX:=$BUILDDIR/vmcore-fix}"
-: "${VFGEN:=$BUILDDIR/tests/gen/vfgen}"
+: "${VFGEN:=$SRCDIR/tests/gen/vfgen.py}"
 : "${VFREAD:=$BUILDDIR/tests/tools/vfread}"
 export SRCDIR BUILDDIR VMCOREFIX VFGEN VFREAD
 
