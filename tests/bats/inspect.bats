@@ -158,7 +158,7 @@ machine x86_64
 ram 0 1M
 extra-loads 40"
 	run "$VMCOREFIX" --inspect --verbose "$BATS_TEST_TMPDIR/p.dump"
-	[ "$(grep -c 'PT_LOAD' <<<"$output")" -eq 41 ]
+	[ "$(grep -c -E '^  \[[0-9]+\] PT_LOAD' <<<"$output")" -eq 41 ]
 }
 
 @test "the JSON report is valid and has every documented top-level member" {
