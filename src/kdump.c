@@ -231,8 +231,14 @@ static struct vf_error *decode_page(struct kd_priv *p, uint64_t pfn, size_t want
 				   kd->block_size);
 	enum vf_codec codec;
 	err = vf_codec_from_flags(flags, &codec);
-	if (err)
-		return vf_error_prefix(err, "page descriptor at 0x%" PRIx64, doff);
+	if (err) {
+		err = vf_error_prefix(err, "page descriptor of pfn 0x%" PRIx64, pfn);
+		if (err != &vf_error_nomem) {
+			err->has_offset = true;
+			err->offset = doff;
+		}
+		return err;
+	}
 	p->page_valid = 0;
 	err = vf_src_read(p->src, p->comp, size, off, "page data");
 	if (err)
