@@ -9,7 +9,7 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 
-build_pkgs="build-essential autoconf automake pkg-config libelf-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev"
+build_pkgs="build-essential autoconf automake pkg-config libelf-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev python3"
 test_pkgs="bats python3 python3-lzo python3-snappy python3-zstd jq groff-base bash-completion binutils elfutils"
 
 pkgs=$build_pkgs

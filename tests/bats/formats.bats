@@ -158,3 +158,18 @@ dump_level 31"
 	[ "$status" -eq 3 ]
 	same_read x 0x204000 4096
 }
+
+@test "ELF in the flattened form" {
+	gen ef "format elf
+machine x86_64
+elf-layout qemu
+flattened yes
+flat-record-size 5000
+flat-shuffle yes
+$RAM"
+	inspect_json "$BATS_TEST_TMPDIR/ef.dump"
+	[ "$(jget .format)" = elf ]
+	[ "$(jget .flattened)" = true ]
+	[ "$(jget .vmcoreinfo.origin)" = note ]
+	reads_match ef
+}
