@@ -3,6 +3,8 @@
 #include "config.h"
 #include "inspect.h"
 
+#include "codec.h"
+
 #include <elf.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -228,6 +230,21 @@ static struct vf_error *check_kdump(const struct vf_dump *d, struct vf_problems 
 		err = add(p, "kdump-incomplete", VF_SEV_WARNING, true, kd->fo.status,
 			  "the writer ran out of space or was interrupted; some pages are missing",
 			  "kdump header status has the INCOMPLETE flag");
+		if (err)
+			return err;
+	}
+	static const struct {
+		uint32_t bit;
+		enum vf_codec codec;
+	} codecs[] = { { VF_KDUMP_ZLIB, VF_CODEC_ZLIB }, { VF_KDUMP_LZO, VF_CODEC_LZO },
+		       { VF_KDUMP_SNAPPY, VF_CODEC_SNAPPY }, { VF_KDUMP_ZSTD, VF_CODEC_ZSTD } };
+	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++) {
+		if (!(kd->status & codecs[i].bit) || vf_codec_available(codecs[i].codec))
+			continue;
+		err = add(p, "kdump-codec-not-built", VF_SEV_ERROR, true, kd->fo.status,
+			  "install the library's -dev package and rebuild vmcore-fix",
+			  "pages are compressed with %s, which this vmcore-fix was built without",
+			  vf_codec_name(codecs[i].codec));
 		if (err)
 			return err;
 	}
