@@ -36,17 +36,23 @@ struct vf_error *vf_error_create(enum vf_err_code code, const char *fmt, ...)
 	return err;
 }
 
+static struct vf_error *with_offset(struct vf_error *err, uint64_t off, bool paddr)
+{
+	if (err != &vf_error_nomem) {
+		err->has_offset = true;
+		err->offset_is_paddr = paddr;
+		err->offset = off;
+	}
+	return err;
+}
+
 struct vf_error *vf_error_at(enum vf_err_code code, uint64_t off, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	struct vf_error *err = error_vcreate(code, fmt, ap);
 	va_end(ap);
-	if (err != &vf_error_nomem) {
-		err->has_offset = true;
-		err->offset = off;
-	}
-	return err;
+	return with_offset(err, off, false);
 }
 
 struct vf_error *vf_error_paddr(enum vf_err_code code, uint64_t paddr, const char *fmt, ...)
@@ -55,12 +61,7 @@ struct vf_error *vf_error_paddr(enum vf_err_code code, uint64_t paddr, const cha
 	va_start(ap, fmt);
 	struct vf_error *err = error_vcreate(code, fmt, ap);
 	va_end(ap);
-	if (err != &vf_error_nomem) {
-		err->has_offset = true;
-		err->offset_is_paddr = true;
-		err->offset = paddr;
-	}
-	return err;
+	return with_offset(err, paddr, true);
 }
 
 struct vf_error *vf_error_os(int errnum, const char *path, const char *fmt, ...)

@@ -9,11 +9,9 @@
 #include "config.h"
 #include "flat.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cursor.h"
 
@@ -35,25 +33,6 @@ bool vf_flat_probe(const uint8_t *head, size_t len)
 {
 	static const char sig[16] = VF_FLAT_SIGNATURE;
 	return len >= 16 && memcmp(head, sig, sizeof(sig)) == 0;
-}
-
-static struct vf_error *raw_read(int fd, const char *path, void *buf, size_t len, uint64_t off,
-				 size_t *got)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return vf_error_os(errno, path, "read at offset 0x%" PRIx64, off + done);
-		}
-		if (r == 0)
-			break;
-		done += (size_t)r;
-	}
-	*got = done;
-	return NULL;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -118,7 +97,7 @@ static struct vf_error *flat_pread(struct vf_src *src, void *buf, size_t len, ui
 		uint64_t a = e->offset > off ? e->offset : off;
 		uint64_t b = e->offset + e->size < end ? e->offset + e->size : end;
 		size_t n;
-		err = raw_read(src->fd, src->path, (uint8_t *)buf + (a - off), (size_t)(b - a),
+		err = vf_pread_full(src->fd, src->path, (uint8_t *)buf + (a - off), (size_t)(b - a),
 			       e->data_pos + (a - e->offset), &n);
 		if (!err && n < b - a)
 			err = vf_error_truncated(e->data_pos + (a - e->offset),
@@ -150,7 +129,7 @@ static struct vf_error *build_index(int fd, const char *path, uint64_t file_size
 {
 	uint8_t hdr[32];
 	size_t got;
-	struct vf_error *err = raw_read(fd, path, hdr, sizeof(hdr), 0, &got);
+	struct vf_error *err = vf_pread_full(fd, path, hdr, sizeof(hdr), 0, &got);
 	if (err)
 		return err;
 	if (got < sizeof(hdr) || file_size < VF_FLAT_HEADER_SIZE)
@@ -168,7 +147,7 @@ static struct vf_error *build_index(int fd, const char *path, uint64_t file_size
 	uint64_t pos = VF_FLAT_HEADER_SIZE, lsize = 0;
 	for (;;) {
 		uint8_t rh[16];
-		err = raw_read(fd, path, rh, sizeof(rh), pos, &got);
+		err = vf_pread_full(fd, path, rh, sizeof(rh), pos, &got);
 		if (err)
 			return err;
 		if (got < sizeof(rh))

@@ -144,3 +144,33 @@ void vf_json_finish(struct vf_json *j)
 {
 	fputc('\n', j->out);
 }
+
+void vf_json_kv_string(struct vf_json *j, const char *key, const char *s)
+{
+	vf_json_key(j, key);
+	vf_json_string(j, s);
+}
+
+void vf_json_kv_uint(struct vf_json *j, const char *key, uint64_t v)
+{
+	vf_json_key(j, key);
+	vf_json_uint(j, v);
+}
+
+void vf_json_kv_int(struct vf_json *j, const char *key, int64_t v)
+{
+	vf_json_key(j, key);
+	vf_json_int(j, v);
+}
+
+void vf_json_kv_hex(struct vf_json *j, const char *key, uint64_t v)
+{
+	vf_json_key(j, key);
+	vf_json_hex(j, v);
+}
+
+void vf_json_kv_bool(struct vf_json *j, const char *key, bool v)
+{
+	vf_json_key(j, key);
+	vf_json_bool(j, v);
+}

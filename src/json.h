@@ -31,6 +31,12 @@ void vf_json_int(struct vf_json *j, int64_t v);
 void vf_json_hex(struct vf_json *j, uint64_t v);  /* as a "0x..." string */
 void vf_json_bool(struct vf_json *j, bool v);
 void vf_json_null(struct vf_json *j);
+/* A member with its value, in one call. */
+void vf_json_kv_string(struct vf_json *j, const char *key, const char *s);
+void vf_json_kv_uint(struct vf_json *j, const char *key, uint64_t v);
+void vf_json_kv_int(struct vf_json *j, const char *key, int64_t v);
+void vf_json_kv_hex(struct vf_json *j, const char *key, uint64_t v);
+void vf_json_kv_bool(struct vf_json *j, const char *key, bool v);
 /* Finish the document with a newline. */
 void vf_json_finish(struct vf_json *j);
 

@@ -215,16 +215,11 @@ static void json_vmcoreinfo(struct vf_json *j, const struct vf_dump *d)
 		return;
 	}
 	vf_json_begin_object(j);
-	vf_json_key(j, "origin");
-	vf_json_string(j, vmci_origin_name(d->vmci_origin));
-	vf_json_key(j, "offset");
-	vf_json_hex(j, d->vmci_offset);
-	vf_json_key(j, "size");
-	vf_json_uint(j, d->vmci_size);
-	vf_json_key(j, "count");
-	vf_json_uint(j, d->vmci_count);
-	vf_json_key(j, "valid");
-	vf_json_bool(j, d->vmci != NULL);
+	vf_json_kv_string(j, "origin", vmci_origin_name(d->vmci_origin));
+	vf_json_kv_hex(j, "offset", d->vmci_offset);
+	vf_json_kv_uint(j, "size", d->vmci_size);
+	vf_json_kv_uint(j, "count", d->vmci_count);
+	vf_json_kv_bool(j, "valid", d->vmci != NULL);
 	vf_json_key(j, "values");
 	vf_json_begin_object(j);
 	for (size_t i = 0; d->vmci && i < sizeof(vmci_summary_keys) / sizeof(*vmci_summary_keys); i++) {
@@ -251,39 +246,25 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_
 	struct vf_json j;
 	vf_json_init(&j, out, true);
 	vf_json_begin_object(&j);
-	vf_json_key(&j, "schema");
-	vf_json_string(&j, VF_INSPECT_SCHEMA);
-	vf_json_key(&j, "file");
-	vf_json_string(&j, d->src->path);
-	vf_json_key(&j, "format");
-	vf_json_string(&j, d->format == VF_FORMAT_ELF ? "elf" : "kdump");
-	vf_json_key(&j, "flattened");
-	vf_json_bool(&j, d->src->kind == VF_SRC_FLATTENED);
-	vf_json_key(&j, "file_size");
-	vf_json_uint(&j, d->src->file_size);
-	vf_json_key(&j, "logical_size");
-	vf_json_uint(&j, d->src->size);
-	vf_json_key(&j, "class");
-	vf_json_uint(&j, (uint64_t)d->elf_class);
-	vf_json_key(&j, "byte_order");
-	vf_json_string(&j, d->big_endian ? "big" : "little");
-	vf_json_key(&j, "machine");
-	vf_json_string(&j, d->machine_name);
-	vf_json_key(&j, "e_machine");
-	vf_json_uint(&j, d->e_machine);
-	vf_json_key(&j, "compression");
-	vf_json_string(&j, d->format == VF_FORMAT_KDUMP ? kdump_compression(d->kdump) : "none");
-	vf_json_key(&j, "page_size");
-	vf_json_uint(&j, d->page_size);
+	vf_json_kv_string(&j, "schema", VF_INSPECT_SCHEMA);
+	vf_json_kv_string(&j, "file", d->src->path);
+	vf_json_kv_string(&j, "format", d->format == VF_FORMAT_ELF ? "elf" : "kdump");
+	vf_json_kv_bool(&j, "flattened", d->src->kind == VF_SRC_FLATTENED);
+	vf_json_kv_uint(&j, "file_size", d->src->file_size);
+	vf_json_kv_uint(&j, "logical_size", d->src->size);
+	vf_json_kv_uint(&j, "class", (uint64_t)d->elf_class);
+	vf_json_kv_string(&j, "byte_order", d->big_endian ? "big" : "little");
+	vf_json_kv_string(&j, "machine", d->machine_name);
+	vf_json_kv_uint(&j, "e_machine", d->e_machine);
+	vf_json_kv_string(&j, "compression", d->format == VF_FORMAT_KDUMP ? kdump_compression(d->kdump) : "none");
+	vf_json_kv_uint(&j, "page_size", d->page_size);
 
 	vf_json_key(&j, "memory");
 	vf_json_begin_array(&j);
 	for (size_t i = 0; i < d->mem.nranges; i++) {
 		vf_json_begin_object(&j);
-		vf_json_key(&j, "start");
-		vf_json_hex(&j, d->mem.ranges[i].start);
-		vf_json_key(&j, "size");
-		vf_json_uint(&j, d->mem.ranges[i].size);
+		vf_json_kv_hex(&j, "start", d->mem.ranges[i].start);
+		vf_json_kv_uint(&j, "size", d->mem.ranges[i].size);
 		vf_json_end_object(&j);
 	}
 	vf_json_end_array(&j);
@@ -292,11 +273,11 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_
 		const struct vf_elf_info *e = d->elf;
 		vf_json_key(&j, "elf");
 		vf_json_begin_object(&j);
-		vf_json_key(&j, "e_phoff"); vf_json_hex(&j, e->e_phoff);
-		vf_json_key(&j, "e_shoff"); vf_json_hex(&j, e->e_shoff);
-		vf_json_key(&j, "e_ehsize"); vf_json_uint(&j, e->e_ehsize);
-		vf_json_key(&j, "e_phnum"); vf_json_uint(&j, e->e_phnum);
-		vf_json_key(&j, "phnum"); vf_json_uint(&j, e->phnum);
+		vf_json_kv_hex(&j, "e_phoff", e->e_phoff);
+		vf_json_kv_hex(&j, "e_shoff", e->e_shoff);
+		vf_json_kv_uint(&j, "e_ehsize", e->e_ehsize);
+		vf_json_kv_uint(&j, "e_phnum", e->e_phnum);
+		vf_json_kv_uint(&j, "phnum", e->phnum);
 		vf_json_key(&j, "program_headers");
 		vf_json_begin_array(&j);
 		for (size_t i = 0; i < e->phnum; i++) {
@@ -308,12 +289,12 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_
 				vf_json_string(&j, tn);
 			else
 				vf_json_uint(&j, p->type);
-			vf_json_key(&j, "offset"); vf_json_hex(&j, p->offset);
-			vf_json_key(&j, "vaddr"); vf_json_hex(&j, p->vaddr);
-			vf_json_key(&j, "paddr"); vf_json_hex(&j, p->paddr);
-			vf_json_key(&j, "filesz"); vf_json_uint(&j, p->filesz);
-			vf_json_key(&j, "memsz"); vf_json_uint(&j, p->memsz);
-			vf_json_key(&j, "align"); vf_json_uint(&j, p->align);
+			vf_json_kv_hex(&j, "offset", p->offset);
+			vf_json_kv_hex(&j, "vaddr", p->vaddr);
+			vf_json_kv_hex(&j, "paddr", p->paddr);
+			vf_json_kv_uint(&j, "filesz", p->filesz);
+			vf_json_kv_uint(&j, "memsz", p->memsz);
+			vf_json_kv_uint(&j, "align", p->align);
 			vf_json_end_object(&j);
 		}
 		vf_json_end_array(&j);
@@ -322,17 +303,16 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_
 		const struct vf_kdump_info *k = d->kdump;
 		vf_json_key(&j, "kdump");
 		vf_json_begin_object(&j);
-		vf_json_key(&j, "header_version"); vf_json_int(&j, k->header_version);
-		vf_json_key(&j, "layout");
-		vf_json_string(&j, k->layout == VF_KDUMP_LAYOUT_64 ? "64" :
+		vf_json_kv_int(&j, "header_version", k->header_version);
+		vf_json_kv_string(&j, "layout", k->layout == VF_KDUMP_LAYOUT_64 ? "64" :
 			       k->layout == VF_KDUMP_LAYOUT_32_PACKED ? "32-packed" : "32-padded");
-		vf_json_key(&j, "status"); vf_json_uint(&j, k->status);
-		vf_json_key(&j, "block_size"); vf_json_uint(&j, k->block_size);
-		vf_json_key(&j, "sub_hdr_size"); vf_json_uint(&j, k->sub_hdr_size);
-		vf_json_key(&j, "bitmap_blocks"); vf_json_uint(&j, k->bitmap_blocks);
-		vf_json_key(&j, "max_mapnr"); vf_json_uint(&j, k->max_mapnr);
-		vf_json_key(&j, "max_pfn"); vf_json_uint(&j, k->max_pfn);
-		vf_json_key(&j, "nr_cpus"); vf_json_uint(&j, k->nr_cpus);
+		vf_json_kv_uint(&j, "status", k->status);
+		vf_json_kv_uint(&j, "block_size", k->block_size);
+		vf_json_kv_uint(&j, "sub_hdr_size", k->sub_hdr_size);
+		vf_json_kv_uint(&j, "bitmap_blocks", k->bitmap_blocks);
+		vf_json_kv_uint(&j, "max_mapnr", k->max_mapnr);
+		vf_json_kv_uint(&j, "max_pfn", k->max_pfn);
+		vf_json_kv_uint(&j, "nr_cpus", k->nr_cpus);
 		vf_json_key(&j, "utsname");
 		vf_json_begin_object(&j);
 		for (int i = 0; i < 6; i++) {
@@ -340,12 +320,12 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_
 			vf_json_string(&j, k->utsname[i]);
 		}
 		vf_json_end_object(&j);
-		vf_json_key(&j, "phys_base"); vf_json_hex(&j, k->phys_base);
-		vf_json_key(&j, "dump_level"); vf_json_int(&j, k->dump_level);
-		vf_json_key(&j, "offset_vmcoreinfo"); vf_json_hex(&j, k->offset_vmcoreinfo);
-		vf_json_key(&j, "size_vmcoreinfo"); vf_json_uint(&j, k->size_vmcoreinfo);
-		vf_json_key(&j, "offset_note"); vf_json_hex(&j, k->offset_note);
-		vf_json_key(&j, "size_note"); vf_json_uint(&j, k->size_note);
+		vf_json_kv_hex(&j, "phys_base", k->phys_base);
+		vf_json_kv_int(&j, "dump_level", k->dump_level);
+		vf_json_kv_hex(&j, "offset_vmcoreinfo", k->offset_vmcoreinfo);
+		vf_json_kv_uint(&j, "size_vmcoreinfo", k->size_vmcoreinfo);
+		vf_json_kv_hex(&j, "offset_note", k->offset_note);
+		vf_json_kv_uint(&j, "size_note", k->size_note);
 		vf_json_end_object(&j);
 	}
 
@@ -355,11 +335,11 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_
 		const struct vf_note *n = &d->notes[i];
 		const char *tn = vf_note_type_name(n);
 		vf_json_begin_object(&j);
-		vf_json_key(&j, "name"); vf_json_string(&j, n->name);
-		vf_json_key(&j, "type"); vf_json_uint(&j, n->type);
-		vf_json_key(&j, "type_name"); vf_json_string(&j, tn);
-		vf_json_key(&j, "descsz"); vf_json_uint(&j, n->descsz);
-		vf_json_key(&j, "offset"); vf_json_hex(&j, n->hdr_offset);
+		vf_json_kv_string(&j, "name", n->name);
+		vf_json_kv_uint(&j, "type", n->type);
+		vf_json_kv_string(&j, "type_name", tn);
+		vf_json_kv_uint(&j, "descsz", n->descsz);
+		vf_json_kv_hex(&j, "offset", n->hdr_offset);
 		vf_json_end_object(&j);
 	}
 	vf_json_end_array(&j);
@@ -372,10 +352,10 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_
 	for (size_t i = 0; i < probs->n; i++) {
 		const struct vf_problem *p = &probs->items[i];
 		vf_json_begin_object(&j);
-		vf_json_key(&j, "id"); vf_json_string(&j, p->id);
-		vf_json_key(&j, "severity"); vf_json_string(&j, vf_severity_name(p->severity));
-		vf_json_key(&j, "message"); vf_json_string(&j, p->message);
-		vf_json_key(&j, "hint"); vf_json_string(&j, p->hint);
+		vf_json_kv_string(&j, "id", p->id);
+		vf_json_kv_string(&j, "severity", vf_severity_name(p->severity));
+		vf_json_kv_string(&j, "message", p->message);
+		vf_json_kv_string(&j, "hint", p->hint);
 		vf_json_key(&j, "offset");
 		if (p->has_offset)
 			vf_json_hex(&j, p->offset);
@@ -393,20 +373,16 @@ void vf_report_error_json(FILE *out, const char *path, const struct vf_error *er
 	struct vf_json j;
 	vf_json_init(&j, out, true);
 	vf_json_begin_object(&j);
-	vf_json_key(&j, "schema");
-	vf_json_string(&j, VF_INSPECT_SCHEMA);
-	vf_json_key(&j, "file");
-	vf_json_string(&j, path);
+	vf_json_kv_string(&j, "schema", VF_INSPECT_SCHEMA);
+	vf_json_kv_string(&j, "file", path);
 	vf_json_key(&j, "error");
 	vf_json_begin_object(&j);
-	vf_json_key(&j, "code");
-	vf_json_string(&j, vf_error_code_name(err->code));
+	vf_json_kv_string(&j, "code", vf_error_code_name(err->code));
 	vf_json_key(&j, "message");
 	char *s = vf_error_string(err);
 	vf_json_string(&j, s ? s : err->message);
 	free(s);
-	vf_json_key(&j, "hint");
-	vf_json_string(&j, err->hint);
+	vf_json_kv_string(&j, "hint", err->hint);
 	vf_json_key(&j, "offset");
 	if (err->has_offset && !err->offset_is_paddr)
 		vf_json_hex(&j, err->offset);

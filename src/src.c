@@ -12,18 +12,16 @@
 
 #include "flat.h"
 
-static struct vf_error *file_pread(struct vf_src *src, void *buf, size_t len, uint64_t off,
-				   size_t *got)
+struct vf_error *vf_pread_full(int fd, const char *path, void *buf, size_t len, uint64_t off,
+			       size_t *got)
 {
 	size_t done = 0;
 	while (done < len) {
-		if (off + done >= src->size)
-			break;
-		ssize_t r = pread(src->fd, (char *)buf + done, len - done, (off_t)(off + done));
+		ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return vf_error_os(errno, src->path, "read at offset 0x%" PRIx64, off + done);
+			return vf_error_os(errno, path, "read at offset 0x%" PRIx64, off + done);
 		}
 		if (r == 0)
 			break;
@@ -31,6 +29,17 @@ static struct vf_error *file_pread(struct vf_src *src, void *buf, size_t len, ui
 	}
 	*got = done;
 	return NULL;
+}
+
+static struct vf_error *file_pread(struct vf_src *src, void *buf, size_t len, uint64_t off,
+				   size_t *got)
+{
+	*got = 0;
+	if (off >= src->size)
+		return NULL;
+	if (len > src->size - off)
+		len = (size_t)(src->size - off);
+	return vf_pread_full(src->fd, src->path, buf, len, off, got);
 }
 
 static void file_destroy(struct vf_src *src)

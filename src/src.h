@@ -59,6 +59,10 @@ struct vf_error *vf_src_pread(struct vf_src *src, void *buf, size_t len, uint64_
 struct vf_error *vf_src_read_alloc(struct vf_src *src, size_t len, uint64_t off,
 				   const char *what, uint8_t **ret);
 
+/* pread() until len bytes or end of file; retries EINTR.  *got may be short. */
+struct vf_error *vf_pread_full(int fd, const char *path, void *buf, size_t len, uint64_t off,
+			       size_t *got);
+
 void vf_src_destroy(struct vf_src *src);
 
 #endif
