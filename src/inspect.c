@@ -361,3 +361,43 @@ struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *prob
 		vf_problems_deinit(probs);
 	return err;
 }
+
+struct vf_error *vf_inspect_guest(struct vf_dump *dump, const struct vf_region *r,
+				  struct vf_guest_check *gc, struct vf_problems *probs)
+{
+	memset(gc, 0, sizeof(*gc));
+	gc->checked = true;
+	gc->region = *r;
+	struct vf_error *err = vf_guest_note_read(&dump->mem, r, dump->big_endian, dump->page_size,
+						  &gc->note);
+	if (err) {
+		if (err == &vf_error_nomem || err->code == VF_ERR_OS)
+			return err;
+		gc->refusal = err;
+		char *s = vf_error_string(err);
+		err = add(probs, "guest-note-invalid", VF_SEV_ERROR, false, 0, gc->refusal->hint,
+			  "%s", s ? s : gc->refusal->message);
+		free(s);
+		return err;
+	}
+	if (dump->vmci_origin == VF_VMCI_NONE)
+		return NULL;
+	gc->dump_has_note = true;
+	const uint8_t *dtext = dump->vmci_origin == VF_VMCI_NOTE ? dump->vmci_note->desc
+								  : dump->vmci_pointer_text;
+	gc->same_as_dump_note = dump->vmci_size == gc->note.text_len &&
+				memcmp(dtext, gc->note.text, gc->note.text_len) == 0;
+	if (gc->same_as_dump_note)
+		return NULL;
+	return add(probs, "guest-note-differs", VF_SEV_WARNING, true, dump->vmci_offset,
+		   "the dump's note and the guest's differ: one of them is stale or damaged",
+		   "the VMCOREINFO text in guest memory at 0x%" PRIx64 " differs from the dump's "
+		   "(at 0x%" PRIx64 ")", r->paddr, dump->vmci_offset);
+}
+
+void vf_guest_check_deinit(struct vf_guest_check *gc)
+{
+	vf_guest_note_deinit(&gc->note);
+	vf_error_destroy(gc->refusal);
+	gc->refusal = NULL;
+}

@@ -8,6 +8,8 @@
 
 #include "dump.h"
 #include "error.h"
+#include "guestnote.h"
+#include "region.h"
 
 enum vf_severity {
 	VF_SEV_INFO,     /* worth knowing, no consumer fails on it */
@@ -32,6 +34,23 @@ struct vf_problems {
 /* Diagnose the dump; fills *probs (caller deinit). Only allocation fails. */
 struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *probs);
 void vf_problems_deinit(struct vf_problems *probs);
+
+/* The guest's note read from guest memory at a region the user gave. */
+struct vf_guest_check {
+	bool checked;
+	struct vf_region region;
+	struct vf_guest_note note;     /* valid when refusal is NULL */
+	struct vf_error *refusal;      /* why the note was not accepted, or NULL */
+	bool dump_has_note;
+	bool same_as_dump_note;        /* identical text to the dump's VMCOREINFO */
+};
+
+/* Read and validate the guest note at r through the dump's memory; adds
+ * guest-note-invalid / guest-note-differs problems.  Only allocation and
+ * system errors fail. */
+struct vf_error *vf_inspect_guest(struct vf_dump *dump, const struct vf_region *r,
+				  struct vf_guest_check *gc, struct vf_problems *probs);
+void vf_guest_check_deinit(struct vf_guest_check *gc);
 
 /* The phys_base the VMCOREINFO note gives for the dump's machine:
  * NUMBER(phys_base) on x86_64, NUMBER(PHYS_OFFSET) on aarch64.

@@ -12,12 +12,24 @@ const char *argp_program_bug_address = PACKAGE_BUGREPORT;
 
 enum {
 	OPT_JSON = 0x100,  /* long-only options are keyed above ASCII */
+	OPT_REGION,
+	OPT_REGION_FILE,
+	OPT_FW_CFG,
 };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Actions:", 1 },
 	{ "inspect", 'i', NULL, 0,
 	  "Print what the dump is and what is wrong with it", 1 },
+	{ NULL, 0, NULL, 0, "Where the guest's VMCOREINFO note is (one of):", 3 },
+	{ "region", OPT_REGION, "REGION", 0,
+	  "Physical address and size: ADDR,SIZE (0x for hex) or the guest's "
+	  "/sys/kernel/vmcoreinfo line \"0x00000000013ae000 1024\" (both hex)", 3 },
+	{ "region-file", OPT_REGION_FILE, "FILE",  0,
+	  "A copy of the guest's /sys/kernel/vmcoreinfo", 3 },
+	{ "fw-cfg", OPT_FW_CFG, "FILE", 0,
+	  "The 16-byte fw_cfg entry etc/vmcoreinfo (a copy of the guest's "
+	  "/sys/firmware/qemu_fw_cfg/by_name/etc/vmcoreinfo/raw)", 3 },
 	{ NULL, 0, NULL, 0, "Output:", 2 },
 	{ "json", OPT_JSON, NULL, 0,
 	  "Print the report as JSON on standard output (schema in docs/JSON.md)", 2 },
@@ -39,6 +51,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v':
 		o->verbose = true;
 		break;
+	case OPT_REGION:
+		o->region = arg;
+		break;
+	case OPT_REGION_FILE:
+		o->region_file = arg;
+		break;
+	case OPT_FW_CFG:
+		o->fw_cfg = arg;
+		break;
 	case ARGP_KEY_ARG:
 		if (o->input)
 			argp_error(state, "too many arguments: one dump at a time ('%s')", arg);
@@ -48,6 +69,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		argp_error(state, "no dump given");
 		break;
 	case ARGP_KEY_SUCCESS:
+		if (!!o->region + !!o->region_file + !!o->fw_cfg > 1)
+			argp_error(state, "give the note's region one way: --region, "
+				   "--region-file or --fw-cfg");
 		if (o->action == VF_ACTION_NONE)
 			argp_error(state, "nothing to do: give --inspect "
 				   "(this version reads and diagnoses dumps)");
@@ -63,7 +87,7 @@ static const char doc[] =
 	"\vDUMP is a QEMU ELF dump (dump-guest-memory, virsh dump --memory-only) or a "
 	"kdump-compressed dump, raw or makedumpfile-flattened.\n\n"
 	"Exit status: 0 no problem found, 1 problems found (--inspect), 2 usage error, "
-	"4 not a dump or corrupt input, 5 unsupported input, 6 I/O or system error.";
+	"3 evidence refused, 4 not a dump or corrupt input, 5 unsupported input, 6 I/O or system error.";
 
 static const struct argp argp = { options, parse_opt, "DUMP", doc, NULL, NULL, NULL };
 

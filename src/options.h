@@ -14,6 +14,10 @@ struct vf_options {
 	const char *input;
 	bool json;
 	bool verbose;
+	/* where the guest's VMCOREINFO note is (at most one of these) */
+	const char *region;       /* --region: "ADDR,SIZE" or the sysfs line */
+	const char *region_file;  /* --region-file: a file holding the sysfs line */
+	const char *fw_cfg;       /* --fw-cfg: the 16-byte etc/vmcoreinfo entry */
 };
 
 /* Parse argv; exits with VF_EXIT_USAGE on a bad command line (argp). */

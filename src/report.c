@@ -109,8 +109,23 @@ static void print_size(FILE *out, uint64_t v)
 #define TEXT_RANGES_MAX 16
 #define TEXT_NOTES_MAX 32
 
+static void text_guest(FILE *out, const struct vf_guest_check *gc)
+{
+	fprintf(out, "guest note:   0x%" PRIx64 "+0x%" PRIx64 " (from the %s): ", gc->region.paddr,
+		gc->region.size, vf_region_origin_name(gc->region.origin));
+	if (gc->refusal) {
+		fprintf(out, "not accepted\n");
+		return;
+	}
+	const char *rel = vf_vmcoreinfo_get(gc->note.vmci, "OSRELEASE");
+	fprintf(out, "valid, %" PRIu32 " bytes of text, OSRELEASE=%s%s\n", gc->note.text_len,
+		rel ? rel : "?", !gc->dump_has_note ? "" :
+		gc->same_as_dump_note ? ", same as the dump's note" : ", differs from the dump's note");
+}
+
 void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
-			    const struct vf_problems *probs, bool verbose)
+			    const struct vf_problems *probs, const struct vf_guest_check *gc,
+			    bool verbose)
 {
 	fprintf(out, "file:         %s\n", d->src->path);
 	fprintf(out, "format:       %s%s\n", d->format == VF_FORMAT_ELF ? "ELF core" : "kdump-compressed",
@@ -199,6 +214,8 @@ void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
 		}
 	}
 
+	if (gc && gc->checked)
+		text_guest(out, gc);
 	fprintf(out, "problems:     %zu\n", probs->n);
 	for (size_t i = 0; i < probs->n; i++) {
 		const struct vf_problem *p = &probs->items[i];
@@ -241,7 +258,39 @@ static void json_vmcoreinfo(struct vf_json *j, const struct vf_dump *d)
 	vf_json_end_object(j);
 }
 
-void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_problems *probs)
+static void json_guest(struct vf_json *j, const struct vf_guest_check *gc)
+{
+	if (!gc || !gc->checked) {
+		vf_json_null(j);
+		return;
+	}
+	vf_json_begin_object(j);
+	vf_json_kv_string(j, "origin", gc->region.origin == VF_REGION_FWCFG ? "fw-cfg" :
+			  gc->region.origin == VF_REGION_SYSFS ? "sysfs" : "argument");
+	vf_json_kv_hex(j, "paddr", gc->region.paddr);
+	vf_json_kv_uint(j, "size", gc->region.size);
+	vf_json_kv_bool(j, "valid", gc->refusal == NULL);
+	vf_json_key(j, "error");
+	if (gc->refusal) {
+		char *s = vf_error_string(gc->refusal);
+		vf_json_string(j, s ? s : gc->refusal->message);
+		free(s);
+	} else {
+		vf_json_null(j);
+	}
+	vf_json_key(j, "osrelease");
+	vf_json_string(j, gc->refusal ? NULL : vf_vmcoreinfo_get(gc->note.vmci, "OSRELEASE"));
+	vf_json_kv_uint(j, "text_size", gc->refusal ? 0 : gc->note.text_len);
+	vf_json_key(j, "same_as_dump_note");
+	if (gc->refusal || !gc->dump_has_note)
+		vf_json_null(j);
+	else
+		vf_json_bool(j, gc->same_as_dump_note);
+	vf_json_end_object(j);
+}
+
+void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_problems *probs,
+			    const struct vf_guest_check *gc)
 {
 	struct vf_json j;
 	vf_json_init(&j, out, true);
@@ -346,6 +395,9 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_
 
 	vf_json_key(&j, "vmcoreinfo");
 	json_vmcoreinfo(&j, d);
+
+	vf_json_key(&j, "guest_note");
+	json_guest(&j, gc);
 
 	vf_json_key(&j, "problems");
 	vf_json_begin_array(&j);

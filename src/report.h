@@ -11,10 +11,12 @@
 /* JSON schema identifier; bump on incompatible changes (docs/JSON.md). */
 #define VF_INSPECT_SCHEMA "vmcore-fix-inspect/1"
 
+/* gc may be NULL (no region given). */
 void vf_report_inspect_text(FILE *out, const struct vf_dump *dump,
-			    const struct vf_problems *probs, bool verbose);
+			    const struct vf_problems *probs, const struct vf_guest_check *gc,
+			    bool verbose);
 void vf_report_inspect_json(FILE *out, const struct vf_dump *dump,
-			    const struct vf_problems *probs);
+			    const struct vf_problems *probs, const struct vf_guest_check *gc);
 /* An error as a JSON document (for --json when the dump cannot be read). */
 void vf_report_error_json(FILE *out, const char *path, const struct vf_error *err);
 

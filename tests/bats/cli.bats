@@ -113,3 +113,20 @@ one_line() {
 	"$VMCOREFIX" --inspect "$BATS_TEST_TMPDIR/s.dump" > /dev/full 2>"$BATS_TEST_TMPDIR/err" || status=$?
 	[ "$status" -eq 6 ]
 }
+
+@test "region options: one at a time, bad text is a usage error, a refused fw_cfg entry exits 3" {
+	run_split "$VMCOREFIX" --inspect --region 1,2 --fw-cfg x some.dump
+	[ "$status" -eq 2 ]
+	[[ "$err" == *"one way"* ]]
+	: > "$BATS_TEST_TMPDIR/d"
+	run_split "$VMCOREFIX" --inspect --region bogus "$BATS_TEST_TMPDIR/d"
+	[ "$status" -eq 2 ]
+	one_line "$err"
+	printf '\x00\x00\x00\x00\x24\x10\x00\x00\x00\xe0\x3a\x01\x00\x00\x00\x00' > "$BATS_TEST_TMPDIR/fw0"
+	run_split "$VMCOREFIX" --inspect --fw-cfg "$BATS_TEST_TMPDIR/fw0" "$BATS_TEST_TMPDIR/d"
+	[ "$status" -eq 3 ]
+	one_line "$err"
+	[[ "$err" == *"guest_format is 0"* ]]
+	run_split "$VMCOREFIX" --inspect --fw-cfg "$BATS_TEST_TMPDIR/nope" "$BATS_TEST_TMPDIR/d"
+	[ "$status" -eq 6 ]
+}

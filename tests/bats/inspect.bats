@@ -180,3 +180,55 @@ ram 0 1M"
 	[ "$status" -eq 1 ]
 	has_problem no-vmcoreinfo
 }
+
+@test "--region, --region-file and --fw-cfg find the note in guest memory" {
+	gen s "$(cat "$SRCDIR/tests/gen/specs/sample.spec")"
+	inspect_json "$BATS_TEST_TMPDIR/s.dump"
+	[ "$(jget .guest_note)" = null ]
+	run "$VMCOREFIX" --inspect --json --region 0x13ae000,0x1024 "$BATS_TEST_TMPDIR/s.dump"
+	json=$output
+	[ "$(jget .guest_note.valid)" = true ]
+	[ "$(jget .guest_note.osrelease)" = 6.1.0-56-amd64 ]
+	[ "$(jget .guest_note.origin)" = argument ]
+	echo "0x00000000013ae000 1024" > "$BATS_TEST_TMPDIR/sysfs"
+	run "$VMCOREFIX" --inspect --json --region-file "$BATS_TEST_TMPDIR/sysfs" "$BATS_TEST_TMPDIR/s.dump"
+	json=$output
+	[ "$(jget .guest_note.origin)" = sysfs ]
+	[ "$(jget .guest_note.valid)" = true ]
+	printf '\x00\x00\x01\x00\x24\x10\x00\x00\x00\xe0\x3a\x01\x00\x00\x00\x00' > "$BATS_TEST_TMPDIR/fw"
+	run "$VMCOREFIX" --inspect --json --fw-cfg "$BATS_TEST_TMPDIR/fw" "$BATS_TEST_TMPDIR/s.dump"
+	json=$output
+	[ "$(jget .guest_note.origin)" = fw-cfg ]
+	[ "$(jget .guest_note.paddr)" = 0x13ae000 ]
+	[ "$(jget .guest_note.valid)" = true ]
+	run "$VMCOREFIX" --inspect --region 0x13ae000,0x1024 "$BATS_TEST_TMPDIR/s.dump"
+	[[ "$output" == *"guest note:   0x13ae000+0x1024"*"valid"* ]]
+}
+
+@test "a region that does not hold the note: guest-note-invalid with the reason" {
+	gen s "$(cat "$SRCDIR/tests/gen/specs/sample.spec")"
+	run "$VMCOREFIX" --inspect --json --region 0x13ad000,0x1024 "$BATS_TEST_TMPDIR/s.dump"
+	[ "$status" -eq 1 ]
+	json=$output
+	[ "$(jget .guest_note.valid)" = false ]
+	has_problem guest-note-invalid
+	[[ "$(jget .guest_note.error)" == *"VMCOREINFO note from the command line: note sizes"*"run past the region"* ]]
+	run "$VMCOREFIX" --inspect --json --region 0x40000000,0x1024 "$BATS_TEST_TMPDIR/s.dump"
+	json=$output
+	[[ "$(jget .guest_note.error)" == *"not in this dump"* ]]
+}
+
+@test "a guest note that differs from the dump's is reported" {
+	# the in-memory note has the dump's text but one byte; overlays apply in order
+	gen g "format elf
+machine x86_64
+elf-layout standard
+ram 0 2M
+vmcoreinfo-in-memory 0x100000
+bytes 0x100022 37"
+	run "$VMCOREFIX" --inspect --json --region 0x100000,0x1000 "$BATS_TEST_TMPDIR/g.dump"
+	json=$output
+	[ "$(jget .guest_note.valid)" = true ]
+	[ "$(jget .guest_note.same_as_dump_note)" = false ]
+	has_problem guest-note-differs
+}

@@ -159,3 +159,24 @@ hex() { printf '0x%x' "$1"; }
 		[ "$(jget .kdump.phys_base)" = 0x0 ]
 	done
 }
+
+@test "the guest's note is found in guest memory from its sysfs line or fw_cfg entry, in every scenario" {
+	for sc in vmcoreinfo nodevice nofwcfg; do
+		[ -d "$REAL/$sc" ] || continue
+		for f in dump.elf dump.kdump-zlib dump.kdump-zlib.flat; do
+			run "$VMCOREFIX" --inspect --json --region-file "$REAL/$sc/guest-vmcoreinfo.txt" "$REAL/$sc/$f"
+			json=$output
+			[ "$(jget .guest_note.valid)" = true ]
+			[ "$(jget .guest_note.osrelease)" = "$OSRELEASE" ]
+			[ "$(jget .guest_note.paddr)" = "$(printf '0x%x' "$(. "$REAL/$sc/facts.env"; echo "$VMCI_PADDR")")" ]
+			! has_problem guest-note-invalid
+			if [ "$sc" = vmcoreinfo ]; then
+				[ "$(jget .guest_note.same_as_dump_note)" = true ]
+			fi
+		done
+	done
+	run "$VMCOREFIX" --inspect --json --fw-cfg "$S/fwcfg-vmcoreinfo.raw" "$S/dump.mdf-zlib-d31"
+	json=$output
+	[ "$(jget .guest_note.valid)" = true ]
+	[ "$(jget .guest_note.same_as_dump_note)" = true ]
+}

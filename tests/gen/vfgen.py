@@ -326,10 +326,8 @@ class Spec:
         return bytes(data)
 
     def overlay_list(self):
-        ov = list(self.overlays)
-        for p in self.vmci_in_memory:
-            ov.append((p, self.vmci_note_bytes()))
-        return ov
+        # the in-memory notes first: `bytes` and `file` overlays may patch them
+        return [(p, self.vmci_note_bytes()) for p in self.vmci_in_memory] + list(self.overlays)
 
     def extra_load_ranges(self):
         base = (self.ram[-1][0] + self.ram[-1][1] + 0xfff) & ~0xfff
