@@ -1,5 +1,7 @@
 # fish completion for vmcore-fix; keep in step with src/options.c.
 complete -c vmcore-fix -s i -l inspect -d 'Print what the dump is and what is wrong with it'
+complete -c vmcore-fix -s o -l output -r -F -d 'Write the fixed dump to FILE'
+complete -c vmcore-fix -l dry-run -d 'Print what would be changed; write nothing'
 complete -c vmcore-fix -l json -d 'Print the report as JSON'
 complete -c vmcore-fix -l region -x -d 'ADDR,SIZE or the /sys/kernel/vmcoreinfo line'
 complete -c vmcore-fix -l region-file -r -F -d 'A copy of /sys/kernel/vmcoreinfo'

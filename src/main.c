@@ -2,15 +2,20 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "dump.h"
+#include "json.h"
 #include "exitcodes.h"
 #include "inspect.h"
 #include "options.h"
+#include "plan.h"
 #include "report.h"
+#include "writer.h"
 
 static int exit_code_for(const struct vf_error *err)
 {
@@ -142,6 +147,91 @@ static int do_inspect(const struct vf_options *o)
 	return serious ? VF_EXIT_PROBLEMS : VF_EXIT_OK;
 }
 
+static void print_plan_json(const struct vf_options *o, const struct vf_plan *plan,
+			    const struct vf_write_stats *st)
+{
+	struct vf_json j;
+	vf_json_init(&j, stdout, true);
+	vf_json_begin_object(&j);
+	vf_json_kv_string(&j, "schema", "vmcore-fix-fix/1");
+	vf_json_kv_string(&j, "file", o->input);
+	vf_json_kv_string(&j, "output", o->dry_run ? NULL : o->output);
+	vf_json_kv_bool(&j, "dry_run", o->dry_run);
+	vf_json_key(&j, "changes");
+	vf_json_begin_array(&j);
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct vf_patch *p = &plan->patches[i];
+		vf_json_begin_object(&j);
+		vf_json_kv_string(&j, "field", p->field);
+		vf_json_kv_hex(&j, "offset", p->offset);
+		vf_json_kv_uint(&j, "length", p->len);
+		vf_json_kv_hex(&j, "value", p->value);
+		vf_json_kv_string(&j, "why", p->why);
+		vf_json_end_object(&j);
+	}
+	vf_json_end_array(&j);
+	vf_json_kv_uint(&j, "bytes_copied", st ? st->bytes_copied : 0);
+	vf_json_end_object(&j);
+	vf_json_finish(&j);
+}
+
+static int do_fix(const struct vf_options *o)
+{
+	struct vf_region region;
+	bool have_region;
+	struct vf_error *err = region_from_options(o, &region, &have_region);
+	if (err)
+		return report_error(o, err);
+	struct vf_dump *dump;
+	err = vf_dump_open(o->input, &dump);
+	if (err)
+		return report_error(o, err);
+	struct vf_guest_note gn = { 0 };
+	if (have_region) {
+		err = vf_guest_note_read(&dump->mem, &region, dump->big_endian, dump->page_size, &gn);
+		if (err) {
+			vf_dump_destroy(dump);
+			return report_error(o, vf_error_set_path(err, o->input));
+		}
+	}
+	struct vf_plan plan;
+	err = vf_plan_fix(dump, have_region ? &gn : NULL, &plan);
+	vf_guest_note_deinit(&gn);
+	if (err) {
+		vf_dump_destroy(dump);
+		return report_error(o, vf_error_set_path(err, o->input));
+	}
+	struct vf_write_stats st = { 0 };
+	if (!o->dry_run) {
+		err = vf_write_fixed(dump, &plan, o->output, &st);
+		if (err) {
+			vf_plan_deinit(&plan);
+			vf_dump_destroy(dump);
+			return report_error(o, err);
+		}
+	}
+	if (o->json) {
+		print_plan_json(o, &plan, o->dry_run ? NULL : &st);
+	} else {
+		if (plan.n == 0)
+			printf("%s: nothing to fix\n", o->input);
+		for (size_t i = 0; i < plan.n; i++) {
+			const struct vf_patch *p = &plan.patches[i];
+			printf("%s %s at 0x%" PRIx64 ": %s\n", o->dry_run ? "would patch" : "patched",
+			       p->field, p->offset, p->why);
+		}
+		if (!o->dry_run)
+			printf("wrote %s\n", o->output);
+	}
+	vf_plan_deinit(&plan);
+	vf_dump_destroy(dump);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror(PACKAGE_NAME ": writing the report");
+		return VF_EXIT_IO;
+	}
+	return VF_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct vf_options opts;
@@ -149,6 +239,8 @@ int main(int argc, char **argv)
 	switch (opts.action) {
 	case VF_ACTION_INSPECT:
 		return do_inspect(&opts);
+	case VF_ACTION_FIX:
+		return do_fix(&opts);
 	case VF_ACTION_NONE:
 		break;
 	}

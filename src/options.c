@@ -15,12 +15,17 @@ enum {
 	OPT_REGION,
 	OPT_REGION_FILE,
 	OPT_FW_CFG,
+	OPT_DRY_RUN,
 };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Actions:", 1 },
 	{ "inspect", 'i', NULL, 0,
 	  "Print what the dump is and what is wrong with it", 1 },
+	{ "output", 'o', "FILE", 0,
+	  "Write the fixed dump to FILE (the input is never changed)", 1 },
+	{ "dry-run", OPT_DRY_RUN, NULL, 0,
+	  "Print what would be changed, and why; write nothing", 1 },
 	{ NULL, 0, NULL, 0, "Where the guest's VMCOREINFO note is (one of):", 3 },
 	{ "region", OPT_REGION, "REGION", 0,
 	  "Physical address and size: ADDR,SIZE (0x for hex) or the guest's "
@@ -44,6 +49,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'i':
 		o->action = VF_ACTION_INSPECT;
+		break;
+	case 'o':
+		o->output = arg;
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = true;
 		break;
 	case OPT_JSON:
 		o->json = true;
@@ -72,9 +83,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!!o->region + !!o->region_file + !!o->fw_cfg > 1)
 			argp_error(state, "give the note's region one way: --region, "
 				   "--region-file or --fw-cfg");
+		if (o->action == VF_ACTION_INSPECT && (o->output || o->dry_run))
+			argp_error(state, "--inspect writes nothing: leave out -o and --dry-run");
+		if (o->action == VF_ACTION_NONE && (o->output || o->dry_run))
+			o->action = VF_ACTION_FIX;
 		if (o->action == VF_ACTION_NONE)
-			argp_error(state, "nothing to do: give --inspect "
-				   "(this version reads and diagnoses dumps)");
+			argp_error(state, "nothing to do: give -o FILE to write the fixed dump, "
+				   "--dry-run, or --inspect");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -89,7 +104,7 @@ static const char doc[] =
 	"Exit status: 0 no problem found, 1 problems found (--inspect), 2 usage error, "
 	"3 evidence refused, 4 not a dump or corrupt input, 5 unsupported input, 6 I/O or system error.";
 
-static const struct argp argp = { options, parse_opt, "DUMP", doc, NULL, NULL, NULL };
+static const struct argp argp = { options, parse_opt, "DUMP -o FILE\n--inspect DUMP", doc, NULL, NULL, NULL };
 
 void vf_options_parse(int argc, char **argv, struct vf_options *opts)
 {

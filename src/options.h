@@ -7,11 +7,14 @@
 enum vf_action {
 	VF_ACTION_NONE,
 	VF_ACTION_INSPECT,
+	VF_ACTION_FIX,       /* -o FILE or --dry-run */
 };
 
 struct vf_options {
 	enum vf_action action;
 	const char *input;
+	const char *output;       /* -o */
+	bool dry_run;
 	bool json;
 	bool verbose;
 	/* where the guest's VMCOREINFO note is (at most one of these) */

@@ -1,0 +1,35 @@
+/* plan.h - the fix planner: facts about a dump (and the guest's note, if the
+ * user gave its region) in, a list of byte patches and their reasons out.
+ * Pure: it reads nothing and writes nothing; the writer executes the plan
+ * and --dry-run prints it. */
+#ifndef VF_PLAN_H
+#define VF_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dump.h"
+#include "error.h"
+#include "guestnote.h"
+
+struct vf_patch {
+	uint64_t offset;      /* logical file offset (of the reassembled file when flattened) */
+	uint32_t len;
+	uint8_t bytes[16];    /* the new bytes, in the dump's byte order */
+	uint64_t value;       /* the same as a number */
+	const char *field;    /* what is patched, e.g. "kdump sub-header phys_base" */
+	char *why;            /* one line */
+};
+
+struct vf_plan {
+	struct vf_patch *patches;
+	size_t n;
+};
+
+/* Plan the fix of dump.  gn is the validated guest note or NULL.  Cases the
+ * planner cannot fix yet are VF_ERR_UNSUPPORTED naming what is missing. */
+struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_guest_note *gn,
+			     struct vf_plan *plan);
+void vf_plan_deinit(struct vf_plan *plan);
+
+#endif

@@ -1,0 +1,230 @@
+/* writer.c - write the fixed dump: sparse copy, patches, fsync, rename. */
+#include "config.h"
+#include "writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "flat.h"
+#include "src.h"
+
+/* The temporary file a signal must remove.  The one piece of mutable
+ * file-scope state in the library: a signal handler can reach nothing else. */
+static char *volatile cleanup_path;
+
+static void on_signal(int sig)
+{
+	char *p = cleanup_path;
+	if (p)
+		unlink(p);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static const int caught[] = { SIGINT, SIGTERM, SIGHUP };
+
+static void guard(char *path, struct sigaction *old)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	cleanup_path = path;
+	for (size_t i = 0; i < 3; i++)
+		sigaction(caught[i], &sa, &old[i]);
+}
+
+static void unguard(const struct sigaction *old)
+{
+	for (size_t i = 0; i < 3; i++)
+		sigaction(caught[i], &old[i], NULL);
+	cleanup_path = NULL;
+}
+
+static struct vf_error *write_all(int fd, const void *buf, size_t len, uint64_t off,
+				  const char *path);
+
+/* Copy [off, off+len) with read and write, for file systems where the kernel
+ * cannot copy between the two files. */
+static struct vf_error *copy_plain(int in, int out, uint64_t off, uint64_t len,
+				   const char *in_path, const char *out_path)
+{
+	const size_t bufsz = 1u << 20;
+	char *buf = malloc(bufsz);
+	if (!buf)
+		return &vf_error_nomem;
+	struct vf_error *err = NULL;
+	while (len > 0 && !err) {
+		size_t want = len < bufsz ? (size_t)len : bufsz, got;
+		err = vf_pread_full(in, in_path, buf, want, off, &got);
+		if (!err && got < want)
+			err = vf_error_at(VF_ERR_CORRUPT, off + got, "%s shrank while being copied",
+					  in_path);
+		if (!err)
+			err = write_all(out, buf, want, off, out_path);
+		off += want;
+		len -= want;
+	}
+	free(buf);
+	return err;
+}
+
+/* Copy [off, off+len) from in to out at the same offset. */
+static struct vf_error *copy_range(int in, int out, uint64_t off, uint64_t len,
+				   const char *in_path, const char *out_path)
+{
+	loff_t ioff = (loff_t)off, ooff = (loff_t)off;
+	while (len > 0) {
+		size_t chunk = len > (1u << 30) ? (1u << 30) : (size_t)len;
+		ssize_t n = copy_file_range(in, &ioff, out, &ooff, chunk, 0);
+		if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
+			      errno == EINVAL))
+			return copy_plain(in, out, (uint64_t)ioff, len, in_path, out_path);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return vf_error_os(errno, out_path, "copying from %s at offset 0x%" PRIx64,
+					   in_path, (uint64_t)ioff);
+		}
+		if (n == 0)
+			return vf_error_at(VF_ERR_CORRUPT, (uint64_t)ioff, "%s shrank while being "
+					   "copied", in_path);
+		len -= (uint64_t)n;
+	}
+	return NULL;
+}
+
+/* Copy the whole input, data extents only: holes stay holes. */
+static struct vf_error *sparse_copy(int in, int out, uint64_t size, const char *in_path,
+				    const char *out_path, uint64_t *copied)
+{
+	uint64_t pos = 0;
+	*copied = 0;
+	while (pos < size) {
+		off_t data = lseek(in, (off_t)pos, SEEK_DATA);
+		if (data < 0) {
+			if (errno == ENXIO)
+				break;  /* only a hole is left */
+			data = (off_t)pos;  /* no SEEK_DATA here: copy everything */
+		}
+		off_t hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0 || (uint64_t)hole > size)
+			hole = (off_t)size;
+		struct vf_error *err = copy_range(in, out, (uint64_t)data, (uint64_t)(hole - data),
+						  in_path, out_path);
+		if (err)
+			return err;
+		*copied += (uint64_t)(hole - data);
+		pos = (uint64_t)hole;
+	}
+	if (ftruncate(out, (off_t)size) < 0)
+		return vf_error_os(errno, out_path, "setting the size");
+	return NULL;
+}
+
+/* Where a logical offset's byte lives in the file written (flattened: in the
+ * last record that holds it). */
+static struct vf_error *physical_offset(const struct vf_dump *dump, uint64_t logical,
+					uint32_t len, uint64_t *out)
+{
+	if (dump->src->kind != VF_SRC_FLATTENED) {
+		*out = logical;
+		return NULL;
+	}
+	const struct vf_flat_record *recs;
+	size_t n;
+	vf_flat_records(dump->src, &recs, &n);
+	for (size_t i = n; i-- > 0;) {
+		if (logical >= recs[i].offset && logical + len <= recs[i].offset + recs[i].size) {
+			*out = recs[i].data_pos + (logical - recs[i].offset);
+			return NULL;
+		}
+	}
+	return vf_error_at(VF_ERR_UNSUPPORTED, logical, "no single flattened record holds the "
+			   "bytes to patch");
+}
+
+static struct vf_error *write_all(int fd, const void *buf, size_t len, uint64_t off,
+				  const char *path)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return vf_error_os(errno, path, "write at offset 0x%" PRIx64, off);
+		}
+		buf = (const char *)buf + n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return NULL;
+}
+
+struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan,
+				const char *out_path, struct vf_write_stats *stats)
+{
+	struct vf_src *src = dump->src;
+	memset(stats, 0, sizeof(*stats));
+	struct stat ist, ost;
+	if (fstat(src->fd, &ist) < 0)
+		return vf_error_os(errno, src->path, "stat");
+	if (stat(out_path, &ost) == 0 && ost.st_dev == ist.st_dev && ost.st_ino == ist.st_ino)
+		return vf_error_set_hint(vf_error_create(VF_ERR_INVALID, "the output %s is the input",
+							 out_path),
+					 "write to another file: vmcore-fix never changes its input");
+
+	/* the temporary file goes beside the target, so rename is atomic */
+	char *dcopy = strdup(out_path), *bcopy = strdup(out_path), *tmp = NULL;
+	if (!dcopy || !bcopy || asprintf(&tmp, "%s/.%s.vmcore-fix.XXXXXX", dirname(dcopy),
+					 basename(bcopy)) < 0) {
+		free(dcopy);
+		free(bcopy);
+		return &vf_error_nomem;
+	}
+	free(dcopy);
+	free(bcopy);
+	struct sigaction old[3];
+	guard(tmp, old);
+	struct vf_error *err = NULL;
+	int out = mkostemp(tmp, O_CLOEXEC);
+	if (out < 0) {
+		err = vf_error_os(errno, out_path, "cannot create a temporary file beside it");
+		unguard(old);
+		free(tmp);
+		return err;
+	}
+	if (fchmod(out, ist.st_mode & 07777) < 0)
+		err = vf_error_os(errno, tmp, "chmod");
+	if (!err)
+		err = sparse_copy(src->fd, out, (uint64_t)ist.st_size, src->path, out_path,
+				  &stats->bytes_copied);
+	for (size_t i = 0; !err && i < plan->n; i++) {
+		const struct vf_patch *p = &plan->patches[i];
+		uint64_t at = 0;
+		err = physical_offset(dump, p->offset, p->len, &at);
+		if (!err)
+			err = write_all(out, p->bytes, p->len, at, out_path);
+		if (!err)
+			stats->patches++;
+	}
+	if (!err && fsync(out) < 0)
+		err = vf_error_os(errno, out_path, "fsync");
+	if (close(out) < 0 && !err)
+		err = vf_error_os(errno, out_path, "close");
+	if (!err && rename(tmp, out_path) < 0)
+		err = vf_error_os(errno, out_path, "rename into place");
+	if (err)
+		unlink(tmp);
+	unguard(old);
+	free(tmp);
+	return err;
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# The fixer (so far: kdump dumps that carry their VMCOREINFO note): -o, --dry-run,
+# --json, the atomic write, sparse copy, and clear refusals for what it cannot fix yet.
+
+load helpers
+
+setup() {
+	need_binaries
+	need_jq
+}
+
+QEMU_KDUMP="format kdump
+machine x86_64
+compress zlib
+prstatus 1
+qemu-cpustate 1
+phys_base 0xfffffffcfe676778
+kdump-vmcoreinfo-pointer no
+ram 0 1M
+ram 2M 2M"
+
+@test "kdump: phys_base and the VMCOREINFO pointer are fixed; the output inspects clean" {
+	gen k "$QEMU_KDUMP"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"patched kdump sub-header phys_base"*"NUMBER(phys_base)=-301989888"* ]]
+	[[ "$output" == *"offset_vmcoreinfo"* ]]
+	inspect_json "$BATS_TEST_TMPDIR/out"
+	! has_problem kdump-phys-base-mismatch
+	! has_problem kdump-vmcoreinfo-pointer-missing
+	[ "$(jget .kdump.phys_base)" = 0xffffffffee000000 ]
+	# only the planned bytes changed: the page data reads the same
+	same_read k 0x2000 8192
+	cp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/k.dump"
+	same_read k 0x200000 65536
+}
+
+@test "idempotent: the output needs nothing" {
+	gen k "$QEMU_KDUMP"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/out" >/dev/null
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/out" -o "$BATS_TEST_TMPDIR/out2"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"nothing to fix"* ]]
+	cmp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/out2"
+}
+
+@test "--dry-run writes nothing; --json lists the changes" {
+	gen k "$QEMU_KDUMP"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" --dry-run
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"would patch kdump sub-header phys_base at 0x1000"* ]]
+	[ "$(ls "$BATS_TEST_TMPDIR" | grep -c vmcore-fix)" -eq 0 ]
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" --dry-run --json
+	json=$output
+	[ "$(jget .schema)" = vmcore-fix-fix/1 ]
+	[ "$(jget .dry_run)" = true ]
+	[ "$(jget '.changes[] | select(.field == "kdump sub-header phys_base") | .value')" = 0xffffffffee000000 ]
+	[ "$(jget '.changes | length')" -eq 3 ]
+}
+
+@test "the input is never changed, and the output cannot be the input" {
+	gen k "$QEMU_KDUMP"
+	sum=$(sha256sum < "$BATS_TEST_TMPDIR/k.dump")
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/out" >/dev/null
+	[ "$(sha256sum < "$BATS_TEST_TMPDIR/k.dump")" = "$sum" ]
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/k.dump"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is the input"* ]]
+	ln -s k.dump "$BATS_TEST_TMPDIR/link"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/link"
+	[ "$status" -eq 2 ]
+	[ "$(sha256sum < "$BATS_TEST_TMPDIR/k.dump")" = "$sum" ]
+}
+
+@test "flattened in, flattened out, patched inside its records" {
+	gen f "$QEMU_KDUMP
+flattened yes
+flat-record-size 1000
+flat-shuffle yes"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/f.dump" -o "$BATS_TEST_TMPDIR/out" >/dev/null
+	inspect_json "$BATS_TEST_TMPDIR/out"
+	[ "$(jget .flattened)" = true ]
+	! has_problem kdump-phys-base-mismatch
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/out")" = "$(stat -c %s "$BATS_TEST_TMPDIR/f.dump")" ]
+}
+
+@test "holes in the input stay holes in the output" {
+	gen k "$QEMU_KDUMP"
+	# make a sparse copy with a large hole in the middle of the page data
+	f=$BATS_TEST_TMPDIR/sparse
+	cp "$BATS_TEST_TMPDIR/k.dump" "$f"
+	truncate -s $((64 << 20)) "$f"
+	run "$VMCOREFIX" "$f" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/out")" = $((64 << 20)) ]
+	[ "$(du -k "$BATS_TEST_TMPDIR/out" | cut -f1)" -lt 4096 ]
+}
+
+@test "a failed write leaves no output and no temporary file" {
+	gen k "$QEMU_KDUMP"
+	mkdir "$BATS_TEST_TMPDIR/ro"
+	chmod 555 "$BATS_TEST_TMPDIR/ro"
+	if touch "$BATS_TEST_TMPDIR/ro/x" 2>/dev/null; then
+		rm -f "$BATS_TEST_TMPDIR/ro/x"
+		skip "root writes into read-only directories"
+	fi
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/ro/out"
+	[ "$status" -eq 6 ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/ro")" ]
+}
+
+@test "full disk: exit 6, nothing left behind" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	gen k "$QEMU_KDUMP"
+	d=$BATS_TEST_TMPDIR/small
+	mkdir "$d"
+	if ! mount -t tmpfs -o size=64k tmpfs "$d" 2>/dev/null; then
+		skip "cannot mount a small tmpfs here"
+	fi
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$d/out"
+	umount "$d"
+	[ "$status" -eq 6 ]
+	[[ "$output" == *"No space left"* ]]
+}
+
+@test "what cannot be fixed yet is refused clearly (exit 5), and nothing is written" {
+	gen e "format elf
+machine x86_64
+ram 0 1M"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/e.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"ELF dumps is not implemented yet"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+	gen n "format kdump
+machine x86_64
+compress zlib
+vmcoreinfo-note no
+ram 0 1M"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"no usable VMCOREINFO note"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+}

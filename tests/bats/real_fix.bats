@@ -1,0 +1,45 @@
+#!/usr/bin/env bats
+# The fixer on dumps real QEMU 7.2 wrote: makedumpfile reads the output.
+
+load helpers
+
+setup_file() {
+	real_setup || true
+}
+
+setup() {
+	[ -x "$VMCOREFIX" ] || skip "vmcore-fix not built ($VMCOREFIX)"
+	command -v makedumpfile >/dev/null || skip "makedumpfile not installed"
+	real_dir
+	S=$REAL/vmcoreinfo
+	# shellcheck disable=SC1091
+	. "$S/facts.env"
+}
+
+@test "QEMU's kdump-zlib: makedumpfile --dump-dmesg fails on it, and finds the marker after the fix" {
+	run makedumpfile --dump-dmesg "$S/dump.kdump-zlib" "$BATS_TEST_TMPDIR/before.txt"
+	[ "$status" -ne 0 ]
+	run "$VMCOREFIX" "$S/dump.kdump-zlib" -o "$BATS_TEST_TMPDIR/fixed"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"phys_base"* ]]
+	makedumpfile --dump-dmesg "$BATS_TEST_TMPDIR/fixed" "$BATS_TEST_TMPDIR/dmesg.txt" >/dev/null 2>&1
+	grep -q "$MARKER" "$BATS_TEST_TMPDIR/dmesg.txt"
+}
+
+@test "QEMU's flattened kdump-zlib stays flattened; reassembled, makedumpfile reads it" {
+	"$VMCOREFIX" "$S/dump.kdump-zlib.flat" -o "$BATS_TEST_TMPDIR/fixed.flat" >/dev/null
+	head -c 12 "$BATS_TEST_TMPDIR/fixed.flat" | grep -q makedumpfile
+	makedumpfile -R "$BATS_TEST_TMPDIR/re" < "$BATS_TEST_TMPDIR/fixed.flat" >/dev/null 2>&1
+	makedumpfile --dump-dmesg "$BATS_TEST_TMPDIR/re" "$BATS_TEST_TMPDIR/dmesg.txt" >/dev/null 2>&1
+	grep -q "$MARKER" "$BATS_TEST_TMPDIR/dmesg.txt"
+	cmp <("$VMCOREFIX" "$S/dump.kdump-zlib" -o "$BATS_TEST_TMPDIR/raw" >/dev/null; cat "$BATS_TEST_TMPDIR/raw") "$BATS_TEST_TMPDIR/re"
+}
+
+@test "the fix changes exactly the sub-header phys_base bytes" {
+	"$VMCOREFIX" "$S/dump.kdump-zlib" -o "$BATS_TEST_TMPDIR/fixed" >/dev/null
+	n=$(cmp -l "$S/dump.kdump-zlib" "$BATS_TEST_TMPDIR/fixed" | wc -l)
+	[ "$n" -ge 1 ] && [ "$n" -le 8 ]
+	cmp -l "$S/dump.kdump-zlib" "$BATS_TEST_TMPDIR/fixed" | awk '{ if ($1 < 4097 || $1 > 4104) exit 1 }'
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/fixed" --dry-run
+	[[ "$output" == *"nothing to fix"* ]]
+}
