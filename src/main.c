@@ -10,6 +10,7 @@
 #include "cursor.h"
 #include "dump.h"
 #include "json.h"
+#include "kernel.h"
 #include "exitcodes.h"
 #include "inspect.h"
 #include "options.h"
@@ -148,7 +149,7 @@ static int do_inspect(const struct vf_options *o)
 }
 
 static void print_plan_json(const struct vf_options *o, const struct vf_plan *plan,
-			    const struct vf_write_stats *st)
+			    const struct vf_write_stats *st, const char *uts_skipped)
 {
 	struct vf_json j;
 	vf_json_init(&j, stdout, true);
@@ -165,8 +166,21 @@ static void print_plan_json(const struct vf_options *o, const struct vf_plan *pl
 		vf_json_kv_string(&j, "field", p->field);
 		vf_json_kv_hex(&j, "offset", p->offset);
 		vf_json_kv_uint(&j, "length", p->len);
-		vf_json_kv_hex(&j, "value", p->value);
+		vf_json_key(&j, "value");
+		if (p->is_number)
+			vf_json_hex(&j, p->value);
+		else
+			vf_json_null(&j);
 		vf_json_kv_string(&j, "why", p->why);
+		vf_json_end_object(&j);
+	}
+	vf_json_end_array(&j);
+	vf_json_key(&j, "left_alone");
+	vf_json_begin_array(&j);
+	if (uts_skipped) {
+		vf_json_begin_object(&j);
+		vf_json_kv_string(&j, "field", "kdump header utsname");
+		vf_json_kv_string(&j, "why", uts_skipped);
 		vf_json_end_object(&j);
 	}
 	vf_json_end_array(&j);
@@ -194,10 +208,28 @@ static int do_fix(const struct vf_options *o)
 			return report_error(o, vf_error_set_path(err, o->input));
 		}
 	}
+	/* makedumpfile fills the kdump header's utsname from init_uts_ns; drgn needs it */
+	char uts[VF_UTS_FIELDS][VF_UTS_LEN];
+	char *uts_skipped = NULL;
+	struct vf_fix_inputs in = { .gn = have_region ? &gn : NULL };
+	if (dump->format == VF_FORMAT_KDUMP && dump->vmci) {
+		err = vf_kernel_utsname(dump, uts);
+		if (!err) {
+			in.uts = (const char (*)[VF_UTS_LEN])uts;
+		} else if (err == &vf_error_nomem || err->code == VF_ERR_OS) {
+			vf_guest_note_deinit(&gn);
+			vf_dump_destroy(dump);
+			return report_error(o, err);
+		} else {
+			uts_skipped = vf_error_string(err);
+			vf_error_destroy(err);
+		}
+	}
 	struct vf_plan plan;
-	err = vf_plan_fix(dump, have_region ? &gn : NULL, &plan);
+	err = vf_plan_fix(dump, &in, &plan);
 	vf_guest_note_deinit(&gn);
 	if (err) {
+		free(uts_skipped);
 		vf_dump_destroy(dump);
 		return report_error(o, vf_error_set_path(err, o->input));
 	}
@@ -205,14 +237,17 @@ static int do_fix(const struct vf_options *o)
 	if (!o->dry_run) {
 		err = vf_write_fixed(dump, &plan, o->output, &st);
 		if (err) {
+			free(uts_skipped);
 			vf_plan_deinit(&plan);
 			vf_dump_destroy(dump);
 			return report_error(o, err);
 		}
 	}
 	if (o->json) {
-		print_plan_json(o, &plan, o->dry_run ? NULL : &st);
+		print_plan_json(o, &plan, o->dry_run ? NULL : &st, uts_skipped);
 	} else {
+		if (uts_skipped)
+			printf("left alone: kdump header utsname: %s\n", uts_skipped);
 		if (plan.n == 0)
 			printf("%s: nothing to fix\n", o->input);
 		for (size_t i = 0; i < plan.n; i++) {
@@ -223,6 +258,7 @@ static int do_fix(const struct vf_options *o)
 		if (!o->dry_run)
 			printf("wrote %s\n", o->output);
 	}
+	free(uts_skipped);
 	vf_plan_deinit(&plan);
 	vf_dump_destroy(dump);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

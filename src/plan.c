@@ -26,31 +26,67 @@ static struct vf_error *add_patch(struct vf_plan *plan, uint64_t off, uint32_t l
 	memset(p, 0, sizeof(*p));
 	p->offset = off;
 	p->len = len;
+	if (!(p->bytes = malloc(len)))
+		return &vf_error_nomem;
 	vf_store_uint(p->bytes, len, be, value);
+	p->is_number = true;
 	p->value = value;
 	p->field = field;
 	va_list ap;
 	va_start(ap, fmt);
 	int r = vasprintf(&p->why, fmt, ap);
 	va_end(ap);
-	if (r < 0)
+	plan->n++;  /* counted even on failure, so deinit frees the bytes */
+	if (r < 0) {
+		p->why = NULL;
 		return &vf_error_nomem;
-	plan->n++;
+	}
+	return NULL;
+}
+
+/* The kdump header's utsname, as makedumpfile fills it, from init_uts_ns. */
+static struct vf_error *plan_utsname(const struct vf_dump *d, const char (*uts)[65],
+				     struct vf_plan *plan)
+{
+	const struct vf_kdump_info *kd = d->kdump;
+	bool same = true;
+	for (int i = 0; i < 6 && same; i++)
+		same = strcmp(kd->utsname[i], uts[i]) == 0;
+	if (same)
+		return NULL;
+	struct vf_error *err = add_patch(plan, 0xc, 8, false, 0, "kdump header utsname",
+					 "fill it from the guest's init_uts_ns (release %s), as "
+					 "makedumpfile does: drgn needs it", uts[2]);
+	if (err)
+		return err;
+	struct vf_patch *p = &plan->patches[plan->n - 1];
+	uint8_t *b = realloc(p->bytes, 6 * 65);
+	if (!b)
+		return &vf_error_nomem;
+	p->bytes = b;
+	p->len = 6 * 65;
+	p->is_number = false;
+	p->value = 0;
+	for (int i = 0; i < 6; i++)
+		memcpy(b + 65 * i, uts[i], 65);
 	return NULL;
 }
 
 void vf_plan_deinit(struct vf_plan *plan)
 {
-	for (size_t i = 0; i < plan->n; i++)
+	for (size_t i = 0; i < plan->n; i++) {
 		free(plan->patches[i].why);
+		free(plan->patches[i].bytes);
+	}
 	free(plan->patches);
 	plan->patches = NULL;
 	plan->n = 0;
 }
 
-static struct vf_error *plan_kdump(const struct vf_dump *d, const struct vf_guest_note *gn,
+static struct vf_error *plan_kdump(const struct vf_dump *d, const struct vf_fix_inputs *in,
 				   struct vf_plan *plan)
 {
+	const struct vf_guest_note *gn = in->gn;
 	const struct vf_kdump_info *kd = d->kdump;
 	uint64_t sub = kd->block_size;
 	struct vf_error *err;
@@ -93,6 +129,12 @@ static struct vf_error *plan_kdump(const struct vf_dump *d, const struct vf_gues
 			return err;
 	}
 
+	if (in->uts) {
+		err = plan_utsname(d, in->uts, plan);
+		if (err)
+			return err;
+	}
+
 	uint64_t pb;
 	const char *key = NULL;
 	err = vf_note_phys_base(d, &pb, &key);
@@ -112,13 +154,13 @@ static struct vf_error *plan_kdump(const struct vf_dump *d, const struct vf_gues
 	return NULL;
 }
 
-struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_guest_note *gn,
+struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_fix_inputs *in,
 			     struct vf_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
 	struct vf_error *err;
 	if (dump->format == VF_FORMAT_KDUMP)
-		err = plan_kdump(dump, gn, plan);
+		err = plan_kdump(dump, in, plan);
 	else
 		err = vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "fixing ELF dumps is "
 				"not implemented yet"), "vmcore-fix --inspect lists what is wrong");

@@ -5,6 +5,7 @@
 #ifndef VF_PLAN_H
 #define VF_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,8 +16,9 @@
 struct vf_patch {
 	uint64_t offset;      /* logical file offset (of the reassembled file when flattened) */
 	uint32_t len;
-	uint8_t bytes[16];    /* the new bytes, in the dump's byte order */
-	uint64_t value;       /* the same as a number */
+	uint8_t *bytes;       /* the new bytes (numbers in the dump's byte order) */
+	bool is_number;       /* the patch is one number: value */
+	uint64_t value;
 	const char *field;    /* what is patched, e.g. "kdump sub-header phys_base" */
 	char *why;            /* one line */
 };
@@ -26,9 +28,15 @@ struct vf_plan {
 	size_t n;
 };
 
-/* Plan the fix of dump.  gn is the validated guest note or NULL.  Cases the
- * planner cannot fix yet are VF_ERR_UNSUPPORTED naming what is missing. */
-struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_guest_note *gn,
+/* What the planner knows besides the dump's headers: read beforehand. */
+struct vf_fix_inputs {
+	const struct vf_guest_note *gn;   /* the validated guest note, or NULL */
+	const char (*uts)[65];            /* the guest's init_uts_ns.name (6 fields), or NULL */
+};
+
+/* Plan the fix of dump.  Cases the planner cannot fix yet are
+ * VF_ERR_UNSUPPORTED naming what is missing. */
+struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_fix_inputs *in,
 			     struct vf_plan *plan);
 void vf_plan_deinit(struct vf_plan *plan);
 

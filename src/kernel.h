@@ -1,0 +1,24 @@
+/* kernel.h - facts read from the guest kernel's memory through a dump, with
+ * the VMCOREINFO note as the map. */
+#ifndef VF_KERNEL_H
+#define VF_KERNEL_H
+
+#include <stdint.h>
+
+#include "dump.h"
+#include "error.h"
+
+#define VF_UTS_FIELDS 6
+#define VF_UTS_LEN 65
+
+/* Kernel-image virtual address to physical: x86_64 vaddr - __START_KERNEL_map
+ * + phys_base; aarch64 vaddr - NUMBER(kimage_voffset). */
+struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, uint64_t vaddr, uint64_t *paddr);
+
+/* init_uts_ns.name (struct new_utsname: sysname, nodename, release, version,
+ * machine, domainname, 65 bytes each), read from guest memory and checked:
+ * every field NUL-terminated text, release equal to OSRELEASE. */
+struct vf_error *vf_kernel_utsname(const struct vf_dump *dump,
+				   char uts[VF_UTS_FIELDS][VF_UTS_LEN]);
+
+#endif
