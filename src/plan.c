@@ -10,6 +10,9 @@
 
 #include "cursor.h"
 #include "inspect.h"
+#include "notes.h"
+
+#include <elf.h>
 
 static struct vf_error *add_patch(struct vf_plan *plan, uint64_t off, uint32_t len, bool be,
 				  uint64_t value, const char *field, const char *fmt, ...)
@@ -154,6 +157,196 @@ static struct vf_error *plan_kdump(const struct vf_dump *d, const struct vf_fix_
 	return NULL;
 }
 
+
+/* ----------------------------------------------------------------- ELF
+ * Output layout: ELF header, program headers right after it (PT_NOTE
+ * first), all notes (the original ones, then exactly one VMCOREINFO), then
+ * the data exactly as in the input, moved by whole 4 KiB blocks when the
+ * header region has grown past the first data byte.  Section headers are
+ * dropped (a core needs none; QEMU's e_ehsize and layout are what
+ * makedumpfile chokes on). */
+
+#define ELF_SHIFT_UNIT 4096u
+
+static void put(uint8_t **p, size_t n, bool be, uint64_t v)
+{
+	vf_store_uint(*p, n, be, v);
+	*p += n;
+}
+
+static void encode_phdr(uint8_t *p, bool is64, bool be, const struct vf_elf_phdr *ph)
+{
+	if (is64) {
+		put(&p, 4, be, ph->type); put(&p, 4, be, ph->flags); put(&p, 8, be, ph->offset);
+		put(&p, 8, be, ph->vaddr); put(&p, 8, be, ph->paddr); put(&p, 8, be, ph->filesz);
+		put(&p, 8, be, ph->memsz); put(&p, 8, be, ph->align);
+	} else {
+		put(&p, 4, be, ph->type); put(&p, 4, be, ph->offset); put(&p, 4, be, ph->vaddr);
+		put(&p, 4, be, ph->paddr); put(&p, 4, be, ph->filesz); put(&p, 4, be, ph->memsz);
+		put(&p, 4, be, ph->flags); put(&p, 4, be, ph->align);
+	}
+}
+
+static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_inputs *in,
+				 struct vf_plan *plan)
+{
+	const struct vf_elf_info *e = d->elf;
+	bool is64 = d->elf_class == 64, be = d->big_endian;
+	size_t ehsz = is64 ? 64 : 52, phsz = is64 ? 56 : 32;
+
+	if (d->src->kind == VF_SRC_FLATTENED)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "fixing flattened ELF dumps is not "
+				       "implemented yet");
+	if (d->notes_malformed)
+		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "the dump has a "
+				"malformed note (%s); rewriting its notes is not implemented",
+				d->notes_malformed->message), "vmcore-fix --inspect shows where");
+
+	/* the VMCOREINFO text to write: the dump's, else the guest's */
+	const uint8_t *vtext = NULL;
+	uint32_t vlen = 0;
+	const char *vsrc;
+	if (d->vmci && d->vmci_origin == VF_VMCI_NOTE) {
+		vtext = d->vmci_note->desc;
+		vlen = d->vmci_note->descsz;
+		vsrc = "the dump's";
+		if (in->gn && (in->gn->text_len != vlen || memcmp(in->gn->text, vtext, vlen)))
+			return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED,
+				"the guest's note differs from the dump's; choosing between them "
+				"is not implemented yet"),
+				"check which one is right with vmcore-fix --inspect --region ...");
+	} else if (in->gn) {
+		vtext = in->gn->text;
+		vlen = in->gn->text_len;
+		vsrc = "the guest's";
+	} else {
+		struct vf_error *err = vf_error_create(VF_ERR_REFUSED, "the dump has no usable "
+						       "VMCOREINFO note and no region was given");
+		return vf_error_set_hint(err, "give the note's place in guest memory: --region-file "
+					 "(a copy of the guest's /sys/kernel/vmcoreinfo), --region "
+					 "ADDR,SIZE or --fw-cfg FILE");
+	}
+
+	/* notes: every original one but VMCOREINFO, then one VMCOREINFO */
+	uint64_t nsize = vf_note_size(11, vlen);
+	for (size_t i = 0; i < d->nnotes; i++)
+		if (!vf_note_is_vmcoreinfo(&d->notes[i]))
+			nsize += vf_note_size(d->notes[i].namesz, d->notes[i].descsz);
+	size_t nother = 0;
+	const struct vf_elf_phdr *first_note = NULL;
+	uint64_t data = d->src->size;
+	for (size_t i = 0; i < e->phnum; i++) {
+		const struct vf_elf_phdr *ph = &e->phdrs[i];
+		if (ph->type == PT_NOTE) {
+			if (!first_note)
+				first_note = ph;
+			continue;
+		}
+		nother++;
+		if (ph->filesz && ph->offset < data)
+			data = ph->offset;
+	}
+	size_t nph = 1 + nother;
+	if (nph >= PN_XNUM)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "rewriting an ELF dump with %zu program "
+				       "headers (PN_XNUM) is not implemented yet", nph);
+	uint64_t hsize = ehsz + nph * phsz + nsize;
+	uint64_t shift = hsize <= data ? 0 : (hsize - data + ELF_SHIFT_UNIT - 1) /
+					      ELF_SHIFT_UNIT * ELF_SHIFT_UNIT;
+	if (hsize > (64u << 20))
+		return vf_error_create(VF_ERR_UNSUPPORTED, "a header region of %" PRIu64 " bytes "
+				       "is larger than supported", hsize);
+
+	uint8_t *h = calloc(1, (size_t)hsize);
+	if (!h)
+		return &vf_error_nomem;
+	uint8_t *p = h;
+	memcpy(p, ELFMAG, SELFMAG);
+	p[EI_CLASS] = is64 ? ELFCLASS64 : ELFCLASS32;
+	p[EI_DATA] = be ? ELFDATA2MSB : ELFDATA2LSB;
+	p[EI_VERSION] = EV_CURRENT;
+	p[EI_OSABI] = e->osabi;
+	p += EI_NIDENT;
+	size_t w = is64 ? 8 : 4;
+	put(&p, 2, be, ET_CORE); put(&p, 2, be, e->e_machine); put(&p, 4, be, e->e_version);
+	put(&p, w, be, e->e_entry); put(&p, w, be, ehsz); put(&p, w, be, 0);
+	put(&p, 4, be, e->e_flags); put(&p, 2, be, ehsz); put(&p, 2, be, phsz);
+	put(&p, 2, be, nph); put(&p, 2, be, 0); put(&p, 2, be, 0); put(&p, 2, be, 0);
+
+	uint64_t noff = ehsz + nph * phsz;
+	struct vf_elf_phdr note = { .type = PT_NOTE, .offset = noff, .filesz = nsize,
+				    .memsz = nsize, .flags = first_note ? first_note->flags : 0,
+				    .align = first_note ? first_note->align : 0 };
+	encode_phdr(h + ehsz, is64, be, &note);
+	size_t k = 1;
+	for (size_t i = 0; i < e->phnum; i++) {
+		struct vf_elf_phdr ph = e->phdrs[i];
+		if (ph.type == PT_NOTE)
+			continue;
+		if (ph.filesz)
+			ph.offset += shift;
+		encode_phdr(h + ehsz + k++ * phsz, is64, be, &ph);
+	}
+	p = h + noff;
+	for (size_t i = 0; i < d->nnotes; i++) {
+		const struct vf_note *n = &d->notes[i];
+		if (vf_note_is_vmcoreinfo(n))
+			continue;
+		/* re-encode from the parsed note; the name's own bytes, NUL included */
+		size_t nl = strnlen(n->name, VF_NOTE_NAME_MAX);
+		if (n->namesz != nl + 1 && !(n->namesz == 0 && nl == 0)) {
+			free(h);
+			return vf_error_at(VF_ERR_UNSUPPORTED, n->hdr_offset, "note name of %" PRIu32
+					   " bytes cannot be rewritten", n->namesz);
+		}
+		if (n->namesz == 0) {
+			vf_store_uint(p, 4, be, 0);
+			vf_store_uint(p + 4, 4, be, n->descsz);
+			vf_store_uint(p + 8, 4, be, n->type);
+			memcpy(p + 12, n->desc, n->descsz);
+			p += vf_note_size(0, n->descsz);
+		} else {
+			p += vf_note_encode(p, be, n->name, n->type, n->desc, n->descsz);
+		}
+	}
+	p += vf_note_encode(p, be, "VMCOREINFO", 0, vtext, vlen);
+
+	/* already so? then nothing to write */
+	if (!shift) {
+		uint8_t *cur = malloc((size_t)hsize);
+		if (!cur) {
+			free(h);
+			return &vf_error_nomem;
+		}
+		struct vf_error *err = vf_src_read(d->src, cur, (size_t)hsize, 0, "ELF headers");
+		bool same = !err && memcmp(cur, h, (size_t)hsize) == 0;
+		free(cur);
+		if (err || same) {
+			free(h);
+			return err;
+		}
+	}
+
+	struct vf_error *err = add_patch(plan, 0, 8, false, 0, "ELF header region",
+		"ELF header, %zu program headers right after it (PT_NOTE first) and %zu notes "
+		"with %s VMCOREINFO before the data%s", nph, (size_t)(d->nnotes -
+		d->vmci_count) + 1, vsrc, shift ? ", which moves" : "");
+	if (err) {
+		free(h);
+		return err;
+	}
+	struct vf_patch *pt = &plan->patches[plan->n - 1];
+	free(pt->bytes);
+	pt->bytes = h;
+	pt->len = (uint32_t)hsize;
+	pt->is_number = false;
+	if (shift) {
+		plan->shift_from = data;
+		plan->shift = shift;
+	}
+	return NULL;
+}
+
 struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_fix_inputs *in,
 			     struct vf_plan *plan)
 {
@@ -162,8 +355,7 @@ struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_fix_inp
 	if (dump->format == VF_FORMAT_KDUMP)
 		err = plan_kdump(dump, in, plan);
 	else
-		err = vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "fixing ELF dumps is "
-				"not implemented yet"), "vmcore-fix --inspect lists what is wrong");
+		err = plan_elf(dump, in, plan);
 	if (err)
 		vf_plan_deinit(plan);
 	return err;

@@ -26,6 +26,11 @@ struct vf_patch {
 struct vf_plan {
 	struct vf_patch *patches;
 	size_t n;
+	/* Input bytes from shift_from on land shift bytes later in the output
+	 * (ELF: a larger header region); 0 = no move.  Patches are at output
+	 * offsets. */
+	uint64_t shift_from;
+	uint64_t shift;
 };
 
 /* What the planner knows besides the dump's headers: read beforehand. */

@@ -55,7 +55,7 @@ static struct vf_error *write_all(int fd, const void *buf, size_t len, uint64_t 
 /* Copy [off, off+len) with read and write, for file systems where the kernel
  * cannot copy between the two files. */
 static struct vf_error *copy_plain(int in, int out, uint64_t off, uint64_t len,
-				   const char *in_path, const char *out_path)
+				   uint64_t shift, const char *in_path, const char *out_path)
 {
 	const size_t bufsz = 1u << 20;
 	char *buf = malloc(bufsz);
@@ -69,7 +69,7 @@ static struct vf_error *copy_plain(int in, int out, uint64_t off, uint64_t len,
 			err = vf_error_at(VF_ERR_CORRUPT, off + got, "%s shrank while being copied",
 					  in_path);
 		if (!err)
-			err = write_all(out, buf, want, off, out_path);
+			err = write_all(out, buf, want, off + shift, out_path);
 		off += want;
 		len -= want;
 	}
@@ -77,17 +77,17 @@ static struct vf_error *copy_plain(int in, int out, uint64_t off, uint64_t len,
 	return err;
 }
 
-/* Copy [off, off+len) from in to out at the same offset. */
-static struct vf_error *copy_range(int in, int out, uint64_t off, uint64_t len,
+/* Copy [off, off+len) from in to out at offset off + shift. */
+static struct vf_error *copy_range(int in, int out, uint64_t off, uint64_t len, uint64_t shift,
 				   const char *in_path, const char *out_path)
 {
-	loff_t ioff = (loff_t)off, ooff = (loff_t)off;
+	loff_t ioff = (loff_t)off, ooff = (loff_t)(off + shift);
 	while (len > 0) {
 		size_t chunk = len > (1u << 30) ? (1u << 30) : (size_t)len;
 		ssize_t n = copy_file_range(in, &ioff, out, &ooff, chunk, 0);
 		if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
 			      errno == EINVAL))
-			return copy_plain(in, out, (uint64_t)ioff, len, in_path, out_path);
+			return copy_plain(in, out, (uint64_t)ioff, len, shift, in_path, out_path);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -102,11 +102,12 @@ static struct vf_error *copy_range(int in, int out, uint64_t off, uint64_t len,
 	return NULL;
 }
 
-/* Copy the whole input, data extents only: holes stay holes. */
-static struct vf_error *sparse_copy(int in, int out, uint64_t size, const char *in_path,
-				    const char *out_path, uint64_t *copied)
+/* Copy input [from, size) to output [from + shift, size + shift), data
+ * extents only: holes stay holes. */
+static struct vf_error *sparse_copy(int in, int out, uint64_t from, uint64_t size, uint64_t shift,
+				    const char *in_path, const char *out_path, uint64_t *copied)
 {
-	uint64_t pos = 0;
+	uint64_t pos = from;
 	*copied = 0;
 	while (pos < size) {
 		off_t data = lseek(in, (off_t)pos, SEEK_DATA);
@@ -119,26 +120,29 @@ static struct vf_error *sparse_copy(int in, int out, uint64_t size, const char *
 		if (hole < 0 || (uint64_t)hole > size)
 			hole = (off_t)size;
 		struct vf_error *err = copy_range(in, out, (uint64_t)data, (uint64_t)(hole - data),
-						  in_path, out_path);
+						  shift, in_path, out_path);
 		if (err)
 			return err;
 		*copied += (uint64_t)(hole - data);
 		pos = (uint64_t)hole;
 	}
-	if (ftruncate(out, (off_t)size) < 0)
+	if (ftruncate(out, (off_t)(size + shift)) < 0)
 		return vf_error_os(errno, out_path, "setting the size");
 	return NULL;
 }
 
 /* Where a logical offset's byte lives in the file written (flattened: in the
  * last record that holds it). */
-static struct vf_error *physical_offset(const struct vf_dump *dump, uint64_t logical,
-					uint32_t len, uint64_t *out)
+static struct vf_error *physical_offset(const struct vf_dump *dump, bool plan_shifts,
+					uint64_t logical, uint32_t len, uint64_t *out)
 {
 	if (dump->src->kind != VF_SRC_FLATTENED) {
 		*out = logical;
 		return NULL;
 	}
+	if (plan_shifts)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "moving data inside a flattened "
+				       "stream is not implemented");
 	const struct vf_flat_record *recs;
 	size_t n;
 	vf_flat_records(dump->src, &recs, &n);
@@ -205,12 +209,13 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 	if (fchmod(out, ist.st_mode & 07777) < 0)
 		err = vf_error_os(errno, tmp, "chmod");
 	if (!err)
-		err = sparse_copy(src->fd, out, (uint64_t)ist.st_size, src->path, out_path,
+		err = sparse_copy(src->fd, out, plan->shift ? plan->shift_from : 0,
+				  (uint64_t)ist.st_size, plan->shift, src->path, out_path,
 				  &stats->bytes_copied);
 	for (size_t i = 0; !err && i < plan->n; i++) {
 		const struct vf_patch *p = &plan->patches[i];
 		uint64_t at = 0;
-		err = physical_offset(dump, p->offset, p->len, &at);
+		err = physical_offset(dump, plan->shift != 0, p->offset, p->len, &at);
 		if (!err)
 			err = write_all(out, p->bytes, p->len, at, out_path);
 		if (!err)

@@ -123,13 +123,64 @@ flat-shuffle yes"
 	[[ "$output" == *"No space left"* ]]
 }
 
-@test "what cannot be fixed yet is refused clearly (exit 5), and nothing is written" {
+@test "ELF, QEMU layout: program headers after the ELF header, notes before the data" {
 	gen e "format elf
 machine x86_64
-ram 0 1M"
+elf-layout qemu
+prstatus 2
+qemu-cpustate 2
+ram 0 1M
+ram 2M 1M"
 	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/e.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"patched ELF header region"* ]]
+	inspect_json "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	[ "$(jget '.problems | length')" = 0 ]
+	[ "$(jget .elf.e_phoff)" = 0x40 ]
+	[ "$(jget .elf.e_ehsize)" = 64 ]
+	[ "$(jget '[.notes[].name] | join(",")')" = CORE,CORE,QEMU,QEMU,VMCOREINFO ]
+	cp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/e.dump"
+	same_read e 0x0 8192
+	same_read e 0x2ff000 4096
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/out" --dry-run
+	[[ "$output" == *"nothing to fix"* ]]
+}
+
+@test "ELF without a note: refused without evidence (exit 3); added from --region, data moved" {
+	gen n "format elf
+machine x86_64
+elf-layout qemu
+prstatus 1
+vmcoreinfo-note no
+ram 0 4M
+vmcoreinfo-in-memory 0x200000"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"--region"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out" --region 0x200000,0x1000
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"the guest's VMCOREINFO"*"moves"* ]]
+	inspect_json "$BATS_TEST_TMPDIR/out"
+	[ "$(jget .vmcoreinfo.origin)" = note ]
+	[ "$(jget .vmcoreinfo.values.OSRELEASE)" = 6.1.0-56-amd64 ]
+	[ "$(jget '.problems | length')" = 0 ]
+	# the data moved by whole 4 KiB blocks and reads the same
+	off=$(jget '.elf.program_headers[] | select(.type == "PT_LOAD") | .offset')
+	[ $((off % 4096)) -eq $(( $(printf '%d' "$(cd "$BATS_TEST_TMPDIR" && "$VMCOREFIX" --inspect --json n.dump | jq -r '.elf.program_headers[] | select(.type == "PT_LOAD") | .offset')") % 4096 )) ]
+	cp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/n.dump"
+	same_read n 0x1000 65536
+}
+
+@test "what cannot be fixed yet is refused clearly (exit 5), and nothing is written" {
+	gen f "format elf
+machine x86_64
+flattened yes
+ram 0 1M"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/f.dump" -o "$BATS_TEST_TMPDIR/out"
 	[ "$status" -eq 5 ]
-	[[ "$output" == *"ELF dumps is not implemented yet"* ]]
+	[[ "$output" == *"flattened ELF dumps is not implemented yet"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/out" ]
 	gen n "format kdump
 machine x86_64

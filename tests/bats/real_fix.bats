@@ -60,3 +60,28 @@ setup() {
 	! has_problem kdump-utsname-incomplete
 	[ "$(jget '.problems | length')" = 0 ]
 }
+
+@test "QEMU's ELF: makedumpfile fails on it, and finds the marker after the fix" {
+	run makedumpfile --dump-dmesg "$S/dump.elf" "$BATS_TEST_TMPDIR/before.txt"
+	[ "$status" -ne 0 ]
+	"$VMCOREFIX" "$S/dump.elf" -o "$BATS_TEST_TMPDIR/fixed.elf" >/dev/null
+	makedumpfile --dump-dmesg "$BATS_TEST_TMPDIR/fixed.elf" "$BATS_TEST_TMPDIR/dmesg.txt" >/dev/null 2>&1
+	grep -q "$MARKER" "$BATS_TEST_TMPDIR/dmesg.txt"
+	makedumpfile -c -d 31 "$BATS_TEST_TMPDIR/fixed.elf" "$BATS_TEST_TMPDIR/filtered" >/dev/null 2>&1
+	makedumpfile --dump-dmesg "$BATS_TEST_TMPDIR/filtered" "$BATS_TEST_TMPDIR/dmesg2.txt" >/dev/null 2>&1
+	grep -q "$MARKER" "$BATS_TEST_TMPDIR/dmesg2.txt"
+}
+
+@test "ELF dumps without a note (no device, no qemu_fw_cfg): the note is added from the guest's sysfs line" {
+	for sc in nodevice nofwcfg; do
+		[ -d "$REAL/$sc" ] || continue
+		marker=$(. "$REAL/$sc/facts.env"; echo "$MARKER")
+		run "$VMCOREFIX" "$REAL/$sc/dump.elf" -o "$BATS_TEST_TMPDIR/$sc.elf"
+		[ "$status" -eq 3 ]
+		"$VMCOREFIX" "$REAL/$sc/dump.elf" -o "$BATS_TEST_TMPDIR/$sc.elf" \
+			--region-file "$REAL/$sc/guest-vmcoreinfo.txt" >/dev/null
+		makedumpfile --dump-dmesg "$BATS_TEST_TMPDIR/$sc.elf" "$BATS_TEST_TMPDIR/$sc.txt" >/dev/null 2>&1
+		grep -q "$marker" "$BATS_TEST_TMPDIR/$sc.txt"
+		rm -f "$BATS_TEST_TMPDIR/$sc.elf"
+	done
+}
