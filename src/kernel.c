@@ -6,11 +6,11 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "inspect.h"
 
 #define START_KERNEL_MAP 0xffffffff80000000ull
 
-struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, uint64_t vaddr, uint64_t *paddr)
+struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				uint64_t vaddr, uint64_t *paddr)
 {
 	uint64_t off;
 	struct vf_error *err;
@@ -19,13 +19,13 @@ struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, uint64_t vaddr, uint
 		if (vaddr < START_KERNEL_MAP)
 			return vf_error_create(VF_ERR_UNSUPPORTED, "0x%" PRIx64 " is not a kernel "
 					       "image address", vaddr);
-		err = vf_note_phys_base(dump, &off, NULL);
+		err = vf_vmcoreinfo_number(vmci, "NUMBER(phys_base)", &off);
 		if (err)
 			return err;
 		*paddr = vaddr - START_KERNEL_MAP + off;
 		return NULL;
 	case EM_AARCH64:
-		err = vf_vmcoreinfo_number(dump->vmci, "NUMBER(kimage_voffset)", &off);
+		err = vf_vmcoreinfo_number(vmci, "NUMBER(kimage_voffset)", &off);
 		if (err)
 			return err;
 		*paddr = vaddr - off;
@@ -37,17 +37,17 @@ struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, uint64_t vaddr, uint
 	}
 }
 
-struct vf_error *vf_kernel_utsname(const struct vf_dump *dump,
+struct vf_error *vf_kernel_utsname(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
 				   char uts[VF_UTS_FIELDS][VF_UTS_LEN])
 {
-	if (!dump->vmci)
+	if (!vmci)
 		return vf_error_create(VF_ERR_NOT_FOUND, "no VMCOREINFO to find init_uts_ns with");
 	uint64_t sym, name_off, paddr;
-	struct vf_error *err = vf_vmcoreinfo_number(dump->vmci, "SYMBOL(init_uts_ns)", &sym);
+	struct vf_error *err = vf_vmcoreinfo_number(vmci, "SYMBOL(init_uts_ns)", &sym);
 	if (!err)
-		err = vf_vmcoreinfo_number(dump->vmci, "OFFSET(uts_namespace.name)", &name_off);
+		err = vf_vmcoreinfo_number(vmci, "OFFSET(uts_namespace.name)", &name_off);
 	if (!err)
-		err = vf_kernel_vtop(dump, sym + name_off, &paddr);
+		err = vf_kernel_vtop(dump, vmci, sym + name_off, &paddr);
 	if (err)
 		return vf_error_prefix(err, "locating init_uts_ns");
 	uint8_t buf[VF_UTS_FIELDS * VF_UTS_LEN];
@@ -66,7 +66,7 @@ struct vf_error *vf_kernel_utsname(const struct vf_dump *dump,
 					      "(phys_base?) or damaged memory", i);
 		memcpy(uts[i], f, VF_UTS_LEN);
 	}
-	const char *rel = vf_vmcoreinfo_get(dump->vmci, "OSRELEASE");
+	const char *rel = vf_vmcoreinfo_get(vmci, "OSRELEASE");
 	if (rel && strcmp(rel, uts[2]) != 0)
 		return vf_error_paddr(VF_ERR_CORRUPT, paddr, "init_uts_ns says release \"%s\", "
 				      "VMCOREINFO says %s: wrong address or damaged memory",

@@ -1,5 +1,6 @@
 /* kernel.h - facts read from the guest kernel's memory through a dump, with
- * the VMCOREINFO note as the map. */
+ * the VMCOREINFO text as the map (the dump's, or the guest's when the dump
+ * has none). */
 #ifndef VF_KERNEL_H
 #define VF_KERNEL_H
 
@@ -13,12 +14,13 @@
 
 /* Kernel-image virtual address to physical: x86_64 vaddr - __START_KERNEL_map
  * + phys_base; aarch64 vaddr - NUMBER(kimage_voffset). */
-struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, uint64_t vaddr, uint64_t *paddr);
+struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				uint64_t vaddr, uint64_t *paddr);
 
 /* init_uts_ns.name (struct new_utsname: sysname, nodename, release, version,
  * machine, domainname, 65 bytes each), read from guest memory and checked:
  * every field NUL-terminated text, release equal to OSRELEASE. */
-struct vf_error *vf_kernel_utsname(const struct vf_dump *dump,
+struct vf_error *vf_kernel_utsname(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
 				   char uts[VF_UTS_FIELDS][VF_UTS_LEN]);
 
 #endif

@@ -212,8 +212,9 @@ static int do_fix(const struct vf_options *o)
 	char uts[VF_UTS_FIELDS][VF_UTS_LEN];
 	char *uts_skipped = NULL;
 	struct vf_fix_inputs in = { .gn = have_region ? &gn : NULL };
-	if (dump->format == VF_FORMAT_KDUMP && dump->vmci) {
-		err = vf_kernel_utsname(dump, uts);
+	const struct vf_vmcoreinfo *vmci = dump->vmci ? dump->vmci : have_region ? gn.vmci : NULL;
+	if (dump->format == VF_FORMAT_KDUMP && vmci) {
+		err = vf_kernel_utsname(dump, vmci, uts);
 		if (!err) {
 			in.uts = (const char (*)[VF_UTS_LEN])uts;
 		} else if (err == &vf_error_nomem || err->code == VF_ERR_OS) {

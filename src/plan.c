@@ -86,6 +86,107 @@ void vf_plan_deinit(struct vf_plan *plan)
 	plan->n = 0;
 }
 
+/* A kdump file without a usable note: write a new notes blob (the old notes
+ * plus the guest's VMCOREINFO) at the first block boundary past the end of
+ * the file, and point offset_note/size_note and offset_vmcoreinfo/
+ * size_vmcoreinfo at it; phys_base and utsname follow from the note. */
+static struct vf_error *plan_kdump_add_note(const struct vf_dump *d, const struct vf_fix_inputs *in,
+					    struct vf_plan *plan)
+{
+	const struct vf_kdump_info *kd = d->kdump;
+	const struct vf_guest_note *gn = in->gn;
+	bool be = d->big_endian;
+	uint64_t sub = kd->block_size;
+	if (d->src->kind == VF_SRC_FLATTENED)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "adding a note to a flattened kdump "
+				       "file is not implemented yet");
+	if (kd->header_version < 4)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "adding a note to a kdump file of "
+				       "header version %d (no notes blob) is not implemented yet",
+				       kd->header_version);
+	if (d->notes_malformed)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "the dump has a malformed note; "
+				       "rewriting its notes is not implemented");
+	uint64_t size = vf_note_size(11, gn->text_len);
+	for (size_t i = 0; i < d->nnotes; i++)
+		if (!vf_note_is_vmcoreinfo(&d->notes[i]))
+			size += vf_note_size(d->notes[i].namesz, d->notes[i].descsz);
+	uint8_t *blob = calloc(1, (size_t)size);
+	if (!blob)
+		return &vf_error_nomem;
+	uint8_t *p = blob;
+	for (size_t i = 0; i < d->nnotes; i++) {
+		const struct vf_note *n = &d->notes[i];
+		if (vf_note_is_vmcoreinfo(n))
+			continue;
+		size_t nl = strnlen(n->name, VF_NOTE_NAME_MAX);
+		if (n->namesz != nl + 1) {
+			free(blob);
+			return vf_error_at(VF_ERR_UNSUPPORTED, n->hdr_offset, "note name of %" PRIu32
+					   " bytes cannot be rewritten", n->namesz);
+		}
+		p += vf_note_encode(p, be, n->name, n->type, n->desc, n->descsz);
+	}
+	uint64_t vhdr = (uint64_t)(p - blob);
+	p += vf_note_encode(p, be, "VMCOREINFO", 0, gn->text, gn->text_len);
+	uint64_t at = (d->src->size + kd->block_size - 1) / kd->block_size * kd->block_size;
+	uint64_t vtext = at + vhdr + 24;
+
+	struct vf_error *err = add_patch(plan, at, 8, false, 0, "kdump notes blob",
+		"the old notes and the guest's VMCOREINFO (%" PRIu32 " bytes) after the last page",
+		gn->text_len);
+	if (err) {
+		free(blob);
+		return err;
+	}
+	struct vf_patch *pt = &plan->patches[plan->n - 1];
+	free(pt->bytes);
+	pt->bytes = blob;
+	pt->len = (uint32_t)size;
+	pt->is_number = false;
+	err = add_patch(plan, sub + kd->fo.offset_note, 8, be, at, "kdump sub-header offset_note",
+			"point libkdumpfile at the new notes (0x%" PRIx64 ")", at);
+	if (!err)
+		err = add_patch(plan, sub + kd->fo.size_note, kd->fo.ulong_size, be, size,
+				"kdump sub-header size_note", "the new notes are %" PRIu64 " bytes",
+				size);
+	if (!err)
+		err = add_patch(plan, sub + kd->fo.offset_vmcoreinfo, 8, be, vtext,
+				"kdump sub-header offset_vmcoreinfo",
+				"point crash at the VMCOREINFO text (0x%" PRIx64 ")", vtext);
+	if (!err)
+		err = add_patch(plan, sub + kd->fo.size_vmcoreinfo, kd->fo.ulong_size, be,
+				gn->text_len, "kdump sub-header size_vmcoreinfo",
+				"the VMCOREINFO text is %" PRIu32 " bytes", gn->text_len);
+	if (err)
+		return err;
+	if (in->uts) {
+		err = plan_utsname(d, in->uts, plan);
+		if (err)
+			return err;
+	}
+	uint64_t pb;
+	const char *key = NULL;
+	struct vf_vmcoreinfo *v = gn->vmci;
+	key = d->e_machine == EM_X86_64 ? "NUMBER(phys_base)" :
+	      d->e_machine == EM_AARCH64 ? "NUMBER(PHYS_OFFSET)" : NULL;
+	if (!key)
+		return NULL;
+	err = vf_vmcoreinfo_number(v, key, &pb);
+	if (err && err->code == VF_ERR_NOT_FOUND) {
+		vf_error_destroy(err);
+		return NULL;
+	}
+	if (err)
+		return err;
+	uint64_t want = kd->fo.phys_base_size == 4 ? pb & 0xffffffffu : pb;
+	if (kd->phys_base == want)
+		return NULL;
+	return add_patch(plan, sub + kd->fo.phys_base, kd->fo.phys_base_size, be, want,
+			 "kdump sub-header phys_base", "set phys_base from the guest's VMCOREINFO "
+			 "%s=%s (was 0x%" PRIx64 ")", key, vf_vmcoreinfo_get(v, key), kd->phys_base);
+}
+
 static struct vf_error *plan_kdump(const struct vf_dump *d, const struct vf_fix_inputs *in,
 				   struct vf_plan *plan)
 {
@@ -95,13 +196,12 @@ static struct vf_error *plan_kdump(const struct vf_dump *d, const struct vf_fix_
 	struct vf_error *err;
 
 	if (d->vmci_origin == VF_VMCI_NONE || !d->vmci) {
-		err = vf_error_create(VF_ERR_UNSUPPORTED, "this kdump file has no usable "
-				      "VMCOREINFO note, and adding one to a kdump file is not "
-				      "implemented yet");
-		return vf_error_set_hint(err, "%s", gn ? "the guest's note is valid; until vmcore-fix "
-					 "can add it, take the dump again with -device vmcoreinfo"
-					 : "give the note's region with --region or --fw-cfg to check "
-					 "the guest's note (vmcore-fix --inspect)");
+		if (!gn)
+			return vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "the dump has no "
+				"usable VMCOREINFO note and no region was given"),
+				"give the note's place in guest memory: --region-file (a copy of the "
+				"guest's /sys/kernel/vmcoreinfo), --region ADDR,SIZE or --fw-cfg FILE");
+		return plan_kdump_add_note(d, in, plan);
 	}
 	if (gn) {
 		bool same = d->vmci_size == gn->text_len &&

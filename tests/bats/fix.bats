@@ -185,10 +185,37 @@ ram 0 1M"
 	gen n "format kdump
 machine x86_64
 compress zlib
+flattened yes
 vmcoreinfo-note no
-ram 0 1M"
-	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out"
+ram 0 1M
+vmcoreinfo-in-memory 0x80000"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out" --region 0x80000,0x1000
 	[ "$status" -eq 5 ]
-	[[ "$output" == *"no usable VMCOREINFO note"* ]]
+	[[ "$output" == *"flattened kdump file is not implemented yet"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+}
+
+@test "kdump without a note: refused without evidence (exit 3); added from --region" {
+	gen n "format kdump
+machine x86_64
+compress zlib
+prstatus 1
+vmcoreinfo-note no
+ram 0 1M
+vmcoreinfo-in-memory 0x80000"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 3 ]
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out" --region 0x80000,0x1000
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"kdump notes blob"* ]]
+	inspect_json "$BATS_TEST_TMPDIR/out"
+	[ "$(jget .vmcoreinfo.origin)" = note ]
+	[ "$(jget '[.notes[].name] | join(",")')" = CORE,VMCOREINFO ]
+	[ "$(jget .kdump.phys_base)" = 0xffffffffee000000 ]
+	[ $(( $(jget .kdump.offset_note) % 4096 )) -eq 0 ]
+	! has_problem kdump-vmcoreinfo-pointer-wrong
+	! has_problem kdump-phys-base-mismatch
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/out" --dry-run
+	[[ "$output" == *"nothing to fix"* ]]
 }

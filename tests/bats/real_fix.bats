@@ -85,3 +85,21 @@ setup() {
 		rm -f "$BATS_TEST_TMPDIR/$sc.elf"
 	done
 }
+
+@test "kdump dumps without a note: the guest's note is added; makedumpfile and drgn read them" {
+	for sc in nodevice nofwcfg; do
+		[ -d "$REAL/$sc" ] || continue
+		marker=$(. "$REAL/$sc/facts.env"; echo "$MARKER")
+		run "$VMCOREFIX" "$REAL/$sc/dump.kdump-zlib" -o "$BATS_TEST_TMPDIR/$sc.kdump"
+		[ "$status" -eq 3 ]
+		"$VMCOREFIX" "$REAL/$sc/dump.kdump-zlib" -o "$BATS_TEST_TMPDIR/$sc.kdump" \
+			--region-file "$REAL/$sc/guest-vmcoreinfo.txt" >/dev/null
+		makedumpfile --dump-dmesg "$BATS_TEST_TMPDIR/$sc.kdump" "$BATS_TEST_TMPDIR/$sc.txt" >/dev/null 2>&1
+		grep -q "$marker" "$BATS_TEST_TMPDIR/$sc.txt"
+		if /usr/bin/python3 -c 'import drgn' 2>/dev/null; then
+			/usr/bin/python3 -c 'import drgn, sys; p = drgn.Program(); p.set_core_dump(sys.argv[1])' \
+				"$BATS_TEST_TMPDIR/$sc.kdump"
+		fi
+	done
+	[ -e "$S/fwcfg-vmcoreinfo.raw" ]
+}
