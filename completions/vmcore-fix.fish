@@ -2,6 +2,7 @@
 complete -c vmcore-fix -s i -l inspect -d 'Print what the dump is and what is wrong with it'
 complete -c vmcore-fix -s o -l output -r -F -d 'Write the fixed dump to FILE'
 complete -c vmcore-fix -l dry-run -d 'Print what would be changed; write nothing'
+complete -c vmcore-fix -l check -d 'Exit 0 healthy, 1 fixable, 3 not fixable'
 complete -c vmcore-fix -l json -d 'Print the report as JSON'
 complete -c vmcore-fix -l region -x -d 'ADDR,SIZE or the /sys/kernel/vmcoreinfo line'
 complete -c vmcore-fix -l region-file -r -F -d 'A copy of /sys/kernel/vmcoreinfo'

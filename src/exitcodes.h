@@ -4,9 +4,9 @@
 
 enum vf_exit {
 	VF_EXIT_OK = 0,          /* done; --inspect: no problem found */
-	VF_EXIT_PROBLEMS = 1,    /* --inspect: the dump has problems (listed) */
+	VF_EXIT_PROBLEMS = 1,    /* --inspect: problems listed; --check: fixable */
 	VF_EXIT_USAGE = 2,       /* bad command line */
-	VF_EXIT_UNFIXABLE = 3,   /* the evidence given (region, fw_cfg entry) is refused */
+	VF_EXIT_UNFIXABLE = 3,   /* not fixable from the evidence given */
 	VF_EXIT_CORRUPT = 4,     /* input is not a dump, or is corrupt or truncated */
 	VF_EXIT_UNSUPPORTED = 5, /* valid input this build cannot handle (e.g. codec) */
 	VF_EXIT_IO = 6,          /* I/O or system error, out of memory */

@@ -158,6 +158,7 @@ static void print_plan_json(const struct vf_options *o, const struct vf_plan *pl
 	vf_json_kv_string(&j, "file", o->input);
 	vf_json_kv_string(&j, "output", o->dry_run ? NULL : o->output);
 	vf_json_kv_bool(&j, "dry_run", o->dry_run);
+	vf_json_kv_bool(&j, "check", o->check);
 	vf_json_key(&j, "changes");
 	vf_json_begin_array(&j);
 	for (size_t i = 0; i < plan->n; i++) {
@@ -251,6 +252,8 @@ static int do_fix(const struct vf_options *o)
 			printf("left alone: kdump header utsname: %s\n", uts_skipped);
 		if (plan.n == 0)
 			printf("%s: nothing to fix\n", o->input);
+		else if (o->check)
+			printf("%s: fixable: %zu change%s\n", o->input, plan.n, plan.n == 1 ? "" : "s");
 		for (size_t i = 0; i < plan.n; i++) {
 			const struct vf_patch *p = &plan.patches[i];
 			printf("%s %s at 0x%" PRIx64 ": %s\n", o->dry_run ? "would patch" : "patched",
@@ -259,6 +262,7 @@ static int do_fix(const struct vf_options *o)
 		if (!o->dry_run)
 			printf("wrote %s\n", o->output);
 	}
+	int code = o->check && plan.n ? VF_EXIT_PROBLEMS : VF_EXIT_OK;
 	free(uts_skipped);
 	vf_plan_deinit(&plan);
 	vf_dump_destroy(dump);
@@ -266,7 +270,7 @@ static int do_fix(const struct vf_options *o)
 		perror(PACKAGE_NAME ": writing the report");
 		return VF_EXIT_IO;
 	}
-	return VF_EXIT_OK;
+	return code;
 }
 
 int main(int argc, char **argv)

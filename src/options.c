@@ -16,6 +16,7 @@ enum {
 	OPT_REGION_FILE,
 	OPT_FW_CFG,
 	OPT_DRY_RUN,
+	OPT_CHECK,
 };
 
 static const struct argp_option options[] = {
@@ -26,6 +27,9 @@ static const struct argp_option options[] = {
 	  "Write the fixed dump to FILE (the input is never changed)", 1 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0,
 	  "Print what would be changed, and why; write nothing", 1 },
+	{ "check", OPT_CHECK, NULL, 0,
+	  "Write nothing; exit 0 if nothing needs fixing, 1 if vmcore-fix can fix it, "
+	  "3 if not from the evidence given", 1 },
 	{ NULL, 0, NULL, 0, "Where the guest's VMCOREINFO note is (one of):", 3 },
 	{ "region", OPT_REGION, "REGION", 0,
 	  "Physical address and size: ADDR,SIZE (0x for hex) or the guest's "
@@ -56,6 +60,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_DRY_RUN:
 		o->dry_run = true;
 		break;
+	case OPT_CHECK:
+		o->check = true;
+		o->dry_run = true;
+		break;
 	case OPT_JSON:
 		o->json = true;
 		break;
@@ -84,7 +92,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "give the note's region one way: --region, "
 				   "--region-file or --fw-cfg");
 		if (o->action == VF_ACTION_INSPECT && (o->output || o->dry_run))
-			argp_error(state, "--inspect writes nothing: leave out -o and --dry-run");
+			argp_error(state, "--inspect writes nothing: leave out -o, --dry-run and "
+				   "--check");
+		if (o->check && o->output)
+			argp_error(state, "--check writes nothing: leave out -o");
 		if (o->action == VF_ACTION_NONE && (o->output || o->dry_run))
 			o->action = VF_ACTION_FIX;
 		if (o->action == VF_ACTION_NONE)
@@ -101,8 +112,8 @@ static const char doc[] =
 	"Add or repair the VMCOREINFO note and phys_base of QEMU guest memory dumps."
 	"\vDUMP is a QEMU ELF dump (dump-guest-memory, virsh dump --memory-only) or a "
 	"kdump-compressed dump, raw or makedumpfile-flattened.\n\n"
-	"Exit status: 0 no problem found, 1 problems found (--inspect), 2 usage error, "
-	"3 evidence refused, 4 not a dump or corrupt input, 5 unsupported input, 6 I/O or system error.";
+	"Exit status: 0 done or healthy, 1 problems found (--inspect, --check), 2 usage error, "
+	"3 not fixable from the evidence given, 4 not a dump or corrupt input, 5 unsupported input, 6 I/O or system error.";
 
 static const struct argp argp = { options, parse_opt, "DUMP -o FILE\n--inspect DUMP", doc, NULL, NULL, NULL };
 

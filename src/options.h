@@ -7,7 +7,7 @@
 enum vf_action {
 	VF_ACTION_NONE,
 	VF_ACTION_INSPECT,
-	VF_ACTION_FIX,       /* -o FILE or --dry-run */
+	VF_ACTION_FIX,       /* -o FILE, --dry-run or --check */
 };
 
 struct vf_options {
@@ -15,6 +15,7 @@ struct vf_options {
 	const char *input;
 	const char *output;       /* -o */
 	bool dry_run;
+	bool check;               /* --check: exit 0 healthy, 1 fixable, 3 not fixable */
 	bool json;
 	bool verbose;
 	/* where the guest's VMCOREINFO note is (at most one of these) */

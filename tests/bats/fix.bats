@@ -219,3 +219,26 @@ vmcoreinfo-in-memory 0x80000"
 	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/out" --dry-run
 	[[ "$output" == *"nothing to fix"* ]]
 }
+
+@test "--check: 1 fixable, 0 after the fix, 3 without evidence; writes nothing" {
+	gen k "$QEMU_KDUMP"
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/k.dump"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"fixable: 3 changes"* ]]
+	[ "$(ls "$BATS_TEST_TMPDIR" | grep -c -v -E '^k\.(dump|spec)$')" -eq 0 ]
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/out" >/dev/null
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	gen n "format elf
+machine x86_64
+vmcoreinfo-note no
+ram 0 1M"
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/n.dump"
+	[ "$status" -eq 3 ]
+	run "$VMCOREFIX" --check -o x "$BATS_TEST_TMPDIR/n.dump"
+	[ "$status" -eq 2 ]
+	run "$VMCOREFIX" --check --json "$BATS_TEST_TMPDIR/k.dump"
+	json=$output
+	[ "$(jget .check)" = true ]
+	[ "$(jget '.changes | length')" -eq 3 ]
+}
