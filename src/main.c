@@ -156,7 +156,8 @@ static void print_plan_json(const struct vf_options *o, const struct vf_plan *pl
 	vf_json_begin_object(&j);
 	vf_json_kv_string(&j, "schema", "vmcore-fix-fix/1");
 	vf_json_kv_string(&j, "file", o->input);
-	vf_json_kv_string(&j, "output", o->dry_run ? NULL : o->output);
+	vf_json_kv_string(&j, "output", o->dry_run ? NULL : o->in_place ? o->input : o->output);
+	vf_json_kv_bool(&j, "in_place", o->in_place);
 	vf_json_kv_bool(&j, "dry_run", o->dry_run);
 	vf_json_kv_bool(&j, "check", o->check);
 	vf_json_key(&j, "changes");
@@ -197,6 +198,20 @@ static int do_fix(const struct vf_options *o)
 	struct vf_error *err = region_from_options(o, &region, &have_region);
 	if (err)
 		return report_error(o, err);
+	if (o->in_place) {
+		bool recovered;
+		err = vf_journal_recover(o->input, &recovered);
+		if (err)
+			return report_error(o, err);
+		if (recovered && !o->json)
+			printf("%s: finished an interrupted --in-place run from its journal\n",
+			       o->input);
+	} else if (vf_journal_exists(o->input)) {
+		err = vf_error_create(VF_ERR_REFUSED, "an interrupted --in-place run left the "
+				      "file half patched (its journal is beside it)");
+		return report_error(o, vf_error_set_hint(vf_error_set_path(err, o->input),
+				    "run vmcore-fix --in-place on it again to finish"));
+	}
 	struct vf_dump *dump;
 	err = vf_dump_open(o->input, &dump);
 	if (err)
@@ -236,7 +251,15 @@ static int do_fix(const struct vf_options *o)
 		return report_error(o, vf_error_set_path(err, o->input));
 	}
 	struct vf_write_stats st = { 0 };
-	if (!o->dry_run) {
+	if (o->in_place && !o->dry_run) {
+		err = vf_write_in_place(dump, &plan, &st);
+		if (err) {
+			free(uts_skipped);
+			vf_plan_deinit(&plan);
+			vf_dump_destroy(dump);
+			return report_error(o, err);
+		}
+	} else if (!o->dry_run) {
 		err = vf_write_fixed(dump, &plan, o->output, &st);
 		if (err) {
 			free(uts_skipped);
@@ -259,8 +282,8 @@ static int do_fix(const struct vf_options *o)
 			printf("%s %s at 0x%" PRIx64 ": %s\n", o->dry_run ? "would patch" : "patched",
 			       p->field, p->offset, p->why);
 		}
-		if (!o->dry_run)
-			printf("wrote %s\n", o->output);
+		if (!o->dry_run && (!o->in_place || plan.n))
+			printf("wrote %s\n", o->in_place ? o->input : o->output);
 	}
 	int code = o->check && plan.n ? VF_EXIT_PROBLEMS : VF_EXIT_OK;
 	free(uts_skipped);

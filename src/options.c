@@ -17,6 +17,7 @@ enum {
 	OPT_FW_CFG,
 	OPT_DRY_RUN,
 	OPT_CHECK,
+	OPT_IN_PLACE,
 };
 
 static const struct argp_option options[] = {
@@ -25,6 +26,8 @@ static const struct argp_option options[] = {
 	  "Print what the dump is and what is wrong with it", 1 },
 	{ "output", 'o', "FILE", 0,
 	  "Write the fixed dump to FILE (the input is never changed)", 1 },
+	{ "in-place", OPT_IN_PLACE, NULL, 0,
+	  "Patch DUMP itself (journaled: an interrupted run is finished by the next)", 1 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0,
 	  "Print what would be changed, and why; write nothing", 1 },
 	{ "check", OPT_CHECK, NULL, 0,
@@ -60,6 +63,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_DRY_RUN:
 		o->dry_run = true;
 		break;
+	case OPT_IN_PLACE:
+		o->in_place = true;
+		break;
 	case OPT_CHECK:
 		o->check = true;
 		o->dry_run = true;
@@ -94,13 +100,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (o->action == VF_ACTION_INSPECT && (o->output || o->dry_run))
 			argp_error(state, "--inspect writes nothing: leave out -o, --dry-run and "
 				   "--check");
-		if (o->check && o->output)
-			argp_error(state, "--check writes nothing: leave out -o");
+		if (o->check && (o->output || o->in_place))
+			argp_error(state, "--check writes nothing: leave out -o and --in-place");
+		if (o->in_place && o->output)
+			argp_error(state, "give -o FILE or --in-place, not both");
+		if (o->action == VF_ACTION_INSPECT && o->in_place)
+			argp_error(state, "--inspect writes nothing: leave out --in-place");
+		if (o->action == VF_ACTION_NONE && o->in_place)
+			o->action = VF_ACTION_FIX;
 		if (o->action == VF_ACTION_NONE && (o->output || o->dry_run))
 			o->action = VF_ACTION_FIX;
 		if (o->action == VF_ACTION_NONE)
 			argp_error(state, "nothing to do: give -o FILE to write the fixed dump, "
-				   "--dry-run, or --inspect");
+				   "--in-place, --dry-run, --check or --inspect");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

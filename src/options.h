@@ -7,7 +7,7 @@
 enum vf_action {
 	VF_ACTION_NONE,
 	VF_ACTION_INSPECT,
-	VF_ACTION_FIX,       /* -o FILE, --dry-run or --check */
+	VF_ACTION_FIX,       /* -o FILE, --in-place, --dry-run or --check */
 };
 
 struct vf_options {
@@ -15,6 +15,7 @@ struct vf_options {
 	const char *input;
 	const char *output;       /* -o */
 	bool dry_run;
+	bool in_place;            /* --in-place */
 	bool check;               /* --check: exit 0 healthy, 1 fixable, 3 not fixable */
 	bool json;
 	bool verbose;

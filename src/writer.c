@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cursor.h"
 #include "flat.h"
 #include "src.h"
 
@@ -231,5 +232,196 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 		unlink(tmp);
 	unguard(old);
 	free(tmp);
+	return err;
+}
+
+/* ------------------------------------------------------------ in place */
+
+#define JOURNAL_MAGIC "VMCFJRN1"
+
+static char *journal_path(const char *path)
+{
+	char *dcopy = strdup(path), *bcopy = strdup(path), *j = NULL;
+	if (dcopy && bcopy && asprintf(&j, "%s/.%s.vmcore-fix-journal", dirname(dcopy),
+				       basename(bcopy)) < 0)
+		j = NULL;
+	free(dcopy);
+	free(bcopy);
+	return j;
+}
+
+static struct vf_error *fsync_dir_of(const char *path)
+{
+	char *dcopy = strdup(path);
+	if (!dcopy)
+		return &vf_error_nomem;
+	int fd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct vf_error *err = NULL;
+	if (fd < 0 || fsync(fd) < 0)
+		err = vf_error_os(errno, dcopy, "fsync of the directory");
+	if (fd >= 0)
+		close(fd);
+	free(dcopy);
+	return err;
+}
+
+/* Journal: magic, be64 count, then per patch be64 offset, be32 len, old, new. */
+static struct vf_error *write_journal(const char *jpath, int fd, const char *path,
+				      const struct vf_plan *plan, const uint64_t *at)
+{
+	int j = open(jpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (j < 0)
+		return vf_error_os(errno, jpath, "cannot create the journal");
+	struct vf_error *err = write_all(j, JOURNAL_MAGIC, 8, 0, jpath);
+	uint64_t pos = 8;
+	uint8_t hdr[12];
+	vf_store_uint(hdr, 8, true, plan->n);
+	if (!err)
+		err = write_all(j, hdr, 8, pos, jpath);
+	pos += 8;
+	for (size_t i = 0; !err && i < plan->n; i++) {
+		const struct vf_patch *p = &plan->patches[i];
+		uint8_t *old = calloc(1, p->len);
+		if (!old) {
+			err = &vf_error_nomem;
+			break;
+		}
+		size_t got;
+		err = vf_pread_full(fd, path, old, p->len, at[i], &got);  /* past EOF reads as 0 */
+		vf_store_uint(hdr, 8, true, at[i]);
+		vf_store_uint(hdr + 8, 4, true, p->len);
+		if (!err)
+			err = write_all(j, hdr, 12, pos, jpath);
+		if (!err)
+			err = write_all(j, old, p->len, pos + 12, jpath);
+		if (!err)
+			err = write_all(j, p->bytes, p->len, pos + 12 + p->len, jpath);
+		pos += 12 + 2 * (uint64_t)p->len;
+		free(old);
+	}
+	if (!err && fsync(j) < 0)
+		err = vf_error_os(errno, jpath, "fsync");
+	close(j);
+	if (!err)
+		err = fsync_dir_of(jpath);
+	if (err)
+		unlink(jpath);
+	return err;
+}
+
+bool vf_journal_exists(const char *path)
+{
+	char *jpath = journal_path(path);
+	bool yes = jpath && access(jpath, F_OK) == 0;
+	free(jpath);
+	return yes;
+}
+
+struct vf_error *vf_journal_recover(const char *path, bool *recovered)
+{
+	*recovered = false;
+	char *jpath = journal_path(path);
+	if (!jpath)
+		return &vf_error_nomem;
+	int j = open(jpath, O_RDONLY | O_CLOEXEC);
+	if (j < 0) {
+		int e = errno;
+		free(jpath);
+		return e == ENOENT ? NULL : vf_error_os(e, path, "cannot open its journal");
+	}
+	struct vf_error *err = NULL;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		err = vf_error_os(errno, path, "cannot open to finish an interrupted run");
+	uint8_t hdr[16];
+	size_t got;
+	if (!err)
+		err = vf_pread_full(j, jpath, hdr, 16, 0, &got);
+	if (!err && (got < 16 || memcmp(hdr, JOURNAL_MAGIC, 8) != 0))
+		err = vf_error_create(VF_ERR_CORRUPT, "journal %s is incomplete: the interrupted "
+				      "run had not started patching; remove the journal", jpath);
+	uint64_t n = err ? 0 : vf_load_uint(hdr + 8, 8, true), pos = 16;
+	for (uint64_t i = 0; !err && i < n; i++) {
+		uint8_t ph[12];
+		err = vf_pread_full(j, jpath, ph, 12, pos, &got);
+		if (!err && got < 12)
+			err = vf_error_create(VF_ERR_CORRUPT, "journal %s is truncated; the file was "
+					      "not patched yet: remove the journal", jpath);
+		if (err)
+			break;
+		uint64_t off = vf_load_uint(ph, 8, true);
+		uint32_t len = (uint32_t)vf_load_uint(ph + 8, 4, true);
+		uint8_t *nb = malloc(len ? len : 1);
+		if (!nb) {
+			err = &vf_error_nomem;
+			break;
+		}
+		err = vf_pread_full(j, jpath, nb, len, pos + 12 + len, &got);
+		if (!err && got < len)
+			err = vf_error_create(VF_ERR_CORRUPT, "journal %s is truncated; the file was "
+					      "not patched yet: remove the journal", jpath);
+		if (!err)
+			err = write_all(fd, nb, len, off, path);
+		free(nb);
+		pos += 12 + 2 * (uint64_t)len;
+	}
+	if (!err && fsync(fd) < 0)
+		err = vf_error_os(errno, path, "fsync");
+	if (fd >= 0)
+		close(fd);
+	close(j);
+	if (!err) {
+		unlink(jpath);
+		*recovered = true;
+	}
+	free(jpath);
+	return err;
+}
+
+struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *plan,
+				   struct vf_write_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	if (plan->shift)
+		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "fixing this dump "
+				"in place needs its data moved (FALLOC_FL_INSERT_RANGE), which is "
+				"not implemented yet"), "write a fixed copy with -o instead");
+	if (plan->n == 0)
+		return NULL;
+	const char *path = dump->src->path;
+	uint64_t *at = calloc(plan->n, sizeof(*at));
+	if (!at)
+		return &vf_error_nomem;
+	struct vf_error *err = NULL;
+	for (size_t i = 0; !err && i < plan->n; i++)
+		err = physical_offset(dump, false, plan->patches[i].offset, plan->patches[i].len,
+				      &at[i]);
+	int fd = err ? -1 : open(path, O_WRONLY | O_CLOEXEC);
+	if (!err && fd < 0)
+		err = vf_error_os(errno, path, "cannot open for writing");
+	char *jpath = err ? NULL : journal_path(path);
+	if (!err && !jpath)
+		err = &vf_error_nomem;
+	if (!err)
+		err = write_journal(jpath, dump->src->fd, path, plan, at);
+	const char *crash = getenv("VMCOREFIX_TEST_CRASH_IN_PLACE");  /* tests only */
+	for (size_t i = 0; !err && i < plan->n; i++) {
+		err = write_all(fd, plan->patches[i].bytes, plan->patches[i].len, at[i], path);
+		if (!err)
+			stats->patches++;
+		if (!err && crash && i == 0)
+			_exit(137);  /* simulate kill -9 after the first patch */
+	}
+	if (!err && fsync(fd) < 0)
+		err = vf_error_os(errno, path, "fsync");
+	if (!err) {
+		unlink(jpath);
+		err = fsync_dir_of(path);
+	}
+	/* on failure the journal stays: the next run finishes the patching */
+	if (fd >= 0)
+		close(fd);
+	free(jpath);
+	free(at);
 	return err;
 }

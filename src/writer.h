@@ -10,6 +10,7 @@
 #ifndef VF_WRITER_H
 #define VF_WRITER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dump.h"
@@ -23,5 +24,19 @@ struct vf_write_stats {
 
 struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan,
 				const char *out_path, struct vf_write_stats *stats);
+
+/* --in-place: write the plan's patches into the input file itself, at a
+ * cost independent of its size.  First an undo/redo journal beside the file
+ * (".NAME.vmcore-fix-journal": every patch's offset, old and new bytes) is
+ * written and fsync'd, then the patches, then the file is fsync'd and the
+ * journal removed.  Plans that move data are refused. */
+struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *plan,
+				   struct vf_write_stats *stats);
+
+/* Finish a run that was interrupted while patching path in place: if its
+ * journal exists, write the new bytes again, fsync, remove the journal.
+ * *recovered tells whether there was one. */
+struct vf_error *vf_journal_recover(const char *path, bool *recovered);
+bool vf_journal_exists(const char *path);
 
 #endif

@@ -242,3 +242,57 @@ ram 0 1M"
 	[ "$(jget .check)" = true ]
 	[ "$(jget '.changes | length')" -eq 3 ]
 }
+
+@test "--in-place patches the dump itself; the same bytes as -o" {
+	gen k "$QEMU_KDUMP"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/copy" >/dev/null
+	run "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/k.dump"
+	[ "$status" -eq 0 ]
+	cmp "$BATS_TEST_TMPDIR/k.dump" "$BATS_TEST_TMPDIR/copy"
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep journal)" ]
+	run "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/k.dump"
+	[[ "$output" == *"nothing to fix"* ]]
+	gen e "format elf
+machine x86_64
+elf-layout qemu
+prstatus 1
+ram 0 1M"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/e.dump" -o "$BATS_TEST_TMPDIR/ecopy" >/dev/null
+	"$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/e.dump" >/dev/null
+	cmp <(head -c 8192 "$BATS_TEST_TMPDIR/e.dump") <(head -c 8192 "$BATS_TEST_TMPDIR/ecopy")
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/e.dump"
+	[ "$status" -eq 0 ]
+}
+
+@test "--in-place killed after the first patch: -o refuses, the next --in-place finishes it" {
+	gen k "$QEMU_KDUMP"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/want" >/dev/null
+	run env VMCOREFIX_TEST_CRASH_IN_PLACE=1 "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/k.dump"
+	[ "$status" -eq 137 ]
+	[ -e "$BATS_TEST_TMPDIR/.k.dump.vmcore-fix-journal" ]
+	! cmp -s "$BATS_TEST_TMPDIR/k.dump" "$BATS_TEST_TMPDIR/want"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"interrupted --in-place run"* ]]
+	run "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/k.dump"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"finished an interrupted --in-place run"* ]]
+	cmp "$BATS_TEST_TMPDIR/k.dump" "$BATS_TEST_TMPDIR/want"
+	[ ! -e "$BATS_TEST_TMPDIR/.k.dump.vmcore-fix-journal" ]
+}
+
+@test "--in-place refuses what would move data, and conflicting options" {
+	gen n "format elf
+machine x86_64
+elf-layout qemu
+vmcoreinfo-note no
+ram 0 4M
+vmcoreinfo-in-memory 0x200000"
+	sum=$(sha256sum < "$BATS_TEST_TMPDIR/n.dump")
+	run "$VMCOREFIX" --in-place --region 0x200000,0x1000 "$BATS_TEST_TMPDIR/n.dump"
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"FALLOC_FL_INSERT_RANGE"* ]]
+	[ "$(sha256sum < "$BATS_TEST_TMPDIR/n.dump")" = "$sum" ]
+	run "$VMCOREFIX" --in-place -o x "$BATS_TEST_TMPDIR/n.dump"
+	[ "$status" -eq 2 ]
+}
