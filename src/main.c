@@ -260,7 +260,7 @@ static int do_fix(const struct vf_options *o)
 			return report_error(o, err);
 		}
 	} else if (!o->dry_run) {
-		err = vf_write_fixed(dump, &plan, o->output, &st);
+		err = vf_write_fixed(dump, &plan, o->output, (enum vf_out_form)o->out_form, &st);
 		if (err) {
 			free(uts_skipped);
 			vf_plan_deinit(&plan);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "exitcodes.h"
+#include "writer.h"
 
 const char *argp_program_version = PACKAGE_STRING;
 const char *argp_program_bug_address = PACKAGE_BUGREPORT;
@@ -18,6 +19,7 @@ enum {
 	OPT_DRY_RUN,
 	OPT_CHECK,
 	OPT_IN_PLACE,
+	OPT_OUTPUT_FORMAT,
 };
 
 static const struct argp_option options[] = {
@@ -26,6 +28,9 @@ static const struct argp_option options[] = {
 	  "Print what the dump is and what is wrong with it", 1 },
 	{ "output", 'o', "FILE", 0,
 	  "Write the fixed dump to FILE (the input is never changed)", 1 },
+	{ "output-format", OPT_OUTPUT_FORMAT, "FORM", 0,
+	  "same (the input's, default), raw (a plain file; flattened input is "
+	  "reassembled) or flattened (the makedumpfile stream)", 1 },
 	{ "in-place", OPT_IN_PLACE, NULL, 0,
 	  "Patch DUMP itself (journaled: an interrupted run is finished by the next)", 1 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0,
@@ -62,6 +67,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_DRY_RUN:
 		o->dry_run = true;
+		break;
+	case OPT_OUTPUT_FORMAT:
+		if (strcmp(arg, "same") == 0)
+			o->out_form = VF_OUT_SAME;
+		else if (strcmp(arg, "raw") == 0)
+			o->out_form = VF_OUT_RAW;
+		else if (strcmp(arg, "flattened") == 0)
+			o->out_form = VF_OUT_FLATTENED;
+		else
+			argp_error(state, "--output-format is same, raw or flattened, not '%s'", arg);
 		break;
 	case OPT_IN_PLACE:
 		o->in_place = true;
@@ -104,6 +119,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--check writes nothing: leave out -o and --in-place");
 		if (o->in_place && o->output)
 			argp_error(state, "give -o FILE or --in-place, not both");
+		if (o->out_form != VF_OUT_SAME && !o->output)
+			argp_error(state, "--output-format goes with -o FILE");
 		if (o->action == VF_ACTION_INSPECT && o->in_place)
 			argp_error(state, "--inspect writes nothing: leave out --in-place");
 		if (o->action == VF_ACTION_NONE && o->in_place)

@@ -78,7 +78,8 @@ static struct vf_error *copy_plain(int in, int out, uint64_t off, uint64_t len,
 	return err;
 }
 
-/* Copy [off, off+len) from in to out at offset off + shift. */
+/* Copy [off, off+len) from in to out at offset off + shift (mod 2^64: a
+ * "negative" shift moves data down). */
 static struct vf_error *copy_range(int in, int out, uint64_t off, uint64_t len, uint64_t shift,
 				   const char *in_path, const char *out_path)
 {
@@ -174,8 +175,144 @@ static struct vf_error *write_all(int fd, const void *buf, size_t len, uint64_t 
 	return NULL;
 }
 
+/* Flattened input to a plain file: every record's data at its offset, in
+ * stream order (a later record overrides), as makedumpfile -R does. */
+static struct vf_error *reassemble(const struct vf_dump *dump, int out, const char *out_path,
+				   uint64_t *copied)
+{
+	const struct vf_flat_record *recs;
+	size_t n;
+	vf_flat_records(dump->src, &recs, &n);
+	*copied = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct vf_error *err = copy_range(dump->src->fd, out, recs[i].data_pos, recs[i].size,
+						  recs[i].offset - recs[i].data_pos,
+						  dump->src->path, out_path);
+		if (err)
+			return err;
+		*copied += recs[i].size;
+	}
+	if (ftruncate(out, (off_t)dump->src->size) < 0)
+		return vf_error_os(errno, out_path, "setting the size");
+	return NULL;
+}
+
+struct extent {
+	uint64_t start, end;
+};
+
+static int cmp_extent(const void *a, const void *b)
+{
+	const struct extent *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+#define FLAT_RECORD_MAX (1u << 20)
+
+/* A plain input to a flattened stream of the patched file: records for the
+ * data extents and the patched ranges (merged, never overlapping, never
+ * empty), each read, patched in memory and written. */
+static struct vf_error *flatten(const struct vf_dump *dump, const struct vf_plan *plan, int out,
+				const char *out_path, uint64_t *copied)
+{
+	int in = dump->src->fd;
+	uint64_t size = dump->src->size;
+	size_t cap = 64, n = 0;
+	struct extent *ex = malloc(cap * sizeof(*ex));
+	if (!ex)
+		return &vf_error_nomem;
+	uint64_t pos = 0;
+	while (pos < size) {
+		off_t data = lseek(in, (off_t)pos, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;
+		if (data < 0)
+			data = (off_t)pos;
+		off_t hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0 || (uint64_t)hole > size)
+			hole = (off_t)size;
+		if (n == cap) {
+			struct extent *e2 = realloc(ex, 2 * cap * sizeof(*ex));
+			if (!e2) {
+				free(ex);
+				return &vf_error_nomem;
+			}
+			ex = e2;
+			cap *= 2;
+		}
+		ex[n++] = (struct extent){ (uint64_t)data, (uint64_t)hole };
+		pos = (uint64_t)hole;
+	}
+	struct extent *e2 = realloc(ex, (n + plan->n + 1) * sizeof(*ex));
+	if (!e2) {
+		free(ex);
+		return &vf_error_nomem;
+	}
+	ex = e2;
+	for (size_t i = 0; i < plan->n; i++)
+		ex[n++] = (struct extent){ plan->patches[i].offset,
+					   plan->patches[i].offset + plan->patches[i].len };
+	qsort(ex, n, sizeof(*ex), cmp_extent);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m && ex[i].start <= ex[m - 1].end) {
+			if (ex[i].end > ex[m - 1].end)
+				ex[m - 1].end = ex[i].end;
+		} else if (ex[i].end > ex[i].start) {
+			ex[m++] = ex[i];
+		}
+	}
+	uint8_t *hdr = calloc(1, VF_FLAT_HEADER_SIZE), *buf = malloc(FLAT_RECORD_MAX + 16);
+	struct vf_error *err = NULL;
+	if (!hdr || !buf)
+		err = &vf_error_nomem;
+	uint64_t at = 0;
+	if (!err) {
+		memcpy(hdr, VF_FLAT_SIGNATURE, strlen(VF_FLAT_SIGNATURE));
+		vf_store_uint(hdr + 16, 8, true, 1);
+		vf_store_uint(hdr + 24, 8, true, 1);
+		err = write_all(out, hdr, VF_FLAT_HEADER_SIZE, 0, out_path);
+		at = VF_FLAT_HEADER_SIZE;
+	}
+	*copied = 0;
+	for (size_t i = 0; !err && i < m; i++) {
+		for (uint64_t o = ex[i].start; !err && o < ex[i].end; ) {
+			size_t len = ex[i].end - o < FLAT_RECORD_MAX ? (size_t)(ex[i].end - o)
+								     : FLAT_RECORD_MAX;
+			uint8_t *d = buf + 16;
+			size_t got = 0;
+			memset(d, 0, len);
+			if (o < size)
+				err = vf_pread_full(in, dump->src->path, d, len, o, &got);
+			for (size_t k = 0; !err && k < plan->n; k++) {
+				const struct vf_patch *p = &plan->patches[k];
+				uint64_t a = p->offset > o ? p->offset : o;
+				uint64_t b = p->offset + p->len < o + len ? p->offset + p->len : o + len;
+				if (a < b)
+					memcpy(d + (a - o), p->bytes + (a - p->offset), b - a);
+			}
+			vf_store_uint(buf, 8, true, o);
+			vf_store_uint(buf + 8, 8, true, len);
+			if (!err)
+				err = write_all(out, buf, len + 16, at, out_path);
+			at += len + 16;
+			*copied += len;
+			o += len;
+		}
+	}
+	if (!err) {
+		memset(buf, 0xff, 16);
+		err = write_all(out, buf, 16, at, out_path);
+	}
+	free(hdr);
+	free(buf);
+	free(ex);
+	return err;
+}
+
 struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan,
-				const char *out_path, struct vf_write_stats *stats)
+				const char *out_path, enum vf_out_form form,
+				struct vf_write_stats *stats)
 {
 	struct vf_src *src = dump->src;
 	memset(stats, 0, sizeof(*stats));
@@ -209,18 +346,42 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 	}
 	if (fchmod(out, ist.st_mode & 07777) < 0)
 		err = vf_error_os(errno, tmp, "chmod");
-	if (!err)
-		err = sparse_copy(src->fd, out, plan->shift ? plan->shift_from : 0,
-				  (uint64_t)ist.st_size, plan->shift, src->path, out_path,
-				  &stats->bytes_copied);
-	for (size_t i = 0; !err && i < plan->n; i++) {
-		const struct vf_patch *p = &plan->patches[i];
-		uint64_t at = 0;
-		err = physical_offset(dump, plan->shift != 0, p->offset, p->len, &at);
+	bool flat_in = src->kind == VF_SRC_FLATTENED;
+	if (form == VF_OUT_SAME)
+		form = flat_in ? VF_OUT_FLATTENED : VF_OUT_RAW;
+	if (!err && plan->shift && (flat_in || form == VF_OUT_FLATTENED))
+		err = vf_error_create(VF_ERR_UNSUPPORTED, "moving data inside a flattened "
+				      "stream is not implemented");
+	if (!err && flat_in && form == VF_OUT_FLATTENED) {
+		/* the stream as it is, patches inside its records */
+		err = sparse_copy(src->fd, out, 0, (uint64_t)ist.st_size, 0, src->path,
+				  out_path, &stats->bytes_copied);
+		for (size_t i = 0; !err && i < plan->n; i++) {
+			const struct vf_patch *p = &plan->patches[i];
+			uint64_t at = 0;
+			err = physical_offset(dump, false, p->offset, p->len, &at);
+			if (!err)
+				err = write_all(out, p->bytes, p->len, at, out_path);
+			if (!err)
+				stats->patches++;
+		}
+	} else if (!err && form == VF_OUT_FLATTENED) {
+		err = flatten(dump, plan, out, out_path, &stats->bytes_copied);
 		if (!err)
-			err = write_all(out, p->bytes, p->len, at, out_path);
-		if (!err)
-			stats->patches++;
+			stats->patches = plan->n;
+	} else if (!err) {
+		if (flat_in)
+			err = reassemble(dump, out, out_path, &stats->bytes_copied);
+		else
+			err = sparse_copy(src->fd, out, plan->shift ? plan->shift_from : 0,
+					  (uint64_t)ist.st_size, plan->shift, src->path, out_path,
+					  &stats->bytes_copied);
+		for (size_t i = 0; !err && i < plan->n; i++) {
+			const struct vf_patch *p = &plan->patches[i];
+			err = write_all(out, p->bytes, p->len, p->offset, out_path);
+			if (!err)
+				stats->patches++;
+		}
 	}
 	if (!err && fsync(out) < 0)
 		err = vf_error_os(errno, out_path, "fsync");

@@ -22,8 +22,17 @@ struct vf_write_stats {
 	uint64_t patches;        /* patches written */
 };
 
+/* The output's form: the input's, the plain (reassembled) file, or the
+ * makedumpfile flattened stream. */
+enum vf_out_form {
+	VF_OUT_SAME,
+	VF_OUT_RAW,
+	VF_OUT_FLATTENED,
+};
+
 struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan,
-				const char *out_path, struct vf_write_stats *stats);
+				const char *out_path, enum vf_out_form form,
+				struct vf_write_stats *stats);
 
 /* --in-place: write the plan's patches into the input file itself, at a
  * cost independent of its size.  First an undo/redo journal beside the file

@@ -296,3 +296,27 @@ vmcoreinfo-in-memory 0x200000"
 	run "$VMCOREFIX" --in-place -o x "$BATS_TEST_TMPDIR/n.dump"
 	[ "$status" -eq 2 ]
 }
+
+@test "--output-format: flattened to raw equals the raw fix; raw to flattened reassembles to it" {
+	gen f "$QEMU_KDUMP
+flattened yes
+flat-record-size 3000
+flat-shuffle yes"
+	gen r "$QEMU_KDUMP"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/r.dump" -o "$BATS_TEST_TMPDIR/want" >/dev/null
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/f.dump" -o "$BATS_TEST_TMPDIR/raw" --output-format raw >/dev/null
+	cmp "$BATS_TEST_TMPDIR/raw" "$BATS_TEST_TMPDIR/want"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/r.dump" -o "$BATS_TEST_TMPDIR/flat" --output-format flattened >/dev/null
+	inspect_json "$BATS_TEST_TMPDIR/flat"
+	[ "$(jget .flattened)" = true ]
+	[ "$(jget '.problems | length')" -le 1 ]
+	! has_problem kdump-phys-base-mismatch
+	if command -v makedumpfile >/dev/null; then
+		makedumpfile -R "$BATS_TEST_TMPDIR/re" < "$BATS_TEST_TMPDIR/flat" >/dev/null 2>&1
+		cmp "$BATS_TEST_TMPDIR/re" "$BATS_TEST_TMPDIR/want"
+	fi
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/r.dump" --output-format raw
+	[ "$status" -eq 2 ]
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/r.dump" -o x --output-format zip
+	[ "$status" -eq 2 ]
+}
