@@ -1,0 +1,49 @@
+#!/usr/bin/env bats
+# crash reads vmcore-fix's output of real QEMU dumps: it finds the guest's marker in
+# `log` and reports the guest's phys_base.  Needs the guest kernel's debug vmlinux
+# (apt-get install linux-image-$(uname -r)-dbg, about 860 MB): skipped without it.
+
+load helpers
+
+setup_file() {
+	real_setup || true
+}
+
+setup() {
+	[ -x "$VMCOREFIX" ] || skip "vmcore-fix not built ($VMCOREFIX)"
+	command -v crash >/dev/null || skip "crash not installed"
+	real_dir
+	kver=$(. "$REAL/vmcoreinfo/facts.env"; echo "$KERNEL_VERSION")
+	VMLINUX=/usr/lib/debug/boot/vmlinux-$kver
+	[ -r "$VMLINUX" ] || skip "no debug vmlinux (apt-get install linux-image-$kver-dbg)"
+}
+
+# crash_sees DUMP SCENARIO: crash opens DUMP, `log` has the scenario's marker and
+# `help -m` reports its phys_base.
+crash_sees() {
+	local dump=$1 sc=$2 marker pb
+	marker=$(. "$REAL/$sc/facts.env"; echo "$MARKER")
+	pb=$(. "$REAL/$sc/facts.env"; printf '%x' "$PHYS_BASE_HEX")
+	printf 'log\nhelp -m\nquit\n' > "$BATS_TEST_TMPDIR/cmds"
+	timeout 300 crash -s "$VMLINUX" "$dump" -i "$BATS_TEST_TMPDIR/cmds" \
+		> "$BATS_TEST_TMPDIR/crash.out" 2>&1 < /dev/null
+	grep -q "$marker" "$BATS_TEST_TMPDIR/crash.out"
+	grep -E "^ +phys_base: +0*$pb\$" "$BATS_TEST_TMPDIR/crash.out"
+}
+
+@test "crash: QEMU's ELF and kdump-zlib dumps after the fix" {
+	"$VMCOREFIX" "$REAL/vmcoreinfo/dump.elf" -o "$BATS_TEST_TMPDIR/f.elf" >/dev/null
+	crash_sees "$BATS_TEST_TMPDIR/f.elf" vmcoreinfo
+	rm -f "$BATS_TEST_TMPDIR/f.elf"
+	"$VMCOREFIX" "$REAL/vmcoreinfo/dump.kdump-zlib" -o "$BATS_TEST_TMPDIR/f.kdump" >/dev/null
+	crash_sees "$BATS_TEST_TMPDIR/f.kdump" vmcoreinfo
+}
+
+@test "crash: dumps of a guest without -device vmcoreinfo, with the note added from its sysfs line" {
+	for f in dump.elf dump.kdump-zlib; do
+		"$VMCOREFIX" "$REAL/nodevice/$f" -o "$BATS_TEST_TMPDIR/n" \
+			--region-file "$REAL/nodevice/guest-vmcoreinfo.txt" >/dev/null
+		crash_sees "$BATS_TEST_TMPDIR/n" nodevice
+		rm -f "$BATS_TEST_TMPDIR/n"
+	done
+}
