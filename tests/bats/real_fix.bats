@@ -103,3 +103,56 @@ setup() {
 	done
 	[ -e "$S/fwcfg-vmcoreinfo.raw" ]
 }
+
+# Test tooling: drop the VMCOREINFO note from a copy of a real dump (ELF: the
+# PT_NOTE ends before it; kdump: size_note ends before it and offset/size_vmcoreinfo
+# are cleared), so the fix must take the note from guest memory.
+strip_note() {  # IN OUT
+	cp "$1" "$2"
+	chmod u+w "$2"
+	json=$("$VMCOREFIX" --inspect --json "$1" || true)
+	hdr=$(jget '.notes[] | select(.name == "VMCOREINFO") | .offset')
+	if [ "$(jget .format)" = elf ]; then
+		/usr/bin/python3 - "$2" "$hdr" "$(jget .elf.e_phoff)" <<'PY'
+import struct, sys
+path, hdr, phoff = sys.argv[1], int(sys.argv[2], 16), int(sys.argv[3], 16)
+with open(path, "r+b") as f:
+    f.seek(phoff)
+    ph = bytearray(f.read(56))
+    typ, flags, off = struct.unpack_from("<IIQ", ph)
+    assert typ == 4
+    struct.pack_into("<QQ", ph, 32, hdr - off, hdr - off)
+    f.seek(phoff)
+    f.write(ph)
+PY
+	else
+		/usr/bin/python3 - "$2" "$hdr" "$(jget .kdump.offset_note)" <<'PY'
+import struct, sys
+path, hdr, note = sys.argv[1], int(sys.argv[2], 16), int(sys.argv[3], 16)
+with open(path, "r+b") as f:
+    f.seek(0x1ac)
+    bs, = struct.unpack("<I", f.read(4))
+    f.seek(bs + 0x20)
+    f.write(struct.pack("<QQQQ", 0, 0, note, hdr - note))
+PY
+	fi
+}
+
+@test "real dumps with the note removed are fixed from the guest's fw_cfg entry alone" {
+	for f in dump.elf dump.kdump-zlib; do
+		strip_note "$S/$f" "$BATS_TEST_TMPDIR/stripped"
+		json=$("$VMCOREFIX" --inspect --json "$BATS_TEST_TMPDIR/stripped" || true)
+		has_problem no-vmcoreinfo
+		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/stripped" -o "$BATS_TEST_TMPDIR/fixed"
+		[ "$status" -eq 3 ]
+		"$VMCOREFIX" "$BATS_TEST_TMPDIR/stripped" -o "$BATS_TEST_TMPDIR/fixed" \
+			--fw-cfg "$S/fwcfg-vmcoreinfo.raw" >/dev/null
+		json=$("$VMCOREFIX" --inspect --json "$BATS_TEST_TMPDIR/fixed")
+		[ "$(jget '.problems | length')" = 0 ]
+		[ "$(jget .vmcoreinfo.values.OSRELEASE)" = "$OSRELEASE" ]
+		rm -f "$BATS_TEST_TMPDIR/dmesg.txt"
+		makedumpfile --dump-dmesg "$BATS_TEST_TMPDIR/fixed" "$BATS_TEST_TMPDIR/dmesg.txt" >/dev/null 2>&1
+		grep -q "$MARKER" "$BATS_TEST_TMPDIR/dmesg.txt"
+		rm -f "$BATS_TEST_TMPDIR/stripped" "$BATS_TEST_TMPDIR/fixed"
+	done
+}
