@@ -47,6 +47,85 @@ static struct vf_error *add_patch(struct vf_plan *plan, uint64_t off, uint32_t l
 	return NULL;
 }
 
+/* A patch of raw bytes (takes ownership of bytes, also on failure). */
+static struct vf_error *add_bytes_patch(struct vf_plan *plan, uint64_t off, uint8_t *bytes,
+					uint32_t len, const char *field, const char *why)
+{
+	struct vf_error *err = add_patch(plan, off, 8, false, 0, field, "%s", why);
+	if (err) {
+		free(bytes);
+		return err;
+	}
+	struct vf_patch *p = &plan->patches[plan->n - 1];
+	free(p->bytes);
+	p->bytes = bytes;
+	p->len = len;
+	p->is_number = false;
+	p->value = 0;
+	return NULL;
+}
+
+/* The notes of the output: every original note but VMCOREINFO, then one
+ * VMCOREINFO note with text vtext.  With out NULL, only sizes are computed.
+ * *vhdr is the VMCOREINFO note's offset inside the blob. */
+static struct vf_error *encode_notes(const struct vf_dump *d, const uint8_t *vtext,
+				     uint32_t vlen, uint8_t *out, uint64_t *size, uint64_t *vhdr)
+{
+	bool be = d->big_endian;
+	uint64_t pos = 0;
+	for (size_t i = 0; i < d->nnotes; i++) {
+		const struct vf_note *n = &d->notes[i];
+		if (vf_note_is_vmcoreinfo(n))
+			continue;
+		size_t nl = strnlen(n->name, VF_NOTE_NAME_MAX);
+		if (n->namesz != (nl ? nl + 1 : 0) && !(n->namesz == 1 && nl == 0))
+			return vf_error_at(VF_ERR_UNSUPPORTED, n->hdr_offset, "note name of %" PRIu32
+					   " bytes cannot be rewritten", n->namesz);
+		if (out) {
+			uint8_t *p = out + pos;
+			memset(p, 0, vf_note_size(n->namesz, n->descsz));
+			vf_store_uint(p, 4, be, n->namesz);
+			vf_store_uint(p + 4, 4, be, n->descsz);
+			vf_store_uint(p + 8, 4, be, n->type);
+			memcpy(p + 12, n->name, nl);
+			memcpy(p + 12 + ((n->namesz + 3u) & ~3u), n->desc, n->descsz);
+		}
+		pos += vf_note_size(n->namesz, n->descsz);
+	}
+	*vhdr = pos;
+	if (out)
+		vf_note_encode(out + pos, be, "VMCOREINFO", 0, vtext, vlen);
+	*size = pos + vf_note_size(11, vlen);
+	return NULL;
+}
+
+/* The kdump sub-header phys_base from a VMCOREINFO text (whose = "the
+ * dump's" or "the guest's"). */
+static struct vf_error *plan_phys_base(const struct vf_dump *d, const struct vf_vmcoreinfo *v,
+				       const char *whose, struct vf_plan *plan)
+{
+	const struct vf_kdump_info *kd = d->kdump;
+	const char *key = d->e_machine == EM_X86_64 ? "NUMBER(phys_base)" :
+			  d->e_machine == EM_AARCH64 ? "NUMBER(PHYS_OFFSET)" : NULL;
+	if (!key)
+		return NULL;  /* no phys_base key is known for this machine */
+	uint64_t pb;
+	struct vf_error *err = vf_vmcoreinfo_number(v, key, &pb);
+	if (err && err->code == VF_ERR_NOT_FOUND) {
+		vf_error_destroy(err);
+		return NULL;
+	}
+	if (err)
+		return err;
+	uint64_t want = kd->fo.phys_base_size == 4 ? pb & 0xffffffffu : pb;
+	if (kd->phys_base == want)
+		return NULL;
+	return add_patch(plan, kd->block_size + kd->fo.phys_base, kd->fo.phys_base_size,
+			 d->big_endian, want, "kdump sub-header phys_base",
+			 "set phys_base from %s VMCOREINFO %s=%s (was 0x%" PRIx64 ")", whose, key,
+			 vf_vmcoreinfo_get(v, key), kd->phys_base);
+}
+
 /* The kdump header's utsname, as makedumpfile fills it, from init_uts_ns. */
 static struct vf_error *plan_utsname(const struct vf_dump *d, const char (*uts)[65],
 				     struct vf_plan *plan)
@@ -57,22 +136,15 @@ static struct vf_error *plan_utsname(const struct vf_dump *d, const char (*uts)[
 		same = strcmp(kd->utsname[i], uts[i]) == 0;
 	if (same)
 		return NULL;
-	struct vf_error *err = add_patch(plan, 0xc, 8, false, 0, "kdump header utsname",
-					 "fill it from the guest's init_uts_ns (release %s), as "
-					 "makedumpfile does: drgn needs it", uts[2]);
-	if (err)
-		return err;
-	struct vf_patch *p = &plan->patches[plan->n - 1];
-	uint8_t *b = realloc(p->bytes, 6 * 65);
+	uint8_t *b = malloc(6 * 65);
+	char why[160];
 	if (!b)
 		return &vf_error_nomem;
-	p->bytes = b;
-	p->len = 6 * 65;
-	p->is_number = false;
-	p->value = 0;
 	for (int i = 0; i < 6; i++)
 		memcpy(b + 65 * i, uts[i], 65);
-	return NULL;
+	snprintf(why, sizeof(why), "fill it from the guest's init_uts_ns (release %s), as "
+		 "makedumpfile does: drgn needs it", uts[2]);
+	return add_bytes_patch(plan, 0xc, b, 6 * 65, "kdump header utsname", why);
 }
 
 void vf_plan_deinit(struct vf_plan *plan)
@@ -107,43 +179,22 @@ static struct vf_error *plan_kdump_add_note(const struct vf_dump *d, const struc
 	if (d->notes_malformed)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the dump has a malformed note; "
 				       "rewriting its notes is not implemented");
-	uint64_t size = vf_note_size(11, gn->text_len);
-	for (size_t i = 0; i < d->nnotes; i++)
-		if (!vf_note_is_vmcoreinfo(&d->notes[i]))
-			size += vf_note_size(d->notes[i].namesz, d->notes[i].descsz);
+	uint64_t size, vhdr;
+	struct vf_error *err = encode_notes(d, gn->text, gn->text_len, NULL, &size, &vhdr);
+	if (err)
+		return err;
 	uint8_t *blob = calloc(1, (size_t)size);
 	if (!blob)
 		return &vf_error_nomem;
-	uint8_t *p = blob;
-	for (size_t i = 0; i < d->nnotes; i++) {
-		const struct vf_note *n = &d->notes[i];
-		if (vf_note_is_vmcoreinfo(n))
-			continue;
-		size_t nl = strnlen(n->name, VF_NOTE_NAME_MAX);
-		if (n->namesz != nl + 1) {
-			free(blob);
-			return vf_error_at(VF_ERR_UNSUPPORTED, n->hdr_offset, "note name of %" PRIu32
-					   " bytes cannot be rewritten", n->namesz);
-		}
-		p += vf_note_encode(p, be, n->name, n->type, n->desc, n->descsz);
-	}
-	uint64_t vhdr = (uint64_t)(p - blob);
-	p += vf_note_encode(p, be, "VMCOREINFO", 0, gn->text, gn->text_len);
+	encode_notes(d, gn->text, gn->text_len, blob, &size, &vhdr);
 	uint64_t at = (d->src->size + kd->block_size - 1) / kd->block_size * kd->block_size;
 	uint64_t vtext = at + vhdr + 24;
-
-	struct vf_error *err = add_patch(plan, at, 8, false, 0, "kdump notes blob",
-		"the old notes and the guest's VMCOREINFO (%" PRIu32 " bytes) after the last page",
-		gn->text_len);
-	if (err) {
-		free(blob);
+	char why[128];
+	snprintf(why, sizeof(why), "the old notes and the guest's VMCOREINFO (%" PRIu32 " bytes) "
+		 "after the last page", gn->text_len);
+	err = add_bytes_patch(plan, at, blob, (uint32_t)size, "kdump notes blob", why);
+	if (err)
 		return err;
-	}
-	struct vf_patch *pt = &plan->patches[plan->n - 1];
-	free(pt->bytes);
-	pt->bytes = blob;
-	pt->len = (uint32_t)size;
-	pt->is_number = false;
 	err = add_patch(plan, sub + kd->fo.offset_note, 8, be, at, "kdump sub-header offset_note",
 			"point libkdumpfile at the new notes (0x%" PRIx64 ")", at);
 	if (!err)
@@ -165,26 +216,7 @@ static struct vf_error *plan_kdump_add_note(const struct vf_dump *d, const struc
 		if (err)
 			return err;
 	}
-	uint64_t pb;
-	const char *key = NULL;
-	struct vf_vmcoreinfo *v = gn->vmci;
-	key = d->e_machine == EM_X86_64 ? "NUMBER(phys_base)" :
-	      d->e_machine == EM_AARCH64 ? "NUMBER(PHYS_OFFSET)" : NULL;
-	if (!key)
-		return NULL;
-	err = vf_vmcoreinfo_number(v, key, &pb);
-	if (err && err->code == VF_ERR_NOT_FOUND) {
-		vf_error_destroy(err);
-		return NULL;
-	}
-	if (err)
-		return err;
-	uint64_t want = kd->fo.phys_base_size == 4 ? pb & 0xffffffffu : pb;
-	if (kd->phys_base == want)
-		return NULL;
-	return add_patch(plan, sub + kd->fo.phys_base, kd->fo.phys_base_size, be, want,
-			 "kdump sub-header phys_base", "set phys_base from the guest's VMCOREINFO "
-			 "%s=%s (was 0x%" PRIx64 ")", key, vf_vmcoreinfo_get(v, key), kd->phys_base);
+	return plan_phys_base(d, gn->vmci, "the guest's", plan);
 }
 
 static struct vf_error *plan_kdump(const struct vf_dump *d, const struct vf_fix_inputs *in,
@@ -238,25 +270,8 @@ static struct vf_error *plan_kdump(const struct vf_dump *d, const struct vf_fix_
 			return err;
 	}
 
-	uint64_t pb;
-	const char *key = NULL;
-	err = vf_note_phys_base(d, &pb, &key);
-	if (err && err->code == VF_ERR_NOT_FOUND) {
-		/* no phys_base key for this machine, or none in the note: nothing to set */
-		vf_error_destroy(err);
-		return NULL;
-	}
-	if (err)
-		return err;
-	uint64_t want = kd->fo.phys_base_size == 4 ? pb & 0xffffffffu : pb;
-	if (kd->phys_base != want)
-		return add_patch(plan, sub + kd->fo.phys_base, kd->fo.phys_base_size, d->big_endian,
-				 want, "kdump sub-header phys_base",
-				 "set phys_base from VMCOREINFO %s=%s (was 0x%" PRIx64 ")", key,
-				 vf_vmcoreinfo_get(d->vmci, key), kd->phys_base);
-	return NULL;
+	return plan_phys_base(d, d->vmci, "the dump's", plan);
 }
-
 
 /* ----------------------------------------------------------------- ELF
  * Output layout: ELF header, program headers right after it (PT_NOTE
@@ -328,10 +343,10 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 	}
 
 	/* notes: every original one but VMCOREINFO, then one VMCOREINFO */
-	uint64_t nsize = vf_note_size(11, vlen);
-	for (size_t i = 0; i < d->nnotes; i++)
-		if (!vf_note_is_vmcoreinfo(&d->notes[i]))
-			nsize += vf_note_size(d->notes[i].namesz, d->notes[i].descsz);
+	uint64_t nsize, vhdr;
+	struct vf_error *err = encode_notes(d, vtext, vlen, NULL, &nsize, &vhdr);
+	if (err)
+		return err;
 	size_t nother = 0;
 	const struct vf_elf_phdr *first_note = NULL;
 	uint64_t data = d->src->size;
@@ -387,29 +402,7 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 			ph.offset += shift;
 		encode_phdr(h + ehsz + k++ * phsz, is64, be, &ph);
 	}
-	p = h + noff;
-	for (size_t i = 0; i < d->nnotes; i++) {
-		const struct vf_note *n = &d->notes[i];
-		if (vf_note_is_vmcoreinfo(n))
-			continue;
-		/* re-encode from the parsed note; the name's own bytes, NUL included */
-		size_t nl = strnlen(n->name, VF_NOTE_NAME_MAX);
-		if (n->namesz != nl + 1 && !(n->namesz == 0 && nl == 0)) {
-			free(h);
-			return vf_error_at(VF_ERR_UNSUPPORTED, n->hdr_offset, "note name of %" PRIu32
-					   " bytes cannot be rewritten", n->namesz);
-		}
-		if (n->namesz == 0) {
-			vf_store_uint(p, 4, be, 0);
-			vf_store_uint(p + 4, 4, be, n->descsz);
-			vf_store_uint(p + 8, 4, be, n->type);
-			memcpy(p + 12, n->desc, n->descsz);
-			p += vf_note_size(0, n->descsz);
-		} else {
-			p += vf_note_encode(p, be, n->name, n->type, n->desc, n->descsz);
-		}
-	}
-	p += vf_note_encode(p, be, "VMCOREINFO", 0, vtext, vlen);
+	encode_notes(d, vtext, vlen, h + noff, &nsize, &vhdr);
 
 	/* already so? then nothing to write */
 	if (!shift) {
@@ -418,7 +411,7 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 			free(h);
 			return &vf_error_nomem;
 		}
-		struct vf_error *err = vf_src_read(d->src, cur, (size_t)hsize, 0, "ELF headers");
+		err = vf_src_read(d->src, cur, (size_t)hsize, 0, "ELF headers");
 		bool same = !err && memcmp(cur, h, (size_t)hsize) == 0;
 		free(cur);
 		if (err || same) {
@@ -427,19 +420,13 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 		}
 	}
 
-	struct vf_error *err = add_patch(plan, 0, 8, false, 0, "ELF header region",
-		"ELF header, %zu program headers right after it (PT_NOTE first) and %zu notes "
-		"with %s VMCOREINFO before the data%s", nph, (size_t)(d->nnotes -
-		d->vmci_count) + 1, vsrc, shift ? ", which moves" : "");
-	if (err) {
-		free(h);
+	char why[256];
+	snprintf(why, sizeof(why), "ELF header, %zu program headers right after it (PT_NOTE "
+		 "first) and %zu notes with %s VMCOREINFO before the data%s", nph,
+		 (size_t)(d->nnotes - d->vmci_count) + 1, vsrc, shift ? ", which moves" : "");
+	err = add_bytes_patch(plan, 0, h, (uint32_t)hsize, "ELF header region", why);
+	if (err)
 		return err;
-	}
-	struct vf_patch *pt = &plan->patches[plan->n - 1];
-	free(pt->bytes);
-	pt->bytes = h;
-	pt->len = (uint32_t)hsize;
-	pt->is_number = false;
 	if (shift) {
 		plan->shift_from = data;
 		plan->shift = shift;
