@@ -3,12 +3,8 @@
 # (C unit tests, bats command-line tests, the real-QEMU tier).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh test
-[ -x configure ] || autoreconf -fi
-mkdir -p build
+scripts/build.sh test
 cd build
-[ -f Makefile ] || ../configure --quiet
-make -j"$(nproc)" --quiet
 status=0
 make -j"$(nproc)" check || status=$?
 # Print failing logs so CI output says why.
