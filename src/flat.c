@@ -28,6 +28,7 @@ struct flat_priv {
 	size_t n;
 	struct flat_entry *sorted;       /* by offset */
 	uint64_t max_size;
+	uint64_t end_pos;                /* file offset of the end marker */
 };
 
 bool vf_flat_probe(const uint8_t *head, size_t len)
@@ -155,8 +156,10 @@ static struct vf_error *build_index(int fd, const char *path, uint64_t file_size
 			return vf_error_at(VF_ERR_CORRUPT, pos, "truncated flattened stream: no end "
 					   "marker (file ends at 0x%" PRIx64 ")", file_size);
 		uint64_t offset = vf_load_uint(rh, 8, true), size = vf_load_uint(rh + 8, 8, true);
-		if (offset == UINT64_MAX && size == UINT64_MAX)
+		if (offset == UINT64_MAX && size == UINT64_MAX) {
+			p->end_pos = pos;
 			break;
+		}
 		if (size == 0)
 			return vf_error_at(VF_ERR_CORRUPT, pos, "flattened stream: zero-length record");
 		uint64_t lend, dend;
@@ -222,4 +225,10 @@ void vf_flat_records(const struct vf_src *src, const struct vf_flat_record **rec
 	const struct flat_priv *p = src->kind == VF_SRC_FLATTENED ? src->priv : NULL;
 	*recs = p ? p->records : NULL;
 	*n = p ? p->n : 0;
+}
+
+uint64_t vf_flat_end_pos(const struct vf_src *src)
+{
+	const struct flat_priv *p = src->kind == VF_SRC_FLATTENED ? src->priv : NULL;
+	return p ? p->end_pos : 0;
 }

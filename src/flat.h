@@ -36,4 +36,7 @@ struct vf_error *vf_flat_open(int fd, const char *path, uint64_t file_size,
 /* The records in stream order (for writers that copy a flattened stream). */
 void vf_flat_records(const struct vf_src *src, const struct vf_flat_record **recs, size_t *n);
 
+/* The file offset of the end marker: records appended to the stream go there. */
+uint64_t vf_flat_end_pos(const struct vf_src *src);
+
 #endif

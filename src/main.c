@@ -227,8 +227,10 @@ static int do_fix(const struct vf_options *o)
 	/* makedumpfile fills the kdump header's utsname from init_uts_ns; drgn needs it */
 	char uts[VF_UTS_FIELDS][VF_UTS_LEN];
 	char *uts_skipped = NULL;
-	struct vf_fix_inputs in = { .gn = have_region ? &gn : NULL };
-	const struct vf_vmcoreinfo *vmci = dump->vmci ? dump->vmci : have_region ? gn.vmci : NULL;
+	struct vf_fix_inputs in = { .gn = have_region ? &gn : NULL,
+				    .replace_note = o->replace_note };
+	const struct vf_vmcoreinfo *vmci = have_region && (o->replace_note || !dump->vmci) ? gn.vmci
+									    : dump->vmci;
 	if (dump->format == VF_FORMAT_KDUMP && vmci) {
 		err = vf_kernel_utsname(dump, vmci, uts);
 		if (!err) {

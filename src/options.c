@@ -20,6 +20,7 @@ enum {
 	OPT_CHECK,
 	OPT_IN_PLACE,
 	OPT_OUTPUT_FORMAT,
+	OPT_REPLACE_NOTE,
 };
 
 static const struct argp_option options[] = {
@@ -47,6 +48,9 @@ static const struct argp_option options[] = {
 	{ "fw-cfg", OPT_FW_CFG, "FILE", 0,
 	  "The 16-byte fw_cfg entry etc/vmcoreinfo (a copy of the guest's "
 	  "/sys/firmware/qemu_fw_cfg/by_name/etc/vmcoreinfo/raw)", 3 },
+	{ "replace-note", OPT_REPLACE_NOTE, NULL, 0,
+	  "When the dump's own note differs from the guest's note at the region "
+	  "given, write the guest's (without it vmcore-fix refuses, exit 3)", 3 },
 	{ NULL, 0, NULL, 0, "Output:", 2 },
 	{ "json", OPT_JSON, NULL, 0,
 	  "Print the report as JSON on standard output (schema in docs/JSON.md)", 2 },
@@ -100,6 +104,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FW_CFG:
 		o->fw_cfg = arg;
 		break;
+	case OPT_REPLACE_NOTE:
+		o->replace_note = true;
+		break;
 	case ARGP_KEY_ARG:
 		if (o->input)
 			argp_error(state, "too many arguments: one dump at a time ('%s')", arg);
@@ -121,6 +128,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "give -o FILE or --in-place, not both");
 		if (o->out_form != VF_OUT_SAME && !o->output)
 			argp_error(state, "--output-format goes with -o FILE");
+		if (o->replace_note && !o->region && !o->region_file && !o->fw_cfg)
+			argp_error(state, "--replace-note needs the guest's note: give --region, "
+				   "--region-file or --fw-cfg");
 		if (o->action == VF_ACTION_INSPECT && o->in_place)
 			argp_error(state, "--inspect writes nothing: leave out --in-place");
 		if (o->action == VF_ACTION_NONE && o->in_place)

@@ -24,6 +24,7 @@ struct vf_options {
 	const char *region;       /* --region: "ADDR,SIZE" or the sysfs line */
 	const char *region_file;  /* --region-file: a file holding the sysfs line */
 	const char *fw_cfg;       /* --fw-cfg: the 16-byte etc/vmcoreinfo entry */
+	bool replace_note;        /* --replace-note: the guest's note wins over the dump's */
 };
 
 /* Parse argv; exits with VF_EXIT_USAGE on a bad command line (argp). */

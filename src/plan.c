@@ -99,6 +99,15 @@ static struct vf_error *encode_notes(const struct vf_dump *d, const uint8_t *vte
 	return NULL;
 }
 
+/* The dump's note and the guest's differ, and the user did not say which wins. */
+static struct vf_error *notes_differ(void)
+{
+	return vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "the guest's VMCOREINFO note "
+		"(at the region given) differs from the dump's own"),
+		"compare them with vmcore-fix --inspect --region ...; add --replace-note to "
+		"write the guest's note instead of the dump's");
+}
+
 /* The kdump sub-header phys_base from a VMCOREINFO text (whose = "the
  * dump's" or "the guest's"). */
 static struct vf_error *plan_phys_base(const struct vf_dump *d, const struct vf_vmcoreinfo *v,
@@ -169,18 +178,37 @@ static struct vf_error *plan_kdump_add_note(const struct vf_dump *d, const struc
 	const struct vf_guest_note *gn = in->gn;
 	bool be = d->big_endian;
 	uint64_t sub = kd->block_size;
-	if (d->src->kind == VF_SRC_FLATTENED)
-		return vf_error_create(VF_ERR_UNSUPPORTED, "adding a note to a flattened kdump "
-				       "file is not implemented yet");
-	if (kd->header_version < 4)
-		return vf_error_create(VF_ERR_UNSUPPORTED, "adding a note to a kdump file of "
-				       "header version %d (no notes blob) is not implemented yet",
-				       kd->header_version);
+	struct vf_error *err;
+	if (kd->header_version < 4) {
+		/* no notes blob in this version: make it a version 4 header, whose
+		 * sub-header fields up to size_note must fit the sub-header blocks */
+		uint64_t need = (uint64_t)kd->fo.size_note + kd->fo.ulong_size;
+		if ((uint64_t)kd->sub_hdr_size * kd->block_size < need)
+			return vf_error_at(VF_ERR_UNSUPPORTED, 0, "the kdump sub-header (%" PRIu32
+					   " blocks) has no room for the notes fields of header "
+					   "version 4", kd->sub_hdr_size);
+		err = add_patch(plan, 8, 4, be, 4, "kdump header_version",
+				"version %d has no notes blob: 4 adds offset_note/size_note",
+				kd->header_version);
+		if (!err && kd->header_version < 2) {
+			/* split, start_pfn and end_pfn are new in version 2: make them 0 */
+			err = add_patch(plan, sub + kd->fo.split, 4, be, 0, "kdump sub-header split",
+					"not a split dump (version 1 had no such field)");
+			if (!err)
+				err = add_patch(plan, sub + kd->fo.start_pfn, kd->fo.ulong_size, be, 0,
+						"kdump sub-header start_pfn", "unused when split is 0");
+			if (!err)
+				err = add_patch(plan, sub + kd->fo.end_pfn, kd->fo.ulong_size, be, 0,
+						"kdump sub-header end_pfn", "unused when split is 0");
+		}
+		if (err)
+			return err;
+	}
 	if (d->notes_malformed)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the dump has a malformed note; "
 				       "rewriting its notes is not implemented");
 	uint64_t size, vhdr;
-	struct vf_error *err = encode_notes(d, gn->text, gn->text_len, NULL, &size, &vhdr);
+	err = encode_notes(d, gn->text, gn->text_len, NULL, &size, &vhdr);
 	if (err)
 		return err;
 	uint8_t *blob = calloc(1, (size_t)size);
@@ -240,11 +268,10 @@ static struct vf_error *plan_kdump(const struct vf_dump *d, const struct vf_fix_
 			    memcmp(d->vmci_origin == VF_VMCI_NOTE ? d->vmci_note->desc
 								  : d->vmci_pointer_text,
 				   gn->text, gn->text_len) == 0;
+		if (!same && !in->replace_note)
+			return notes_differ();
 		if (!same)
-			return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED,
-				"the guest's note differs from the dump's, and replacing a kdump "
-				"file's note is not implemented yet"),
-				"check which one is right with vmcore-fix --inspect --region ...");
+			return plan_kdump_add_note(d, in, plan);
 	}
 
 	/* offset_vmcoreinfo/size_vmcoreinfo: crash finds the note only through them */
@@ -325,11 +352,13 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 		vtext = d->vmci_note->desc;
 		vlen = d->vmci_note->descsz;
 		vsrc = "the dump's";
-		if (in->gn && (in->gn->text_len != vlen || memcmp(in->gn->text, vtext, vlen)))
-			return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED,
-				"the guest's note differs from the dump's; choosing between them "
-				"is not implemented yet"),
-				"check which one is right with vmcore-fix --inspect --region ...");
+		if (in->gn && (in->gn->text_len != vlen || memcmp(in->gn->text, vtext, vlen))) {
+			if (!in->replace_note)
+				return notes_differ();
+			vtext = in->gn->text;
+			vlen = in->gn->text_len;
+			vsrc = "the guest's (replacing the dump's)";
+		}
 	} else if (in->gn) {
 		vtext = in->gn->text;
 		vlen = in->gn->text_len;

@@ -37,6 +37,7 @@ struct vf_plan {
 struct vf_fix_inputs {
 	const struct vf_guest_note *gn;   /* the validated guest note, or NULL */
 	const char (*uts)[65];            /* the guest's init_uts_ns.name (6 fields), or NULL */
+	bool replace_note;                /* the guest's note wins over a different one in the dump */
 };
 
 /* Plan the fix of dump.  Cases the planner cannot fix yet are

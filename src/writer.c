@@ -133,29 +133,93 @@ static struct vf_error *sparse_copy(int in, int out, uint64_t from, uint64_t siz
 	return NULL;
 }
 
-/* Where a logical offset's byte lives in the file written (flattened: in the
- * last record that holds it). */
-static struct vf_error *physical_offset(const struct vf_dump *dump, bool plan_shifts,
-					uint64_t logical, uint32_t len, uint64_t *out)
+/* A patch as it is written to the file: at a physical offset. */
+struct phys_patch {
+	uint64_t at;
+	const uint8_t *bytes;
+	uint32_t len;
+};
+
+/* Where the plan's patches go in the file written.  A plain file: where the
+ * plan says.  A flattened stream: inside the last record that holds the bytes;
+ * patches wholly past the logical end of the stream (a new notes blob) become
+ * new records, written with a new end marker over the old one, so no record
+ * overlaps another.  *extra owns those bytes.  On success *out has *n entries. */
+static struct vf_error *physical_patches(const struct vf_dump *dump, const struct vf_plan *plan,
+					 struct phys_patch **out, size_t *n, uint8_t **extra)
 {
-	if (dump->src->kind != VF_SRC_FLATTENED) {
-		*out = logical;
-		return NULL;
-	}
-	if (plan_shifts)
-		return vf_error_create(VF_ERR_UNSUPPORTED, "moving data inside a flattened "
-				       "stream is not implemented");
-	const struct vf_flat_record *recs;
-	size_t n;
-	vf_flat_records(dump->src, &recs, &n);
-	for (size_t i = n; i-- > 0;) {
-		if (logical >= recs[i].offset && logical + len <= recs[i].offset + recs[i].size) {
-			*out = recs[i].data_pos + (logical - recs[i].offset);
-			return NULL;
+	*out = NULL;
+	*n = 0;
+	*extra = NULL;
+	struct phys_patch *pp = calloc(plan->n + 1, sizeof(*pp));
+	if (!pp)
+		return &vf_error_nomem;
+	bool flat = dump->src->kind == VF_SRC_FLATTENED;
+	const struct vf_flat_record *recs = NULL;
+	size_t nrecs = 0;
+	if (flat)
+		vf_flat_records(dump->src, &recs, &nrecs);
+	size_t k = 0;
+	uint64_t extra_len = 0, lsize = dump->src->size;
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct vf_patch *p = &plan->patches[i];
+		if (!flat) {
+			pp[k++] = (struct phys_patch){ p->offset, p->bytes, p->len };
+			continue;
 		}
+		if (p->offset >= lsize) {
+			extra_len += 16 + (uint64_t)p->len;
+			continue;
+		}
+		size_t r = nrecs;
+		while (r-- > 0)
+			if (p->offset >= recs[r].offset &&
+			    p->offset + p->len <= recs[r].offset + recs[r].size)
+				break;
+		if (r == SIZE_MAX) {
+			free(pp);
+			return vf_error_at(VF_ERR_UNSUPPORTED, p->offset, "no single flattened "
+					   "record holds the bytes of the %s", p->field);
+		}
+		pp[k++] = (struct phys_patch){ recs[r].data_pos + (p->offset - recs[r].offset),
+					       p->bytes, p->len };
 	}
-	return vf_error_at(VF_ERR_UNSUPPORTED, logical, "no single flattened record holds the "
-			   "bytes to patch");
+	if (extra_len) {
+		if (extra_len > (1u << 30)) {
+			free(pp);
+			return vf_error_create(VF_ERR_UNSUPPORTED, "%" PRIu64 " bytes of new "
+					       "flattened records are more than supported", extra_len);
+		}
+		uint8_t *x = malloc((size_t)extra_len + 16), *q = x;
+		if (!x) {
+			free(pp);
+			return &vf_error_nomem;
+		}
+		uint64_t prev_end = lsize;
+		for (size_t i = 0; i < plan->n; i++) {
+			const struct vf_patch *p = &plan->patches[i];
+			if (p->offset < lsize)
+				continue;
+			if (p->offset < prev_end) {
+				free(x);
+				free(pp);
+				return vf_error_at(VF_ERR_UNSUPPORTED, p->offset, "new flattened "
+						   "records would overlap");
+			}
+			prev_end = p->offset + p->len;
+			vf_store_uint(q, 8, true, p->offset);
+			vf_store_uint(q + 8, 8, true, p->len);
+			memcpy(q + 16, p->bytes, p->len);
+			q += 16 + p->len;
+		}
+		memset(q, 0xff, 16);  /* the new end marker */
+		pp[k++] = (struct phys_patch){ vf_flat_end_pos(dump->src), x,
+					       (uint32_t)(extra_len + 16) };
+		*extra = x;
+	}
+	*out = pp;
+	*n = k;
+	return NULL;
 }
 
 static struct vf_error *write_all(int fd, const void *buf, size_t len, uint64_t off,
@@ -356,15 +420,17 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 		/* the stream as it is, patches inside its records */
 		err = sparse_copy(src->fd, out, 0, (uint64_t)ist.st_size, 0, src->path,
 				  out_path, &stats->bytes_copied);
-		for (size_t i = 0; !err && i < plan->n; i++) {
-			const struct vf_patch *p = &plan->patches[i];
-			uint64_t at = 0;
-			err = physical_offset(dump, false, p->offset, p->len, &at);
-			if (!err)
-				err = write_all(out, p->bytes, p->len, at, out_path);
-			if (!err)
-				stats->patches++;
-		}
+		struct phys_patch *pp = NULL;
+		size_t npp = 0;
+		uint8_t *extra = NULL;
+		if (!err)
+			err = physical_patches(dump, plan, &pp, &npp, &extra);
+		for (size_t i = 0; !err && i < npp; i++)
+			err = write_all(out, pp[i].bytes, pp[i].len, pp[i].at, out_path);
+		if (!err)
+			stats->patches = plan->n;
+		free(pp);
+		free(extra);
 	} else if (!err && form == VF_OUT_FLATTENED) {
 		err = flatten(dump, plan, out, out_path, &stats->bytes_copied);
 		if (!err)
@@ -428,7 +494,7 @@ static struct vf_error *fsync_dir_of(const char *path)
 
 /* Journal: magic, be64 count, then per patch be64 offset, be32 len, old, new. */
 static struct vf_error *write_journal(const char *jpath, int fd, const char *path,
-				      const struct vf_plan *plan, const uint64_t *at)
+				      const struct phys_patch *pp, size_t npp)
 {
 	int j = open(jpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (j < 0)
@@ -436,20 +502,20 @@ static struct vf_error *write_journal(const char *jpath, int fd, const char *pat
 	struct vf_error *err = write_all(j, JOURNAL_MAGIC, 8, 0, jpath);
 	uint64_t pos = 8;
 	uint8_t hdr[12];
-	vf_store_uint(hdr, 8, true, plan->n);
+	vf_store_uint(hdr, 8, true, npp);
 	if (!err)
 		err = write_all(j, hdr, 8, pos, jpath);
 	pos += 8;
-	for (size_t i = 0; !err && i < plan->n; i++) {
-		const struct vf_patch *p = &plan->patches[i];
+	for (size_t i = 0; !err && i < npp; i++) {
+		const struct phys_patch *p = &pp[i];
 		uint8_t *old = calloc(1, p->len);
 		if (!old) {
 			err = &vf_error_nomem;
 			break;
 		}
 		size_t got;
-		err = vf_pread_full(fd, path, old, p->len, at[i], &got);  /* past EOF reads as 0 */
-		vf_store_uint(hdr, 8, true, at[i]);
+		err = vf_pread_full(fd, path, old, p->len, p->at, &got);  /* past EOF reads as 0 */
+		vf_store_uint(hdr, 8, true, p->at);
 		vf_store_uint(hdr + 8, 4, true, p->len);
 		if (!err)
 			err = write_all(j, hdr, 12, pos, jpath);
@@ -550,13 +616,10 @@ struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *p
 	if (plan->n == 0)
 		return NULL;
 	const char *path = dump->src->path;
-	uint64_t *at = calloc(plan->n, sizeof(*at));
-	if (!at)
-		return &vf_error_nomem;
-	struct vf_error *err = NULL;
-	for (size_t i = 0; !err && i < plan->n; i++)
-		err = physical_offset(dump, false, plan->patches[i].offset, plan->patches[i].len,
-				      &at[i]);
+	struct phys_patch *pp = NULL;
+	size_t npp = 0;
+	uint8_t *extra = NULL;
+	struct vf_error *err = physical_patches(dump, plan, &pp, &npp, &extra);
 	int fd = err ? -1 : open(path, O_WRONLY | O_CLOEXEC);
 	if (!err && fd < 0)
 		err = vf_error_os(errno, path, "cannot open for writing");
@@ -564,15 +627,15 @@ struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *p
 	if (!err && !jpath)
 		err = &vf_error_nomem;
 	if (!err)
-		err = write_journal(jpath, dump->src->fd, path, plan, at);
+		err = write_journal(jpath, dump->src->fd, path, pp, npp);
 	const char *crash = getenv("VMCOREFIX_TEST_CRASH_IN_PLACE");  /* tests only */
-	for (size_t i = 0; !err && i < plan->n; i++) {
-		err = write_all(fd, plan->patches[i].bytes, plan->patches[i].len, at[i], path);
-		if (!err)
-			stats->patches++;
+	for (size_t i = 0; !err && i < npp; i++) {
+		err = write_all(fd, pp[i].bytes, pp[i].len, pp[i].at, path);
 		if (!err && crash && i == 0)
 			_exit(137);  /* simulate kill -9 after the first patch */
 	}
+	if (!err)
+		stats->patches = plan->n;
 	if (!err && fsync(fd) < 0)
 		err = vf_error_os(errno, path, "fsync");
 	if (!err) {
@@ -583,6 +646,7 @@ struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *p
 	if (fd >= 0)
 		close(fd);
 	free(jpath);
-	free(at);
+	free(pp);
+	free(extra);
 	return err;
 }

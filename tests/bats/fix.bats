@@ -182,17 +182,107 @@ ram 0 1M"
 	[ "$status" -eq 5 ]
 	[[ "$output" == *"flattened ELF dumps is not implemented yet"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+}
+
+@test "flattened kdump without a note: the note in a new record; -o, raw and --in-place agree" {
 	gen n "format kdump
 machine x86_64
 compress zlib
 flattened yes
+prstatus 1
 vmcoreinfo-note no
 ram 0 1M
 vmcoreinfo-in-memory 0x80000"
 	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out" --region 0x80000,0x1000
-	[ "$status" -eq 5 ]
-	[[ "$output" == *"flattened kdump file is not implemented yet"* ]]
-	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"kdump notes blob"* ]]
+	inspect_json "$BATS_TEST_TMPDIR/out"
+	[ "$(jget .format)" = kdump ] && [ "$(jget .flattened)" = true ]
+	[ "$(jget .vmcoreinfo.origin)" = note ]
+	[ "$(jget '[.notes[].name] | join(",")')" = CORE,VMCOREINFO ]
+	! has_problem kdump-vmcoreinfo-pointer-wrong
+	# makedumpfile reassembles it (no empty or overlapping record) to the raw fix
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/raw" --output-format raw \
+		--region 0x80000,0x1000 >/dev/null
+	if command -v makedumpfile >/dev/null; then
+		makedumpfile -R "$BATS_TEST_TMPDIR/r" < "$BATS_TEST_TMPDIR/out"
+		cmp "$BATS_TEST_TMPDIR/r" "$BATS_TEST_TMPDIR/raw"
+	fi
+	# the memory reads as before
+	cp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/o.dump"
+	cp "$BATS_TEST_TMPDIR/n.spec" "$BATS_TEST_TMPDIR/o.spec"
+	same_read o 0 0x100000
+	# in place, killed after its first write, then finished: the same bytes as -o
+	cp "$BATS_TEST_TMPDIR/n.dump" "$BATS_TEST_TMPDIR/ip"
+	run env VMCOREFIX_TEST_CRASH_IN_PLACE=1 "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/ip" \
+		--region 0x80000,0x1000
+	[ "$status" -eq 137 ]
+	run "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/ip" --region 0x80000,0x1000
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"finished an interrupted"* ]]
+	cmp "$BATS_TEST_TMPDIR/ip" "$BATS_TEST_TMPDIR/out"
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/ip"
+	[ "$status" -eq 0 ]
+}
+
+@test "kdump header versions 1-3: made version 4 with a notes blob" {
+	for v in 1 2 3; do
+		gen v$v "format kdump
+machine x86_64
+compress zlib
+header_version $v
+vmcoreinfo-note no
+ram 0 1M
+vmcoreinfo-in-memory 0x80000"
+		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/v$v.dump" -o "$BATS_TEST_TMPDIR/out$v" \
+			--region 0x80000,0x1000
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"version $v has no notes blob"* ]]
+		inspect_json "$BATS_TEST_TMPDIR/out$v"
+		[ "$(jget .kdump.header_version)" = 4 ]
+		[ "$(jget .vmcoreinfo.origin)" = note ]
+		[ "$(jget .vmcoreinfo.values.OSRELEASE)" = 6.1.0-56-amd64 ]
+		! has_problem kdump-vmcoreinfo-pointer-wrong
+		cp "$BATS_TEST_TMPDIR/out$v" "$BATS_TEST_TMPDIR/o$v.dump"
+		cp "$BATS_TEST_TMPDIR/v$v.spec" "$BATS_TEST_TMPDIR/o$v.spec"
+		same_read o$v 0 0x100000
+		run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/out$v"
+		[ "$status" -eq 0 ]
+	done
+	# version 1 had no split/start_pfn/end_pfn: they are zeroed
+	[[ "$(cd "$BATS_TEST_TMPDIR" && "$VMCOREFIX" v1.dump --dry-run --region 0x80000,0x1000)" == *"sub-header split"* ]]
+}
+
+@test "the dump's note differs from the guest's: refused (exit 3) unless --replace-note" {
+	python3 -c 'import struct, sys
+t = b"OSRELEASE=6.1.0-56-amd64\nPAGESIZE=4096\n"
+sys.stdout.buffer.write(struct.pack("<III", 11, len(t), 0) + b"VMCOREINFO\0\0" + t)' \
+		> "$BATS_TEST_TMPDIR/note.bin"
+	for fmt in elf kdump; do
+		gen g$fmt "format $fmt
+machine x86_64
+prstatus 1
+vmcoreinfo-line OSRELEASE=5.10.0-old
+vmcoreinfo-line PAGESIZE=4096
+ram 0 4M
+file 0x200000 $BATS_TEST_TMPDIR/note.bin"
+		sum=$(sha256sum < "$BATS_TEST_TMPDIR/g$fmt.dump")
+		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/g$fmt.dump" -o "$BATS_TEST_TMPDIR/o$fmt" --region 0x200000,0x1000
+		[ "$status" -eq 3 ]
+		[[ "$output" == *"differs from the dump's own"*"--replace-note"* ]]
+		[ ! -e "$BATS_TEST_TMPDIR/o$fmt" ]
+		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/g$fmt.dump" -o "$BATS_TEST_TMPDIR/o$fmt" \
+			--region 0x200000,0x1000 --replace-note
+		[ "$status" -eq 0 ]
+		[ "$(sha256sum < "$BATS_TEST_TMPDIR/g$fmt.dump")" = "$sum" ]
+		inspect_json "$BATS_TEST_TMPDIR/o$fmt"
+		[ "$(jget '[.notes[] | select(.name == "VMCOREINFO")] | length')" = 1 ]
+		[ "$(jget .vmcoreinfo.values.OSRELEASE)" = 6.1.0-56-amd64 ]
+		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/o$fmt" --check --region 0x200000,0x1000
+		[ "$status" -eq 0 ]
+	done
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/gelf.dump" -o x --replace-note
+	[ "$status" -eq 2 ]
 }
 
 @test "kdump without a note: refused without evidence (exit 3); added from --region" {
