@@ -9,6 +9,7 @@ complete -c vmcore-fix -l json -d 'Print the report as JSON'
 complete -c vmcore-fix -l region -x -d 'ADDR,SIZE or the /sys/kernel/vmcoreinfo line'
 complete -c vmcore-fix -l region-file -r -F -d 'A copy of /sys/kernel/vmcoreinfo'
 complete -c vmcore-fix -l fw-cfg -r -F -d 'The 16-byte fw_cfg etc/vmcoreinfo entry'
+complete -c vmcore-fix -l keep-device-pages -d 'kdump: keep pages above the kernel memory map in the bitmaps'
 complete -c vmcore-fix -l replace-note -d "Write the guest's note over a different one in the dump"
 complete -c vmcore-fix -s v -l verbose -d 'List every memory range and program header'
 complete -c vmcore-fix -s '?' -l help -d 'Print help'

@@ -23,4 +23,13 @@ struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, const struct vf_vmco
 struct vf_error *vf_kernel_utsname(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
 				   char uts[VF_UTS_FIELDS][VF_UTS_LEN]);
 
+/* The end of the kernel's memory map, as makedumpfile computes it: the pfn
+ * past the last SPARSEMEM section (among those below limit_pfn) whose
+ * section_mem_map is marked present.  x86_64 with SPARSEMEM_EXTREME only:
+ * mem_section is read through the kernel's own page table (init_top_pgt).
+ * VF_ERR_UNSUPPORTED for other machines or memory models. */
+struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
+				       const struct vf_vmcoreinfo *vmci, uint64_t limit_pfn,
+				       uint64_t *end_pfn);
+
 #endif

@@ -148,8 +148,16 @@ static int do_inspect(const struct vf_options *o)
 	return serious ? VF_EXIT_PROBLEMS : VF_EXIT_OK;
 }
 
+/* What the fix did not change although it might have, and why. */
+struct left_alone {
+	const char *field;
+	char *why;
+};
+#define LEFT_MAX 4
+
 static void print_plan_json(const struct vf_options *o, const struct vf_plan *plan,
-			    const struct vf_write_stats *st, const char *uts_skipped)
+			    const struct vf_write_stats *st, const struct left_alone *left,
+			    size_t nleft)
 {
 	struct vf_json j;
 	vf_json_init(&j, stdout, true);
@@ -179,16 +187,38 @@ static void print_plan_json(const struct vf_options *o, const struct vf_plan *pl
 	vf_json_end_array(&j);
 	vf_json_key(&j, "left_alone");
 	vf_json_begin_array(&j);
-	if (uts_skipped) {
+	for (size_t i = 0; i < nleft; i++) {
 		vf_json_begin_object(&j);
-		vf_json_kv_string(&j, "field", "kdump header utsname");
-		vf_json_kv_string(&j, "why", uts_skipped);
+		vf_json_kv_string(&j, "field", left[i].field);
+		vf_json_kv_string(&j, "why", left[i].why);
 		vf_json_end_object(&j);
 	}
 	vf_json_end_array(&j);
 	vf_json_kv_uint(&j, "bytes_copied", st ? st->bytes_copied : 0);
 	vf_json_end_object(&j);
 	vf_json_finish(&j);
+}
+
+/* Record why a field is left alone; a real failure (out of memory, I/O) is
+ * returned instead. */
+static struct vf_error *leave_alone(struct left_alone *left, size_t *n, const char *field,
+				    struct vf_error *err)
+{
+	if (err == &vf_error_nomem || err->code == VF_ERR_OS)
+		return err;
+	if (*n < LEFT_MAX) {
+		left[*n].field = field;
+		left[*n].why = vf_error_string(err);
+		(*n)++;
+	}
+	vf_error_destroy(err);
+	return NULL;
+}
+
+static void free_left(struct left_alone *left, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(left[i].why);
 }
 
 static int do_fix(const struct vf_options *o)
@@ -226,29 +256,38 @@ static int do_fix(const struct vf_options *o)
 	}
 	/* makedumpfile fills the kdump header's utsname from init_uts_ns; drgn needs it */
 	char uts[VF_UTS_FIELDS][VF_UTS_LEN];
-	char *uts_skipped = NULL;
+	struct left_alone left[LEFT_MAX];
+	size_t nleft = 0;
 	struct vf_fix_inputs in = { .gn = have_region ? &gn : NULL,
 				    .replace_note = o->replace_note };
 	const struct vf_vmcoreinfo *vmci = have_region && (o->replace_note || !dump->vmci) ? gn.vmci
 									    : dump->vmci;
 	if (dump->format == VF_FORMAT_KDUMP && vmci) {
 		err = vf_kernel_utsname(dump, vmci, uts);
-		if (!err) {
+		if (!err)
 			in.uts = (const char (*)[VF_UTS_LEN])uts;
-		} else if (err == &vf_error_nomem || err->code == VF_ERR_OS) {
+		else
+			err = leave_alone(left, &nleft, "kdump header utsname", err);
+		uint64_t end = 0;
+		if (!err && !o->keep_device_pages) {
+			err = vf_kernel_mem_map_end(dump, vmci, dump->kdump->max_pfn, &end);
+			if (!err)
+				in.mem_map_end = end;
+			else
+				err = leave_alone(left, &nleft, "kdump bitmaps", err);
+		}
+		if (err) {
+			free_left(left, nleft);
 			vf_guest_note_deinit(&gn);
 			vf_dump_destroy(dump);
 			return report_error(o, err);
-		} else {
-			uts_skipped = vf_error_string(err);
-			vf_error_destroy(err);
 		}
 	}
 	struct vf_plan plan;
 	err = vf_plan_fix(dump, &in, &plan);
 	vf_guest_note_deinit(&gn);
 	if (err) {
-		free(uts_skipped);
+		free_left(left, nleft);
 		vf_dump_destroy(dump);
 		return report_error(o, vf_error_set_path(err, o->input));
 	}
@@ -256,7 +295,7 @@ static int do_fix(const struct vf_options *o)
 	if (o->in_place && !o->dry_run) {
 		err = vf_write_in_place(dump, &plan, &st);
 		if (err) {
-			free(uts_skipped);
+			free_left(left, nleft);
 			vf_plan_deinit(&plan);
 			vf_dump_destroy(dump);
 			return report_error(o, err);
@@ -264,17 +303,17 @@ static int do_fix(const struct vf_options *o)
 	} else if (!o->dry_run) {
 		err = vf_write_fixed(dump, &plan, o->output, (enum vf_out_form)o->out_form, &st);
 		if (err) {
-			free(uts_skipped);
+			free_left(left, nleft);
 			vf_plan_deinit(&plan);
 			vf_dump_destroy(dump);
 			return report_error(o, err);
 		}
 	}
 	if (o->json) {
-		print_plan_json(o, &plan, o->dry_run ? NULL : &st, uts_skipped);
+		print_plan_json(o, &plan, o->dry_run ? NULL : &st, left, nleft);
 	} else {
-		if (uts_skipped)
-			printf("left alone: kdump header utsname: %s\n", uts_skipped);
+		for (size_t i = 0; i < nleft; i++)
+			printf("left alone: %s: %s\n", left[i].field, left[i].why);
 		if (plan.n == 0)
 			printf("%s: nothing to fix\n", o->input);
 		else if (o->check)
@@ -288,7 +327,7 @@ static int do_fix(const struct vf_options *o)
 			printf("wrote %s\n", o->in_place ? o->input : o->output);
 	}
 	int code = o->check && plan.n ? VF_EXIT_PROBLEMS : VF_EXIT_OK;
-	free(uts_skipped);
+	free_left(left, nleft);
 	vf_plan_deinit(&plan);
 	vf_dump_destroy(dump);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -21,6 +21,7 @@ enum {
 	OPT_IN_PLACE,
 	OPT_OUTPUT_FORMAT,
 	OPT_REPLACE_NOTE,
+	OPT_KEEP_DEVICE_PAGES,
 };
 
 static const struct argp_option options[] = {
@@ -39,6 +40,9 @@ static const struct argp_option options[] = {
 	{ "check", OPT_CHECK, NULL, 0,
 	  "Write nothing; exit 0 if nothing needs fixing, 1 if vmcore-fix can fix it, "
 	  "3 if not from the evidence given", 1 },
+	{ "keep-device-pages", OPT_KEEP_DEVICE_PAGES, NULL, 0,
+	  "kdump: keep dumped pages above the end of the kernel's memory map (VGA, "
+	  "BIOS) in the bitmaps; makedumpfile then cannot re-filter the output", 1 },
 	{ NULL, 0, NULL, 0, "Where the guest's VMCOREINFO note is (one of):", 3 },
 	{ "region", OPT_REGION, "REGION", 0,
 	  "Physical address and size: ADDR,SIZE (0x for hex) or the guest's "
@@ -106,6 +110,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_REPLACE_NOTE:
 		o->replace_note = true;
+		break;
+	case OPT_KEEP_DEVICE_PAGES:
+		o->keep_device_pages = true;
 		break;
 	case ARGP_KEY_ARG:
 		if (o->input)

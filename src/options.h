@@ -25,6 +25,7 @@ struct vf_options {
 	const char *region_file;  /* --region-file: a file holding the sysfs line */
 	const char *fw_cfg;       /* --fw-cfg: the 16-byte etc/vmcoreinfo entry */
 	bool replace_note;        /* --replace-note: the guest's note wins over the dump's */
+	bool keep_device_pages;   /* --keep-device-pages: kdump bitmaps keep pages above the kernel's memory map */
 };
 
 /* Parse argv; exits with VF_EXIT_USAGE on a bad command line (argp). */

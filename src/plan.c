@@ -99,6 +99,9 @@ static struct vf_error *encode_notes(const struct vf_dump *d, const uint8_t *vte
 	return NULL;
 }
 
+static struct vf_error *plan_kdump_trim(const struct vf_dump *d, uint64_t m,
+					struct vf_plan *plan);
+
 /* The dump's note and the guest's differ, and the user did not say which wins. */
 static struct vf_error *notes_differ(void)
 {
@@ -244,7 +247,94 @@ static struct vf_error *plan_kdump_add_note(const struct vf_dump *d, const struc
 		if (err)
 			return err;
 	}
-	return plan_phys_base(d, gn->vmci, "the guest's", plan);
+	err = plan_phys_base(d, gn->vmci, "the guest's", plan);
+	return err ? err : plan_kdump_trim(d, in->mem_map_end, plan);
+}
+
+#define TRIM_BITMAPS_MAX (16u << 20)
+
+static uint64_t popcount_from(const uint8_t *b, size_t len, uint64_t first_bit)
+{
+	uint64_t n = 0;
+	for (uint64_t i = first_bit; i < (uint64_t)len * 8; i++)
+		n += (b[i / 8] >> (i % 8)) & 1;
+	return n;
+}
+
+/* Bitmaps sized to the kernel's memory map.  makedumpfile re-filtering a
+ * kdump file sizes the bitmaps from min(max_mapnr, the end of the kernel's
+ * memory map) and reads the second bitmap there: when QEMU's max_mapnr also
+ * covers device memory above RAM (VGA, BIOS: small guests), it reads the
+ * wrong bytes, excludes every page and fails.  So the bitmaps shrink to the
+ * memory map's end M; the blocks they free join the sub-header, so the page
+ * descriptors and data stay where they are (the descriptors of pages above
+ * M are the last ones and are simply no longer indexed). */
+static struct vf_error *plan_kdump_trim(const struct vf_dump *d, uint64_t m,
+					struct vf_plan *plan)
+{
+	const struct vf_kdump_info *kd = d->kdump;
+	uint64_t bs = kd->block_size;
+	bool be = d->big_endian;
+	if (!m || m >= kd->max_pfn)
+		return NULL;
+	uint64_t half = ((m + 7) / 8 + bs - 1) / bs * bs;
+	if (half >= kd->bitmap_len)
+		return NULL;  /* the bitmaps already have the size makedumpfile computes */
+	if (2 * half > TRIM_BITMAPS_MAX)
+		return NULL;
+	uint64_t freed = 2 * (kd->bitmap_len - half) / bs;
+	uint64_t new_sub = kd->sub_hdr_size + freed;
+	if (new_sub > INT32_MAX)
+		return NULL;
+	uint8_t *b = malloc((size_t)(2 * half));
+	if (!b)
+		return &vf_error_nomem;
+	struct vf_error *err = vf_src_read(d->src, b, (size_t)half, kd->bitmap1_offset,
+					   "kdump first bitmap");
+	if (!err)
+		err = vf_src_read(d->src, b + half, (size_t)half, kd->bitmap2_offset,
+				  "kdump second bitmap");
+	/* how many dumped pages lie above m: read the rest of the second bitmap */
+	uint64_t dropped = popcount_from(b + half, (size_t)half, m);
+	uint8_t *chunk = err ? NULL : malloc(1u << 16);
+	if (!err && !chunk)
+		err = &vf_error_nomem;
+	for (uint64_t o = half; !err && o < kd->bitmap_len; o += 1u << 16) {
+		size_t n = kd->bitmap_len - o < (1u << 16) ? (size_t)(kd->bitmap_len - o) : 1u << 16;
+		err = vf_src_read(d->src, chunk, n, kd->bitmap2_offset + o, "kdump second bitmap");
+		if (!err)
+			dropped += popcount_from(chunk, n, 0);
+	}
+	free(chunk);
+	if (err) {
+		free(b);
+		return err;
+	}
+	for (uint64_t bit = m; bit < half * 8; bit++) {
+		b[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+		b[half + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+	}
+	uint64_t at = (1 + new_sub) * bs;
+	char why[200];
+	snprintf(why, sizeof(why), "bitmaps for the kernel's memory map (pfn 0x%" PRIx64 "), so "
+		 "makedumpfile can re-filter; %" PRIu64 " dumped pages above it (device memory) "
+		 "are no longer indexed", m, dropped);
+	err = add_bytes_patch(plan, at, b, (uint32_t)(2 * half), "kdump bitmaps", why);
+	if (!err)
+		err = add_patch(plan, kd->fo.sub_hdr_size, 4, be, new_sub, "kdump header sub_hdr_size",
+				"the %" PRIu64 " blocks the smaller bitmaps free join the sub-header: "
+				"the page descriptors stay where they are", freed);
+	if (!err)
+		err = add_patch(plan, kd->fo.bitmap_blocks, 4, be, 2 * half / bs,
+				"kdump header bitmap_blocks", "two bitmaps of %" PRIu64 " bytes", half);
+	if (!err && m <= UINT32_MAX)
+		err = add_patch(plan, kd->fo.max_mapnr, 4, be, m, "kdump header max_mapnr",
+				"the end of the kernel's memory map (was 0x%" PRIx32 ")", kd->max_mapnr);
+	if (!err && kd->header_version >= 6)
+		err = add_patch(plan, bs + kd->fo.max_mapnr_64, 8, be, m,
+				"kdump sub-header max_mapnr_64", "the end of the kernel's memory map "
+				"(was 0x%" PRIx64 ")", kd->max_mapnr_64);
+	return err;
 }
 
 static struct vf_error *plan_kdump(const struct vf_dump *d, const struct vf_fix_inputs *in,
@@ -297,7 +387,8 @@ static struct vf_error *plan_kdump(const struct vf_dump *d, const struct vf_fix_
 			return err;
 	}
 
-	return plan_phys_base(d, d->vmci, "the dump's", plan);
+	err = plan_phys_base(d, d->vmci, "the dump's", plan);
+	return err ? err : plan_kdump_trim(d, in->mem_map_end, plan);
 }
 
 /* ----------------------------------------------------------------- ELF

@@ -38,6 +38,10 @@ struct vf_fix_inputs {
 	const struct vf_guest_note *gn;   /* the validated guest note, or NULL */
 	const char (*uts)[65];            /* the guest's init_uts_ns.name (6 fields), or NULL */
 	bool replace_note;                /* the guest's note wins over a different one in the dump */
+	/* kdump: the pfn where the guest kernel's memory map ends (0: unknown);
+	 * pages above it are taken out of the bitmaps, since makedumpfile's
+	 * re-filtering assumes bitmaps sized to it */
+	uint64_t mem_map_end;
 };
 
 /* Plan the fix of dump.  Cases the planner cannot fix yet are

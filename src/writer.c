@@ -140,85 +140,106 @@ struct phys_patch {
 	uint32_t len;
 };
 
+struct piece_list {
+	struct phys_patch *v;
+	size_t n, cap;
+};
+
+static bool piece_add(struct piece_list *l, uint64_t at, const uint8_t *bytes, uint64_t len)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct phys_patch *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return false;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct phys_patch){ at, bytes, (uint32_t)len };
+	return true;
+}
+
 /* Where the plan's patches go in the file written.  A plain file: where the
- * plan says.  A flattened stream: inside the last record that holds the bytes;
- * patches wholly past the logical end of the stream (a new notes blob) become
- * new records, written with a new end marker over the old one, so no record
- * overlaps another.  *extra owns those bytes.  On success *out has *n entries. */
+ * plan says.  A flattened stream: each byte inside the last record that holds
+ * it (later records override earlier ones); bytes no record holds (past the
+ * logical end, like a new notes blob, or in a gap) go into new records,
+ * written with a new end marker over the old one, so no record overlaps
+ * another and none is empty.  *extra owns those bytes. */
 static struct vf_error *physical_patches(const struct vf_dump *dump, const struct vf_plan *plan,
 					 struct phys_patch **out, size_t *n, uint8_t **extra)
 {
 	*out = NULL;
 	*n = 0;
 	*extra = NULL;
-	struct phys_patch *pp = calloc(plan->n + 1, sizeof(*pp));
-	if (!pp)
-		return &vf_error_nomem;
+	struct piece_list in = { 0 }, add = { 0 };
 	bool flat = dump->src->kind == VF_SRC_FLATTENED;
 	const struct vf_flat_record *recs = NULL;
 	size_t nrecs = 0;
 	if (flat)
 		vf_flat_records(dump->src, &recs, &nrecs);
-	size_t k = 0;
-	uint64_t extra_len = 0, lsize = dump->src->size;
-	for (size_t i = 0; i < plan->n; i++) {
+	bool ok = true;
+	uint64_t extra_len = 0;
+	for (size_t i = 0; ok && i < plan->n; i++) {
 		const struct vf_patch *p = &plan->patches[i];
 		if (!flat) {
-			pp[k++] = (struct phys_patch){ p->offset, p->bytes, p->len };
+			ok = piece_add(&in, p->offset, p->bytes, p->len);
 			continue;
 		}
-		if (p->offset >= lsize) {
-			extra_len += 16 + (uint64_t)p->len;
-			continue;
+		for (uint64_t o = p->offset, end = p->offset + p->len; ok && o < end;) {
+			size_t r = nrecs;
+			uint64_t next = end;  /* the first record start after o */
+			while (r-- > 0) {
+				if (o >= recs[r].offset && o < recs[r].offset + recs[r].size)
+					break;
+			}
+			for (size_t l = r == SIZE_MAX ? 0 : r + 1; l < nrecs; l++)
+				if (recs[l].offset > o && recs[l].offset < next)
+					next = recs[l].offset;
+			if (r == SIZE_MAX) {
+				ok = piece_add(&add, o, p->bytes + (o - p->offset), next - o);
+				extra_len += 16 + (next - o);
+				o = next;
+				continue;
+			}
+			uint64_t pend = recs[r].offset + recs[r].size < next ?
+					recs[r].offset + recs[r].size : next;
+			ok = piece_add(&in, recs[r].data_pos + (o - recs[r].offset),
+				       p->bytes + (o - p->offset), pend - o);
+			o = pend;
 		}
-		size_t r = nrecs;
-		while (r-- > 0)
-			if (p->offset >= recs[r].offset &&
-			    p->offset + p->len <= recs[r].offset + recs[r].size)
-				break;
-		if (r == SIZE_MAX) {
-			free(pp);
-			return vf_error_at(VF_ERR_UNSUPPORTED, p->offset, "no single flattened "
-					   "record holds the bytes of the %s", p->field);
-		}
-		pp[k++] = (struct phys_patch){ recs[r].data_pos + (p->offset - recs[r].offset),
-					       p->bytes, p->len };
 	}
-	if (extra_len) {
+	if (ok && add.n) {
 		if (extra_len > (1u << 30)) {
-			free(pp);
+			free(in.v);
+			free(add.v);
 			return vf_error_create(VF_ERR_UNSUPPORTED, "%" PRIu64 " bytes of new "
 					       "flattened records are more than supported", extra_len);
 		}
 		uint8_t *x = malloc((size_t)extra_len + 16), *q = x;
-		if (!x) {
-			free(pp);
-			return &vf_error_nomem;
+		ok = x != NULL;
+		for (size_t i = 0; ok && i < add.n; i++) {
+			vf_store_uint(q, 8, true, add.v[i].at);  /* the logical offset */
+			vf_store_uint(q + 8, 8, true, add.v[i].len);
+			memcpy(q + 16, add.v[i].bytes, add.v[i].len);
+			q += 16 + add.v[i].len;
 		}
-		uint64_t prev_end = lsize;
-		for (size_t i = 0; i < plan->n; i++) {
-			const struct vf_patch *p = &plan->patches[i];
-			if (p->offset < lsize)
-				continue;
-			if (p->offset < prev_end) {
-				free(x);
-				free(pp);
-				return vf_error_at(VF_ERR_UNSUPPORTED, p->offset, "new flattened "
-						   "records would overlap");
-			}
-			prev_end = p->offset + p->len;
-			vf_store_uint(q, 8, true, p->offset);
-			vf_store_uint(q + 8, 8, true, p->len);
-			memcpy(q + 16, p->bytes, p->len);
-			q += 16 + p->len;
+		if (ok) {
+			memset(q, 0xff, 16);  /* the new end marker */
+			ok = piece_add(&in, vf_flat_end_pos(dump->src), x, extra_len + 16);
+			*extra = x;
+		} else {
+			free(x);
 		}
-		memset(q, 0xff, 16);  /* the new end marker */
-		pp[k++] = (struct phys_patch){ vf_flat_end_pos(dump->src), x,
-					       (uint32_t)(extra_len + 16) };
-		*extra = x;
 	}
-	*out = pp;
-	*n = k;
+	free(add.v);
+	if (!ok) {
+		free(in.v);
+		free(*extra);
+		*extra = NULL;
+		return &vf_error_nomem;
+	}
+	*out = in.v;
+	*n = in.n;
 	return NULL;
 }
 
