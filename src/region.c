@@ -16,6 +16,8 @@ const char *vf_region_origin_name(enum vf_region_origin o)
 	case VF_REGION_ARG: return "command line";
 	case VF_REGION_SYSFS: return "/sys/kernel/vmcoreinfo line";
 	case VF_REGION_FWCFG: return "fw_cfg etc/vmcoreinfo";
+	case VF_REGION_MIGSTREAM: return "vmcoreinfo device state in the migration stream";
+	case VF_REGION_SCAN: return "scan of guest memory";
 	}
 	return "?";
 }

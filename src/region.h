@@ -21,6 +21,8 @@ enum vf_region_origin {
 	VF_REGION_ARG,     /* --region ADDR,SIZE */
 	VF_REGION_SYSFS,   /* the /sys/kernel/vmcoreinfo line */
 	VF_REGION_FWCFG,   /* the fw_cfg etc/vmcoreinfo entry */
+	VF_REGION_MIGSTREAM, /* the vmcoreinfo device's state in a migration stream */
+	VF_REGION_SCAN,    /* found by scanning guest memory (scan.c) */
 };
 
 struct vf_region {

@@ -1,0 +1,101 @@
+/* migstream.h - QEMU migration streams ("QEVM", version 3), as written by
+ * `migrate "exec:cat > FILE"`, `migrate file:FILE` or inside a libvirt save
+ * image: find the vmcoreinfo device's saved state without decoding guest RAM.
+ *
+ * The walk decodes what has a known layout (the header, the configuration
+ * section, the RAM sections' records, commands, section footers) and seeks
+ * over RAM page payloads without reading them.  Device sections carry no
+ * length; they are delimited by their footer (0x7e + the section id) followed
+ * by something that parses as the next section.  Streams without footers
+ * (machine types up to 2.3) fall back to searching for the vmcoreinfo section
+ * header itself.  Memory use is bounded: nothing grows with the stream's
+ * size except the RAM block list and the section directory.
+ */
+#ifndef VF_MIGSTREAM_H
+#define VF_MIGSTREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "region.h"
+#include "src.h"
+
+#define VF_MIG_MAGIC 0x5145564du   /* "QEVM" */
+#define VF_MIG_VERSION 3u
+#define VF_MIG_VMCOREINFO_STATE_SIZE 17   /* bool + be16 + be16 + be32 + be64 */
+
+/* A RAM block as the stream's RAM_SAVE_FLAG_MEM_SIZE record lists it. */
+struct vf_mig_ramblock {
+	char *idstr;        /* "pc.ram", "/rom@etc/acpi/tables", ... */
+	uint64_t length;    /* used length in bytes */
+};
+
+struct vf_migstate {
+	/* the container */
+	bool libvirt;             /* a libvirt save image ("LibvirtQemudSave") */
+	uint64_t stream_offset;   /* file offset of the QEVM magic */
+
+	/* the stream */
+	char machine[64];         /* configuration section: "pc-q35-7.2"; "" if absent */
+	bool machine_truncated;   /* the name did not fit machine[] */
+	uint64_t page_size;       /* target page size used to step over RAM pages */
+	const char *page_size_from;  /* "configuration", "description" or "default" */
+	int footers;              /* section footers: 1 seen, 0 absent, -1 unknown */
+	bool postcopy_advised;    /* a POSTCOPY_ADVISE command was seen */
+	bool ignore_shared;       /* capability x-ignore-shared (extra be64 per block) */
+	struct vf_mig_ramblock *ramblocks;
+	size_t nramblocks;
+	uint64_t ram_total;       /* MEM_SIZE's total */
+	uint64_t ram_pages;       /* full page records stepped over */
+	uint64_t ram_zero_pages;  /* zero-page records */
+	size_t nsections;         /* START and FULL section headers seen */
+	bool reached_eof;         /* the walk reached the EOF marker */
+	uint64_t eof_offset;      /* its offset, when reached_eof */
+	bool scanned;             /* part of the stream was searched, not walked */
+
+	/* the JSON VM description after EOF (optional) */
+	bool has_description;
+	uint64_t description_offset;     /* offset of the JSON text */
+	uint64_t description_size;
+	bool description_has_vmcoreinfo; /* it describes a "vmcoreinfo" device */
+	uint64_t description_page_size;  /* its "page_size", 0 if none */
+
+	/* the vmcoreinfo device */
+	bool found;
+	uint64_t section_offset;  /* file offset of its FULL section header */
+	uint64_t state_offset;    /* file offset of the 17 state bytes */
+	uint32_t section_id, instance_id, version_id;
+	bool has_vmcoreinfo;      /* QEMU's flag: the guest wrote a full entry */
+	uint16_t host_format, guest_format;
+	uint32_t size;
+	uint64_t paddr;
+	bool host_big_endian;     /* written by a big-endian host: values were swapped back */
+};
+
+/* "Mine": a QEVM stream or a libvirt save image, from the first bytes. */
+bool vf_migstream_probe(const uint8_t *head, size_t len);
+
+/* Walk the stream in src and fill *st (zeroed first).  Returns NULL when the
+ * stream was read far enough to answer; st->found says whether the VM had a
+ * vmcoreinfo device.  VF_ERR_NOT_FORMAT: not a stream (st untouched apart from
+ * zeroing); VF_ERR_CORRUPT: truncated or malformed, with the file offset;
+ * VF_ERR_UNSUPPORTED: a variant we do not read (compressed libvirt image,
+ * mapped-ram, RDMA, postcopy packages), with what to do.  Release st with
+ * vf_migstate_release() in every case. */
+struct vf_error *vf_migstream_scan(struct vf_src *src, struct vf_migstate *st);
+
+/* vf_migstream_scan(), and VF_ERR_NOT_FOUND when the VM had no vmcoreinfo
+ * device. */
+struct vf_error *vf_migstream_find_vmcoreinfo(struct vf_src *src, struct vf_migstate *st);
+
+/* The device state as a region, with QEMU's rules: has_vmcoreinfo false or
+ * guest_format 0 (the guest never wrote etc/vmcoreinfo, or disabled it), an
+ * unknown format, or a size of 1 MiB or more are VF_ERR_REFUSED with a hint
+ * and the state's file offset.  origin = VF_REGION_MIGSTREAM. */
+struct vf_error *vf_migstream_region(const struct vf_migstate *st, struct vf_region *r);
+
+void vf_migstate_release(struct vf_migstate *st);
+
+#endif
