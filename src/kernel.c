@@ -193,3 +193,85 @@ struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
 	*end_pfn = end < limit_pfn ? end : limit_pfn;
 	return NULL;
 }
+
+#define KTEXT_STEP (2ull << 20)
+#define KTEXT_MAX (1ull << 30)
+
+/* The last kernel-image SYMBOL(...) value at or above start, in the image window. */
+static uint64_t last_image_symbol(const struct vf_vmcoreinfo *vmci, uint64_t start)
+{
+	uint64_t last = start;
+	for (size_t i = 0; i < vmci->n; i++) {
+		const char *k = vmci->entries[i].key;
+		uint64_t v;
+		if (strncmp(k, "SYMBOL(", 7) != 0)
+			continue;
+		struct vf_error *err = vf_vmcoreinfo_number(vmci, k, &v);
+		if (err) {
+			vf_error_destroy(err);
+			continue;
+		}
+		if (v >= start && v - start < KTEXT_MAX && v > last)
+			last = v;
+	}
+	return last;
+}
+
+struct vf_error *vf_kernel_text(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				uint64_t *vaddr, uint64_t *paddr, uint64_t *size,
+				const char **how)
+{
+	uint64_t start, off;
+	struct vf_error *err;
+	if (dump->e_machine == EM_X86_64) {
+		err = vf_vmcoreinfo_number(vmci, "KERNELOFFSET", &off);
+		if (!err) {
+			start = 0xffffffff81000000ull + off;
+		} else {
+			vf_error_destroy(err);
+			err = vf_vmcoreinfo_number(vmci, "SYMBOL(_stext)", &start);
+			if (err)
+				return vf_error_prefix(err, "the kernel image's start");
+			start &= ~(KTEXT_STEP - 1);
+		}
+	} else if (dump->e_machine == EM_AARCH64) {
+		err = vf_vmcoreinfo_number(vmci, "SYMBOL(_text)", &start);
+		if (err) {
+			vf_error_destroy(err);
+			err = vf_vmcoreinfo_number(vmci, "SYMBOL(_stext)", &start);
+		}
+		if (err)
+			return vf_error_prefix(err, "the kernel image's start");
+	} else {
+		return vf_error_create(VF_ERR_UNSUPPORTED, "the kernel image mapping of %s is not "
+				       "known", dump->machine_name ? dump->machine_name : "this machine");
+	}
+	err = vf_kernel_vtop(dump, vmci, start, paddr);
+	if (err)
+		return err;
+	*vaddr = start;
+	uint64_t cr3 = 0;
+	bool la57 = false;
+	if (dump->e_machine == EM_X86_64 && !(err = kernel_pgd(dump, vmci, &cr3, &la57))) {
+		struct vf_mem *mem = (struct vf_mem *)&dump->mem;
+		uint64_t n = 0, pa;
+		while (n < KTEXT_MAX) {
+			struct vf_error *e = vf_x86_vtop(mem, cr3, la57, start + n, &pa);
+			bool linear = !e && pa == *paddr + n;
+			vf_error_destroy(e);
+			if (!linear)
+				break;
+			n += KTEXT_STEP;
+		}
+		if (n) {
+			*size = n;
+			*how = "as far as the kernel's page table maps it";
+			return NULL;
+		}
+	}
+	vf_error_destroy(err);
+	uint64_t last = last_image_symbol(vmci, start);
+	*size = (last - start + KTEXT_STEP) & ~(KTEXT_STEP - 1);
+	*how = "up to the last kernel-image symbol in VMCOREINFO";
+	return NULL;
+}

@@ -32,4 +32,15 @@ struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
 				       const struct vf_vmcoreinfo *vmci, uint64_t limit_pfn,
 				       uint64_t *end_pfn);
 
+/* The kernel image's mapping, as the kernel's own /proc/vmcore describes it
+ * in a PT_LOAD: virtual start, physical start and size.  x86_64: from _text
+ * (0xffffffff81000000 + KERNELOFFSET, else SYMBOL(_stext)), as far as the
+ * kernel's page table maps it linearly (2 MiB steps, at most 1 GiB); where
+ * the page table cannot be read, up to the last kernel-image SYMBOL rounded
+ * up to 2 MiB.  aarch64: from SYMBOL(_text) or _stext with kimage_voffset,
+ * to the last image symbol.  *how (static) says which. */
+struct vf_error *vf_kernel_text(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				uint64_t *vaddr, uint64_t *paddr, uint64_t *size,
+				const char **how);
+
 #endif

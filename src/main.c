@@ -1,6 +1,7 @@
 /* main.c - the command: the only place that prints errors and picks exit codes. */
 #include "config.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "exitcodes.h"
 #include "inspect.h"
 #include "options.h"
+#include "pgtable.h"
 #include "plan.h"
 #include "report.h"
 #include "writer.h"
@@ -155,9 +157,21 @@ struct left_alone {
 };
 #define LEFT_MAX 4
 
+/* What the fix learns from the guest kernel's memory before planning. */
+struct fix_ctx {
+	char uts[VF_UTS_FIELDS][VF_UTS_LEN];
+	struct left_alone left[LEFT_MAX];
+	size_t nleft;
+	struct vf_guest_note derived;  /* the note text plus a derived NUMBER(phys_base) */
+	uint64_t phys_base;
+	bool have_phys_base;
+	char *phys_base_how;
+	const char *ktext_how;
+};
+
+
 static void print_plan_json(const struct vf_options *o, const struct vf_plan *plan,
-			    const struct vf_write_stats *st, const struct left_alone *left,
-			    size_t nleft)
+			    const struct vf_write_stats *st, const struct fix_ctx *c)
 {
 	struct vf_json j;
 	vf_json_init(&j, stdout, true);
@@ -187,13 +201,26 @@ static void print_plan_json(const struct vf_options *o, const struct vf_plan *pl
 	vf_json_end_array(&j);
 	vf_json_key(&j, "left_alone");
 	vf_json_begin_array(&j);
-	for (size_t i = 0; i < nleft; i++) {
+	for (size_t i = 0; i < c->nleft; i++) {
 		vf_json_begin_object(&j);
-		vf_json_kv_string(&j, "field", left[i].field);
-		vf_json_kv_string(&j, "why", left[i].why);
+		vf_json_kv_string(&j, "field", c->left[i].field);
+		vf_json_kv_string(&j, "why", c->left[i].why);
 		vf_json_end_object(&j);
 	}
 	vf_json_end_array(&j);
+	vf_json_key(&j, "phys_base");
+	if (c->have_phys_base) {
+		vf_json_begin_object(&j);
+		vf_json_key(&j, "value");
+		vf_json_int(&j, (int64_t)c->phys_base);
+		vf_json_kv_hex(&j, "hex", c->phys_base);
+		vf_json_kv_string(&j, "source", c->phys_base_how ? "page tables" : "VMCOREINFO");
+		vf_json_kv_string(&j, "how", c->phys_base_how ? c->phys_base_how
+				  : "NUMBER(phys_base) in the note");
+		vf_json_end_object(&j);
+	} else {
+		vf_json_null(&j);
+	}
 	vf_json_kv_uint(&j, "bytes_copied", st ? st->bytes_copied : 0);
 	vf_json_end_object(&j);
 	vf_json_finish(&j);
@@ -219,6 +246,118 @@ static void free_left(struct left_alone *left, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(left[i].why);
+}
+
+static void fix_ctx_deinit(struct fix_ctx *c)
+{
+	free_left(c->left, c->nleft);
+	vf_guest_note_deinit(&c->derived);
+	free(c->phys_base_how);
+}
+
+/* x86_64 notes without NUMBER(phys_base) (older kernels): derive it from the
+ * guest's page tables and write it into the output's note. */
+static struct vf_error *derive_phys_base(struct vf_dump *dump, const uint8_t *text,
+					 size_t len, const struct vf_vmcoreinfo *vmci,
+					 struct fix_ctx *c)
+{
+	uint64_t pb;
+	char *how = NULL;
+	struct vf_error *err = vf_x86_phys_base_from_pgtables(dump, vmci, &pb, &how);
+	if (err)
+		return err;
+	while (len && text[len - 1] == 0)
+		len--;
+	char line[64];
+	int n = snprintf(line, sizeof(line), "%sNUMBER(phys_base)=%" PRId64 "\n",
+			 len && text[len - 1] != '\n' ? "\n" : "", (int64_t)pb);
+	uint8_t *t = malloc(len + (size_t)n);
+	if (!t) {
+		free(how);
+		return &vf_error_nomem;
+	}
+	memcpy(t, text, len);
+	memcpy(t + len, line, (size_t)n);
+	err = vf_vmcoreinfo_parse((const char *)t, len + (size_t)n, &c->derived.vmci);
+	if (err) {
+		free(t);
+		free(how);
+		return err;
+	}
+	c->derived.bytes = t;
+	c->derived.text = t;
+	c->derived.text_len = (uint32_t)(len + (size_t)n);
+	c->phys_base = pb;
+	c->have_phys_base = true;
+	c->phys_base_how = how;
+	return NULL;
+}
+
+/* Facts for the planner, read from guest memory: the note's phys_base (or one
+ * derived from page tables), the kdump utsname and memory-map end, the ELF
+ * kernel-image mapping.  What cannot be read is left alone, and said so. */
+static struct vf_error *gather(const struct vf_options *o, struct vf_dump *dump,
+			       const struct vf_guest_note *gn, struct fix_ctx *c,
+			       struct vf_fix_inputs *in)
+{
+	in->gn = gn;
+	in->replace_note = o->replace_note;
+	bool use_guest = gn && (o->replace_note || !dump->vmci);
+	const struct vf_vmcoreinfo *vmci = use_guest ? gn->vmci : dump->vmci;
+	struct vf_error *err = NULL;
+	if (!vmci)
+		return NULL;
+	uint64_t pb;
+	err = vf_vmcoreinfo_number(vmci, "NUMBER(phys_base)", &pb);
+	if (!err) {
+		c->phys_base = pb;
+		c->have_phys_base = true;
+	} else if (err->code == VF_ERR_NOT_FOUND && dump->e_machine == EM_X86_64) {
+		vf_error_destroy(err);
+		const uint8_t *text = use_guest ? gn->text : dump->vmci_origin == VF_VMCI_NOTE ?
+				      dump->vmci_note->desc : dump->vmci_pointer_text;
+		size_t len = use_guest ? gn->text_len : dump->vmci_size;
+		err = derive_phys_base(dump, text, len, vmci, c);
+		if (!err) {
+			c->derived.region = gn ? gn->region : (struct vf_region){ 0 };
+			in->gn = &c->derived;
+			in->replace_note = true;
+			in->note_origin = use_guest ? "the guest's (NUMBER(phys_base) added from the page tables)"
+						    : "the dump's (NUMBER(phys_base) added from the page tables)";
+			vmci = c->derived.vmci;
+		} else {
+			err = leave_alone(c->left, &c->nleft, "NUMBER(phys_base)", err);
+		}
+	} else {
+		vf_error_destroy(err);
+		err = NULL;
+	}
+	if (err)
+		return err;
+	if (dump->format == VF_FORMAT_KDUMP) {
+		/* makedumpfile fills the kdump header's utsname from init_uts_ns; drgn needs it */
+		err = vf_kernel_utsname(dump, vmci, c->uts);
+		if (!err)
+			in->uts = (const char (*)[VF_UTS_LEN])c->uts;
+		else
+			err = leave_alone(c->left, &c->nleft, "kdump header utsname", err);
+		uint64_t end = 0;
+		if (!err && !o->keep_device_pages) {
+			err = vf_kernel_mem_map_end(dump, vmci, dump->kdump->max_pfn, &end);
+			if (!err)
+				in->mem_map_end = end;
+			else
+				err = leave_alone(c->left, &c->nleft, "kdump bitmaps", err);
+		}
+	} else if (dump->elf_class == 64) {
+		err = vf_kernel_text(dump, vmci, &in->ktext_vaddr, &in->ktext_paddr,
+				     &in->ktext_size, &c->ktext_how);
+		if (!err)
+			in->ktext_how = c->ktext_how;
+		else
+			err = leave_alone(c->left, &c->nleft, "kernel image PT_LOAD", err);
+	}
+	return err;
 }
 
 static int do_fix(const struct vf_options *o)
@@ -254,40 +393,20 @@ static int do_fix(const struct vf_options *o)
 			return report_error(o, vf_error_set_path(err, o->input));
 		}
 	}
-	/* makedumpfile fills the kdump header's utsname from init_uts_ns; drgn needs it */
-	char uts[VF_UTS_FIELDS][VF_UTS_LEN];
-	struct left_alone left[LEFT_MAX];
-	size_t nleft = 0;
-	struct vf_fix_inputs in = { .gn = have_region ? &gn : NULL,
-				    .replace_note = o->replace_note };
-	const struct vf_vmcoreinfo *vmci = have_region && (o->replace_note || !dump->vmci) ? gn.vmci
-									    : dump->vmci;
-	if (dump->format == VF_FORMAT_KDUMP && vmci) {
-		err = vf_kernel_utsname(dump, vmci, uts);
-		if (!err)
-			in.uts = (const char (*)[VF_UTS_LEN])uts;
-		else
-			err = leave_alone(left, &nleft, "kdump header utsname", err);
-		uint64_t end = 0;
-		if (!err && !o->keep_device_pages) {
-			err = vf_kernel_mem_map_end(dump, vmci, dump->kdump->max_pfn, &end);
-			if (!err)
-				in.mem_map_end = end;
-			else
-				err = leave_alone(left, &nleft, "kdump bitmaps", err);
-		}
-		if (err) {
-			free_left(left, nleft);
-			vf_guest_note_deinit(&gn);
-			vf_dump_destroy(dump);
-			return report_error(o, err);
-		}
+	struct fix_ctx c = { 0 };
+	struct vf_fix_inputs in = { 0 };
+	err = gather(o, dump, have_region ? &gn : NULL, &c, &in);
+	if (err) {
+		fix_ctx_deinit(&c);
+		vf_guest_note_deinit(&gn);
+		vf_dump_destroy(dump);
+		return report_error(o, err);
 	}
 	struct vf_plan plan;
 	err = vf_plan_fix(dump, &in, &plan);
 	vf_guest_note_deinit(&gn);
 	if (err) {
-		free_left(left, nleft);
+		fix_ctx_deinit(&c);
 		vf_dump_destroy(dump);
 		return report_error(o, vf_error_set_path(err, o->input));
 	}
@@ -295,7 +414,7 @@ static int do_fix(const struct vf_options *o)
 	if (o->in_place && !o->dry_run) {
 		err = vf_write_in_place(dump, &plan, &st);
 		if (err) {
-			free_left(left, nleft);
+			fix_ctx_deinit(&c);
 			vf_plan_deinit(&plan);
 			vf_dump_destroy(dump);
 			return report_error(o, err);
@@ -303,17 +422,20 @@ static int do_fix(const struct vf_options *o)
 	} else if (!o->dry_run) {
 		err = vf_write_fixed(dump, &plan, o->output, (enum vf_out_form)o->out_form, &st);
 		if (err) {
-			free_left(left, nleft);
+			fix_ctx_deinit(&c);
 			vf_plan_deinit(&plan);
 			vf_dump_destroy(dump);
 			return report_error(o, err);
 		}
 	}
 	if (o->json) {
-		print_plan_json(o, &plan, o->dry_run ? NULL : &st, left, nleft);
+		print_plan_json(o, &plan, o->dry_run ? NULL : &st, &c);
 	} else {
-		for (size_t i = 0; i < nleft; i++)
-			printf("left alone: %s: %s\n", left[i].field, left[i].why);
+		for (size_t i = 0; i < c.nleft; i++)
+			printf("left alone: %s: %s\n", c.left[i].field, c.left[i].why);
+		if (c.phys_base_how)
+			printf("phys_base %" PRId64 " (0x%" PRIx64 ") from the page tables: %s\n",
+			       (int64_t)c.phys_base, c.phys_base, c.phys_base_how);
 		if (plan.n == 0)
 			printf("%s: nothing to fix\n", o->input);
 		else if (o->check)
@@ -327,7 +449,7 @@ static int do_fix(const struct vf_options *o)
 			printf("wrote %s\n", o->in_place ? o->input : o->output);
 	}
 	int code = o->check && plan.n ? VF_EXIT_PROBLEMS : VF_EXIT_OK;
-	free_left(left, nleft);
+	fix_ctx_deinit(&c);
 	vf_plan_deinit(&plan);
 	vf_dump_destroy(dump);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

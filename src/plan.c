@@ -481,7 +481,30 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 		if (ph->filesz && ph->offset < data)
 			data = ph->offset;
 	}
-	size_t nph = 1 + nother;
+	/* the kernel image's PT_LOAD, as /proc/vmcore has it: old tools (and drgn
+	 * before it reads page tables) translate kernel addresses with it */
+	struct vf_elf_phdr ktext = { 0 };
+	bool has_ktext = false;
+	for (size_t i = 0; i < e->phnum; i++) {
+		const struct vf_elf_phdr *ph = &e->phdrs[i];
+		if (ph->type == PT_LOAD && ph->vaddr != ph->paddr && ph->vaddr >= 0xffff000000000000ull)
+			has_ktext = true;
+	}
+	for (size_t i = 0; !has_ktext && in->ktext_size && i < e->phnum; i++) {
+		const struct vf_elf_phdr *ph = &e->phdrs[i];
+		if (ph->type != PT_LOAD || in->ktext_paddr < ph->paddr ||
+		    in->ktext_paddr - ph->paddr >= ph->filesz)
+			continue;
+		uint64_t avail = ph->filesz - (in->ktext_paddr - ph->paddr);
+		uint64_t sz = in->ktext_size < avail ? in->ktext_size : avail;
+		ktext = (struct vf_elf_phdr){ .type = PT_LOAD, .flags = PF_R | PF_W | PF_X,
+			.offset = ph->offset + (in->ktext_paddr - ph->paddr),
+			.vaddr = in->ktext_vaddr, .paddr = in->ktext_paddr,
+			.filesz = sz, .memsz = sz, .align = ph->align };
+		break;
+	}
+	bool add_ktext = ktext.filesz != 0 && is64;
+	size_t nph = 1 + nother + add_ktext;
 	if (nph >= PN_XNUM)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "rewriting an ELF dump with %zu program "
 				       "headers (PN_XNUM) is not implemented yet", nph);
@@ -514,6 +537,10 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 				    .align = first_note ? first_note->align : 0 };
 	encode_phdr(h + ehsz, is64, be, &note);
 	size_t k = 1;
+	if (add_ktext) {
+		ktext.offset += shift;
+		encode_phdr(h + ehsz + k++ * phsz, is64, be, &ktext);
+	}
 	for (size_t i = 0; i < e->phnum; i++) {
 		struct vf_elf_phdr ph = e->phdrs[i];
 		if (ph.type == PT_NOTE)
@@ -540,10 +567,12 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 		}
 	}
 
-	char why[256];
+	char why[320];
 	snprintf(why, sizeof(why), "ELF header, %zu program headers right after it (PT_NOTE "
-		 "first) and %zu notes with %s VMCOREINFO before the data%s", nph,
-		 (size_t)(d->nnotes - d->vmci_count) + 1, vsrc, shift ? ", which moves" : "");
+		 "first%s) and %zu notes before the data%s; VMCOREINFO: %s", nph,
+		 add_ktext ? ", then the kernel image's PT_LOAD" : "",
+		 (size_t)(d->nnotes - d->vmci_count) + 1, shift ? ", which moves" : "",
+		 in->note_origin ? in->note_origin : vsrc);
 	err = add_bytes_patch(plan, 0, h, (uint32_t)hsize, "ELF header region", why);
 	if (err)
 		return err;

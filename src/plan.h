@@ -42,6 +42,13 @@ struct vf_fix_inputs {
 	 * pages above it are taken out of the bitmaps, since makedumpfile's
 	 * re-filtering assumes bitmaps sized to it */
 	uint64_t mem_map_end;
+	/* ELF: the kernel image's mapping (size 0: unknown), for a PT_LOAD that
+	 * maps it as /proc/vmcore does; how says where its size came from */
+	uint64_t ktext_vaddr, ktext_paddr, ktext_size;
+	const char *ktext_how;
+	/* where the note written comes from, when not simply the dump's or the
+	 * guest's (e.g. "the dump's, with NUMBER(phys_base) from the page tables") */
+	const char *note_origin;
 };
 
 /* Plan the fix of dump.  Cases the planner cannot fix yet are

@@ -161,7 +161,7 @@ vmcoreinfo-in-memory 0x200000"
 	[ ! -e "$BATS_TEST_TMPDIR/out" ]
 	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out" --region 0x200000,0x1000
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"the guest's VMCOREINFO"*"moves"* ]]
+	[[ "$output" == *"moves; VMCOREINFO: the guest's"* ]]
 	inspect_json "$BATS_TEST_TMPDIR/out"
 	[ "$(jget .vmcoreinfo.origin)" = note ]
 	[ "$(jget .vmcoreinfo.values.OSRELEASE)" = 6.1.0-56-amd64 ]
@@ -409,4 +409,41 @@ flat-shuffle yes"
 	[ "$status" -eq 2 ]
 	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/r.dump" -o x --output-format zip
 	[ "$status" -eq 2 ]
+}
+
+@test "ELF: a PT_LOAD maps the kernel image (second, after PT_NOTE) onto bytes already in the file" {
+	gen k "format elf
+machine x86_64
+elf-layout qemu
+prstatus 1
+vmcoreinfo-line OSRELEASE=6.1.0-56-amd64
+vmcoreinfo-line PAGESIZE=4096
+vmcoreinfo-line KERNELOFFSET=0
+vmcoreinfo-line SYMBOL(_stext)=ffffffff81000000
+vmcoreinfo-line SYMBOL(init_uts_ns)=ffffffff82a12580
+vmcoreinfo-line NUMBER(phys_base)=0
+ram 0 64M"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"then the kernel image's PT_LOAD"* ]]
+	inspect_json "$BATS_TEST_TMPDIR/out"
+	[ "$(jget '.elf.program_headers[0].type')" = PT_NOTE ]
+	[ "$(jget '.elf.program_headers[1].vaddr')" = 0xffffffff81000000 ]
+	[ "$(jget '.elf.program_headers[1].paddr')" = 0x1000000 ]
+	# up to the last kernel-image symbol, rounded up to 2 MiB (no page table here)
+	[ "$(jget '.elf.program_headers[1].filesz')" = $((0x1c00000)) ]
+	[ "$(jget '.elf.program_headers[1].align')" = 0 ]
+	[ "$(jget '.problems | length')" = 0 ]
+	# its file offset holds the bytes of physical 0x1000000
+	off=$(jget '.elf.program_headers[1].offset')
+	cmp <(tail -c +$((off + 1)) "$BATS_TEST_TMPDIR/out" | head -c 4096) \
+		<("$VFREAD" "$BATS_TEST_TMPDIR/out" 0x1000000 4096)
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/out" --dry-run
+	[[ "$output" == *"nothing to fix"* ]]
+	# phys_base pushes the image's physical address
+	sed -i 's/NUMBER(phys_base)=0/NUMBER(phys_base)=16777216/' "$BATS_TEST_TMPDIR/k.spec"
+	"$VFGEN" "$BATS_TEST_TMPDIR/k.spec" "$BATS_TEST_TMPDIR/k.dump"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/out2" >/dev/null
+	inspect_json "$BATS_TEST_TMPDIR/out2"
+	[ "$(jget '.elf.program_headers[1].paddr')" = 0x2000000 ]
 }
