@@ -1,0 +1,316 @@
+/* test_scan.c - finding the guest's VMCOREINFO note by scanning guest memory. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "notes.h"
+#include "scan.h"
+#include "tap.h"
+
+#define PS 4096
+#define NPAGES 64
+
+enum page_state { OK, EXCL, MISSING, BROKEN };
+
+/* A fake guest memory over a malloc'd buffer; pages can be excluded, missing or broken. */
+struct fake {
+	uint8_t *buf;
+	enum page_state state[NPAGES];
+	size_t nreads;     /* reads issued */
+	size_t maxlen;     /* longest read */
+	struct vf_mem_range ranges[2];
+	struct vf_mem mem;
+};
+
+static struct vf_error *fake_read(void *ctx, uint64_t paddr, void *out, size_t len)
+{
+	struct fake *f = ctx;
+	f->nreads++;
+	if (len > f->maxlen)
+		f->maxlen = len;
+	if (paddr >= (uint64_t)NPAGES * PS || len > (uint64_t)NPAGES * PS - paddr)
+		return vf_error_paddr(VF_ERR_NOT_PRESENT, paddr, "not in this dump");
+	for (uint64_t p = paddr / PS; p <= (paddr + len - 1) / PS && len; p++) {
+		if (f->state[p] == EXCL)
+			return vf_error_paddr(VF_ERR_EXCLUDED, p * PS, "excluded");
+		if (f->state[p] == MISSING)
+			return vf_error_paddr(VF_ERR_NOT_PRESENT, p * PS, "not present");
+		if (f->state[p] == BROKEN)
+			return vf_error_paddr(VF_ERR_CORRUPT, p * PS, "bad compressed page");
+	}
+	memcpy(out, f->buf + paddr, len);
+	return NULL;
+}
+
+static const struct vf_mem_ops fake_ops = { fake_read, NULL };
+
+static void fake_init(struct fake *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->buf = calloc(NPAGES, PS);
+	if (!f->buf)
+		exit(99);
+	/* non-zero filler so nothing is found by accident in zeros */
+	for (size_t i = 0; i < (size_t)NPAGES * PS; i++)
+		f->buf[i] = (uint8_t)(i * 7 + 3);
+	f->ranges[0] = (struct vf_mem_range){ 0, (uint64_t)NPAGES * PS };
+	f->mem = (struct vf_mem){ &fake_ops, f, "fake dump", f->ranges, 1, PS };
+}
+
+static void fake_fini(struct fake *f)
+{
+	free(f->buf);
+}
+
+static const char T1[] = "OSRELEASE=6.1.0-56-amd64\nPAGESIZE=4096\n"
+	"SYMBOL(swapper_pg_dir)=ffffffff9a810000\nKERNELOFFSET=17e00000\n";
+static const char T2[] = "OSRELEASE=6.1.0-99-amd64\nPAGESIZE=4096\n"
+	"SYMBOL(init_top_pgt)=ffffffff9a810000\nKERNELOFFSET=2a000000\n";
+
+static uint64_t put_note(struct fake *f, uint64_t at, bool be, const char *name, const char *text)
+{
+	return vf_note_encode(f->buf + at, be, name, 0, text, (uint32_t)strlen(text));
+}
+
+static void put_text(struct fake *f, uint64_t at, const char *text)
+{
+	memcpy(f->buf + at, text, strlen(text) + 1);
+}
+
+static const struct vf_scan_candidate *cand_at(const struct vf_scan_result *r, uint64_t paddr)
+{
+	for (size_t i = 0; i < r->ncandidates; i++)
+		if (r->cands[i].paddr == paddr)
+			return &r->cands[i];
+	return NULL;
+}
+
+static size_t count_kind(const struct vf_scan_result *r, enum vf_scan_kind k)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->ncandidates; i++)
+		n += r->cands[i].kind == k;
+	return n;
+}
+
+static void progress(void *arg, uint64_t done, uint64_t total)
+{
+	uint64_t *last = arg;
+	if (done <= total)
+		last[0] = done;
+	last[1]++;
+}
+
+int main(void)
+{
+	struct fake f;
+	struct vf_scan_result r;
+	struct vf_scan_opts o = { 0 };
+	struct vf_error *err;
+
+	/* ---- nothing there: one small read per page, NOT_FOUND with the counts */
+	fake_init(&f);
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(err && err->code == VF_ERR_NOT_FOUND && err->hint &&
+	       strstr(err->message, "64 pages checked, 0 skipped"),
+	       "empty memory: not found, with the pages checked");
+	TAP_EQ_U64(f.nreads, NPAGES, "one read per page");
+	TAP_OK(f.maxlen <= 64, "each read is small (%zu bytes)", f.maxlen);
+	TAP_OK(!r.found && r.ncandidates == 0 && r.pages_total == NPAGES, "no candidates");
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	fake_fini(&f);
+
+	/* ---- the note among decoys */
+	fake_init(&f);
+	uint64_t nsz = put_note(&f, 5 * PS, false, "VMCOREINFO", T1);
+	put_note(&f, 7 * PS, false, "VMCOREINFO", T1);
+	f.buf[7 * PS] = 10;                                 /* namesz 10 */
+	put_note(&f, 8 * PS, false, "VMCOREINFX", T1);      /* wrong name */
+	put_note(&f, 9 * PS, false, "VMCOREINFO", "PAGESIZE=4096\nOSRELEASE=6.1\n");
+	put_note(&f, 10 * PS + 0x100, false, "VMCOREINFO", T1);  /* not at a page start */
+	put_text(&f, 11 * PS, T1);                          /* the kernel's text page */
+	put_text(&f, 12 * PS, "OSRELEASE=5.10.0\nPAGESIZE=4096\n");  /* some other text */
+	put_note(&f, 13 * PS, false, "VMCOREINFO", T2);     /* excluded: never seen */
+	f.state[13] = EXCL;
+	f.state[14] = MISSING;
+	put_note(&f, 15 * PS, false, "VMCOREINFO", "OSRELEASE=6.1\nPAGESIZE=4096\n");
+	put_note(&f, 16 * PS, false, "VMCOREINFO",
+		 "OSRELEASE=6.1-64k\nPAGESIZE=65536\nSYMBOL(swapper_pg_dir)=ffff000001\n");
+	put_note(&f, 17 * PS, false, "VMCOREINFO", T1);
+	f.buf[17 * PS + 8] = 1;                             /* type 1 */
+	uint64_t prog[2] = { 0, 0 };
+	o.progress = progress;
+	o.progress_arg = prog;
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	o.progress = NULL;
+	TAP_OK(!err && r.found, "the note is found among decoys");
+	TAP_EQ_U64(r.region.paddr, 5 * PS, "at its page");
+	TAP_EQ_U64(r.region.size, nsz, "with the note's size (header, name, padded text)");
+	TAP_OK(r.region.origin == VF_REGION_SCAN &&
+	       strcmp(vf_region_origin_name(r.region.origin), "scan of guest memory") == 0,
+	       "origin: scan");
+	TAP_EQ_U64(r.pages_checked, NPAGES - 2, "pages checked");
+	TAP_EQ_U64(r.pages_skipped, 2, "the excluded and the missing page are skipped");
+	TAP_OK(prog[0] == NPAGES && prog[1] >= 1, "progress ends at the total");
+	TAP_EQ_U64(count_kind(&r, VF_SCAN_NOTE), 3, "three note candidates (5, 15, 16)");
+	TAP_EQ_U64(count_kind(&r, VF_SCAN_TEXT), 2, "two text pages");
+	const struct vf_scan_candidate *c = cand_at(&r, 5 * PS);
+	TAP_OK(c && c->valid && c->corroborated && strcmp(c->osrelease, "6.1.0-56-amd64") == 0 &&
+	       c->text_len == strlen(T1), "the note: valid, corroborated by the text page");
+	TAP_OK(!cand_at(&r, 7 * PS) && !cand_at(&r, 8 * PS) && !cand_at(&r, 9 * PS) &&
+	       !cand_at(&r, 17 * PS), "decoys (namesz 10, VMCOREINFX, no OSRELEASE, type 1) are not candidates");
+	TAP_OK(!cand_at(&r, 10 * PS + 0x100), "a note not at a page start is not found by default");
+	c = cand_at(&r, 11 * PS);
+	TAP_OK(c && c->kind == VF_SCAN_TEXT && c->corroborated &&
+	       strcmp(c->osrelease, "6.1.0-56-amd64") == 0, "the text page equals the note's text");
+	c = cand_at(&r, 12 * PS);
+	TAP_OK(c && c->kind == VF_SCAN_TEXT && !c->corroborated &&
+	       strcmp(c->osrelease, "5.10.0") == 0, "another text page is reported, not corroborating");
+	c = cand_at(&r, 15 * PS);
+	TAP_OK(c && !c->valid && c->why_invalid && strstr(c->why_invalid, "swapper_pg_dir"),
+	       "a note without the page-table symbol is refused, saying why");
+	c = cand_at(&r, 16 * PS);
+	TAP_OK(c && !c->valid && c->why_invalid && strstr(c->why_invalid, "PAGESIZE=65536"),
+	       "a note with another page size is refused, saying why");
+	TAP_OK(r.why && strstr(r.why, "one valid") && strstr(r.why, "0x5000") &&
+	       strstr(r.why, "its text also"), "why: one note, corroborated");
+	vf_scan_result_deinit(&r);
+
+	/* a smaller step finds the note that does not start a page: identical text, lowest wins */
+	o.step = 0x100;
+	size_t reads0 = f.nreads;
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(!err && r.found && r.region.paddr == 5 * PS && cand_at(&r, 10 * PS + 0x100) &&
+	       cand_at(&r, 10 * PS + 0x100)->valid, "step 0x100: the unaligned note is found too");
+	TAP_EQ_U64(r.pages_total, NPAGES * (PS / 0x100), "step 0x100: 16 probes per page");
+	TAP_OK(f.nreads - reads0 >= r.pages_total, "one read per probe");
+	TAP_OK(r.why && strstr(r.why, "2 identical") && strstr(r.why, "lowest"),
+	       "why: identical notes, the lowest address");
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	o.step = 4;
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(!err && count_kind(&r, VF_SCAN_TEXT) == 2,
+	       "step 4: a note's own text is not reported as a text page");
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	/* a note whose text starts the next page: that page is the note's, not a text page */
+	put_note(&f, 22 * PS - 24, false, "VMCOREINFO", T1);
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(!err && cand_at(&r, 22 * PS - 24) && !cand_at(&r, 22 * PS) &&
+	       count_kind(&r, VF_SCAN_TEXT) == 2,
+	       "step 4: a note's text at a page start is not also a text page");
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	o.step = 6;
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(err && err->code == VF_ERR_INVALID && strstr(err->message, "step 6"),
+	       "a step not a multiple of 4 is refused");
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	o.step = 0;
+	o.page_size = 65536;
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(!err && r.found && r.region.paddr == 16 * PS && r.pages_total == NPAGES / 16 &&
+	       strcmp(r.cands[0].osrelease, "6.1-64k") == 0,
+	       "with a 64K page size: 64K page starts only, and the 64K kernel's note is valid");
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	o.page_size = 0;
+	fake_fini(&f);
+
+	/* ---- two identical notes: the lowest address */
+	fake_init(&f);
+	put_note(&f, 20 * PS, false, "VMCOREINFO", T1);
+	put_note(&f, 3 * PS, false, "VMCOREINFO", T1);
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(!err && r.found && r.region.paddr == 3 * PS && count_kind(&r, VF_SCAN_NOTE) == 2,
+	       "two identical notes: the lower address is chosen");
+	TAP_OK(r.why && strstr(r.why, "2 identical") && strstr(r.why, "0x3000"), "why says so");
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	fake_fini(&f);
+
+	/* ---- two different notes: refused */
+	fake_init(&f);
+	put_note(&f, 3 * PS, false, "VMCOREINFO", T1);
+	put_note(&f, 20 * PS, false, "VMCOREINFO", T2);
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(err && err->code == VF_ERR_REFUSED && strstr(err->message, "0x3000 (OSRELEASE 6.1.0-56-amd64") &&
+	       strstr(err->message, "0x14000 (OSRELEASE 6.1.0-99-amd64") && err->hint &&
+	       strstr(err->hint, "--region"), "two different notes: refused, listing both, hint --region");
+	if (err)
+		printf("#   %s\n", err->message);
+	TAP_OK(!r.found && count_kind(&r, VF_SCAN_NOTE) == 2, "the candidates are still reported");
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	fake_fini(&f);
+
+	/* ---- a text page alone is evidence, not a note */
+	fake_init(&f);
+	put_text(&f, 4 * PS, T1);
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(err && err->code == VF_ERR_NOT_FOUND && strstr(err->message, "1 text pages") &&
+	       r.ncandidates == 1 && r.cands[0].kind == VF_SCAN_TEXT && !r.cands[0].corroborated &&
+	       r.cands[0].paddr == 4 * PS, "a text-only page is reported but not taken for a note");
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	fake_fini(&f);
+
+	/* ---- the only note in an excluded page; a note running into a missing page */
+	fake_init(&f);
+	put_note(&f, 6 * PS, false, "VMCOREINFO", T1);
+	f.state[6] = EXCL;
+	put_note(&f, 9 * PS - 0x0, false, "VMCOREINFO", T1);
+	vf_store_uint(f.buf + 9 * PS + 4, 4, false, PS + 16);  /* descsz runs into page 10 */
+	f.state[10] = MISSING;
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(err && err->code == VF_ERR_NOT_FOUND && r.pages_skipped == 2 &&
+	       strstr(err->message, "1 note-like candidates refused") &&
+	       strstr(err->message, "not present"),
+	       "excluded note page skipped; a note running into a missing page refused, saying why");
+	if (err)
+		printf("#   %s\n", err->message);
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	fake_fini(&f);
+
+	/* ---- any other read error stops the scan */
+	fake_init(&f);
+	f.state[30] = BROKEN;
+	put_note(&f, 40 * PS, false, "VMCOREINFO", T1);
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(err && err->code == VF_ERR_CORRUPT && err->offset == 30 * PS &&
+	       strstr(err->message, "scanning fake dump"), "a corrupt page fails the scan");
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	fake_fini(&f);
+
+	/* ---- big-endian guests; ranges that do not start at a page */
+	fake_init(&f);
+	put_note(&f, 8 * PS, true, "VMCOREINFO", T1);
+	o.big_endian = true;
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(!err && r.found && r.region.paddr == 8 * PS, "a big-endian note, read big-endian");
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	o.big_endian = false;
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(err && err->code == VF_ERR_NOT_FOUND, "the big-endian note is not a little-endian one");
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	o.big_endian = true;
+	f.ranges[0] = (struct vf_mem_range){ 0x800, 8 * PS - 0x800 + 100 };
+	f.ranges[1] = (struct vf_mem_range){ 20 * PS, PS };
+	f.mem.nranges = 2;
+	err = vf_scan_for_note(&f.mem, &o, &r);
+	TAP_OK(!err && r.found && r.region.paddr == 8 * PS, "a range ending 100 bytes into the note's page");
+	TAP_EQ_U64(r.pages_total, 8 + 1, "page starts: 0x1000..0x8000 and 0x14000");
+	vf_error_destroy(err);
+	vf_scan_result_deinit(&r);
+	fake_fini(&f);
+	return tap_done();
+}
