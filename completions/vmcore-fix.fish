@@ -10,6 +10,11 @@ complete -c vmcore-fix -l region -x -d 'ADDR,SIZE or the /sys/kernel/vmcoreinfo 
 complete -c vmcore-fix -l region-file -r -F -d 'A copy of /sys/kernel/vmcoreinfo'
 complete -c vmcore-fix -l fw-cfg -r -F -d 'The 16-byte fw_cfg etc/vmcoreinfo entry'
 complete -c vmcore-fix -l keep-device-pages -d 'kdump: keep pages above the kernel memory map in the bitmaps'
+complete -c vmcore-fix -l saved-state -r -F -d 'A migration stream or libvirt save image of the VM'
+complete -c vmcore-fix -l memory -r -F -d 'Guest memory: another dump, a migration stream, a raw RAM file'
+complete -c vmcore-fix -l memory-layout -x -a 'q35 pc virt' -d 'Where a raw RAM file lies'
+complete -c vmcore-fix -l no-scan -d 'Never scan guest memory for the note'
+complete -c vmcore-fix -l progress -x -a 'auto always never' -d 'Progress on standard error'
 complete -c vmcore-fix -l replace-note -d "Write the guest's note over a different one in the dump"
 complete -c vmcore-fix -s v -l verbose -d 'List every memory range and program header'
 complete -c vmcore-fix -s '?' -l help -d 'Print help'

@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cursor.h"
 #include "dump.h"
+#include "evidence.h"
 #include "json.h"
 #include "kernel.h"
 #include "exitcodes.h"
@@ -69,43 +72,72 @@ static int report_error(const struct vf_options *o, struct vf_error *err)
 	return code;
 }
 
-/* Read a small evidence file (the sysfs line or the fw_cfg entry). */
-static struct vf_error *read_small_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
+static struct vf_evidence_opts evidence_opts(const struct vf_options *o)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return vf_error_os(errno, path, "cannot open");
-	*len = fread(buf, 1, cap, f);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad)
-		return vf_error_os(EIO, path, "read");
-	return NULL;
+	return (struct vf_evidence_opts){
+		.region = o->region, .region_file = o->region_file, .fw_cfg = o->fw_cfg,
+		.saved_state = o->saved_state, .memory = o->memory,
+		.memory_layout = o->memory_layout, .scan = !o->no_scan,
+	};
 }
 
-/* The region from whichever option gave it; *have is false if none did. */
+/* The region from the evidence files: explicit, else the saved state. */
 static struct vf_error *region_from_options(const struct vf_options *o, struct vf_region *r,
 					    bool *have)
 {
-	*have = o->region || o->region_file || o->fw_cfg;
-	if (o->region)
-		return vf_region_parse(o->region, r);
-	uint8_t buf[257];
-	size_t len = 0;
-	const char *path = o->region_file ? o->region_file : o->fw_cfg;
-	if (!path)
-		return NULL;
-	struct vf_error *err = read_small_file(path, buf, sizeof(buf) - 1, &len);
-	if (err)
-		return err;
-	if (o->fw_cfg)
-		err = vf_region_from_fwcfg(buf, len, r);
-	else {
-		buf[len] = '\0';
-		err = strlen((char *)buf) == len ? vf_region_parse((char *)buf, r)
-			: vf_error_create(VF_ERR_INVALID, "not a text line");
+	struct vf_evidence_opts eo = evidence_opts(o);
+	char *source = NULL;
+	struct vf_error *err = vf_evidence_region(&eo, r, have, &source);
+	free(source);
+	if (!err && !*have && o->saved_state) {
+		err = vf_evidence_saved_region(o->saved_state, r);
+		*have = !err;
 	}
-	return vf_error_set_path(err, path);
+	return err;
+}
+
+/* Progress of a long step on standard error. */
+struct progress {
+	const char *what;
+	int last;
+	bool shown;
+	bool always;          /* --progress always: from the start */
+	double start, drawn;  /* monotonic seconds */
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Redrawn at most ten times a second; in auto mode only once the step has
+ * taken a second. */
+static void show_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress *p = arg;
+	int pct = total ? (int)(done * 100 / total) : 100;
+	double t = now();
+	if (!p->start)
+		p->start = t;
+	if (pct == p->last || (!p->always && t - p->start < 1.0) ||
+	    (pct < 100 && t - p->drawn < 0.1))
+		return;
+	if (pct >= 100 && !p->shown)
+		return;
+	p->last = pct;
+	p->drawn = t;
+	p->shown = true;
+	fprintf(stderr, "\r%s: %3d%%", p->what, pct);
+	if (pct >= 100)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static bool progress_on(const struct vf_options *o)
+{
+	return o->progress > 0 || (o->progress == 0 && !o->json && isatty(STDERR_FILENO));
 }
 
 static int do_inspect(const struct vf_options *o)
@@ -167,6 +199,7 @@ struct fix_ctx {
 	bool have_phys_base;
 	char *phys_base_how;
 	const char *ktext_how;
+	struct vf_evidence ev;         /* where the guest's note came from */
 };
 
 
@@ -208,6 +241,20 @@ static void print_plan_json(const struct vf_options *o, const struct vf_plan *pl
 		vf_json_end_object(&j);
 	}
 	vf_json_end_array(&j);
+	vf_json_key(&j, "guest_note");
+	if (c->ev.have) {
+		vf_json_begin_object(&j);
+		vf_json_kv_hex(&j, "paddr", c->ev.gn.region.paddr);
+		vf_json_kv_uint(&j, "size", c->ev.gn.region.size);
+		vf_json_kv_uint(&j, "text_bytes", c->ev.gn.text_len);
+		vf_json_kv_string(&j, "region_from", c->ev.region_source);
+		vf_json_kv_string(&j, "memory_from", c->ev.memory_source);
+		vf_json_kv_string(&j, "set_aside", c->ev.notes);
+		vf_json_kv_uint(&j, "pages_scanned", c->ev.scan_pages);
+		vf_json_end_object(&j);
+	} else {
+		vf_json_null(&j);
+	}
 	vf_json_key(&j, "phys_base");
 	if (c->have_phys_base) {
 		vf_json_begin_object(&j);
@@ -253,6 +300,7 @@ static void fix_ctx_deinit(struct fix_ctx *c)
 	free_left(c->left, c->nleft);
 	vf_guest_note_deinit(&c->derived);
 	free(c->phys_base_how);
+	vf_evidence_deinit(&c->ev);
 }
 
 /* x86_64 notes without NUMBER(phys_base) (older kernels): derive it from the
@@ -362,11 +410,7 @@ static struct vf_error *gather(const struct vf_options *o, struct vf_dump *dump,
 
 static int do_fix(const struct vf_options *o)
 {
-	struct vf_region region;
-	bool have_region;
-	struct vf_error *err = region_from_options(o, &region, &have_region);
-	if (err)
-		return report_error(o, err);
+	struct vf_error *err;
 	if (o->in_place) {
 		bool recovered;
 		err = vf_journal_recover(o->input, &recovered);
@@ -385,26 +429,36 @@ static int do_fix(const struct vf_options *o)
 	err = vf_dump_open(o->input, &dump);
 	if (err)
 		return report_error(o, err);
-	struct vf_guest_note gn = { 0 };
-	if (have_region) {
-		err = vf_guest_note_read(&dump->mem, &region, dump->big_endian, dump->page_size, &gn);
-		if (err) {
-			vf_dump_destroy(dump);
-			return report_error(o, vf_error_set_path(err, o->input));
-		}
-	}
+	/* the guest's note, from the evidence given (or a scan) */
 	struct fix_ctx c = { 0 };
+	struct vf_evidence *evp = &c.ev;
+	struct vf_evidence_opts eo = evidence_opts(o);
+	struct progress prog = { .what = "scanning guest memory for the note", .last = -1,
+				 .always = o->progress > 0 };
+	if (progress_on(o)) {
+		eo.progress = show_progress;
+		eo.progress_arg = &prog;
+	}
+	err = vf_evidence_gather(dump, &eo, !dump->vmci, evp);
+	if (prog.shown && prog.last < 100)
+		fputc('\n', stderr);
 	struct vf_fix_inputs in = { 0 };
-	err = gather(o, dump, have_region ? &gn : NULL, &c, &in);
+	if (!err)
+		err = gather(o, dump, evp->have ? &evp->gn : NULL, &c, &in);
 	if (err) {
 		fix_ctx_deinit(&c);
-		vf_guest_note_deinit(&gn);
 		vf_dump_destroy(dump);
-		return report_error(o, err);
+		return report_error(o, vf_error_set_path(err, o->input));
 	}
 	struct vf_plan plan;
 	err = vf_plan_fix(dump, &in, &plan);
-	vf_guest_note_deinit(&gn);
+	if (!err && evp->have && !o->json) {
+		printf("note: %" PRIu32 " bytes of VMCOREINFO at 0x%" PRIx64 ", found by %s, read "
+		       "from %s\n", evp->gn.text_len, evp->gn.region.paddr, evp->region_source,
+		       evp->memory_source);
+		if (evp->notes)
+			printf("%s\n", evp->notes);
+	}
 	if (err) {
 		fix_ctx_deinit(&c);
 		vf_dump_destroy(dump);

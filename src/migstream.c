@@ -13,6 +13,10 @@
  *   footer: 0x7e be32 section id (every machine type newer than 2.3)
  *   subsection: 0x05 u8 len, name, be32 version, fields
  *   "ram" (version 4) bodies: be64 records, offset | flags, until EOS.
+ *
+ * One walker serves both uses: vf_migstream_scan() stops once the device is
+ * found; vf_migstream_mem_open() walks to EOF, never searches, and indexes
+ * the main RAM block's page records as runs (see struct run).
  */
 #include "config.h"
 #include "migstream.h"
@@ -24,6 +28,7 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "rawmem.h"
 
 enum {
 	SEC_EOF = 0x00,
@@ -69,8 +74,34 @@ enum {
 #define MAX_RAMBLOCKS 4096
 #define MAX_MACHINE_NAME 1024
 #define MAX_ID_FIELD 0x10000u     /* instance and version ids are small */
+#define MAX_RUNS (1u << 19)       /* RAM index: 32 bytes a run, 16 MiB at most */
 
 static const char vmci_idstr[] = "vmcoreinfo";
+
+/* ------------------------------------------------------------ the RAM index
+ * One block's page records, as runs: consecutive records of the same kind
+ * for consecutive pages (data pages also at a constant stride in the file).
+ * Runs are appended in stream order, so a run's position is its age. */
+enum { RUN_PAGE, RUN_ZERO, RUN_COMPRESSED, RUN_XBZRLE };
+
+struct run {
+	uint64_t data_off;   /* RUN_PAGE: file offset of the first page's data;
+			      * compressed/XBZRLE: file offset of the record */
+	uint32_t first;      /* first page (block offset / page size) */
+	uint32_t count;      /* pages */
+	uint32_t stride;     /* RUN_PAGE: bytes from one page's data to the next */
+	uint32_t seq;        /* position in stream order: a later run wins */
+	uint32_t maxlast;    /* once sorted: the largest last page of runs[0..this] */
+	uint8_t kind;
+	uint8_t fill;        /* RUN_ZERO: the byte every page holds */
+};
+
+struct ram_index {
+	long block;          /* the indexed block in st->ramblocks; -1 unresolved, -2 absent */
+	struct run *runs;
+	size_t n, cap, max_runs;
+	uint64_t records;    /* page records of the block */
+};
 
 struct sect {
 	uint32_t id;
@@ -93,6 +124,8 @@ struct ctx {
 	bool mapped_ram;
 	uint8_t *chunk;           /* search() buffer, SCAN_CHUNK bytes */
 	bool done;                /* found the device or gave up searching */
+	bool full;                /* walk to EOF, never search (the RAM index) */
+	struct ram_index *idx;    /* index this block's page records, or NULL */
 };
 
 /* ------------------------------------------------------------ reading */
@@ -413,7 +446,8 @@ static struct vf_error *vmcoreinfo_section(struct ctx *c, uint64_t soff, uint32_
 	st->section_id = id;
 	st->instance_id = instance;
 	st->version_id = version;
-	c->done = true;
+	if (!c->full)
+		c->done = true;
 	if (st->footers == 0)
 		return NULL;
 	const uint8_t *p;
@@ -485,6 +519,15 @@ static struct vf_error *search_device(struct ctx *c)
 	struct vmci_scan v;
 	bool hit;
 	uint64_t at;
+	if (c->full) {
+		struct vf_error *err = vf_error_at(VF_ERR_UNSUPPORTED, c->pos, "migration "
+						   "stream: a section without a footer ends "
+						   "somewhere after this offset; the RAM pages "
+						   "after it cannot be found");
+		return at_err(c, vf_error_set_hint(err, "streams of machine types up to 2.3 "
+						   "have no section footers; read the guest's "
+						   "memory from a dump instead"));
+	}
 	c->st->scanned = true;
 	c->done = true;
 	struct vf_error *err = search(c, c->pos, needle, sizeof(needle) - 1, accept_vmci, &v,
@@ -619,6 +662,94 @@ static struct vf_error *record_block(struct ctx *c, uint32_t flags, uint64_t rof
 		       "does not have", name);
 }
 
+/* The RAM block guest physical memory lives in: named by the machine type,
+ * else whichever of "pc.ram" and "mach-virt.ram" the stream has. */
+static const char *main_ram_block(const struct vf_migstate *st)
+{
+	const char *layout = vf_migstream_machine_layout(st->machine);
+	if (layout)
+		return strcmp(layout, "virt") == 0 ? "mach-virt.ram" : "pc.ram";
+	static const char *const names[] = { "pc.ram", "mach-virt.ram" };
+	for (size_t n = 0; n < sizeof(names) / sizeof(*names); n++)
+		for (size_t i = 0; i < st->nramblocks; i++)
+			if (strcmp(st->ramblocks[i].idstr, names[n]) == 0)
+				return names[n];
+	return names[0];
+}
+
+static long find_block(const struct vf_migstate *st, const char *name)
+{
+	for (size_t i = 0; i < st->nramblocks; i++)
+		if (strcmp(st->ramblocks[i].idstr, name) == 0)
+			return (long)i;
+	return -2;
+}
+
+/* A page record of block bi (at file offset roff) for the RAM index. */
+static struct vf_error *index_record(struct ctx *c, long bi, uint64_t addr, uint8_t kind,
+				     uint64_t data_off, uint8_t fill, uint64_t roff)
+{
+	struct ram_index *x = c->idx;
+	if (!x)
+		return NULL;
+	if (x->block == -1)
+		x->block = find_block(c->st, main_ram_block(c->st));
+	if (bi != x->block)
+		return NULL;
+	uint64_t page = addr / c->st->page_size;
+	if (page > UINT32_MAX) {
+		struct vf_error *err = vf_error_at(VF_ERR_UNSUPPORTED, roff, "migration stream: "
+						   "a RAM page at block offset 0x%" PRIx64 ", "
+						   "beyond 2^32 pages", addr);
+		return at_err(c, err);
+	}
+	x->records++;
+	struct run *r = x->n ? &x->runs[x->n - 1] : NULL;
+	if (r && r->kind == kind && r->count < UINT32_MAX && page == (uint64_t)r->first + r->count) {
+		if (kind == RUN_ZERO && r->fill == fill) {
+			r->count++;
+			return NULL;
+		}
+		if (kind == RUN_PAGE) {
+			/* data only ever moves forward in the file */
+			uint64_t gap = data_off - r->data_off;
+			if (r->count == 1 && gap <= UINT32_MAX) {
+				r->stride = (uint32_t)gap;
+				r->count++;
+				return NULL;
+			}
+			if (r->count > 1 && gap == (uint64_t)r->stride * r->count) {
+				r->count++;
+				return NULL;
+			}
+		}
+		/* compressed and XBZRLE records: one run each, to name its offset */
+	}
+	if (x->n == x->max_runs) {
+		struct vf_error *err = vf_error_at(VF_ERR_UNSUPPORTED, roff, "migration stream: "
+						   "the pages of RAM block '%s' form more than %zu "
+						   "runs (pages sent out of order or again and "
+						   "again); the index is capped to bound memory",
+						   c->st->ramblocks[bi].idstr, x->max_runs);
+		return at_err(c, vf_error_set_hint(err, "read the guest's memory from a dump, "
+						   "or save the VM again after stopping it"));
+	}
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 1024;
+		if (cap > x->max_runs)
+			cap = x->max_runs;
+		struct run *nr = realloc(x->runs, cap * sizeof(*nr));
+		if (!nr)
+			return &vf_error_nomem;
+		x->runs = nr;
+		x->cap = cap;
+	}
+	x->runs[x->n] = (struct run){ .data_off = data_off, .first = (uint32_t)page, .count = 1,
+				      .seq = (uint32_t)x->n, .kind = kind, .fill = fill };
+	x->n++;
+	return NULL;
+}
+
 /* The records of one RAM section body, up to and including EOS. */
 static struct vf_error *ram_records(struct ctx *c)
 {
@@ -674,12 +805,14 @@ static struct vf_error *ram_records(struct ctx *c)
 		uint64_t len;
 		switch (kind) {
 		case RAM_ZERO:
-			if ((err = rd_u8(c, "zero page fill byte", &u8)))
+			if ((err = rd_u8(c, "zero page fill byte", &u8)) ||
+			    (err = index_record(c, bi, addr, RUN_ZERO, 0, u8, roff)))
 				return err;
 			st->ram_zero_pages++;
 			break;
 		case RAM_PAGE:
-			if ((err = skip(c, ps, "RAM page")))
+			if ((err = index_record(c, bi, addr, RUN_PAGE, c->pos, 0, roff)) ||
+			    (err = skip(c, ps, "RAM page")))
 				return err;
 			st->ram_pages++;
 			break;
@@ -689,7 +822,8 @@ static struct vf_error *ram_records(struct ctx *c)
 			if (len > 2 * ps + 64)
 				return corrupt(c, c->pos - 4, "compressed RAM page of 0x%" PRIx64
 					       " bytes for a 0x%" PRIx64 "-byte page", len, ps);
-			if ((err = skip(c, len, "compressed RAM page")))
+			if ((err = skip(c, len, "compressed RAM page")) ||
+			    (err = index_record(c, bi, addr, RUN_COMPRESSED, roff, 0, roff)))
 				return err;
 			st->ram_pages++;
 			break;
@@ -704,7 +838,8 @@ static struct vf_error *ram_records(struct ctx *c)
 			if (len > ps)
 				return corrupt(c, c->pos - 2, "XBZRLE data of 0x%" PRIx64 " bytes for "
 					       "a 0x%" PRIx64 "-byte page", len, ps);
-			if ((err = skip(c, len, "XBZRLE page")))
+			if ((err = skip(c, len, "XBZRLE page")) ||
+			    (err = index_record(c, bi, addr, RUN_XBZRLE, roff, 0, roff)))
 				return err;
 			st->ram_pages++;
 			break;
@@ -1071,7 +1206,10 @@ static struct vf_error *walk(struct ctx *c)
 	return NULL;
 }
 
-struct vf_error *vf_migstream_scan(struct vf_src *src, struct vf_migstate *st)
+/* The one walker: vf_migstream_scan() (idx NULL: stop once the device is
+ * found) and the RAM index (idx: walk to EOF, index the block's pages). */
+static struct vf_error *scan_with(struct vf_src *src, struct vf_migstate *st,
+				  struct ram_index *idx)
 {
 	memset(st, 0, sizeof(*st));
 	st->footers = -1;
@@ -1083,6 +1221,8 @@ struct vf_error *vf_migstream_scan(struct vf_src *src, struct vf_migstate *st)
 	c->st = st;
 	c->end = src->size;
 	c->cur_block = -1;
+	c->idx = idx;
+	c->full = idx != NULL;
 	const uint8_t *p;
 	struct vf_error *err = NULL;
 	if (peek_at(c, 0, LIBVIRT_MAGIC_LEN, &p) &&
@@ -1102,6 +1242,11 @@ struct vf_error *vf_migstream_scan(struct vf_src *src, struct vf_migstate *st)
 	free(c->chunk);
 	free(c);
 	return err;
+}
+
+struct vf_error *vf_migstream_scan(struct vf_src *src, struct vf_migstate *st)
+{
+	return scan_with(src, st, NULL);
 }
 
 struct vf_error *vf_migstream_find_vmcoreinfo(struct vf_src *src, struct vf_migstate *st)
@@ -1177,4 +1322,283 @@ void vf_migstate_release(struct vf_migstate *st)
 	free(st->ramblocks);
 	st->ramblocks = NULL;
 	st->nramblocks = 0;
+}
+
+/* ------------------------------------------------------------ guest memory */
+
+const char *vf_migstream_machine_layout(const char *machine)
+{
+	static const struct { const char *prefix; const char *layout; } map[] = {
+		{ "pc-q35-", "q35" }, { "q35", "q35" },
+		{ "pc-", "pc" }, { "pc", "pc" },
+		{ "virt-", "virt" }, { "virt", "virt" },
+	};
+	if (!machine)
+		return NULL;
+	for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++) {
+		size_t n = strlen(map[i].prefix);
+		bool prefix = map[i].prefix[n - 1] == '-';
+		if (prefix ? strncmp(machine, map[i].prefix, n) == 0
+			   : strcmp(machine, map[i].prefix) == 0)
+			return map[i].layout;
+	}
+	return NULL;
+}
+
+struct migmem {
+	struct vf_src *src;
+	char *block;              /* "pc.ram" */
+	uint64_t block_length;
+	uint64_t page_size;
+	const char *layout;       /* preset name, or "ranges" */
+	struct run *runs;         /* sorted by (first, seq) */
+	size_t nruns;
+	uint64_t records;
+	size_t nranges;
+	struct vf_rawmem_range r[VF_RAWMEM_MAX_RANGES];  /* sorted by paddr */
+};
+
+static int cmp_run(const void *a, const void *b)
+{
+	const struct run *x = a, *y = b;
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sort by first page and record the running maximum of last pages, so a
+ * lookup walks back from the last run starting at or before the page only
+ * as far as runs can still cover it. */
+static void index_finish(struct ram_index *x)
+{
+	qsort(x->runs, x->n, sizeof(*x->runs), cmp_run);
+	uint32_t max = 0;
+	for (size_t i = 0; i < x->n; i++) {
+		uint32_t last = x->runs[i].first + (x->runs[i].count - 1);
+		if (i == 0 || last > max)
+			max = last;
+		x->runs[i].maxlast = max;
+	}
+}
+
+/* The run holding page's last record in the stream, or NULL. */
+static const struct run *lookup(const struct migmem *m, uint64_t page)
+{
+	size_t lo = 0, hi = m->nruns;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->runs[mid].first <= page)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const struct run *best = NULL;
+	for (size_t j = lo; j-- > 0; ) {
+		const struct run *r = &m->runs[j];
+		if (r->maxlast < page)
+			break;
+		if (page - r->first < r->count && (!best || r->seq > best->seq))
+			best = r;
+	}
+	return best;
+}
+
+static const struct vf_rawmem_range *migmem_range(const struct migmem *m, uint64_t paddr)
+{
+	for (size_t i = 0; i < m->nranges; i++)
+		if (paddr >= m->r[i].paddr && paddr - m->r[i].paddr < m->r[i].size)
+			return &m->r[i];
+	return NULL;
+}
+
+static struct vf_error *migmem_read(void *ctx, uint64_t paddr, void *buf, size_t len)
+{
+	struct migmem *m = ctx;
+	uint8_t *out = buf;
+	while (len) {
+		const struct vf_rawmem_range *r = migmem_range(m, paddr);
+		if (!r) {
+			struct vf_error *err = vf_error_paddr(VF_ERR_NOT_PRESENT, paddr, "not in "
+							      "RAM block '%s' of the migration "
+							      "stream (layout %s)", m->block,
+							      m->layout);
+			return vf_error_set_path(err, m->src->path);
+		}
+		uint64_t in = paddr - r->paddr;
+		uint64_t boff = r->file_off + in;   /* the layout checked the sums */
+		uint64_t page = boff / m->page_size, pin = boff % m->page_size;
+		uint64_t avail = m->page_size - pin;
+		if (avail > r->size - in)
+			avail = r->size - in;
+		size_t n = avail < len ? (size_t)avail : len;
+		const struct run *run = lookup(m, page);
+		struct vf_error *err = NULL;
+		if (!run) {
+			err = vf_error_paddr(VF_ERR_NOT_PRESENT, paddr, "offset 0x%" PRIx64 " of RAM "
+					     "block '%s': the migration stream never sent its "
+					     "page", boff, m->block);
+			return vf_error_set_path(err, m->src->path);
+		}
+		uint64_t off;
+		switch (run->kind) {
+		case RUN_ZERO:
+			memset(out, run->fill, n);
+			break;
+		case RUN_PAGE:
+			if (!vf_mul_ok(page - run->first, run->stride, &off) ||
+			    !vf_add_ok(off, run->data_off, &off) || !vf_add_ok(off, pin, &off))
+				return vf_error_paddr(VF_ERR_CORRUPT, paddr, "RAM page index "
+						      "overflows (offset 0x%" PRIx64 " of block "
+						      "'%s')", boff, m->block);
+			err = vf_src_read(m->src, out, n, off, "RAM page data");
+			if (err)
+				return vf_error_prefix(err, "physical address 0x%" PRIx64
+						       " (offset 0x%" PRIx64 " of RAM block '%s')",
+						       paddr, boff, m->block);
+			break;
+		default:
+			err = vf_error_paddr(VF_ERR_UNSUPPORTED, paddr, "offset 0x%" PRIx64 " of RAM "
+					     "block '%s': the stream's last record of its page, "
+					     "at file offset 0x%" PRIx64 ", is %s", boff, m->block,
+					     run->data_off,
+					     run->kind == RUN_XBZRLE ? "an XBZRLE delta" :
+					     "compressed (multi-thread compression)");
+			err = vf_error_set_path(err, m->src->path);
+			return vf_error_set_hint(err, "save the VM without the xbzrle and compress "
+						 "migration capabilities");
+		}
+		out += n;
+		paddr += n;
+		len -= n;
+	}
+	return NULL;
+}
+
+static void migmem_destroy(void *ctx)
+{
+	struct migmem *m = ctx;
+	if (!m)
+		return;
+	if (m->src)
+		vf_src_destroy(m->src);
+	free(m->block);
+	free(m->runs);
+	free(m);
+}
+
+static const struct vf_mem_ops migmem_ops = {
+	.read = migmem_read,
+	.destroy = migmem_destroy,
+};
+
+/* Everything after the walk: the block, its layout, the memory. */
+static struct vf_error *migmem_setup(struct migmem *m, const struct vf_migstate *st,
+				     struct ram_index *x, const char *layout_spec)
+{
+	const char *name = main_ram_block(st);
+	long bi = find_block(st, name);
+	if (bi < 0) {
+		struct vf_error *err = vf_error_create(VF_ERR_UNSUPPORTED, "migration stream: "
+						       "no RAM block '%s' (machine '%s'; %zu "
+						       "blocks, the first '%s')", name,
+						       st->machine, st->nramblocks,
+						       st->nramblocks ? st->ramblocks[0].idstr : "");
+		err = vf_error_set_path(err, m->src->path);
+		return vf_error_set_hint(err, "only x86 pc/q35 (pc.ram) and arm virt "
+					 "(mach-virt.ram) guests are read from streams");
+	}
+	if (x->block >= 0 && x->block != bi)
+		return vf_error_create(VF_ERR_CORRUPT, "migration stream: indexed block %ld, "
+				       "not %ld", x->block, bi);
+	const struct vf_mig_ramblock *b = &st->ramblocks[bi];
+	const char *spec = layout_spec;
+	if (!spec && !(spec = vf_migstream_machine_layout(st->machine))) {
+		struct vf_error *err = vf_error_create(VF_ERR_UNSUPPORTED, "migration stream: "
+						       "machine type '%s' has no known RAM "
+						       "layout", st->machine);
+		err = vf_error_set_path(err, m->src->path);
+		return vf_error_set_hint(err, "give the layout of RAM block '%s': pc, q35, "
+					 "virt, or FILEOFF:GPA:SIZE ranges (FILEOFF: the offset "
+					 "in the block)", b->idstr);
+	}
+	struct vf_rawmem_layout lay;
+	struct vf_error *err = vf_rawmem_parse_layout(spec, b->length, &lay);
+	if (err)
+		return vf_error_set_path(vf_error_prefix(err, "migration stream, RAM block '%s' "
+							 "(0x%" PRIx64 " bytes)", b->idstr,
+							 b->length), m->src->path);
+	if (!(m->block = strdup(b->idstr)))
+		return &vf_error_nomem;
+	m->block_length = b->length;
+	m->page_size = st->page_size;
+	m->layout = lay.preset ? lay.preset : "ranges";
+	m->nranges = lay.n;
+	memcpy(m->r, lay.r, lay.n * sizeof(lay.r[0]));
+	index_finish(x);
+	m->runs = x->runs;
+	m->nruns = x->n;
+	m->records = x->records;
+	x->runs = NULL;
+	return NULL;
+}
+
+struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec,
+				       struct vf_mem *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct migmem *m = calloc(1, sizeof(*m));
+	if (!m)
+		return &vf_error_nomem;
+	struct vf_error *err = vf_src_open(path, &m->src);
+	if (err) {
+		migmem_destroy(m);
+		return err;
+	}
+	struct vf_migstate st;
+	struct ram_index x = { .block = -1, .max_runs = MAX_RUNS };
+	err = scan_with(m->src, &st, &x);
+	if (!err && !st.reached_eof)
+		err = vf_error_set_path(vf_error_create(VF_ERR_CORRUPT, "migration stream: the "
+							"walk ended before EOF"), path);
+	if (!err)
+		err = migmem_setup(m, &st, &x, layout_spec);
+	vf_migstate_release(&st);
+	free(x.runs);
+	if (!err) {
+		out->ranges = malloc(m->nranges * sizeof(*out->ranges));
+		if (!out->ranges)
+			err = &vf_error_nomem;
+	}
+	if (err) {
+		migmem_destroy(m);
+		return err;
+	}
+	for (size_t i = 0; i < m->nranges; i++)
+		out->ranges[i] = (struct vf_mem_range){ m->r[i].paddr, m->r[i].size };
+	out->nranges = m->nranges;
+	out->ops = &migmem_ops;
+	out->ctx = m;
+	out->name = "migration stream";
+	out->page_size = m->page_size;
+	return NULL;
+}
+
+bool vf_migstream_mem_info(const struct vf_mem *mem, struct vf_migstream_mem_info *info)
+{
+	if (mem->ops != &migmem_ops)
+		return false;
+	const struct migmem *m = mem->ctx;
+	*info = (struct vf_migstream_mem_info){ .block = m->block,
+						.block_length = m->block_length,
+						.layout = m->layout, .runs = m->nruns,
+						.records = m->records };
+	return true;
+}
+
+void vf_migstream_mem_close(struct vf_mem *mem)
+{
+	if (mem->ops && mem->ops->destroy)
+		mem->ops->destroy(mem->ctx);
+	free(mem->ranges);
+	memset(mem, 0, sizeof(*mem));
 }

@@ -1,6 +1,8 @@
 /* migstream.h - QEMU migration streams ("QEVM", version 3), as written by
  * `migrate "exec:cat > FILE"`, `migrate file:FILE` or inside a libvirt save
- * image: find the vmcoreinfo device's saved state without decoding guest RAM.
+ * image: find the vmcoreinfo device's saved state without decoding guest RAM,
+ * and serve guest physical memory from the stream's RAM pages (a run index
+ * built in one walk; the pages are read on demand).
  *
  * The walk decodes what has a known layout (the header, the configuration
  * section, the RAM sections' records, commands, section footers) and seeks
@@ -9,7 +11,8 @@
  * by something that parses as the next section.  Streams without footers
  * (machine types up to 2.3) fall back to searching for the vmcoreinfo section
  * header itself.  Memory use is bounded: nothing grows with the stream's
- * size except the RAM block list and the section directory.
+ * size except the RAM block list, the section directory and (for memory)
+ * the capped index of page runs.
  */
 #ifndef VF_MIGSTREAM_H
 #define VF_MIGSTREAM_H
@@ -19,6 +22,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "mem.h"
 #include "region.h"
 #include "src.h"
 
@@ -97,5 +101,44 @@ struct vf_error *vf_migstream_find_vmcoreinfo(struct vf_src *src, struct vf_migs
 struct vf_error *vf_migstream_region(const struct vf_migstate *st, struct vf_region *r);
 
 void vf_migstate_release(struct vf_migstate *st);
+
+/* ---------------------------------------------------------------- guest memory
+ * Guest physical memory from the RAM pages a stream carries.  One walk at open
+ * (the same walker as vf_migstream_scan, taken to EOF) indexes the page
+ * records of the guest's main RAM block ("pc.ram"; "mach-virt.ram" for arm
+ * virt) as runs: consecutive records for consecutive pages, data pages at a
+ * constant stride in the file, zero pages with the same fill byte.  A page
+ * sent more than once reads as its last record.  Memory: 32 bytes a run, at
+ * most 2^19 runs (more is VF_ERR_UNSUPPORTED at the record's offset).
+ *
+ * layout_spec is vf_rawmem_parse_layout()'s syntax, with FILEOFF the offset
+ * in the RAM block ("q35", "pc", "virt", or FILEOFF:GPA:SIZE,...); NULL takes
+ * the preset from the stream's machine type (vf_migstream_machine_layout),
+ * applied to the block's length.  Other blocks (video RAM, ROMs, ACPI
+ * tables) are not mapped.  Reads: outside the layout, or of a page the
+ * stream never sent, VF_ERR_NOT_PRESENT (never zeros); of a page last sent
+ * compressed or as an XBZRLE delta, VF_ERR_UNSUPPORTED naming it.  Streams
+ * the walker cannot take to EOF (no section footers: machine types up to
+ * 2.3) are VF_ERR_UNSUPPORTED.  Release with vf_migstream_mem_close(). */
+struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec,
+				       struct vf_mem *out);
+
+/* Destroy what vf_migstream_mem_open() made; safe on a zeroed mem. */
+void vf_migstream_mem_close(struct vf_mem *mem);
+
+/* The rawmem preset of a machine type: "pc-q35-*" and "q35" -> "q35",
+ * "pc-*" (i440fx) and "pc" -> "pc", "virt-*" and "virt" -> "virt"; else NULL. */
+const char *vf_migstream_machine_layout(const char *machine);
+
+struct vf_migstream_mem_info {
+	const char *block;        /* the mapped RAM block */
+	uint64_t block_length;
+	const char *layout;       /* "pc", "q35", "virt" or "ranges" */
+	size_t runs;              /* index entries */
+	uint64_t records;         /* page records of the block in the stream */
+};
+
+/* Describe a memory vf_migstream_mem_open() made; false for any other. */
+bool vf_migstream_mem_info(const struct vf_mem *mem, struct vf_migstream_mem_info *info);
 
 #endif

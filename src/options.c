@@ -22,6 +22,11 @@ enum {
 	OPT_OUTPUT_FORMAT,
 	OPT_REPLACE_NOTE,
 	OPT_KEEP_DEVICE_PAGES,
+	OPT_SAVED_STATE,
+	OPT_MEMORY,
+	OPT_MEMORY_LAYOUT,
+	OPT_NO_SCAN,
+	OPT_PROGRESS,
 };
 
 static const struct argp_option options[] = {
@@ -52,6 +57,22 @@ static const struct argp_option options[] = {
 	{ "fw-cfg", OPT_FW_CFG, "FILE", 0,
 	  "The 16-byte fw_cfg entry etc/vmcoreinfo (a copy of the guest's "
 	  "/sys/firmware/qemu_fw_cfg/by_name/etc/vmcoreinfo/raw)", 3 },
+	{ "saved-state", OPT_SAVED_STATE, "FILE", 0,
+	  "A migration stream or libvirt save image of the VM: the note's place from "
+	  "the vmcoreinfo device's saved state", 3 },
+	{ NULL, 0, NULL, 0, "Guest memory and scanning:", 4 },
+	{ "memory", OPT_MEMORY, "FILE", 0,
+	  "Read the guest's note from FILE instead of the dump: another dump of the "
+	  "guest, a migration stream or save image, or a raw RAM file (--memory-layout)", 4 },
+	{ "memory-layout", OPT_MEMORY_LAYOUT, "LAYOUT", 0,
+	  "Where a raw RAM file sits in guest-physical memory: q35, pc, virt, or "
+	  "FILEOFF:GPA:SIZE[,...]", 4 },
+	{ "no-scan", OPT_NO_SCAN, NULL, 0,
+	  "Never scan guest memory for the note (by default vmcore-fix scans when the "
+	  "dump has no usable note and no other evidence is given)", 4 },
+	{ "progress", OPT_PROGRESS, "WHEN", 0,
+	  "Progress of long steps on standard error: auto (on a terminal, default), "
+	  "always or never", 4 },
 	{ "replace-note", OPT_REPLACE_NOTE, NULL, 0,
 	  "When the dump's own note differs from the guest's note at the region "
 	  "given, write the guest's (without it vmcore-fix refuses, exit 3)", 3 },
@@ -114,6 +135,28 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_KEEP_DEVICE_PAGES:
 		o->keep_device_pages = true;
 		break;
+	case OPT_SAVED_STATE:
+		o->saved_state = arg;
+		break;
+	case OPT_MEMORY:
+		o->memory = arg;
+		break;
+	case OPT_MEMORY_LAYOUT:
+		o->memory_layout = arg;
+		break;
+	case OPT_NO_SCAN:
+		o->no_scan = true;
+		break;
+	case OPT_PROGRESS:
+		if (strcmp(arg, "auto") == 0)
+			o->progress = 0;
+		else if (strcmp(arg, "always") == 0)
+			o->progress = 1;
+		else if (strcmp(arg, "never") == 0)
+			o->progress = -1;
+		else
+			argp_error(state, "--progress is auto, always or never, not '%s'", arg);
+		break;
 	case ARGP_KEY_ARG:
 		if (o->input)
 			argp_error(state, "too many arguments: one dump at a time ('%s')", arg);
@@ -123,9 +166,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		argp_error(state, "no dump given");
 		break;
 	case ARGP_KEY_SUCCESS:
-		if (!!o->region + !!o->region_file + !!o->fw_cfg > 1)
+		if (!!o->region + !!o->region_file + !!o->fw_cfg + !!o->saved_state > 1)
 			argp_error(state, "give the note's region one way: --region, "
-				   "--region-file or --fw-cfg");
+				   "--region-file, --fw-cfg or --saved-state");
+		if (o->memory_layout && !o->memory)
+			argp_error(state, "--memory-layout goes with --memory FILE");
 		if (o->action == VF_ACTION_INSPECT && (o->output || o->dry_run))
 			argp_error(state, "--inspect writes nothing: leave out -o, --dry-run and "
 				   "--check");
@@ -135,9 +180,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "give -o FILE or --in-place, not both");
 		if (o->out_form != VF_OUT_SAME && !o->output)
 			argp_error(state, "--output-format goes with -o FILE");
-		if (o->replace_note && !o->region && !o->region_file && !o->fw_cfg)
+		if (o->replace_note && !o->region && !o->region_file && !o->fw_cfg &&
+		    !o->saved_state)
 			argp_error(state, "--replace-note needs the guest's note: give --region, "
-				   "--region-file or --fw-cfg");
+				   "--region-file, --fw-cfg or --saved-state");
 		if (o->action == VF_ACTION_INSPECT && o->in_place)
 			argp_error(state, "--inspect writes nothing: leave out --in-place");
 		if (o->action == VF_ACTION_NONE && o->in_place)

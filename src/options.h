@@ -24,6 +24,11 @@ struct vf_options {
 	const char *region;       /* --region: "ADDR,SIZE" or the sysfs line */
 	const char *region_file;  /* --region-file: a file holding the sysfs line */
 	const char *fw_cfg;       /* --fw-cfg: the 16-byte etc/vmcoreinfo entry */
+	const char *saved_state;  /* --saved-state: a migration stream or libvirt save image */
+	const char *memory;       /* --memory: guest memory elsewhere */
+	const char *memory_layout; /* --memory-layout: raw RAM file layout */
+	bool no_scan;             /* --no-scan */
+	int progress;             /* --progress: 0 auto, 1 always, -1 never */
 	bool replace_note;        /* --replace-note: the guest's note wins over the dump's */
 	bool keep_device_pages;   /* --keep-device-pages: kdump bitmaps keep pages above the kernel's memory map */
 };

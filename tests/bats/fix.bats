@@ -155,7 +155,7 @@ prstatus 1
 vmcoreinfo-note no
 ram 0 4M
 vmcoreinfo-in-memory 0x200000"
-	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out" --no-scan
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"--region"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/out" ]
@@ -293,7 +293,7 @@ prstatus 1
 vmcoreinfo-note no
 ram 0 1M
 vmcoreinfo-in-memory 0x80000"
-	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out" --no-scan
 	[ "$status" -eq 3 ]
 	[ ! -e "$BATS_TEST_TMPDIR/out" ]
 	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out" --region 0x80000,0x1000

@@ -108,7 +108,7 @@ consumers_ok() {
 	for sc in nodevice nofwcfg; do
 		[ -d "$REAL/$sc" ] || continue
 		marker=$(. "$REAL/$sc/facts.env"; echo "$MARKER")
-		run "$VMCOREFIX" "$REAL/$sc/dump.elf" -o "$BATS_TEST_TMPDIR/$sc.elf"
+		run "$VMCOREFIX" "$REAL/$sc/dump.elf" -o "$BATS_TEST_TMPDIR/$sc.elf" --no-scan
 		[ "$status" -eq 3 ]
 		"$VMCOREFIX" "$REAL/$sc/dump.elf" -o "$BATS_TEST_TMPDIR/$sc.elf" \
 			--region-file "$REAL/$sc/guest-vmcoreinfo.txt" >/dev/null
@@ -121,7 +121,7 @@ consumers_ok() {
 	for sc in nodevice nofwcfg; do
 		[ -d "$REAL/$sc" ] || continue
 		marker=$(. "$REAL/$sc/facts.env"; echo "$MARKER")
-		run "$VMCOREFIX" "$REAL/$sc/dump.kdump-zlib" -o "$BATS_TEST_TMPDIR/$sc.kdump"
+		run "$VMCOREFIX" "$REAL/$sc/dump.kdump-zlib" -o "$BATS_TEST_TMPDIR/$sc.kdump" --no-scan
 		[ "$status" -eq 3 ]
 		"$VMCOREFIX" "$REAL/$sc/dump.kdump-zlib" -o "$BATS_TEST_TMPDIR/$sc.kdump" \
 			--region-file "$REAL/$sc/guest-vmcoreinfo.txt" >/dev/null
@@ -173,7 +173,7 @@ PY
 		strip_note "$S/$f" "$BATS_TEST_TMPDIR/stripped"
 		json=$("$VMCOREFIX" --inspect --json "$BATS_TEST_TMPDIR/stripped" || true)
 		has_problem no-vmcoreinfo
-		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/stripped" -o "$BATS_TEST_TMPDIR/fixed"
+		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/stripped" -o "$BATS_TEST_TMPDIR/fixed" --no-scan
 		[ "$status" -eq 3 ]
 		"$VMCOREFIX" "$BATS_TEST_TMPDIR/stripped" -o "$BATS_TEST_TMPDIR/fixed" \
 			--fw-cfg "$S/fwcfg-vmcoreinfo.raw" >/dev/null

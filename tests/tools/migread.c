@@ -2,12 +2,18 @@
  * and print what it says about the vmcoreinfo device, one KEY=VALUE a line.
  *   migread FILE
  * Exit: 0 the device state gives a region, 3 the state is refused (the guest
- * never wrote it ...), 4 the VM had no vmcoreinfo device, 1 other errors. */
+ * never wrote it ...), 4 the VM had no vmcoreinfo device, 1 other errors.
+ *
+ * Guest memory from the stream's RAM pages (vf_migstream_mem_open):
+ *   migread --read FILE PADDR LEN [LAYOUT]   the bytes, to stdout
+ *   migread --mem-info FILE [LAYOUT]         block, layout, index size
+ * Exit: 0 ok, 3 not present, 1 other errors (as vfread). */
 #include "config.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "migstream.h"
 #include "src.h"
@@ -23,10 +29,54 @@ static int fail(struct vf_error *err, int rc)
 	return rc;
 }
 
+static int mem_mode(int argc, char **argv)
+{
+	bool read = strcmp(argv[1], "--read") == 0;
+	if (read ? argc != 5 && argc != 6 : argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: migread --read FILE PADDR LEN [LAYOUT]\n"
+			"       migread --mem-info FILE [LAYOUT]\n");
+		return 2;
+	}
+	const char *layout = read ? (argc == 6 ? argv[5] : NULL) : (argc == 4 ? argv[3] : NULL);
+	struct vf_mem mem;
+	struct vf_error *err = vf_migstream_mem_open(argv[2], layout, &mem);
+	if (err)
+		return fail(err, 1);
+	int rc = 0;
+	if (!read) {
+		struct vf_migstream_mem_info info;
+		if (!vf_migstream_mem_info(&mem, &info))
+			return 1;
+		printf("block=%s\nblock_length=0x%" PRIx64 "\nlayout=%s\npage_size=%" PRIu64
+		       "\nruns=%zu\nrecords=%" PRIu64 "\n", info.block, info.block_length,
+		       info.layout, mem.page_size, info.runs, info.records);
+		for (size_t i = 0; i < mem.nranges; i++)
+			printf("range=0x%" PRIx64 " 0x%" PRIx64 "\n", mem.ranges[i].start,
+			       mem.ranges[i].size);
+	} else {
+		uint64_t paddr = strtoull(argv[3], NULL, 0);
+		size_t len = (size_t)strtoull(argv[4], NULL, 0);
+		uint8_t *buf = malloc(len ? len : 1);
+		if (!buf)
+			rc = 1;
+		else if ((err = vf_mem_read(&mem, paddr, buf, len)))
+			rc = fail(err, err->code == VF_ERR_NOT_PRESENT ? 3 : 1);
+		else if (fwrite(buf, 1, len, stdout) != len)
+			rc = 1;
+		free(buf);
+	}
+	vf_migstream_mem_close(&mem);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && (strcmp(argv[1], "--read") == 0 || strcmp(argv[1], "--mem-info") == 0))
+		return mem_mode(argc, argv);
 	if (argc != 2) {
-		fprintf(stderr, "usage: migread FILE\n");
+		fprintf(stderr, "usage: migread FILE\n"
+			"       migread --read FILE PADDR LEN [LAYOUT]\n"
+			"       migread --mem-info FILE [LAYOUT]\n");
 		return 2;
 	}
 	struct vf_src *src;

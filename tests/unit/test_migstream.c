@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cursor.h"
+#include "mem.h"
 #include "migstream.h"
 #include "region.h"
 #include "src.h"
@@ -275,6 +276,404 @@ static bool msg_has(const struct vf_error *err, const char *s)
 	return err && err->message && strstr(err->message, s);
 }
 
+
+/* ---------------------------------------------------------------- guest memory */
+
+/* Open the bytes as guest memory (the file is unlinked; the open fd keeps it). */
+static struct vf_error *mem_of(const uint8_t *p, size_t n, const char *layout, struct vf_mem *mem)
+{
+	char path[sizeof(tmpl)];
+	memcpy(path, tmpl, sizeof(tmpl));
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, p, n) != (ssize_t)n)
+		abort();
+	close(fd);
+	struct vf_error *err = vf_migstream_mem_open(path, layout, mem);
+	unlink(path);
+	return err;
+}
+
+/* The bytes of a data page with seed s: byte i is s * 31 + i * 7. */
+static void page_bytes(uint8_t *p, size_t ps, unsigned s)
+{
+	for (size_t i = 0; i < ps; i++)
+		p[i] = (uint8_t)(s * 31 + i * 7);
+}
+
+struct ramstream {
+	struct buf b;
+	const char *block;    /* the main block's name */
+	bool cont;            /* the last record named the block that comes next */
+	const char *last;
+	size_t last_record;   /* offset of the last record */
+	size_t last_data;     /* offset of the last data page's bytes */
+};
+
+static void rs_name(struct ramstream *r, uint64_t v, const char *block)
+{
+	bool cont = r->last && strcmp(r->last, block) == 0;
+	r->last_record = r->b.len;
+	be64(&r->b, v | (cont ? 0x20 : 0));
+	if (!cont)
+		str8(&r->b, block);
+	r->last = block;
+}
+
+static void rs_page(struct ramstream *r, const char *block, uint64_t addr, unsigned seed)
+{
+	uint8_t page[4096];
+	rs_name(r, addr | 0x8, block);
+	r->last_data = r->b.len;
+	page_bytes(page, sizeof(page), seed);
+	put(&r->b, page, sizeof(page));
+}
+
+static void rs_zero(struct ramstream *r, const char *block, uint64_t addr, uint8_t fill)
+{
+	rs_name(r, addr | 0x2, block);
+	u8(&r->b, fill);
+}
+
+/* Header, configuration (machine), RAM block list (block of block_len and
+ * vga.vram), first PART opened: records follow. */
+static void rs_begin(struct ramstream *r, const char *machine, const char *block,
+		     uint64_t block_len)
+{
+	r->b.len = 0;
+	r->block = block;
+	r->last = NULL;
+	put(&r->b, "QEVM", 4);
+	be32(&r->b, 3);
+	u8(&r->b, 0x07);
+	be32(&r->b, strlen(machine));
+	put(&r->b, machine, strlen(machine));
+	section_head(&r->b, 0x01, 2, "ram", 0, 4);
+	be64(&r->b, (block_len + 0x10000) | 0x4);
+	str8(&r->b, block);
+	be64(&r->b, block_len);
+	str8(&r->b, "vga.vram");
+	be64(&r->b, 0x10000);
+	be64(&r->b, 0x10);
+	u8(&r->b, 0x7e);
+	be32(&r->b, 2);
+	u8(&r->b, 0x02);
+	be32(&r->b, 2);
+}
+
+/* A new PART section (a new iteration of live migration). */
+static void rs_part(struct ramstream *r)
+{
+	be64(&r->b, 0x10);
+	u8(&r->b, 0x7e);
+	be32(&r->b, 2);
+	u8(&r->b, 0x02);
+	be32(&r->b, 2);
+	r->last = NULL;
+}
+
+static void rs_end(struct ramstream *r)
+{
+	be64(&r->b, 0x10);
+	u8(&r->b, 0x7e);
+	be32(&r->b, 2);
+	section_head(&r->b, 0x04, 9, "kvmclock", 0, 1);
+	be64(&r->b, 0x123456789);
+	u8(&r->b, 1);
+	u8(&r->b, 0x7e);
+	be32(&r->b, 9);
+	u8(&r->b, 0x00);
+}
+
+/* Does a read of len bytes at paddr give the data page seed's bytes from in? */
+static bool reads_page(struct vf_mem *m, uint64_t paddr, size_t len, unsigned seed, size_t in)
+{
+	uint8_t page[4096], got[4096];
+	page_bytes(page, sizeof(page), seed);
+	struct vf_error *err = vf_mem_read(m, paddr, got, len);
+	if (err) {
+		char *e = vf_error_string(err);
+		printf("#   read 0x%" PRIx64 ": %s\n", paddr, e ? e : "?");
+		free(e);
+		vf_error_destroy(err);
+		return false;
+	}
+	return memcmp(got, page + in, len) == 0;
+}
+
+static bool reads_fill(struct vf_mem *m, uint64_t paddr, size_t len, uint8_t fill)
+{
+	uint8_t got[8192];
+	struct vf_error *err = vf_mem_read(m, paddr, got, len);
+	if (err) {
+		vf_error_destroy(err);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (got[i] != fill)
+			return false;
+	return true;
+}
+
+/* The read fails with code; the error names paddr as a physical address. */
+static bool read_fails(struct vf_mem *m, uint64_t paddr, size_t len, enum vf_err_code code,
+		       const char *msg)
+{
+	uint8_t got[8192];
+	struct vf_error *err = vf_mem_read(m, paddr, got, len);
+	bool ok = err && err->code == code && (!msg || msg_has(err, msg));
+	if (err && !ok)
+		printf("#   code %d: %s\n", err->code, err->message);
+	if (!err)
+		printf("#   the read succeeded\n");
+	vf_error_destroy(err);
+	return ok;
+}
+
+static bool read_fails_at(struct vf_mem *m, uint64_t paddr, uint64_t at, enum vf_err_code code)
+{
+	uint8_t got[8192];
+	struct vf_error *err = vf_mem_read(m, paddr, got, 8192);
+	bool ok = err && err->code == code && err->has_offset && err->offset_is_paddr &&
+		  err->offset == at;
+	if (err && !ok)
+		printf("#   code %d at 0x%" PRIx64 ": %s\n", err->code, err->offset, err->message);
+	vf_error_destroy(err);
+	return ok;
+}
+
+static void test_mem(struct buf *old, const struct opts *oo)
+{
+	struct ramstream r = { 0 };
+	struct vf_mem m;
+	struct vf_migstream_mem_info info;
+	struct vf_error *err;
+	const uint64_t P = 4096;
+
+	/* the preset of a machine type */
+	TAP_EQ_STR(vf_migstream_machine_layout("pc-q35-7.2"), "q35", "machine pc-q35-7.2: q35");
+	TAP_EQ_STR(vf_migstream_machine_layout("pc-i440fx-7.2"), "pc", "pc-i440fx-7.2: pc");
+	TAP_EQ_STR(vf_migstream_machine_layout("pc-1.0"), "pc", "pc-1.0: pc");
+	TAP_EQ_STR(vf_migstream_machine_layout("virt-7.2"), "virt", "virt-7.2: virt");
+	TAP_OK(vf_migstream_machine_layout("microvm") == NULL &&
+	       vf_migstream_machine_layout("pcx") == NULL &&
+	       vf_migstream_machine_layout("") == NULL, "microvm, pcx, '': no preset");
+
+	/* ------ pages in order, a page sent again, zero pages, pages never sent */
+	rs_begin(&r, "pc-q35-7.2", "pc.ram", 0x100000);
+	for (unsigned i = 0; i < 4; i++)          /* pages 0-3: data, one run */
+		rs_page(&r, "pc.ram", i * P, 10 + i);
+	rs_zero(&r, "pc.ram", 4 * P, 0);          /* 4: zero */
+	rs_zero(&r, "pc.ram", 5 * P, 0xaa);       /* 5: filled with 0xaa */
+	rs_page(&r, "vga.vram", 0, 99);           /* another block: not mapped */
+	rs_page(&r, "pc.ram", 6 * P, 16);         /* 6: data, then zero */
+	rs_page(&r, "pc.ram", 8 * P, 18);         /* 8: zero, then data */
+	rs_part(&r);                              /* the next iteration: dirty pages again */
+	rs_page(&r, "pc.ram", 1 * P, 41);         /* 1 sent again */
+	rs_page(&r, "pc.ram", 2 * P, 42);         /* 2 sent again */
+	rs_zero(&r, "pc.ram", 6 * P, 0);
+	rs_zero(&r, "pc.ram", 8 * P, 0);
+	rs_page(&r, "pc.ram", 8 * P, 48);         /* 8 sent a third time */
+	rs_page(&r, "pc.ram", 0xff * P, 55);      /* the block's last page */
+	rs_end(&r);
+	err = mem_of(r.b.p, r.b.len, NULL, &m);
+	TAP_OK(!err, "memory from a q35 stream opens");
+	TAP_OK(!err && vf_migstream_mem_info(&m, &info) && strcmp(info.block, "pc.ram") == 0 &&
+	       strcmp(info.layout, "q35") == 0 && info.records == 14 && info.block_length == 0x100000,
+	       "block pc.ram, layout q35 from the machine type, 14 records");
+	TAP_EQ_U64(info.runs, 10, "pages 0-3 form one run; 10 runs");
+	TAP_OK(m.nranges == 1 && m.ranges[0].start == 0 && m.ranges[0].size == 0x100000 &&
+	       m.page_size == 4096 && strcmp(m.name, "migration stream") == 0,
+	       "one range, GPA 0 - 1 MiB, 4 KiB pages");
+	TAP_OK(reads_page(&m, 0, P, 10, 0) && reads_page(&m, 3 * P, P, 13, 0),
+	       "pages 0 and 3 of a run read their data");
+	TAP_OK(reads_page(&m, 1 * P, P, 41, 0) && reads_page(&m, 2 * P + 100, 50, 42, 100),
+	       "pages 1 and 2 sent twice: the last record wins");
+	TAP_OK(reads_fill(&m, 4 * P, P, 0), "a zero page reads zeros");
+	TAP_OK(reads_fill(&m, 5 * P + 7, 100, 0xaa), "a zero page with fill byte 0xaa reads 0xaa");
+	TAP_OK(reads_fill(&m, 6 * P, P, 0), "data, then a zero page: zeros");
+	TAP_OK(reads_page(&m, 8 * P, P, 48, 0), "data, zero, data again: the last data");
+	TAP_OK(reads_page(&m, 0xff * P, P, 55, 0), "the block's last page");
+	TAP_OK(read_fails_at(&m, 7 * P + 5, 7 * P + 5, VF_ERR_NOT_PRESENT),
+	       "a page never sent: not present, at its physical address");
+	TAP_OK(read_fails(&m, 7 * P, 1, VF_ERR_NOT_PRESENT, "never sent"), "... saying so");
+	TAP_OK(read_fails(&m, 0x100000, 1, VF_ERR_NOT_PRESENT, "not in RAM block 'pc.ram'"),
+	       "past the block: not present");
+	TAP_OK(read_fails_at(&m, 6 * P, 7 * P, VF_ERR_NOT_PRESENT),
+	       "a read running into a page never sent fails there");
+	{
+		/* spanning pages: end of 3 (data), 4 (zero), start of 5 (0xaa) */
+		uint8_t got[2 * 4096 + 200], want[sizeof(got)];
+		page_bytes(want, P, 13);
+		memmove(want, want + P - 100, 100);
+		memset(want + 100, 0, P);
+		memset(want + 100 + P, 0xaa, 100);
+		err = vf_mem_read(&m, 4 * P - 100, got, P + 200);
+		TAP_OK(!err && memcmp(got, want, P + 200) == 0,
+		       "a read spanning three pages of three kinds");
+		vf_error_destroy(err);
+		page_bytes(want, P, 10);
+		page_bytes(want + P, P, 41);
+		err = vf_mem_read(&m, 0, got, 2 * P);
+		TAP_OK(!err && memcmp(got, want, 2 * P) == 0,
+		       "a read spanning a run and a page sent again");
+		vf_error_destroy(err);
+	}
+	vf_migstream_mem_close(&m);
+	vf_migstream_mem_close(&m);
+	TAP_OK(m.ops == NULL, "close twice is harmless");
+
+	/* an explicit layout: the block's second half at GPA 16 MiB */
+	err = mem_of(r.b.p, r.b.len, "0x80000:0x1000000:0x80000", &m);
+	TAP_OK(!err && reads_page(&m, 0x1000000 + 0x7f * P, P, 55, 0) &&
+	       read_fails(&m, 0, 1, VF_ERR_NOT_PRESENT, NULL),
+	       "explicit ranges: block offset 0xff000 at GPA 0x107f000");
+	vf_migstream_mem_close(&m);
+	err = mem_of(r.b.p, r.b.len, "0:0:2M", &m);
+	TAP_OK(err && err->code == VF_ERR_INVALID && msg_has(err, "RAM block 'pc.ram'") &&
+	       err->hint, "a layout past the block's end: refused, naming the block");
+	vf_error_destroy(err);
+	vf_migstream_mem_close(&m);
+
+	/* ------ q35 split: 4 GiB of pc.ram, 2 GiB below 4 GiB */
+	rs_begin(&r, "pc-q35-7.2", "pc.ram", 4ull << 30);
+	rs_page(&r, "pc.ram", 0x7ffff000, 1);
+	rs_page(&r, "pc.ram", 0x80000000, 2);
+	rs_page(&r, "pc.ram", 0x80001000, 3);
+	rs_end(&r);
+	err = mem_of(r.b.p, r.b.len, NULL, &m);
+	TAP_OK(!err && m.nranges == 2 && m.ranges[1].start == 0x100000000 &&
+	       m.ranges[1].size == 0x80000000, "q35, 4 GiB: 2 GiB at 0, 2 GiB at 4 GiB");
+	TAP_OK(reads_page(&m, 0x7ffff000, P, 1, 0), "block offset 0x7ffff000 at GPA 0x7ffff000");
+	TAP_OK(reads_page(&m, 0x100000000, P, 2, 0),
+	       "block offset 0x80000000 at GPA 0x100000000");
+	TAP_OK(reads_page(&m, 0x100001000, P, 3, 0), "and the next page after it");
+	TAP_OK(read_fails(&m, 0x80000000, 1, VF_ERR_NOT_PRESENT, "not in RAM block"),
+	       "GPA 0x80000000 (the PCI hole) is not RAM");
+	vf_migstream_mem_close(&m);
+	/* the same stream as i440fx: 3 GiB below 4 GiB */
+	memcpy(r.b.p + 13, "pc-i440fx-7", 10);    /* "pc-q35-7.2" -> "pc-i440fx-" */
+	err = mem_of(r.b.p, r.b.len, NULL, &m);
+	TAP_OK(!err && vf_migstream_mem_info(&m, &info) && strcmp(info.layout, "pc") == 0 &&
+	       reads_page(&m, 0x80000000, P, 2, 0) && m.ranges[1].start == 0x100000000 &&
+	       m.ranges[1].size == 0x40000000, "machine pc-i440fx-: pc, 3 GiB below 4 GiB");
+	vf_migstream_mem_close(&m);
+	memcpy(r.b.p + 13, "microvm-7.", 10);
+	err = mem_of(r.b.p, r.b.len, NULL, &m);
+	TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && msg_has(err, "microvm") && err->hint &&
+	       strstr(err->hint, "FILEOFF"), "an unknown machine type: asks for the layout");
+	vf_error_destroy(err);
+	vf_migstream_mem_close(&m);
+	err = mem_of(r.b.p, r.b.len, "q35", &m);
+	TAP_OK(!err && reads_page(&m, 0x100000000, P, 2, 0),
+	       "an unknown machine type with layout q35");
+	vf_migstream_mem_close(&m);
+
+	/* ------ arm virt: mach-virt.ram at 1 GiB */
+	rs_begin(&r, "virt-7.2", "mach-virt.ram", 0x100000);
+	rs_page(&r, "mach-virt.ram", 0x2000, 7);
+	rs_end(&r);
+	err = mem_of(r.b.p, r.b.len, NULL, &m);
+	TAP_OK(!err && reads_page(&m, 0x40002000, P, 7, 0) &&
+	       read_fails(&m, 0x2000, 1, VF_ERR_NOT_PRESENT, NULL),
+	       "virt: mach-virt.ram offset 0x2000 at GPA 0x40002000");
+	vf_migstream_mem_close(&m);
+
+	/* ------ compressed and XBZRLE pages: reads of them unsupported */
+	rs_begin(&r, "pc-q35-7.2", "pc.ram", 0x100000);
+	rs_page(&r, "pc.ram", 0, 1);
+	rs_page(&r, "pc.ram", P, 2);
+	size_t comp = r.b.len;
+	rs_name(&r, P | 0x100, "pc.ram");         /* page 1 again, compressed */
+	be32(&r.b, 3);
+	put(&r.b, "xyz", 3);
+	size_t xb = r.b.len;
+	rs_name(&r, 2 * P | 0x40, "pc.ram");      /* page 2, XBZRLE */
+	u8(&r.b, 1);
+	be16(&r.b, 2);
+	put(&r.b, "ab", 2);
+	rs_end(&r);
+	err = mem_of(r.b.p, r.b.len, NULL, &m);
+	TAP_OK(!err && reads_page(&m, 0, P, 1, 0), "a stream with compressed pages opens");
+	{
+		uint8_t got[16];
+		char off[32];
+		snprintf(off, sizeof(off), "0x%zx", comp);
+		err = vf_mem_read(&m, P + 8, got, 8);
+		TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && msg_has(err, "compressed") &&
+		       msg_has(err, off) && err->hint && err->offset_is_paddr && err->offset == P + 8,
+		       "a page last sent compressed: unsupported, naming its record at %s", off);
+		vf_error_destroy(err);
+		snprintf(off, sizeof(off), "0x%zx", xb);
+		err = vf_mem_read(&m, 2 * P, got, 8);
+		TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && msg_has(err, "XBZRLE") &&
+		       msg_has(err, off), "a page last sent as an XBZRLE delta: unsupported at %s", off);
+		vf_error_destroy(err);
+	}
+	vf_migstream_mem_close(&m);
+
+	/* ------ truncated page data: the open fails at the page's offset */
+	rs_begin(&r, "pc-q35-7.2", "pc.ram", 0x100000);
+	rs_page(&r, "pc.ram", 0, 1);
+	rs_page(&r, "pc.ram", P, 2);
+	err = mem_of(r.b.p, r.last_data + 100, NULL, &m);
+	TAP_OK(err && err->code == VF_ERR_CORRUPT && msg_has(err, "truncated") && err->has_offset &&
+	       !err->offset_is_paddr && err->offset == r.last_data,
+	       "page data cut short: truncated at the page's file offset");
+	vf_error_destroy(err);
+	vf_migstream_mem_close(&m);
+	/* a record beyond the block: corrupt at the record */
+	rs_begin(&r, "pc-q35-7.2", "pc.ram", 0x100000);
+	rs_page(&r, "pc.ram", 0x100000, 1);
+	rs_end(&r);
+	err = mem_of(r.b.p, r.b.len, NULL, &m);
+	TAP_OK(err && err->code == VF_ERR_CORRUPT && err->offset == r.last_record,
+	       "a page record past the block's end: corrupt at the record");
+	vf_error_destroy(err);
+	vf_migstream_mem_close(&m);
+
+	/* ------ a hostile number of runs: zero pages alternating fill bytes */
+	rs_begin(&r, "pc-q35-7.2", "pc.ram", 4ull << 30);
+	size_t cap = 1u << 19, nth = 0;
+	for (size_t i = 0; i <= cap; i++) {
+		if (i == cap)
+			nth = r.b.len;
+		rs_zero(&r, "pc.ram", i * P, (uint8_t)(i & 1));
+	}
+	rs_end(&r);
+	err = mem_of(r.b.p, r.b.len, NULL, &m);
+	TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && msg_has(err, "runs") && err->has_offset &&
+	       err->offset == nth && err->hint,
+	       "2^19 + 1 runs: unsupported at the record that makes one too many");
+	vf_error_destroy(err);
+	vf_migstream_mem_close(&m);
+	/* the same pages with one fill byte: one run */
+	rs_begin(&r, "pc-q35-7.2", "pc.ram", 4ull << 30);
+	for (size_t i = 0; i <= cap; i++)
+		rs_zero(&r, "pc.ram", i * P, 0);
+	rs_end(&r);
+	err = mem_of(r.b.p, r.b.len, NULL, &m);
+	TAP_OK(!err && vf_migstream_mem_info(&m, &info) && info.runs == 1 &&
+	       reads_fill(&m, 0x7ffff000, P, 0) && reads_fill(&m, 0x100000000, P, 0) &&
+	       read_fails(&m, 0x100001000, 1, VF_ERR_NOT_PRESENT, "never sent"),
+	       "2^19 + 1 zero pages in order: one run, across the q35 split");
+	vf_migstream_mem_close(&m);
+	free(r.b.p);
+
+	/* ------ the scan's stream: pages 0 and 2 data (decoys), page 1 zero */
+	err = mem_of(old->p, old->len, NULL, &m);
+	TAP_OK(!err && vf_migstream_mem_info(&m, &info) && info.records == 3 &&
+	       reads_fill(&m, P, P, 0) && read_fails(&m, 3 * P, 1, VF_ERR_NOT_PRESENT, NULL),
+	       "the scan's stream: its 3 pc.ram records, walked to EOF");
+	{
+		uint8_t got[16];
+		err = vf_mem_read(&m, 2 * P + 100 + 5, got, 11);
+		TAP_OK(!err && memcmp(got, "\x0avmcoreinfo", 11) == 0,
+		       "page 2 reads its bytes (file offset 0x%zx)", oo->page2_payload);
+		vf_error_destroy(err);
+	}
+	vf_migstream_mem_close(&m);
+}
+
 int main(void)
 {
 	struct buf b = { 0 };
@@ -316,6 +715,18 @@ int main(void)
 	TAP_EQ_STR(vf_region_origin_name(r.origin), "vmcoreinfo device state in the migration stream",
 		   "the origin's name");
 	vf_migstate_release(&st);
+
+	/* ---------------- guest memory from the RAM pages */
+	test_mem(&b, &o);
+	struct vf_mem m;
+	o = good();
+	o.no_footers = true;
+	build(&b, &o);
+	err = mem_of(b.p, b.len, NULL, &m);
+	TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && msg_has(err, "footer") && err->hint,
+	       "memory from a stream without footers: unsupported");
+	vf_error_destroy(err);
+	vf_migstream_mem_close(&m);
 
 	/* ---------------- a description of more than 64 KiB */
 	o = good();
@@ -609,6 +1020,16 @@ int main(void)
 	       st.paddr == 0x13ae000 && st.section_offset == stream_at + o.vmci_section,
 	       "libvirt raw image: the stream after the XML");
 	vf_migstate_release(&st);
+	err = mem_of(lv.p, lv.len, NULL, &m);
+	{
+		uint8_t got[11];
+		struct vf_error *e2 = err ? NULL : vf_mem_read(&m, 2 * 4096 + 105, got, 11);
+		TAP_OK(!err && !e2 && memcmp(got, "\x0avmcoreinfo", 11) == 0,
+		       "libvirt raw image: memory from the stream after the XML");
+		vf_error_destroy(e2);
+	}
+	vf_error_destroy(err);
+	vf_migstream_mem_close(&m);
 	vf_store_uint(lv.p + 16 + 12, 4, false, 1);  /* gzip */
 	err = run(lv.p, lv.len, true, &st);
 	TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && err->hint &&
