@@ -12,6 +12,19 @@
 # measures the copy at scale).  Output goes to a scratch directory on the
 # same file system as the inputs, so copy_file_range can share extents where
 # the file system allows; caches are warm (each command runs once first).
+#
+# Then the performance issue's inputs: synthetic sparse dumps of a 64 GiB and a
+# 1 TiB guest (tests/gen/vfgen.py: the first 16 MiB and the page of the
+# in-memory VMCOREINFO note stored, the rest a hole in ELF and not dumped in
+# kdump), ELF without a note (fixed with --region) and kdump with QEMU's note
+# and wrong phys_base.  They are made once and kept in $BENCH_CACHE (default
+# /var/tmp/vmcore-fix-bench-cache, keyed by the spec and vfgen.py).  For each:
+# `--inspect` wall time and peak RSS, and `-o` wall time, peak RSS and the
+# output's allocated size against `cp --sparse=always` (and `cp`, `cp` + fsync).
+# Last, the real QEMU dumps (dump.elf with its note, nodevice/dump.elf fixed
+# from the guest's /sys/kernel/vmcoreinfo line, kdump-zlib raw and flattened)
+# the same way, and flattened -> raw (`--output-format raw`) against
+# `makedumpfile -R`.  Every figure is the median of RUNS runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -19,7 +32,12 @@ build=${1:-$top/build}
 vf=$build/vmcore-fix
 runs=${RUNS:-5}
 [ -x "$vf" ] || { echo "bench: build first ($vf)" >&2; exit 1; }
-real=$("$top/tests/real/make-dumps.sh" 2>/dev/null | tail -n 1)/vmcoreinfo
+realroot=$("$top/tests/real/make-dumps.sh" 2>/dev/null | tail -n 1) || true
+[ -d "$realroot/vmcoreinfo" ] || realroot=$(ls -d /var/cache/vmcore-fix/real/*/ 2>/dev/null | head -n 1)
+realroot=${realroot%/}
+real=$realroot/vmcoreinfo
+[ -f "$real/dump.kdump-zlib" ] || { echo "bench: no real QEMU dumps (tests/real/make-dumps.sh)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench: needs GNU time (apt-get install time)" >&2; exit 1; }
 scratch=$(mktemp -d "${TMPDIR:-/var/tmp}/vmcore-fix-bench.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
@@ -59,11 +77,151 @@ for f in "$real/dump.kdump-zlib" "$real/dump.kdump-zlib.flat" "$big"; do
 	echo "| $(basename "$f") | $((size >> 20)) MiB | $t_cp | $t_cs | $t_sp | $t_vf | $r_sync | $r_cp | $peak |"
 done
 } | tee "$scratch/table"
+
+# ---------------------------------------------------------------- sparse and real
+# ms: median wall time in ms (0.1 ms) of "$@" over RUNS runs after a warm-up,
+# each after removing $scratch/out and a sync; rss_med: median peak RSS (KiB).
+ms() {
+	"$@" >/dev/null 2>&1 || true
+	for _ in $(seq "$runs"); do
+		rm -f "$scratch/out"
+		sync
+		s=$(date +%s%N)
+		"$@" >/dev/null 2>&1 || true
+		e=$(date +%s%N)
+		echo $(((e - s) / 100000))
+	done | median | awk '{ printf "%.1f", $1 / 10 }'
+	rm -f "$scratch/out"
+}
+rss_med() {
+	for _ in $(seq "$runs"); do
+		rm -f "$scratch/out"
+		/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1
+	done | median
+	rm -f "$scratch/out"
+}
+# alloc: allocated KiB of the file "$@" leaves in $scratch/out
+alloc() {
+	rm -f "$scratch/out"
+	"$@" >/dev/null 2>&1 || true
+	sync
+	du -k "$scratch/out" | cut -f1
+	rm -f "$scratch/out"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+human() { awk -v b="$1" 'BEGIN { if (b >= 2^39) printf "%.0f TiB", b / 2^40; else if (b >= 2^30) printf "%.0f GiB", b / 2^30; else printf "%.0f MiB", b / 2^20 }'; }
+
+cache=${BENCH_CACHE:-/var/tmp/vmcore-fix-bench-cache}
+mkdir -p "$cache"
+# synth NAME FORMAT COMPRESS GUEST_SIZE_MIB: print the path of the cached dump
+synth() {
+	local name=$1 format=$2 compress=$3 mib=$4 spec key
+	spec="# bench/run.sh: $name
+format $format
+machine x86_64
+prstatus 1
+qemu-cpustate 1
+ram 0 0xa0000
+ram 0xc0000 0xf40000
+ram 16M $((mib - 16))M sparse
+vmcoreinfo-in-memory 0x13ae000"
+	if [ "$format" = kdump ]; then
+		spec="$spec
+compress $compress
+phys_base 0xfffffffcfe676778"
+	else
+		spec="$spec
+vmcoreinfo-note no"
+	fi
+	key=$( { printf '%s\n' "$spec"; cat "$top/tests/gen/vfgen.py"; } | sha256sum | cut -c1-12)
+	if [ ! -f "$cache/$name-$key.dump" ]; then
+		rm -f "$cache/$name"-*.dump "$cache/$name"-*.spec
+		printf '%s\n' "$spec" > "$cache/$name-$key.spec"
+		"$top/tests/gen/vfgen.py" "$cache/$name-$key.spec" "$cache/$name-$key.tmp" >&2
+		mv "$cache/$name-$key.tmp" "$cache/$name-$key.dump"
+	fi
+	echo "$cache/$name-$key.dump"
+}
+
+# inspect_row LABEL FILE
+inspect_row() {
+	echo "| $1 | $(human "$(stat -c %s "$2")") | $(($(du -k "$2" | cut -f1) >> 10)) MiB | $(ms "$vf" --inspect "$2") | $(rss_med "$vf" --inspect "$2") |"
+}
+# fix_row LABEL FILE [vmcore-fix options]
+fix_row() {
+	local label=$1 f=$2 t_cp t_cs t_sp t_vf r_vf a_sp a_vf
+	shift 2
+	t_cp=$(ms cp "$f" "$scratch/out")
+	t_cs=$(ms sh -c 'cp "$1" "$2" && sync "$2"' _ "$f" "$scratch/out")
+	t_sp=$(ms cp --sparse=always "$f" "$scratch/out")
+	t_vf=$(ms "$vf" "$f" -o "$scratch/out" "$@")
+	r_vf=$(rss_med "$vf" "$f" -o "$scratch/out" "$@")
+	a_sp=$(alloc cp --sparse=always "$f" "$scratch/out")
+	a_vf=$(alloc "$vf" "$f" -o "$scratch/out" "$@")
+	echo "| $label | $(human "$(stat -c %s "$f")") | $t_cp | $t_cs | $t_sp | $t_vf | $(ratio "$t_vf" "$t_sp") | $(ratio "$t_vf" "$t_cp") | $(ratio "$t_vf" "$t_cs") | $r_vf | $a_sp | $a_vf | $(ratio "$a_vf" "$a_sp") |"
+}
+
+elf64=$(synth elf-64g elf - 65536)
+elf1t=$(synth elf-1t elf - 1048576)
+kz64=$(synth kdump-zlib-64g kdump zlib 65536)
+kz1t=$(synth kdump-zlib-1t kdump zlib 1048576)
+kn1t=$(synth kdump-none-1t kdump none 1048576)
+region=0x13ae000,1024
+nodev=$realroot/nodevice
+nodev_region=$(cat "$nodev/guest-vmcoreinfo.txt" 2>/dev/null || true)
+
+{
+echo
+echo "## --inspect"
+echo
+echo "| input | size | allocated | wall ms | peak RSS KiB |"
+echo "|---|---|---|---|---|"
+inspect_row "synthetic ELF, 64 GiB guest" "$elf64"
+inspect_row "synthetic ELF, 1 TiB guest" "$elf1t"
+inspect_row "synthetic kdump-zlib, 64 GiB guest" "$kz64"
+inspect_row "synthetic kdump-zlib, 1 TiB guest" "$kz1t"
+inspect_row "synthetic kdump-none, 1 TiB guest" "$kn1t"
+for f in "$real/dump.elf" "$real/dump.kdump-zlib" "$real/dump.kdump-zlib.flat"; do
+	inspect_row "real $(basename "$f")" "$f"
+done
+echo
+echo "## -o against cp"
+echo
+echo "Times in ms; allocated sizes in KiB (du -k after sync); ratios are vmcore-fix / baseline."
+echo
+echo "| input | size | cp | cp + fsync | cp --sparse=always | vmcore-fix -o (fsyncs) | vs cp --sparse=always | vs cp | vs cp + fsync | peak RSS KiB | cp --sparse=always alloc | vmcore-fix alloc | alloc ratio |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+fix_row "synthetic ELF, 64 GiB, --region" "$elf64" --region "$region"
+fix_row "synthetic ELF, 1 TiB, --region" "$elf1t" --region "$region"
+fix_row "synthetic kdump-zlib, 64 GiB" "$kz64"
+fix_row "synthetic kdump-zlib, 1 TiB" "$kz1t"
+fix_row "synthetic kdump-none, 1 TiB" "$kn1t"
+fix_row "real dump.elf (has its note)" "$real/dump.elf"
+if [ -f "$nodev/dump.elf" ] && [ -n "$nodev_region" ]; then
+	fix_row "real nodevice dump.elf, --region" "$nodev/dump.elf" --region "$nodev_region"
+fi
+fix_row "real dump.kdump-zlib" "$real/dump.kdump-zlib"
+fix_row "real dump.kdump-zlib.flat" "$real/dump.kdump-zlib.flat"
+if command -v makedumpfile >/dev/null; then
+	flat=$real/dump.kdump-zlib.flat
+	echo
+	echo "## flattened -> raw"
+	echo
+	echo "| input | size | makedumpfile -R ms | vmcore-fix -o --output-format raw ms (fixes, fsyncs) | ratio | makedumpfile -R peak RSS KiB | vmcore-fix peak RSS KiB |"
+	echo "|---|---|---|---|---|---|---|"
+	t_m=$(ms sh -c 'makedumpfile -R "$2" < "$1"' _ "$flat" "$scratch/out")
+	t_v=$(ms "$vf" "$flat" -o "$scratch/out" --output-format raw)
+	r_m=$(rss_med sh -c 'exec makedumpfile -R "$2" < "$1"' _ "$flat" "$scratch/out")
+	r_v=$(rss_med "$vf" "$flat" -o "$scratch/out" --output-format raw)
+	echo "| $(basename "$flat") | $(human "$(stat -c %s "$flat")") | $t_m | $t_v | $(ratio "$t_v" "$t_m") | $r_m | $r_v |"
+fi
+} | tee -a "$scratch/table"
 {
 	echo "# Benchmark results"
 	echo
 	echo "Made by \`bench/run.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB,"
-	echo "file system $(df -T "$scratch" | awk 'NR == 2 {print $2}'), median of $runs runs, warm caches."
+	echo "file system $(df -T "$scratch" | awk 'NR == 2 {print $2}'), kernel $(uname -r), median of $runs runs, warm caches."
+	echo "Synthetic dumps from \`$cache\`; real ones from \`$realroot\`."
 	echo
 	cat "$scratch/table"
 } > "$here/results.md"

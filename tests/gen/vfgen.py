@@ -14,9 +14,12 @@ tests/gen/README.md.
 Spec errors exit 2; a codec whose Python module is missing exits 77.
 """
 
+import errno
+import os
 import random
 import struct
 import sys
+import tempfile
 import zlib
 
 EM = {"x86_64": 62, "i386": 3, "aarch64": 183, "arm": 40, "ppc64": 21, "ppc": 20,
@@ -327,7 +330,10 @@ class Spec:
 
     def overlay_list(self):
         # the in-memory notes first: `bytes` and `file` overlays may patch them
-        return [(p, self.vmci_note_bytes()) for p in self.vmci_in_memory] + list(self.overlays)
+        if getattr(self, "_overlays", None) is None:
+            self._overlays = [(p, self.vmci_note_bytes()) for p in self.vmci_in_memory] + \
+                list(self.overlays)
+        return self._overlays
 
     def extra_load_ranges(self):
         base = (self.ram[-1][0] + self.ram[-1][1] + 0xfff) & ~0xfff
@@ -339,9 +345,16 @@ class Spec:
             r += [(s, n, "pattern") for s, n in self.extra_load_ranges()]
         return r
 
-    def excluded(self, pfn):
+    def excluded(self, pfn, fill=None):
+        """Is the page not dumped (kdump): in an `exclude` range, or in a
+        `sparse` RAM range (fill) without bytes the spec puts there?"""
         p = pfn * self.page_size
-        return any(s <= p < s + n for s, n in self.exclude)
+        if any(s <= p < s + n for s, n in self.exclude):
+            return True
+        if fill == "sparse":
+            q = p + self.page_size
+            return not any(a < q and a + len(b) > p for a, b in self.overlay_list() if b)
+        return False
 
 
 def pad4(b):
@@ -352,9 +365,64 @@ def align(x, a):
     return (x + a - 1) // a * a
 
 
+# ---------------------------------------------------------------- output
+#
+# Dumps are written straight to a file with positional writes: nothing is held
+# in memory but headers and one chunk of data, and what a spec leaves empty (a
+# `sparse` RAM range, all-zero kdump bitmap chunks, layout padding) is never
+# written, so it stays a file hole.  Time and memory depend on the bytes that
+# are actually stored, not on the size of guest RAM.
+
+CHUNK = 1 << 20
+
+
+class Out:
+    """Positional writes to a file descriptor; remembers the end."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.end = 0
+
+    def write(self, off, data):
+        data = bytes(data)
+        while data:
+            n = os.pwrite(self.fd, data, off)
+            off += n
+            data = data[n:]
+        self.end = max(self.end, off)
+
+
+def ranges_minus(ranges, holes):
+    """[lo, hi) intervals (sorted, disjoint) minus holes ([lo, hi), any order)."""
+    out = []
+    holes = sorted(holes)
+    for lo, hi in ranges:
+        for hlo, hhi in holes:
+            if hhi <= lo or hlo >= hi:
+                continue
+            if hlo > lo:
+                out.append((lo, hlo))
+            lo = max(lo, hhi)
+            if lo >= hi:
+                break
+        if lo < hi:
+            out.append((lo, hi))
+    return out
+
+
+def merge(ranges):
+    out = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
 # ---------------------------------------------------------------- ELF
 
-def build_elf(sp):
+def write_elf(sp, out):
     e = sp.e()
     is64 = sp.cls == 64
     ehsz, phsz, shsz = (64, 56, 64) if is64 else (52, 32, 40)
@@ -397,41 +465,46 @@ def build_elf(sp):
     shstr = b"\0.shstrtab\0"
     total = end + (len(shstr) if qemu else 0)
 
-    img = bytearray(total)
     ident = b"\x7fELF" + bytes([2 if is64 else 1, 2 if sp.be else 1, 1, 0]) + bytes(8)
     fmt = e + ("HHIQQQIHHHHHH" if is64 else "HHIIIIIHHHHHH")
-    img[0:ehsz] = ident + struct.pack(fmt, 4, EM[sp.machine], 1, 0, phoff, shoff, 0,
-                                      8 if qemu else ehsz, phsz, 0xffff if xnum else phnum,
-                                      shsz, nsh, 1 if qemu else 0)
+    out.write(0, ident + struct.pack(fmt, 4, EM[sp.machine], 1, 0, phoff, shoff, 0,
+                                     8 if qemu else ehsz, phsz, 0xffff if xnum else phnum,
+                                     shsz, nsh, 1 if qemu else 0))
     # section headers
     def shdr(name, stype, off, size, info):
         if is64:
             return struct.pack(e + "IIQQQQIIQQ", name, stype, 0, 0, off, size, 0, info, 1, 0)
         return struct.pack(e + "IIIIIIIIII", name, stype, 0, 0, off, size, 0, info, 1, 0)
     if nsh:
-        img[shoff:shoff + shsz] = shdr(0, 0, 0, 0, phnum if xnum else 0)
+        out.write(shoff, shdr(0, 0, 0, 0, phnum if xnum else 0))
     if qemu:
-        img[shoff + shsz:shoff + 2 * shsz] = shdr(1, 3, end, len(shstr), 0)
-        img[end:end + len(shstr)] = shstr
+        out.write(shoff + shsz, shdr(1, 3, end, len(shstr), 0))
+        out.write(end, shstr)
     # program headers
     def phdr(ptype, off, paddr, filesz, memsz):
         if is64:
             return struct.pack(e + "IIQQQQQQ", ptype, 0, off, paddr, paddr, filesz, memsz, 0)
         return struct.pack(e + "IIIIIIII", ptype, off, paddr, paddr, filesz, memsz, 0, 0)
-    ph = []
     note_ph = [phdr(4, note_offs[i], 0, len(b), len(b)) for i, b in enumerate(note_blobs)]
     load_ph = [phdr(1, load_offs[i], s, n, n + (sp.memsz_extra if i < len(sp.ram) else 0))
                for i, (s, n, f) in enumerate(loads)]
     ph = load_ph + note_ph if sp.pt_note_position == "last" else note_ph + load_ph
-    img[phoff:phoff + phnum * phsz] = b"".join(ph)
+    out.write(phoff, b"".join(ph))
     for i, b in enumerate(note_blobs):
-        img[note_offs[i]:note_offs[i] + len(b)] = b
+        out.write(note_offs[i], b)
     for i, (s, n, f) in enumerate(loads):
-        if f != "sparse":
-            img[load_offs[i]:load_offs[i] + n] = sp.ram_bytes(s, n, f)
+        if f == "sparse":
+            # a hole, but for the bytes the spec puts there (the in-memory note)
+            for lo, hi in merge((max(p, s), min(p + len(b), s + n))
+                                for p, b in sp.overlay_list() if p < s + n and p + len(b) > s):
+                out.write(load_offs[i] + lo - s, sp.ram_bytes(lo, hi - lo, "zero"))
+            continue
+        for k in range(0, n, CHUNK):
+            m = min(CHUNK, n - k)
+            out.write(load_offs[i] + k, sp.ram_bytes(s + k, m, f))
     if "note-descsz-overflow" in sp.corrupt:
-        struct.pack_into(e + "I", img, note_offs[0] + 4, 0x100000)
-    return img
+        out.write(note_offs[0] + 4, struct.pack(e + "I", 0x100000))
+    return total
 
 
 # ---------------------------------------------------------------- kdump
@@ -494,7 +567,58 @@ def put(img, off, size, value, be):
     img[off:off + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "big" if be else "little")
 
 
-def build_kdump(sp):
+def set_bits(buf, base, lo, hi):
+    """Set bits [lo, hi) of the bitmap chunk buf, whose bit 0 is pfn base."""
+    lo -= base
+    hi -= base
+    while lo < hi and lo % 8:
+        buf[lo // 8] |= 1 << (lo % 8)
+        lo += 1
+    full = (hi - lo) // 8
+    if full > 0:
+        buf[lo // 8:lo // 8 + full] = b"\xff" * full
+        lo += 8 * full
+    while lo < hi:
+        buf[lo // 8] |= 1 << (lo % 8)
+        lo += 1
+
+
+BITMAP_BLOCK = 4096
+
+
+def write_bitmap(out, off, length, pfns):
+    """Write a bitmap of length bytes with the bits of the sorted, disjoint pfn
+    intervals set, one CHUNK at a time; all-zero 4 KiB blocks stay holes."""
+    i = 0
+    for c in range(0, length, CHUNK):
+        m = min(CHUNK, length - c)
+        base, top = 8 * c, 8 * (c + m)
+        buf = None
+        while i < len(pfns) and pfns[i][1] <= base:
+            i += 1
+        j = i
+        while j < len(pfns) and pfns[j][0] < top:
+            if buf is None:
+                buf = bytearray(m)
+            set_bits(buf, base, max(pfns[j][0], base), min(pfns[j][1], top))
+            j += 1
+        if buf is None:
+            continue
+        # write the runs of blocks that are not all zero; the rest stay holes
+        zero = bytes(BITMAP_BLOCK)
+        k = 0
+        while k < m:
+            while k < m and buf[k:k + BITMAP_BLOCK] == zero[:min(BITMAP_BLOCK, m - k)]:
+                k += BITMAP_BLOCK
+            r = k
+            while r < m and buf[r:r + BITMAP_BLOCK] != zero[:min(BITMAP_BLOCK, m - r)]:
+                r += BITMAP_BLOCK
+            if k < m:
+                out.write(off + c + k, buf[k:min(r, m)])
+            k = r
+
+
+def write_kdump(sp, out):
     be, ps, bs = sp.be, sp.page_size, sp.block_size
     kind = KDUMP_LAYOUT[sp.machine]
     fields, sublen = sub_layout(kind)
@@ -531,47 +655,35 @@ def build_kdump(sp):
     b2 = b1 + bitmap_len
     pd = b2 + bitmap_len
 
-    bm1, bm2 = bytearray(bitmap_len), bytearray(bitmap_len)
-    dumped = []
+    # which pages are in RAM (bitmap 1) and which are dumped (bitmap 2), as pfn intervals
+    in_ram = [(s // ps, (s + n) // ps) for s, n, _ in sp.ram]
+    excl = [(-(-s // ps), -(-(s + n) // ps)) for s, n in sp.exclude]
+    dumped = []    # (pfn_lo, pfn_hi, fill), sorted
     for s, n, f in sp.ram:
-        for pfn in range(s // ps, (s + n) // ps):
-            bm1[pfn // 8] |= 1 << (pfn % 8)
-            if not sp.excluded(pfn):
-                bm2[pfn // 8] |= 1 << (pfn % 8)
-                dumped.append((pfn, f))
-    data_pos = pd + 24 * len(dumped)
-    descs, datas = [], []
-    zero_desc = None
-    bit = CODEC_BIT[sp.compress]
-    for pfn, f in dumped:
-        page = sp.ram_bytes(pfn * ps, ps, "zero" if f == "sparse" else f)
-        if page == bytes(ps) and zero_desc is not None:
-            descs.append(zero_desc)
-            continue
-        c = compress_page(sp.compress, page)
-        flags = bit
-        if len(c) >= ps:
-            c, flags = page, 0
-        d = struct.pack(("<" if not be else ">") + "qIIQ", data_pos, len(c), flags, 0)
-        descs.append(d)
-        if page == bytes(ps):
-            zero_desc = d
-        datas.append(c)
-        data_pos += len(c)
-    total = data_pos
-    img = bytearray(pd)
-    img[0:8] = b"KDUMP   "
-    put(img, 8, 4, v, be)
+        lo, hi = s // ps, (s + n) // ps
+        if f == "sparse":
+            # only the pages holding bytes the spec puts there are dumped
+            keep = merge((max(lo, p // ps), min(hi, (p + len(b) - 1) // ps + 1))
+                         for p, b in sp.overlay_list() if b and p < s + n and p + len(b) > s)
+        else:
+            keep = [(lo, hi)]
+        dumped += [(a, b, f) for a, b in ranges_minus(keep, excl)]
+    ndumped = sum(b - a for a, b, _ in dumped)
+
+    hdr = bytearray(b1)
+    hdr[0:8] = b"KDUMP   "
+    put(hdr, 8, 4, v, be)
     uts = {"machine": "i686" if sp.machine == "i386" else sp.machine}
     uts.update(sp.utsname)
     for i, name in enumerate(("sysname", "nodename", "release", "version", "machine",
                               "domainname")):
         b = uts.get(name, "").encode()[:64]
-        img[0xc + 65 * i:0xc + 65 * i + len(b)] = b
+        hdr[0xc + 65 * i:0xc + 65 * i + len(b)] = b
     base = 0x1a8 if kind == "64" else 0x19c
+    bit = CODEC_BIT[sp.compress]
     for i, val in enumerate((bit, bs, sub_hdr_size, bitmap_blocks, min(max_mapnr, 0xffffffff),
                              0, 0, 0, 0, sp.nr_cpus)):
-        put(img, base + 4 * i, 4, val, be)
+        put(hdr, base + 4 * i, 4, val, be)
     phys_base = sp.phys_base if sp.phys_base is not None else sp.note_phys_base()
     values = {"phys_base": phys_base, "dump_level": sp.dump_level, "split": 0,
               "start_pfn": 0, "end_pfn": min(max_mapnr, (1 << (8 * ulong)) - 1),
@@ -582,45 +694,112 @@ def build_kdump(sp):
               "start_pfn_64": 0, "end_pfn_64": max_mapnr, "max_mapnr_64": max_mapnr}
     for name, (off, size) in fields.items():
         if VERSION_OF.get(name, 1) <= v:
-            put(img, bs + off, size, values[name], be)
-    img[blob_off:blob_off + len(blob)] = blob
-    img[b1:b2] = bm1
-    img[b2:pd] = bm2
-    img += b"".join(descs)
-    img += b"".join(datas)
-    assert len(img) == total
-    if "kdump-descriptor-past-eof" in sp.corrupt and descs:
-        put(img, pd, 8, total + 0x100000, be)
+            put(hdr, bs + off, size, values[name], be)
+    hdr[blob_off:blob_off + len(blob)] = blob
+    out.write(0, hdr)
+    write_bitmap(out, b1, bitmap_len, merge(in_ram))
+    write_bitmap(out, b2, bitmap_len, [(a, b) for a, b, _ in dumped])
+
+    # page descriptors and page data, each buffered up to a CHUNK
+    desc_pos, data_pos = pd, pd + 24 * ndumped
+    descs, datas = bytearray(), bytearray()
+    zero_desc = None
+    first_desc = None
+    dfmt = ("<" if not be else ">") + "qIIQ"
+    zero_page = bytes(ps)
+    for lo, hi, f in dumped:
+        for pfn in range(lo, hi):
+            page = sp.ram_bytes(pfn * ps, ps, "zero" if f == "sparse" else f)
+            if page == zero_page and zero_desc is not None:
+                d = zero_desc
+            else:
+                c = compress_page(sp.compress, page)
+                flags = bit
+                if len(c) >= ps:
+                    c, flags = page, 0
+                d = struct.pack(dfmt, data_pos + len(datas), len(c), flags, 0)
+                if page == zero_page:
+                    zero_desc = d
+                datas += c
+                if len(datas) >= CHUNK:
+                    out.write(data_pos, datas)
+                    data_pos += len(datas)
+                    datas = bytearray()
+            if first_desc is None:
+                first_desc = d
+            descs += d
+            if len(descs) >= CHUNK:
+                out.write(desc_pos, descs)
+                desc_pos += len(descs)
+                descs = bytearray()
+    out.write(desc_pos, descs)
+    out.write(data_pos, datas)
+    total = data_pos + len(datas)
+    if "kdump-descriptor-past-eof" in sp.corrupt and first_desc is not None:
+        out.write(pd, (total + 0x100000).to_bytes(8, "big" if be else "little"))
     if "note-descsz-overflow" in sp.corrupt and blob:
-        put(img, blob_off + 4, 4, 0x100000, be)
-    return img
+        out.write(blob_off + 4, (0x100000).to_bytes(4, "big" if be else "little"))
+    return total
 
 
 # ---------------------------------------------------------------- flattened
 
-def flatten(sp, img):
-    out = bytearray(4096)
-    out[0:12] = b"makedumpfile"
-    out[16:24] = (1).to_bytes(8, "big")
-    out[24:32] = (1).to_bytes(8, "big")
+def next_data(fd, off):
+    """The offset of the first data byte at or after off (holes skipped), or None."""
+    try:
+        return os.lseek(fd, off, os.SEEK_DATA)
+    except OSError as e:
+        if e.errno == errno.ENXIO:
+            return None
+        if e.errno == errno.EINVAL:    # no SEEK_DATA on this file system
+            return off
+        raise
+
+
+def flatten(sp, src_fd, size, out):
+    """Write the flattened stream of the size-byte plain dump in src_fd to out:
+    records of flat_record_size at multiples of it, all-zero ones left out (but
+    for the last); holes are skipped without reading them."""
+    head = bytearray(4096)
+    head[0:12] = b"makedumpfile"
+    head[16:24] = (1).to_bytes(8, "big")
+    head[24:32] = (1).to_bytes(8, "big")
+    out.write(0, head)
     recs = []
     step = max(1, sp.flat_record_size)
-    for off in range(0, len(img), step):
-        chunk = bytes(img[off:off + step])
-        if chunk.strip(b"\0") or off + step >= len(img):
-            recs.append((off, chunk))   # all-zero chunks are left out (read as zeros)
+    last = (size - 1) // step * step if size else 0
+    off = 0
+    while off < size:
+        if off < last:
+            d = next_data(src_fd, off)
+            d = last if d is None else min(d, last)
+            if d >= off + step:
+                off += (d - off) // step * step
+                continue
+        n = min(step, size - off)
+        if off == last or os.pread(src_fd, n, off).strip(b"\0"):
+            recs.append((off, n))  # all-zero chunks are left out (read as zeros)
+        off += step
     if sp.flat_shuffle:
         random.Random(1).shuffle(recs)
     if "flat-zero-length-record" in sp.corrupt:
-        recs.insert(1, (len(img), b""))
-    for i, (off, chunk) in enumerate(recs):
-        out += off.to_bytes(8, "big") + len(chunk).to_bytes(8, "big")
+        recs.insert(1, (size, 0))
+    pos = len(head)
+    for i, (off, n) in enumerate(recs):
+        claim = n
         if "flat-record-past-end" in sp.corrupt and i == len(recs) - 1:
-            out[-8:] = (len(chunk) + 4096).to_bytes(8, "big")
-        out += chunk
+            claim = n + 4096
+        out.write(pos, off.to_bytes(8, "big") + claim.to_bytes(8, "big"))
+        pos += 16
+        for k in range(0, n, CHUNK):
+            b = os.pread(src_fd, min(CHUNK, n - k), off + k)
+            b += bytes(min(CHUNK, n - k) - len(b))
+            out.write(pos, b)
+            pos += len(b)
     if "flat-no-end-marker" not in sp.corrupt and "flat-record-past-end" not in sp.corrupt:
-        out += b"\xff" * 16
-    return out
+        out.write(pos, b"\xff" * 16)
+        pos += 16
+    return pos
 
 
 # ---------------------------------------------------------------- expect
@@ -637,7 +816,7 @@ def expect(sp, paddr, length):
             r = next(((s, n, f) for s, n, f in ranges if s <= p < s + n), None)
             if r is None:
                 return None, 3
-            if sp.excluded(pfn):
+            if sp.excluded(pfn, r[2]):
                 return None, 4
             q = min(end, (pfn + 1) * ps, r[0] + r[1])
         else:
@@ -668,17 +847,26 @@ def main(argv):
             return 2
         text = sys.stdin.read() if argv[1] == "-" else open(argv[1]).read()
         sp = Spec(text)
-        img = build_elf(sp) if sp.format == "elf" else build_kdump(sp)
-        if sp.flattened:
-            img = flatten(sp, img)
-        for off, b in sp.pokes:
-            if off + len(b) > len(img):
-                img += bytes(off + len(b) - len(img))
-            img[off:off + len(b)] = b
-        if sp.truncate is not None:
-            del img[sp.truncate:]
-        with open(argv[2], "wb") as f:
-            f.write(img)
+        write = write_elf if sp.format == "elf" else write_kdump
+        fd = os.open(argv[2], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            if sp.flattened:
+                # the plain dump goes to an unlinked scratch file beside OUT
+                with tempfile.TemporaryFile(dir=os.path.dirname(os.path.abspath(argv[2]))) as t:
+                    size = write(sp, Out(t.fileno()))
+                    os.ftruncate(t.fileno(), size)
+                    size = flatten(sp, t.fileno(), size, Out(fd))
+            else:
+                size = write(sp, Out(fd))
+            os.ftruncate(fd, size)    # a trailing hole, if the dump ends in one
+            out = Out(fd)
+            for off, b in sp.pokes:
+                out.write(off, b)
+                size = max(size, off + len(b))
+            if sp.truncate is not None and sp.truncate < size:
+                os.ftruncate(fd, sp.truncate)
+        finally:
+            os.close(fd)
         return 0
     except SpecError as e:
         sys.stderr.write("vfgen: %s: %s\n" % (argv[-1] if len(argv) < 5 else argv[2], e))
