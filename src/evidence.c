@@ -229,6 +229,8 @@ struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_
 			err = NULL;
 			want_scan = true;
 		} else {
+			if (err->code == VF_ERR_NOT_FOUND)
+				err->code = VF_ERR_REFUSED;  /* no device: not fixable from it */
 			return err;
 		}
 	}
@@ -241,6 +243,13 @@ struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_
 	if (!have)
 		return NULL;
 	err = vf_guest_note_read(mem, &r, dump->big_endian, dump->page_size, &ev->gn);
+	if (err && (err->code == VF_ERR_NOT_PRESENT || err->code == VF_ERR_EXCLUDED)) {
+		/* the evidence points where this memory has nothing: not fixable from it */
+		err->code = VF_ERR_REFUSED;
+		err = vf_error_set_hint(err, "the note's page is not in %s: give guest memory "
+					"that has it with --memory (another dump, the migration "
+					"stream, the RAM file)", ev->memory_source);
+	}
 	if (err)
 		return vf_error_prefix(err, "the note %s gives, in %s",
 				       ev->region_source ? ev->region_source : "the region",

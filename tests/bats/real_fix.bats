@@ -16,18 +16,6 @@ setup() {
 	. "$S/facts.env"
 }
 
-# consumers_ok FILE MARKER: makedumpfile --dump-dmesg of FILE finds MARKER, and
-# makedumpfile -c -d 31 filters FILE into a dump whose log still has it.
-consumers_ok() {
-	local f=$1 marker=$2 t=$BATS_TEST_TMPDIR/mdf.$RANDOM
-	makedumpfile --dump-dmesg "$f" "$t.txt" >/dev/null 2>&1 || { echo "--dump-dmesg failed on $f"; return 1; }
-	grep -q "$marker" "$t.txt" || { echo "no marker in the log of $f"; return 1; }
-	makedumpfile -c -d 31 "$f" "$t.d31" > "$t.log" 2>&1 || { echo "-c -d 31 failed on $f:"; tail -3 "$t.log"; return 1; }
-	makedumpfile --dump-dmesg "$t.d31" "$t.d31.txt" >/dev/null 2>&1
-	grep -q "$marker" "$t.d31.txt" || { echo "no marker in the filtered $f"; return 1; }
-	rm -f "$t".*
-}
-
 @test "QEMU's kdump-zlib: makedumpfile --dump-dmesg fails on it, and finds the marker after the fix" {
 	run makedumpfile --dump-dmesg "$S/dump.kdump-zlib" "$BATS_TEST_TMPDIR/before.txt"
 	[ "$status" -ne 0 ]
@@ -132,40 +120,6 @@ consumers_ok() {
 		fi
 	done
 	[ -e "$S/fwcfg-vmcoreinfo.raw" ]
-}
-
-# Test tooling: drop the VMCOREINFO note from a copy of a real dump (ELF: the
-# PT_NOTE ends before it; kdump: size_note ends before it and offset/size_vmcoreinfo
-# are cleared), so the fix must take the note from guest memory.
-strip_note() {  # IN OUT
-	cp "$1" "$2"
-	chmod u+w "$2"
-	json=$("$VMCOREFIX" --inspect --json "$1" || true)
-	hdr=$(jget '.notes[] | select(.name == "VMCOREINFO") | .offset')
-	if [ "$(jget .format)" = elf ]; then
-		/usr/bin/python3 - "$2" "$hdr" "$(jget .elf.e_phoff)" <<'PY'
-import struct, sys
-path, hdr, phoff = sys.argv[1], int(sys.argv[2], 16), int(sys.argv[3], 16)
-with open(path, "r+b") as f:
-    f.seek(phoff)
-    ph = bytearray(f.read(56))
-    typ, flags, off = struct.unpack_from("<IIQ", ph)
-    assert typ == 4
-    struct.pack_into("<QQ", ph, 32, hdr - off, hdr - off)
-    f.seek(phoff)
-    f.write(ph)
-PY
-	else
-		/usr/bin/python3 - "$2" "$hdr" "$(jget .kdump.offset_note)" <<'PY'
-import struct, sys
-path, hdr, note = sys.argv[1], int(sys.argv[2], 16), int(sys.argv[3], 16)
-with open(path, "r+b") as f:
-    f.seek(0x1ac)
-    bs, = struct.unpack("<I", f.read(4))
-    f.seek(bs + 0x20)
-    f.write(struct.pack("<QQQQ", 0, 0, note, hdr - note))
-PY
-	fi
 }
 
 @test "real dumps with the note removed are fixed from the guest's fw_cfg entry alone" {
