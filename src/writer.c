@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "cursor.h"
@@ -104,14 +106,84 @@ static struct vf_error *copy_range(int in, int out, uint64_t off, uint64_t len, 
 	return NULL;
 }
 
+#define ZBLOCK 4096u
+#define ZCHUNK (1u << 20)
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	const uint64_t *w = (const uint64_t *)(const void *)p;
+	for (size_t i = 0; i < n / 8; i++)
+		if (w[i])
+			return false;
+	for (size_t i = n & ~(size_t)7; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* Copy [off, off+len) to off + shift, leaving out blocks (4 KiB of the
+ * output) that hold only zeros, as cp --sparse=always does: QEMU writes the
+ * zero pages of ELF dumps out in full. */
+static struct vf_error *copy_zero_holes(int in, int out, uint64_t off, uint64_t len,
+					uint64_t shift, const char *in_path, const char *out_path,
+					uint8_t *buf, uint64_t *written)
+{
+	while (len > 0) {
+		/* chunks end on output block boundaries */
+		uint64_t oend = off + shift + (len < ZCHUNK ? len : ZCHUNK);
+		if (len > ZCHUNK)
+			oend &= ~(uint64_t)(ZBLOCK - 1);
+		size_t want = (size_t)(oend - (off + shift)), got;
+		struct vf_error *err = vf_pread_full(in, in_path, buf, want, off, &got);
+		if (!err && got < want)
+			err = vf_error_at(VF_ERR_CORRUPT, off + got, "%s shrank while being copied",
+					  in_path);
+		if (err)
+			return err;
+		size_t i = 0;
+		while (i < want) {
+			/* the block holding output byte off + shift + i */
+			uint64_t o = off + shift + i;
+			size_t blen = (size_t)(ZBLOCK - o % ZBLOCK);
+			if (blen > want - i)
+				blen = want - i;
+			if (all_zero(buf + i, blen)) {
+				i += blen;
+				continue;
+			}
+			size_t j = i + blen;  /* extend over the following non-zero blocks */
+			while (j < want) {
+				size_t n = want - j < ZBLOCK ? want - j : ZBLOCK;
+				if (all_zero(buf + j, n))
+					break;
+				j += n;
+			}
+			err = write_all(out, buf + i, j - i, o, out_path);
+			if (err)
+				return err;
+			*written += j - i;
+			i = j;
+		}
+		off += want;
+		len -= want;
+	}
+	return NULL;
+}
+
 /* Copy input [from, size) to output [from + shift, size + shift), data
- * extents only: holes stay holes. */
+ * extents only: holes stay holes (and with zeros_to_holes, runs of zero
+ * blocks become holes too). */
 static struct vf_error *sparse_copy(int in, int out, uint64_t from, uint64_t size, uint64_t shift,
-				    const char *in_path, const char *out_path, uint64_t *copied)
+				    bool zeros_to_holes, const char *in_path, const char *out_path,
+				    uint64_t *copied)
 {
 	uint64_t pos = from;
 	*copied = 0;
-	while (pos < size) {
+	uint8_t *buf = NULL;
+	if (zeros_to_holes && !(buf = malloc(ZCHUNK)))
+		return &vf_error_nomem;
+	struct vf_error *err = NULL;
+	while (pos < size && !err) {
 		off_t data = lseek(in, (off_t)pos, SEEK_DATA);
 		if (data < 0) {
 			if (errno == ENXIO)
@@ -121,16 +193,20 @@ static struct vf_error *sparse_copy(int in, int out, uint64_t from, uint64_t siz
 		off_t hole = lseek(in, data, SEEK_HOLE);
 		if (hole < 0 || (uint64_t)hole > size)
 			hole = (off_t)size;
-		struct vf_error *err = copy_range(in, out, (uint64_t)data, (uint64_t)(hole - data),
-						  shift, in_path, out_path);
-		if (err)
-			return err;
-		*copied += (uint64_t)(hole - data);
+		uint64_t n = (uint64_t)(hole - data);
+		if (zeros_to_holes) {
+			err = copy_zero_holes(in, out, (uint64_t)data, n, shift, in_path, out_path, buf,
+					      copied);
+		} else {
+			err = copy_range(in, out, (uint64_t)data, n, shift, in_path, out_path);
+			*copied += n;
+		}
 		pos = (uint64_t)hole;
 	}
-	if (ftruncate(out, (off_t)(size + shift)) < 0)
-		return vf_error_os(errno, out_path, "setting the size");
-	return NULL;
+	free(buf);
+	if (!err && ftruncate(out, (off_t)(size + shift)) < 0)
+		err = vf_error_os(errno, out_path, "setting the size");
+	return err;
 }
 
 /* A patch as it is written to the file: at a physical offset. */
@@ -439,7 +515,7 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 				      "stream is not implemented");
 	if (!err && flat_in && form == VF_OUT_FLATTENED) {
 		/* the stream as it is, patches inside its records */
-		err = sparse_copy(src->fd, out, 0, (uint64_t)ist.st_size, 0, src->path,
+		err = sparse_copy(src->fd, out, 0, (uint64_t)ist.st_size, 0, false, src->path,
 				  out_path, &stats->bytes_copied);
 		struct phys_patch *pp = NULL;
 		size_t npp = 0;
@@ -461,7 +537,8 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 			err = reassemble(dump, out, out_path, &stats->bytes_copied);
 		else
 			err = sparse_copy(src->fd, out, plan->shift ? plan->shift_from : 0,
-					  (uint64_t)ist.st_size, plan->shift, src->path, out_path,
+					  (uint64_t)ist.st_size, plan->shift,
+					  dump->format == VF_FORMAT_ELF, src->path, out_path,
 					  &stats->bytes_copied);
 		for (size_t i = 0; !err && i < plan->n; i++) {
 			const struct vf_patch *p = &plan->patches[i];
@@ -485,7 +562,14 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 
 /* ------------------------------------------------------------ in place */
 
-#define JOURNAL_MAGIC "VMCFJRN1"
+#define JOURNAL_MAGIC "VMCFJRN2"
+#define JOURNAL_MAGIC_V1 "VMCFJRN1"   /* no insert record: still recovered */
+
+/* A range inserted in front of the data (ELF in place): FALLOC_FL_INSERT_RANGE
+ * of len bytes at offset at, done when the file has size_before + len bytes. */
+struct insert_op {
+	uint64_t at, len, size_before;
+};
 
 static char *journal_path(const char *path)
 {
@@ -513,20 +597,33 @@ static struct vf_error *fsync_dir_of(const char *path)
 	return err;
 }
 
-/* Journal: magic, be64 count, then per patch be64 offset, be32 len, old, new. */
+/* Journal: magic, be64 count, be64 insert offset, length and the size before
+ * it (0 0 0: none), then per patch be64 offset, be32 len, old, new. */
 static struct vf_error *write_journal(const char *jpath, int fd, const char *path,
-				      const struct phys_patch *pp, size_t npp)
+				      const struct phys_patch *pp, size_t npp,
+				      const struct insert_op *ins)
 {
-	int j = open(jpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (j < 0)
-		return vf_error_os(errno, jpath, "cannot create the journal");
+	/* written under another name and renamed: a journal is always complete */
+	char *tpath = NULL;
+	if (asprintf(&tpath, "%s.new", jpath) < 0)
+		return &vf_error_nomem;
+	unlink(tpath);  /* a leftover of an earlier interrupted write */
+	int j = open(tpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (j < 0) {
+		struct vf_error *e = vf_error_os(errno, tpath, "cannot create the journal");
+		free(tpath);
+		return e;
+	}
 	struct vf_error *err = write_all(j, JOURNAL_MAGIC, 8, 0, jpath);
 	uint64_t pos = 8;
-	uint8_t hdr[12];
+	uint8_t hdr[32];
 	vf_store_uint(hdr, 8, true, npp);
+	vf_store_uint(hdr + 8, 8, true, ins ? ins->at : 0);
+	vf_store_uint(hdr + 16, 8, true, ins ? ins->len : 0);
+	vf_store_uint(hdr + 24, 8, true, ins ? ins->size_before : 0);
 	if (!err)
-		err = write_all(j, hdr, 8, pos, jpath);
-	pos += 8;
+		err = write_all(j, hdr, 32, pos, jpath);
+	pos += 32;
 	for (size_t i = 0; !err && i < npp; i++) {
 		const struct phys_patch *p = &pp[i];
 		uint8_t *old = calloc(1, p->len);
@@ -550,10 +647,15 @@ static struct vf_error *write_journal(const char *jpath, int fd, const char *pat
 	if (!err && fsync(j) < 0)
 		err = vf_error_os(errno, jpath, "fsync");
 	close(j);
+	if (!err && rename(tpath, jpath) < 0)
+		err = vf_error_os(errno, jpath, "rename the journal into place");
 	if (!err)
 		err = fsync_dir_of(jpath);
-	if (err)
+	if (err) {
+		unlink(tpath);
 		unlink(jpath);
+	}
+	free(tpath);
 	return err;
 }
 
@@ -563,6 +665,25 @@ bool vf_journal_exists(const char *path)
 	bool yes = jpath && access(jpath, F_OK) == 0;
 	free(jpath);
 	return yes;
+}
+
+/* Insert the range unless the file's size says it was inserted already. */
+static struct vf_error *redo_insert(int fd, const char *path, const struct insert_op *ins)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return vf_error_os(errno, path, "stat");
+	if ((uint64_t)st.st_size == ins->size_before + ins->len)
+		return NULL;  /* done before the interruption */
+	if ((uint64_t)st.st_size != ins->size_before)
+		return vf_error_create(VF_ERR_CORRUPT, "%s has %" PRIu64 " bytes; the interrupted "
+				       "run expected %" PRIu64 " or %" PRIu64 ": it was changed since",
+				       path, (uint64_t)st.st_size, ins->size_before,
+				       ins->size_before + ins->len);
+	if (fallocate(fd, FALLOC_FL_INSERT_RANGE, (off_t)ins->at, (off_t)ins->len) < 0)
+		return vf_error_os(errno, path, "inserting %" PRIu64 " bytes at 0x%" PRIx64,
+				   ins->len, ins->at);
+	return NULL;
 }
 
 struct vf_error *vf_journal_recover(const char *path, bool *recovered)
@@ -581,14 +702,21 @@ struct vf_error *vf_journal_recover(const char *path, bool *recovered)
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		err = vf_error_os(errno, path, "cannot open to finish an interrupted run");
-	uint8_t hdr[16];
-	size_t got;
+	uint8_t hdr[40];
+	size_t got = 0;
 	if (!err)
-		err = vf_pread_full(j, jpath, hdr, 16, 0, &got);
-	if (!err && (got < 16 || memcmp(hdr, JOURNAL_MAGIC, 8) != 0))
+		err = vf_pread_full(j, jpath, hdr, 40, 0, &got);
+	bool v2 = got >= 40 && memcmp(hdr, JOURNAL_MAGIC, 8) == 0;
+	if (!err && !v2 && (got < 16 || memcmp(hdr, JOURNAL_MAGIC_V1, 8) != 0))
 		err = vf_error_create(VF_ERR_CORRUPT, "journal %s is incomplete: the interrupted "
 				      "run had not started patching; remove the journal", jpath);
-	uint64_t n = err ? 0 : vf_load_uint(hdr + 8, 8, true), pos = 16;
+	uint64_t n = err ? 0 : vf_load_uint(hdr + 8, 8, true), pos = v2 ? 40 : 16;
+	if (!err && v2 && vf_load_uint(hdr + 24, 8, true)) {
+		struct insert_op ins = { vf_load_uint(hdr + 16, 8, true),
+					 vf_load_uint(hdr + 24, 8, true),
+					 vf_load_uint(hdr + 32, 8, true) };
+		err = redo_insert(fd, path, &ins);
+	}
 	for (uint64_t i = 0; !err && i < n; i++) {
 		uint8_t ph[12];
 		err = vf_pread_full(j, jpath, ph, 12, pos, &got);
@@ -626,34 +754,132 @@ struct vf_error *vf_journal_recover(const char *path, bool *recovered)
 	return err;
 }
 
+/* Crash injection for the tests: VMCOREFIX_TEST_CRASH_IN_PLACE=journal (after
+ * the journal is in place), insert (after the range is inserted) or anything
+ * else (after the first patch) ends the process as kill -9 would. */
+static void test_crash(const char *step)
+{
+	const char *c = getenv("VMCOREFIX_TEST_CRASH_IN_PLACE");
+	if (!c)
+		return;
+	bool named = strcmp(c, "journal") == 0 || strcmp(c, "insert") == 0;
+	if (strcmp(c, step) == 0 || (!named && strcmp(step, "patch") == 0))
+		_exit(137);
+}
+
+/* ELF in place: the header region grows past the first data byte, so the
+ * data must move by plan->shift.  FALLOC_FL_INSERT_RANGE inserts whole
+ * blocks in front of it (ext4, XFS) at a cost independent of the file's
+ * size; [hsize, shift_from + shift) is then zeroed so the file equals what
+ * -o writes. */
+static struct vf_error *plan_insert(struct vf_dump *dump, const struct vf_plan *plan, int fd,
+				    struct insert_op *ins, uint8_t **zeros, struct phys_patch *zp)
+{
+	const char *path = dump->src->path;
+	if (dump->src->kind == VF_SRC_FLATTENED)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "moving data inside a flattened stream "
+				       "in place is not implemented");
+	struct statfs sf;
+	struct stat st;
+	if (fstatfs(fd, &sf) < 0 || fstat(fd, &st) < 0)
+		return vf_error_os(errno, path, "statfs");
+	uint64_t bs = (uint64_t)sf.f_bsize;
+	if (!bs || plan->shift % bs)
+		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "%s: the data must "
+				"move by %" PRIu64 " bytes, not a multiple of the file system's block "
+				"size %" PRIu64 ", so it cannot be inserted in place; nothing was "
+				"changed", path, plan->shift, bs), "write a fixed copy with -o");
+	uint64_t hsize = 0;
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->patches[i].offset == 0)
+			hsize = plan->patches[i].len;
+	ins->at = plan->shift_from / bs * bs;
+	ins->len = plan->shift;
+	ins->size_before = (uint64_t)st.st_size;
+	uint64_t zend = plan->shift_from + plan->shift;
+	if (hsize < zend) {
+		if (zend - hsize > (64u << 20))
+			return vf_error_create(VF_ERR_UNSUPPORTED, "too large a gap to clear in place");
+		*zeros = calloc(1, (size_t)(zend - hsize));
+		if (!*zeros)
+			return &vf_error_nomem;
+		*zp = (struct phys_patch){ hsize, *zeros, (uint32_t)(zend - hsize) };
+	}
+	return NULL;
+}
+
+static const char *fs_name(int fd)
+{
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		return "this file system";
+	switch ((unsigned long)sf.f_type) {
+	case 0xEF53: return "ext2/3/4";
+	case 0x58465342: return "XFS";
+	case 0x9123683E: return "Btrfs";
+	case 0x01021994: return "tmpfs";
+	case 0x6969: return "NFS";
+	case 0x794c7630: return "overlayfs";
+	}
+	return "this file system";
+}
+
 struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *plan,
 				   struct vf_write_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));
-	if (plan->shift)
-		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "fixing this dump "
-				"in place needs its data moved (FALLOC_FL_INSERT_RANGE), which is "
-				"not implemented yet"), "write a fixed copy with -o instead");
 	if (plan->n == 0)
 		return NULL;
 	const char *path = dump->src->path;
 	struct phys_patch *pp = NULL;
 	size_t npp = 0;
-	uint8_t *extra = NULL;
+	uint8_t *extra = NULL, *zeros = NULL;
+	struct insert_op ins = { 0 };
 	struct vf_error *err = physical_patches(dump, plan, &pp, &npp, &extra);
 	int fd = err ? -1 : open(path, O_WRONLY | O_CLOEXEC);
 	if (!err && fd < 0)
 		err = vf_error_os(errno, path, "cannot open for writing");
+	if (!err && plan->shift) {
+		struct phys_patch zp = { 0 };
+		err = plan_insert(dump, plan, fd, &ins, &zeros, &zp);
+		if (!err && zp.len) {
+			struct phys_patch *np = realloc(pp, (npp + 1) * sizeof(*pp));
+			if (!np)
+				err = &vf_error_nomem;
+			else {
+				pp = np;
+				pp[npp++] = zp;
+			}
+		}
+	}
 	char *jpath = err ? NULL : journal_path(path);
 	if (!err && !jpath)
 		err = &vf_error_nomem;
 	if (!err)
-		err = write_journal(jpath, dump->src->fd, path, pp, npp);
-	const char *crash = getenv("VMCOREFIX_TEST_CRASH_IN_PLACE");  /* tests only */
+		err = write_journal(jpath, dump->src->fd, path, pp, npp, plan->shift ? &ins : NULL);
+	if (!err)
+		test_crash("journal");
+	if (!err && plan->shift &&
+	    fallocate(fd, FALLOC_FL_INSERT_RANGE, (off_t)ins.at, (off_t)ins.len) < 0) {
+		int e = errno;
+		/* nothing changed: the journal goes, and the user learns why */
+		unlink(jpath);
+		fsync_dir_of(path);
+		if (e == EOPNOTSUPP || e == EINVAL)
+			err = vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "%s: the notes "
+					"must grow in front of the data, and %s cannot insert a range "
+					"(FALLOC_FL_INSERT_RANGE: ext4 and XFS can); nothing was changed",
+					path, fs_name(fd)), "write a fixed copy with -o instead");
+		else
+			err = vf_error_os(e, path, "inserting %" PRIu64 " bytes at 0x%" PRIx64,
+					  ins.len, ins.at);
+	}
+	if (!err && plan->shift)
+		test_crash("insert");
 	for (size_t i = 0; !err && i < npp; i++) {
 		err = write_all(fd, pp[i].bytes, pp[i].len, pp[i].at, path);
-		if (!err && crash && i == 0)
-			_exit(137);  /* simulate kill -9 after the first patch */
+		if (!err)
+			test_crash("patch");
 	}
 	if (!err)
 		stats->patches = plan->n;
@@ -669,5 +895,6 @@ struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *p
 	free(jpath);
 	free(pp);
 	free(extra);
+	free(zeros);
 	return err;
 }

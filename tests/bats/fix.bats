@@ -371,18 +371,57 @@ ram 0 1M"
 	[ ! -e "$BATS_TEST_TMPDIR/.k.dump.vmcore-fix-journal" ]
 }
 
-@test "--in-place refuses what would move data, and conflicting options" {
+@test "--in-place ELF: blocks inserted in front of the data (FALLOC_FL_INSERT_RANGE); killed at any step, finished by the next run" {
+	[ "$(stat -f -c %T "$BATS_TEST_TMPDIR")" = ext2/ext3 ] || skip "needs ext4 (FALLOC_FL_INSERT_RANGE)"
 	gen n "format elf
 machine x86_64
 elf-layout qemu
 vmcoreinfo-note no
 ram 0 4M
 vmcoreinfo-in-memory 0x200000"
-	sum=$(sha256sum < "$BATS_TEST_TMPDIR/n.dump")
-	run "$VMCOREFIX" --in-place --region 0x200000,0x1000 "$BATS_TEST_TMPDIR/n.dump"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/want" --region 0x200000,0x1000 >/dev/null
+	cp "$BATS_TEST_TMPDIR/n.dump" "$BATS_TEST_TMPDIR/ip"
+	run "$VMCOREFIX" --in-place --region 0x200000,0x1000 "$BATS_TEST_TMPDIR/ip"
+	[ "$status" -eq 0 ]
+	cmp "$BATS_TEST_TMPDIR/ip" "$BATS_TEST_TMPDIR/want"
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep journal)" ]
+	for step in journal insert patch; do
+		cp "$BATS_TEST_TMPDIR/n.dump" "$BATS_TEST_TMPDIR/ip"
+		run env VMCOREFIX_TEST_CRASH_IN_PLACE=$step "$VMCOREFIX" --in-place \
+			--region 0x200000,0x1000 "$BATS_TEST_TMPDIR/ip"
+		[ "$status" -eq 137 ]
+		[ -e "$BATS_TEST_TMPDIR/.ip.vmcore-fix-journal" ]
+		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/ip" -o "$BATS_TEST_TMPDIR/x"
+		[ "$status" -eq 3 ]
+		run "$VMCOREFIX" --in-place --region 0x200000,0x1000 "$BATS_TEST_TMPDIR/ip"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"finished an interrupted --in-place run"* ]]
+		cmp "$BATS_TEST_TMPDIR/ip" "$BATS_TEST_TMPDIR/want"
+		[ ! -e "$BATS_TEST_TMPDIR/.ip.vmcore-fix-journal" ]
+	done
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/ip"
+	[ "$status" -eq 0 ]
+}
+
+@test "--in-place ELF where the file system cannot insert ranges: refused, nothing changed" {
+	[ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] || skip "no tmpfs at /dev/shm"
+	gen n "format elf
+machine x86_64
+elf-layout qemu
+vmcoreinfo-note no
+ram 0 4M
+vmcoreinfo-in-memory 0x200000"
+	d=$(mktemp -d /dev/shm/vmcore-fix-test.XXXXXX)
+	cp "$BATS_TEST_TMPDIR/n.dump" "$d/ip"
+	sum=$(sha256sum < "$d/ip")
+	run "$VMCOREFIX" --in-place --region 0x200000,0x1000 "$d/ip"
+	ls -A "$d" > "$BATS_TEST_TMPDIR/left"
+	now=$(sha256sum < "$d/ip")
+	rm -rf "$d"
 	[ "$status" -eq 5 ]
-	[[ "$output" == *"FALLOC_FL_INSERT_RANGE"* ]]
-	[ "$(sha256sum < "$BATS_TEST_TMPDIR/n.dump")" = "$sum" ]
+	[[ "$output" == *"tmpfs cannot insert a range"*"nothing was changed"*"-o"* ]]
+	[ "$now" = "$sum" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/left")" = ip ]
 	run "$VMCOREFIX" --in-place -o x "$BATS_TEST_TMPDIR/n.dump"
 	[ "$status" -eq 2 ]
 }
@@ -446,4 +485,23 @@ ram 0 64M"
 	"$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/out2" >/dev/null
 	inspect_json "$BATS_TEST_TMPDIR/out2"
 	[ "$(jget '.elf.program_headers[1].paddr')" = 0x2000000 ]
+}
+
+@test "ELF -o: zero blocks written out in full become holes, as with cp --sparse=always" {
+	gen z "format elf
+machine x86_64
+elf-layout qemu
+prstatus 1
+ram 0 1M
+ram 1M 15M zero
+ram 16M 1M"
+	[ "$(du -k "$BATS_TEST_TMPDIR/z.dump" | cut -f1)" -ge 16000 ]
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/z.dump" -o "$BATS_TEST_TMPDIR/out" >/dev/null
+	used=$(du -k "$BATS_TEST_TMPDIR/out" | cut -f1)
+	cp --sparse=always "$BATS_TEST_TMPDIR/z.dump" "$BATS_TEST_TMPDIR/cp"
+	[ "$used" -le $(( $(du -k "$BATS_TEST_TMPDIR/cp" | cut -f1) + 8 )) ]
+	[ "$used" -lt 4096 ]
+	cp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/o.dump"
+	cp "$BATS_TEST_TMPDIR/z.spec" "$BATS_TEST_TMPDIR/o.spec"
+	same_read o 0 $((17 << 20))
 }
