@@ -124,7 +124,7 @@ static void show_progress(void *arg, uint64_t done, uint64_t total)
 	if (pct == p->last || (!p->always && t - p->start < 1.0) ||
 	    (pct < 100 && t - p->drawn < 0.1))
 		return;
-	if (pct >= 100 && !p->shown)
+	if (pct >= 100 && !p->shown && !p->always)
 		return;
 	p->last = pct;
 	p->drawn = t;
@@ -474,7 +474,15 @@ static int do_fix(const struct vf_options *o)
 			return report_error(o, err);
 		}
 	} else if (!o->dry_run) {
-		err = vf_write_fixed(dump, &plan, o->output, (enum vf_out_form)o->out_form, &st);
+		struct progress cp = { .what = "writing", .last = -1, .always = o->progress > 0 };
+		struct vf_write_opts wo = { 0 };
+		if (progress_on(o)) {
+			wo.progress = show_progress;
+			wo.progress_arg = &cp;
+		}
+		err = vf_write_fixed(dump, &plan, o->output, (enum vf_out_form)o->out_form, &wo, &st);
+		if (cp.shown && cp.last < 100)
+			fputc('\n', stderr);
 		if (err) {
 			fix_ctx_deinit(&c);
 			vf_plan_deinit(&plan);

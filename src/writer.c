@@ -173,9 +173,15 @@ static struct vf_error *copy_zero_holes(int in, int out, uint64_t off, uint64_t 
 /* Copy input [from, size) to output [from + shift, size + shift), data
  * extents only: holes stay holes (and with zeros_to_holes, runs of zero
  * blocks become holes too). */
+static void report(const struct vf_write_opts *wo, uint64_t done, uint64_t total)
+{
+	if (wo && wo->progress)
+		wo->progress(wo->progress_arg, done, total);
+}
+
 static struct vf_error *sparse_copy(int in, int out, uint64_t from, uint64_t size, uint64_t shift,
 				    bool zeros_to_holes, const char *in_path, const char *out_path,
-				    uint64_t *copied)
+				    const struct vf_write_opts *wo, uint64_t *copied)
 {
 	uint64_t pos = from;
 	*copied = 0;
@@ -193,16 +199,22 @@ static struct vf_error *sparse_copy(int in, int out, uint64_t from, uint64_t siz
 		off_t hole = lseek(in, data, SEEK_HOLE);
 		if (hole < 0 || (uint64_t)hole > size)
 			hole = (off_t)size;
-		uint64_t n = (uint64_t)(hole - data);
-		if (zeros_to_holes) {
-			err = copy_zero_holes(in, out, (uint64_t)data, n, shift, in_path, out_path, buf,
-					      copied);
-		} else {
-			err = copy_range(in, out, (uint64_t)data, n, shift, in_path, out_path);
-			*copied += n;
+		/* in steps of 64 MiB, so progress can be shown */
+		for (uint64_t o = (uint64_t)data; !err && o < (uint64_t)hole;) {
+			uint64_t n = (uint64_t)hole - o < (64u << 20) ? (uint64_t)hole - o : 64u << 20;
+			if (zeros_to_holes) {
+				err = copy_zero_holes(in, out, o, n, shift, in_path, out_path, buf,
+						      copied);
+			} else {
+				err = copy_range(in, out, o, n, shift, in_path, out_path);
+				*copied += n;
+			}
+			o += n;
+			report(wo, o - from, size - from);
 		}
 		pos = (uint64_t)hole;
 	}
+	report(wo, size - from, size - from);
 	free(buf);
 	if (!err && ftruncate(out, (off_t)(size + shift)) < 0)
 		err = vf_error_os(errno, out_path, "setting the size");
@@ -473,7 +485,7 @@ static struct vf_error *flatten(const struct vf_dump *dump, const struct vf_plan
 
 struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan,
 				const char *out_path, enum vf_out_form form,
-				struct vf_write_stats *stats)
+				const struct vf_write_opts *wo, struct vf_write_stats *stats)
 {
 	struct vf_src *src = dump->src;
 	memset(stats, 0, sizeof(*stats));
@@ -516,7 +528,7 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 	if (!err && flat_in && form == VF_OUT_FLATTENED) {
 		/* the stream as it is, patches inside its records */
 		err = sparse_copy(src->fd, out, 0, (uint64_t)ist.st_size, 0, false, src->path,
-				  out_path, &stats->bytes_copied);
+				  out_path, wo, &stats->bytes_copied);
 		struct phys_patch *pp = NULL;
 		size_t npp = 0;
 		uint8_t *extra = NULL;
@@ -538,7 +550,7 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 		else
 			err = sparse_copy(src->fd, out, plan->shift ? plan->shift_from : 0,
 					  (uint64_t)ist.st_size, plan->shift,
-					  dump->format == VF_FORMAT_ELF, src->path, out_path,
+					  dump->format == VF_FORMAT_ELF, src->path, out_path, wo,
 					  &stats->bytes_copied);
 		for (size_t i = 0; !err && i < plan->n; i++) {
 			const struct vf_patch *p = &plan->patches[i];

@@ -30,9 +30,15 @@ enum vf_out_form {
 	VF_OUT_FLATTENED,
 };
 
+/* Optional: progress of the copy (bytes of the input done, of total). */
+struct vf_write_opts {
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
+};
+
 struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan,
 				const char *out_path, enum vf_out_form form,
-				struct vf_write_stats *stats);
+				const struct vf_write_opts *wo, struct vf_write_stats *stats);
 
 /* --in-place: write the plan's patches into the input file itself, at a
  * cost independent of its size.  First an undo/redo journal beside the file

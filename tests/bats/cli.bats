@@ -130,3 +130,23 @@ one_line() {
 	run_split "$VMCOREFIX" --inspect --fw-cfg "$BATS_TEST_TMPDIR/nope" "$BATS_TEST_TMPDIR/d"
 	[ "$status" -eq 6 ]
 }
+
+@test "--progress: always on standard error when asked, never when stderr is not a terminal" {
+	gen p "format elf
+machine x86_64
+vmcoreinfo-note no
+ram 0 4M
+vmcoreinfo-in-memory 0x200000"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/p.dump" -o "$BATS_TEST_TMPDIR/o1" --progress always \
+		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err"
+	grep -q 'writing: 100%' "$BATS_TEST_TMPDIR/err"
+	grep -q 'scanning guest memory for the note: 100%' "$BATS_TEST_TMPDIR/err"
+	! grep -q '%' "$BATS_TEST_TMPDIR/out"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/p.dump" -o "$BATS_TEST_TMPDIR/o2" 2> "$BATS_TEST_TMPDIR/err2" >/dev/null
+	[ ! -s "$BATS_TEST_TMPDIR/err2" ]
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/p.dump" -o "$BATS_TEST_TMPDIR/o3" --progress never 2> "$BATS_TEST_TMPDIR/err3" >/dev/null
+	[ ! -s "$BATS_TEST_TMPDIR/err3" ]
+	cmp "$BATS_TEST_TMPDIR/o1" "$BATS_TEST_TMPDIR/o2"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/p.dump" -o x --progress sometimes
+	[ "$status" -eq 2 ]
+}
