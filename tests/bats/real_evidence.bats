@@ -136,3 +136,12 @@ PY
 	[[ "$(jget .guest_note.memory_from)" == "raw guest RAM file"* ]]
 	consumers_ok "$BATS_TEST_TMPDIR/out" "$MARKER"
 }
+
+@test "--inspect --saved-state: the note at the place the saved state gives is intact" {
+	. "$REAL/vmcoreinfo/facts.env"
+	json=$("$VMCOREFIX" --inspect --json --saved-state "$REAL/vmcoreinfo/migration.stream" \
+		"$REAL/vmcoreinfo/dump.elf" || true)
+	[ "$(jget .guest_note.origin)" = saved-state ]
+	[ "$(jget .guest_note.paddr)" = "$VMCI_PADDR" ]
+	[ "$(jget .guest_note.valid)" = true ]
+}
