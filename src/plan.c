@@ -427,9 +427,6 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 	bool is64 = d->elf_class == 64, be = d->big_endian;
 	size_t ehsz = is64 ? 64 : 52, phsz = is64 ? 56 : 32;
 
-	if (d->src->kind == VF_SRC_FLATTENED)
-		return vf_error_create(VF_ERR_UNSUPPORTED, "fixing flattened ELF dumps is not "
-				       "implemented yet");
 	if (d->notes_malformed)
 		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "the dump has a "
 				"malformed note (%s); rewriting its notes is not implemented",

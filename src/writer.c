@@ -483,6 +483,84 @@ static struct vf_error *flatten(const struct vf_dump *dump, const struct vf_plan
 	return err;
 }
 
+/* A flattened ELF dump whose data moves: the records from plan->shift_from on
+ * (cut there if they straddle it) land plan->shift later; those wholly before
+ * it held the headers and notes the header-region patch replaces.  Flattened
+ * output: a new stream, the header region first, then the records in their
+ * order, then the end marker (no record overlaps another); raw output: the
+ * records replayed at their new offsets, then the header region. */
+static struct vf_error *flat_shifted(const struct vf_dump *dump, const struct vf_plan *plan,
+				     int out, const char *out_path, enum vf_out_form form,
+				     uint64_t *copied)
+{
+	const struct vf_flat_record *recs;
+	size_t n;
+	vf_flat_records(dump->src, &recs, &n);
+	bool flat_out = form == VF_OUT_FLATTENED;
+	uint64_t at = 0, from = plan->shift_from, shift = plan->shift;
+	struct vf_error *err = NULL;
+	uint8_t rh[16];
+	*copied = 0;
+	if (flat_out) {
+		uint8_t *hdr = calloc(1, VF_FLAT_HEADER_SIZE);
+		if (!hdr)
+			return &vf_error_nomem;
+		memcpy(hdr, VF_FLAT_SIGNATURE, strlen(VF_FLAT_SIGNATURE));
+		vf_store_uint(hdr + 16, 8, true, 1);
+		vf_store_uint(hdr + 24, 8, true, 1);
+		err = write_all(out, hdr, VF_FLAT_HEADER_SIZE, 0, out_path);
+		free(hdr);
+		at = VF_FLAT_HEADER_SIZE;
+		for (size_t i = 0; !err && i < plan->n; i++) {
+			const struct vf_patch *p = &plan->patches[i];
+			for (uint32_t o = 0; !err && o < p->len;) {
+				uint32_t len = p->len - o < FLAT_RECORD_MAX ? p->len - o : FLAT_RECORD_MAX;
+				vf_store_uint(rh, 8, true, p->offset + o);
+				vf_store_uint(rh + 8, 8, true, len);
+				err = write_all(out, rh, 16, at, out_path);
+				if (!err)
+					err = write_all(out, p->bytes + o, len, at + 16, out_path);
+				at += 16 + (uint64_t)len;
+				o += len;
+			}
+		}
+	}
+	for (size_t i = 0; !err && i < n; i++) {
+		uint64_t lo = recs[i].offset, hi = recs[i].offset + recs[i].size;
+		uint64_t pos = recs[i].data_pos;
+		if (hi <= from)
+			continue;
+		if (lo < from) {
+			pos += from - lo;
+			lo = from;
+		}
+		if (flat_out) {
+			vf_store_uint(rh, 8, true, lo + shift);
+			vf_store_uint(rh + 8, 8, true, hi - lo);
+			err = write_all(out, rh, 16, at, out_path);
+			if (!err)
+				err = copy_range(dump->src->fd, out, pos, hi - lo, at + 16 - pos,
+						 dump->src->path, out_path);
+			at += 16 + (hi - lo);
+		} else {
+			err = copy_range(dump->src->fd, out, pos, hi - lo, lo + shift - pos,
+					 dump->src->path, out_path);
+		}
+		*copied += hi - lo;
+	}
+	if (!err && flat_out) {
+		memset(rh, 0xff, 16);
+		err = write_all(out, rh, 16, at, out_path);
+	} else if (!err) {
+		for (size_t i = 0; !err && i < plan->n; i++)
+			err = write_all(out, plan->patches[i].bytes, plan->patches[i].len,
+					plan->patches[i].offset, out_path);
+		if (!err && ftruncate(out, (off_t)(dump->src->size + shift)) < 0)
+			err = vf_error_os(errno, out_path, "setting the size");
+	}
+	return err;
+}
+
 struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan,
 				const char *out_path, enum vf_out_form form,
 				const struct vf_write_opts *wo, struct vf_write_stats *stats)
@@ -522,10 +600,15 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 	bool flat_in = src->kind == VF_SRC_FLATTENED;
 	if (form == VF_OUT_SAME)
 		form = flat_in ? VF_OUT_FLATTENED : VF_OUT_RAW;
-	if (!err && plan->shift && (flat_in || form == VF_OUT_FLATTENED))
-		err = vf_error_create(VF_ERR_UNSUPPORTED, "moving data inside a flattened "
-				      "stream is not implemented");
-	if (!err && flat_in && form == VF_OUT_FLATTENED) {
+	if (!err && plan->shift && !flat_in && form == VF_OUT_FLATTENED)
+		err = vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "writing a flattened "
+				"stream of an ELF dump whose data moves is not implemented"),
+				"write the fixed dump raw (--output-format raw), then flatten it");
+	if (!err && flat_in && plan->shift) {
+		err = flat_shifted(dump, plan, out, out_path, form, &stats->bytes_copied);
+		if (!err)
+			stats->patches = plan->n;
+	} else if (!err && flat_in && form == VF_OUT_FLATTENED) {
 		/* the stream as it is, patches inside its records */
 		err = sparse_copy(src->fd, out, 0, (uint64_t)ist.st_size, 0, false, src->path,
 				  out_path, wo, &stats->bytes_copied);
@@ -789,8 +872,9 @@ static struct vf_error *plan_insert(struct vf_dump *dump, const struct vf_plan *
 {
 	const char *path = dump->src->path;
 	if (dump->src->kind == VF_SRC_FLATTENED)
-		return vf_error_create(VF_ERR_UNSUPPORTED, "moving data inside a flattened stream "
-				       "in place is not implemented");
+		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "moving data inside a "
+				"flattened stream in place is not implemented; nothing was changed"),
+				"write a fixed copy with -o");
 	struct statfs sf;
 	struct stat st;
 	if (fstatfs(fd, &sf) < 0 || fstat(fd, &st) < 0)

@@ -138,3 +138,14 @@ setup() {
 		rm -f "$BATS_TEST_TMPDIR/stripped" "$BATS_TEST_TMPDIR/fixed"
 	done
 }
+
+@test "a flattened ELF dump (makedumpfile -F -E) is fixed in its form; reassembled, makedumpfile reads it" {
+	makedumpfile -F -E -d 31 "$S/dump.elf.phdrs-first" > "$BATS_TEST_TMPDIR/in.flat" 2>/dev/null
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/in.flat" -o "$BATS_TEST_TMPDIR/out.flat" >/dev/null
+	head -c 12 "$BATS_TEST_TMPDIR/out.flat" | grep -q makedumpfile
+	makedumpfile -R "$BATS_TEST_TMPDIR/re" < "$BATS_TEST_TMPDIR/out.flat" >/dev/null 2>&1
+	makedumpfile --dump-dmesg "$BATS_TEST_TMPDIR/re" "$BATS_TEST_TMPDIR/dmesg.txt" >/dev/null 2>&1
+	grep -q "$MARKER" "$BATS_TEST_TMPDIR/dmesg.txt"
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/out.flat"
+	[ "$status" -eq 0 ]
+}
