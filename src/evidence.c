@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kernel.h"
 #include "migstream.h"
 #include "rawmem.h"
 #include "scan.h"
@@ -185,6 +186,35 @@ static struct vf_error *scan(const struct vf_dump *dump, const struct vf_evidenc
 	return err;
 }
 
+/* A note found by a scan must fit this dump: the kernel text it names
+ * (SYMBOL(_stext), translated with its phys_base) lies in the memory. */
+static struct vf_error *check_kernel_text(const struct vf_dump *dump, struct vf_mem *mem,
+					  const struct vf_guest_note *gn)
+{
+	uint64_t stext, pa;
+	uint8_t b[8];
+	struct vf_error *err = vf_vmcoreinfo_number(gn->vmci, "SYMBOL(_stext)", &stext);
+	if (!err)
+		err = vf_kernel_vtop(dump, gn->vmci, stext, &pa);
+	if (err) {  /* nothing to check it with */
+		vf_error_destroy(err);
+		return NULL;
+	}
+	err = vf_mem_read(mem, pa, b, sizeof(b));
+	if (err && err->code == VF_ERR_NOT_PRESENT) {
+		vf_error_destroy(err);
+		return vf_error_set_hint(vf_error_paddr(VF_ERR_REFUSED, gn->region.paddr, "the note "
+				"found by the scan puts the kernel text (SYMBOL(_stext)=0x%" PRIx64 ") at "
+				"physical 0x%" PRIx64 ", which this memory does not hold: it is not this "
+				"dump's kernel", stext, pa), "give the note's place with --region or "
+				"--saved-state");
+	}
+	if (err && err->code != VF_ERR_EXCLUDED)
+		return err;
+	vf_error_destroy(err);
+	return NULL;
+}
+
 struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_evidence_opts *o,
 				    bool need_note, struct vf_evidence *ev)
 {
@@ -234,11 +264,12 @@ struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_
 			return err;
 		}
 	}
+	bool scanned = false;
 	if (!have && want_scan) {
 		err = scan(dump, o, mem, ev, &r);
 		if (err)
 			return err;
-		have = true;
+		have = scanned = true;
 	}
 	if (!have)
 		return NULL;
@@ -254,6 +285,13 @@ struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_
 		return vf_error_prefix(err, "the note %s gives, in %s",
 				       ev->region_source ? ev->region_source : "the region",
 				       ev->memory_source);
+	if (scanned) {
+		err = check_kernel_text(dump, mem, &ev->gn);
+		if (err) {
+			vf_guest_note_deinit(&ev->gn);
+			return err;
+		}
+	}
 	ev->have = true;
 	return NULL;
 }

@@ -10,6 +10,13 @@ setup() {
 	need_jq
 }
 
+# a note whose kernel text (_stext with phys_base) lies inside 4 MiB of RAM
+KTEXT_OK="vmcoreinfo-line OSRELEASE=6.1.0-56-amd64
+vmcoreinfo-line PAGESIZE=4096
+vmcoreinfo-line SYMBOL(_stext)=ffffffff80100000
+vmcoreinfo-line SYMBOL(swapper_pg_dir)=ffffffff80200000
+vmcoreinfo-line NUMBER(phys_base)=0"
+
 # note_bin FILE OSRELEASE: a VMCOREINFO ELF note as the kernel keeps it
 note_bin() {
 	python3 -c 'import struct, sys
@@ -23,6 +30,7 @@ sys.stdout.buffer.write(struct.pack("<III", 11, len(t), 0) + b"VMCOREINFO\0\0" +
 machine x86_64
 prstatus 1
 vmcoreinfo-note no
+$KTEXT_OK
 ram 0 4M
 vmcoreinfo-in-memory 0x2f3000"
 		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/s$fmt.dump" -o "$BATS_TEST_TMPDIR/o$fmt" --json
@@ -86,12 +94,14 @@ file 0x100000 $BATS_TEST_TMPDIR/a.bin"
 machine x86_64
 compress zlib
 vmcoreinfo-note no
+$KTEXT_OK
 ram 0 4M
 vmcoreinfo-in-memory 0x2f3000
 exclude 0x2f0000 0x10000"
 	gen full "format elf
 machine x86_64
 vmcoreinfo-note no
+$KTEXT_OK
 ram 0 4M
 vmcoreinfo-in-memory 0x2f3000"
 	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/f.dump" -o "$BATS_TEST_TMPDIR/out" --region 0x2f3000,0x1000
@@ -144,4 +154,21 @@ ram 0 4M"
 		--memory "$BATS_TEST_TMPDIR/ram.img" --memory-layout 0:0:3M
 	[ "$status" -ne 0 ]
 	[ ! -e "$BATS_TEST_TMPDIR/x" ]
+}
+
+@test "a scanned note whose kernel text is not in this memory is refused: another kernel's" {
+	gen o "format elf
+machine x86_64
+vmcoreinfo-note no
+vmcoreinfo-line OSRELEASE=6.1.0-56-amd64
+vmcoreinfo-line PAGESIZE=4096
+vmcoreinfo-line SYMBOL(_stext)=ffffffff81000000
+vmcoreinfo-line SYMBOL(swapper_pg_dir)=ffffffff82a0c000
+vmcoreinfo-line NUMBER(phys_base)=268435456
+ram 0 4M
+vmcoreinfo-in-memory 0x2f3000"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/o.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"not this dump's kernel"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
 }

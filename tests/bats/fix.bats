@@ -534,3 +534,25 @@ ram 16M 1M"
 	cp "$BATS_TEST_TMPDIR/z.spec" "$BATS_TEST_TMPDIR/o.spec"
 	same_read o 0 $((17 << 20))
 }
+
+@test "ELF aarch64: the kernel image's PT_LOAD from _text and kimage_voffset" {
+	gen a "format elf
+machine aarch64
+prstatus 1
+vmcoreinfo-line OSRELEASE=6.1.0-56-arm64
+vmcoreinfo-line PAGESIZE=4096
+vmcoreinfo-line SYMBOL(_text)=ffff800008000000
+vmcoreinfo-line SYMBOL(swapper_pg_dir)=ffff800009a00000
+vmcoreinfo-line NUMBER(kimage_voffset)=0xffff7fffc7e00000
+vmcoreinfo-line NUMBER(PHYS_OFFSET)=0x40000000
+ram 0x40000000 64M"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/a.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	inspect_json "$BATS_TEST_TMPDIR/out"
+	[ "$(jget '.elf.program_headers[1].vaddr')" = 0xffff800008000000 ]
+	[ "$(jget '.elf.program_headers[1].paddr')" = 0x40200000 ]
+	[ "$(jget '.elf.program_headers[1].filesz')" = $((0x1c00000)) ]
+	off=$(jget '.elf.program_headers[1].offset')
+	cmp <(tail -c +$((off + 1)) "$BATS_TEST_TMPDIR/out" | head -c 4096) \
+		<("$VFREAD" "$BATS_TEST_TMPDIR/out" 0x40200000 4096)
+}
