@@ -216,6 +216,30 @@ if command -v makedumpfile >/dev/null; then
 	echo "| $(basename "$flat") | $(human "$(stat -c %s "$flat")") | $t_m | $t_v | $(ratio "$t_v" "$t_m") | $r_m | $r_v |"
 fi
 } | tee -a "$scratch/table"
+# Memory scan: tests/tools/scanread (src/scan.c, the one operation that reads all
+# guest memory) against `cat FILE > /dev/null` on the real dumps, warm cache.
+scanread=$build/tests/tools/scanread
+if [ ! -x "$scanread" ]; then
+	make -C "$build" tests/tools/scanread >/dev/null 2>&1 || true
+fi
+if [ -x "$scanread" ]; then
+	{
+	echo
+	echo "## Memory scan"
+	echo
+	echo "Wall ms of \`tests/tools/scanread FILE\` (open + scan for the VMCOREINFO note) and of"
+	echo "\`cat FILE > /dev/null\`; ratio is scanread / cat."
+	echo
+	echo "| input | size | cat ms | scanread ms | ratio to cat |"
+	echo "|---|---|---|---|---|"
+	for f in "$real/dump.elf" "$real/dump.kdump-zlib" "$real/dump.kdump-zlib.flat"; do
+		[ -f "$f" ] || continue
+		t_c=$(ms sh -c 'cat "$1" > /dev/null' _ "$f")
+		t_s=$(ms "$scanread" "$f")
+		echo "| $(basename "$f") | $(human "$(stat -c %s "$f")") | $t_c | $t_s | $(ratio "$t_s" "$t_c") |"
+	done
+	} | tee -a "$scratch/table"
+fi
 {
 	echo "# Benchmark results"
 	echo

@@ -148,6 +148,7 @@ static struct vf_error *setup_mem(struct vf_dump *dump)
 	dump->mem.ops = &elf_mem_ops;
 	dump->mem.ctx = m;
 	dump->mem.name = "ELF dump";
+	dump->mem.bulk_reads_cheap = true;   /* one PT_LOAD read: one pread (or a few, flattened) */
 	dump->mem.page_size = dump->page_size;
 	return NULL;
 }

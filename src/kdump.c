@@ -24,6 +24,9 @@
 #define CHUNK 4096u          /* bitmap bytes per popcount index entry */
 #define CHUNK_BITS (CHUNK * 8u)
 #define NCACHE 4             /* bitmap chunks cached */
+#define DESC_SZ 24u
+#define DESC_BLOCK 256u      /* descriptors read at once (6 KiB) */
+#define DATA_WINDOW (256u << 10)  /* page data read ahead when pages are read in file order */
 
 struct chunk_cache {
 	uint64_t off;            /* file offset of the cached chunk, or UINT64_MAX */
@@ -42,6 +45,19 @@ struct kd_priv {
 	unsigned clock;
 	uint8_t *page;           /* last decoded page */
 	uint8_t *comp;           /* compressed data buffer */
+	/* Sequential walks (a scan) touch pages in order: remember the last
+	 * descriptor index so the next costs one bit count, keep a block of
+	 * descriptors, and read page data ahead while it is read in file order. */
+	uint64_t last_pfn, last_idx; /* desc_index's last answer; last_pfn UINT64_MAX: none */
+	uint8_t descs[DESC_BLOCK * DESC_SZ];
+	uint64_t descs_first;    /* index of descs[0] */
+	size_t descs_n;          /* descriptors held (0: none) */
+	uint8_t *win;            /* DATA_WINDOW bytes of page data, or NULL */
+	uint64_t win_off;        /* file offset of win[0] */
+	size_t win_len;          /* bytes held (0: none) */
+	uint64_t data_next;      /* end of the last page data read: the next, if in order */
+	uint64_t comp_off;       /* file offset of comp's data; UINT64_MAX: none */
+	uint32_t comp_len;       /* its length (pages filtered as zero share one copy) */
 	uint64_t page_pfn;
 	size_t page_valid;       /* bytes of page[] that are decoded, 0 = none */
 	bool big_endian;
@@ -170,8 +186,29 @@ static struct vf_error *bit(struct kd_priv *p, uint64_t bitmap_off, uint64_t pfn
 static unsigned popcount_bytes(const uint8_t *d, size_t n)
 {
 	unsigned c = 0;
-	for (size_t i = 0; i < n; i++)
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, d + i, 8);
+		c += (unsigned)__builtin_popcountll(w);
+	}
+	for (; i < n; i++)
 		c += (unsigned)__builtin_popcount(d[i]);
+	return c;
+}
+
+/* Set bits from bit `from` to bit `to` (exclusive) of d. */
+static unsigned popcount_bits(const uint8_t *d, uint64_t from, uint64_t to)
+{
+	unsigned c = 0;
+	for (; from < to && from % 8; from++)
+		c += (d[from / 8] >> (from % 8)) & 1;
+	if (to - from >= 8) {
+		c += popcount_bytes(d + from / 8, (size_t)((to - from) / 8));
+		from += (to - from) / 8 * 8;
+	}
+	for (; from < to; from++)
+		c += (d[from / 8] >> (from % 8)) & 1;
 	return c;
 }
 
@@ -197,9 +234,79 @@ static struct vf_error *desc_index(struct kd_priv *p, uint64_t pfn, uint64_t *id
 	if (err)
 		return err;
 	uint64_t i = pfn % CHUNK_BITS;
-	uint64_t c = p->cum[chunk] + popcount_bytes(d, (size_t)(i / 8));
-	c += (unsigned)__builtin_popcount(d[i / 8] & ((1u << (i % 8)) - 1));
+	uint64_t c;
+	if (p->last_pfn != UINT64_MAX && p->last_pfn / CHUNK_BITS == chunk && p->last_pfn <= pfn)
+		c = p->last_idx + popcount_bits(d, p->last_pfn % CHUNK_BITS, i);   /* walking up */
+	else
+		c = p->cum[chunk] + popcount_bits(d, 0, i);
+	p->last_pfn = pfn;
+	p->last_idx = c;
 	*idx = c;
+	return NULL;
+}
+
+/* The 24-byte descriptor idx (at file offset doff), through a block of them. */
+static struct vf_error *read_desc(struct kd_priv *p, uint64_t idx, uint64_t doff,
+				  const uint8_t **raw)
+{
+	if (p->descs_n && idx >= p->descs_first && idx - p->descs_first < p->descs_n) {
+		*raw = p->descs + (idx - p->descs_first) * DESC_SZ;
+		return NULL;
+	}
+	p->descs_n = 0;
+	size_t got;
+	struct vf_error *err = vf_src_pread(p->src, p->descs, sizeof(p->descs), doff, &got);
+	if (err)
+		return err;
+	if (got < DESC_SZ)   /* the file ends inside it: say so as a single read would */
+		return vf_src_read(p->src, p->descs, DESC_SZ, doff, "page descriptor");
+	p->descs_first = idx;
+	p->descs_n = got / DESC_SZ;
+	*raw = p->descs;
+	return NULL;
+}
+
+/* size bytes of page data at off (inside the file: checked by the caller).
+ * Read ahead into the window when this page follows the last one in the file,
+ * or lies shortly after the window. */
+static struct vf_error *read_data(struct kd_priv *p, uint64_t off, uint32_t size,
+				  const uint8_t **data)
+{
+	if (p->win_len && off >= p->win_off && off - p->win_off <= p->win_len &&
+	    size <= p->win_len - (off - p->win_off)) {
+		*data = p->win + (off - p->win_off);
+		p->data_next = off + size;
+		return NULL;
+	}
+	struct vf_error *err;
+	/* In order: right after the last page read, or a little past the window
+	 * (pages filtered as zero share one copy of their data, elsewhere). */
+	uint64_t wend = p->win_off + p->win_len;
+	bool ahead = off == p->data_next ||
+		     (p->win_len && off >= wend && off - wend <= DATA_WINDOW);
+	if (p->win && ahead && size <= DATA_WINDOW) {
+		uint64_t len = p->src->size - off;   /* off + size <= src->size */
+		if (len > DATA_WINDOW)
+			len = DATA_WINDOW;
+		p->win_len = 0;
+		err = vf_src_read(p->src, p->win, (size_t)len, off, "page data");
+		if (err)
+			return err;
+		p->win_off = off;
+		p->win_len = (size_t)len;
+		*data = p->win;
+	} else if (p->comp_off == off && p->comp_len == size) {
+		*data = p->comp;     /* the shared data of the zero pages, again */
+	} else {
+		p->comp_off = UINT64_MAX;
+		err = vf_src_read(p->src, p->comp, size, off, "page data");
+		if (err)
+			return err;
+		p->comp_off = off;
+		p->comp_len = size;
+		*data = p->comp;
+	}
+	p->data_next = off + size;
 	return NULL;
 }
 
@@ -212,9 +319,9 @@ static struct vf_error *decode_page(struct kd_priv *p, uint64_t pfn, size_t want
 	struct vf_error *err = desc_index(p, pfn, &idx);
 	if (err)
 		return err;
-	uint64_t doff = kd->pd_offset + idx * 24;
-	uint8_t raw[24];
-	err = vf_src_read(p->src, raw, sizeof(raw), doff, "page descriptor");
+	uint64_t doff = kd->pd_offset + idx * DESC_SZ;
+	const uint8_t *raw = NULL;
+	err = read_desc(p, idx, doff, &raw);
 	if (err)
 		return vf_error_prefix(err, "pfn 0x%" PRIx64, pfn);
 	uint64_t off = vf_load_uint(raw, 8, p->big_endian);
@@ -240,10 +347,11 @@ static struct vf_error *decode_page(struct kd_priv *p, uint64_t pfn, size_t want
 		return err;
 	}
 	p->page_valid = 0;
-	err = vf_src_read(p->src, p->comp, size, off, "page data");
+	const uint8_t *comp;
+	err = read_data(p, off, size, &comp);
 	if (err)
 		return err;
-	err = vf_codec_decompress(codec, p->comp, size, p->page, kd->block_size, want);
+	err = vf_codec_decompress(codec, comp, size, p->page, kd->block_size, want);
 	if (err) {
 		err = vf_error_prefix(err, "page of pfn 0x%" PRIx64 " at 0x%" PRIx64, pfn, off);
 		if (err != &vf_error_nomem && err->code == VF_ERR_CORRUPT && !err->has_offset) {
@@ -299,6 +407,7 @@ static void kd_mem_destroy(void *ctx)
 	free(p->cum);
 	free(p->page);
 	free(p->comp);
+	free(p->win);
 	free(p);
 }
 
@@ -472,6 +581,10 @@ static struct vf_error *setup_mem(struct vf_dump *dump, struct vf_kdump_info *kd
 	}
 	for (int i = 0; i < NCACHE; i++)
 		p->cache[i].off = UINT64_MAX;
+	p->last_pfn = UINT64_MAX;
+	p->data_next = UINT64_MAX;
+	p->comp_off = UINT64_MAX;
+	p->win = malloc(DATA_WINDOW);   /* NULL: no read-ahead, one read per page */
 	dump->mem.ops = &kd_mem_ops;
 	dump->mem.ctx = p;
 	dump->mem.name = "kdump dump";

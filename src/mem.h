@@ -9,6 +9,7 @@
 #ifndef VF_MEM_H
 #define VF_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,12 @@ struct vf_mem {
 	struct vf_mem_range *ranges;  /* physical ranges the source describes, sorted */
 	size_t nranges;
 	uint64_t page_size;
+	/* Optional capability: a large read costs about what a small one does (one
+	 * pread or a few: ELF PT_LOADs, a raw RAM file), so a caller walking all
+	 * memory (scan.c) may read megabytes at a time instead of a small read per
+	 * page.  Left false by sources whose cost is per page (kdump decodes every
+	 * page it touches; a migration stream finds each page's record). */
+	bool bulk_reads_cheap;
 };
 
 static inline struct vf_error *vf_mem_read(struct vf_mem *mem, uint64_t paddr, void *buf,

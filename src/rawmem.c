@@ -379,6 +379,7 @@ struct vf_error *vf_rawmem_open(const char *path, const char *layout_spec, struc
 	out->ops = &rawmem_ops;
 	out->ctx = m;
 	out->name = "raw RAM file";
+	out->bulk_reads_cheap = true;   /* one pread per range touched */
 	out->page_size = 4096;
 	return NULL;
 }

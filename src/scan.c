@@ -15,6 +15,7 @@
 #define PROBE 64                /* bytes read at each probe: header, name, "OSRELEASE=..." */
 #define NOTE_PROBE_MIN 34       /* 12 header + 12 name + "OSRELEASE=" */
 #define PROGRESS_EVERY 4096     /* probes between progress calls */
+#define BULK_CHUNK (UINT64_C(2) << 20)  /* bytes of probes per read where big reads are cheap */
 
 static const char osrel_key[] = "OSRELEASE=";
 #define OSREL_LEN (sizeof(osrel_key) - 1)
@@ -210,6 +211,88 @@ static uint64_t range_probes(const struct vf_mem_range *r, uint64_t step)
 	return (r->size - (first - r->start) - 1) / step + 1;
 }
 
+/* Pass-1 state: the result being built and where the walk is. */
+struct walk {
+	struct vf_mem *mem;
+	const struct vf_scan_opts *o;
+	struct vf_scan_result *out;
+	uint64_t page_size;
+	size_t cap;                  /* capacity of out->cands */
+	uint64_t done;               /* probes so far, for progress */
+	uint64_t last_note_text;     /* text address of the note found last, this range */
+};
+
+/* Account for one probe at a: its bytes p[0..len) were read (err NULL), or the
+ * read failed with err (owned).  Skippable errors count the probe as skipped;
+ * any other stops the scan. */
+static struct vf_error *take_probe(struct walk *w, uint64_t a, const uint8_t *p, size_t len,
+				   struct vf_error *err)
+{
+	struct vf_scan_result *out = w->out;
+	if (err && skippable(err)) {
+		vf_error_destroy(err);
+		out->pages_skipped++;
+	} else if (err) {
+		return vf_error_prefix(err, "scanning %s for the VMCOREINFO note",
+				       w->mem->name ? w->mem->name : "guest memory");
+	} else {
+		out->pages_checked++;
+		size_t before = out->ncandidates;
+		err = probe(p, len, a, a % w->page_size == 0, w->o->big_endian, w->last_note_text,
+			    out, &w->cap);
+		if (err)
+			return err;
+		if (out->ncandidates > before && out->cands[before].kind == VF_SCAN_NOTE)
+			w->last_note_text = a + 24;
+	}
+	if (w->o->progress && ++w->done % PROGRESS_EVERY == 0)
+		w->o->progress(w->o->progress_arg, w->done, out->pages_total);
+	return NULL;
+}
+
+/* Probes k0..k0+n-1 of range r (first probe at `first`), one small read each. */
+static struct vf_error *probe_each(struct walk *w, const struct vf_mem_range *r, uint64_t first,
+				   uint64_t step, uint64_t k0, uint64_t n)
+{
+	uint8_t buf[PROBE];
+	for (uint64_t k = k0; k < k0 + n; k++) {
+		uint64_t a = first + k * step;       /* no overflow: inside the range */
+		uint64_t left = r->size - (a - r->start);
+		size_t len = left < PROBE ? (size_t)left : PROBE;
+		struct vf_error *err = take_probe(w, a, buf, len, vf_mem_read(w->mem, a, buf, len));
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+/* Probes k0..k0+n-1 of range r with one read of every byte they look at (the
+ * buffer holds (n - 1) * step + PROBE bytes, clipped to the range).  The
+ * probes see exactly the bytes a small read would have returned; if the big
+ * read fails (a missing page inside, or any error), the chunk is probed again
+ * one small read at a time, so skipped pages and errors are the same too. */
+static struct vf_error *probe_chunk(struct walk *w, const struct vf_mem_range *r, uint64_t first,
+				   uint64_t step, uint64_t k0, uint64_t n, uint8_t *buf)
+{
+	uint64_t a0 = first + k0 * step;
+	uint64_t left = r->size - (a0 - r->start);
+	uint64_t want = (n - 1) * step + PROBE;   /* <= BULK_CHUNK + PROBE */
+	size_t len = left < want ? (size_t)left : (size_t)want;
+	struct vf_error *err = vf_mem_read(w->mem, a0, buf, len);
+	if (err) {
+		vf_error_destroy(err);
+		return probe_each(w, r, first, step, k0, n);
+	}
+	for (uint64_t k = 0; k < n; k++) {
+		size_t at = (size_t)(k * step);
+		size_t plen = len - at < PROBE ? len - at : PROBE;
+		err = take_probe(w, a0 + at, buf + at, plen, NULL);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
 struct vf_error *vf_scan_for_note(struct vf_mem *mem, const struct vf_scan_opts *o,
 				  struct vf_scan_result *out)
 {
@@ -221,43 +304,29 @@ struct vf_error *vf_scan_for_note(struct vf_mem *mem, const struct vf_scan_opts 
 	for (size_t i = 0; i < mem->nranges; i++)
 		out->pages_total += range_probes(&mem->ranges[i], step);
 
-	/* Pass 1: one small read per probe. */
-	size_t cap = 0;
-	uint64_t done = 0;
-	uint8_t buf[PROBE];
-	for (size_t i = 0; i < mem->nranges; i++) {
+	/* Pass 1: read the probes; where big reads are cheap, a chunk of probes
+	 * per read (one buffer, reused), else one small read per probe. */
+	struct walk w = { .mem = mem, .o = o, .out = out, .page_size = page_size };
+	uint64_t per_chunk = step < BULK_CHUNK ? BULK_CHUNK / step : 1;
+	uint8_t *chunk = NULL;
+	if (mem->bulk_reads_cheap && per_chunk > 1)
+		chunk = malloc((size_t)((per_chunk - 1) * step + PROBE));  /* NULL: small reads */
+	for (size_t i = 0; i < mem->nranges && !err; i++) {
 		const struct vf_mem_range *r = &mem->ranges[i];
 		uint64_t n = range_probes(r, step);
-		if (!n)
-			continue;
 		uint64_t first = r->start % step ? r->start + (step - r->start % step) : r->start;
-		uint64_t last_note_text = UINT64_MAX;
-		for (uint64_t k = 0; k < n; k++) {
-			uint64_t a = first + k * step;       /* no overflow: inside the range */
-			uint64_t left = r->size - (a - r->start);
-			size_t len = left < PROBE ? (size_t)left : PROBE;
-			err = vf_mem_read(mem, a, buf, len);
-			if (err && skippable(err)) {
-				vf_error_destroy(err);
-				out->pages_skipped++;
-			} else if (err) {
-				return vf_error_prefix(err, "scanning %s for the VMCOREINFO note",
-						       mem->name ? mem->name : "guest memory");
-			} else {
-				out->pages_checked++;
-				size_t before = out->ncandidates;
-				err = probe(buf, len, a, a % page_size == 0, o->big_endian,
-					    last_note_text, out, &cap);
-				if (err)
-					return err;
-				if (out->ncandidates > before &&
-				    out->cands[before].kind == VF_SCAN_NOTE)
-					last_note_text = a + 24;
-			}
-			if (o->progress && ++done % PROGRESS_EVERY == 0)
-				o->progress(o->progress_arg, done, out->pages_total);
+		w.last_note_text = UINT64_MAX;
+		if (!chunk) {
+			err = probe_each(&w, r, first, step, 0, n);
+			continue;
 		}
+		for (uint64_t k = 0; k < n && !err; k += per_chunk)
+			err = probe_chunk(&w, r, first, step, k, n - k < per_chunk ? n - k : per_chunk,
+					  chunk);
 	}
+	free(chunk);
+	if (err)
+		return err;
 	if (o->progress)
 		o->progress(o->progress_arg, out->pages_total, out->pages_total);
 

@@ -5,8 +5,7 @@
  * "VMCOREINFO\0" padded to 12, then the text "OSRELEASE=...\n...") in a
  * page-aligned buffer (vmcoreinfo_note), and the text alone in another
  * page-aligned buffer (vmcoreinfo_data).  The scan reads the first bytes of
- * every page of every range of a struct vf_mem (one small read per page,
- * O(pages), no big buffers) and keeps:
+ * every page of every range of a struct vf_mem and keeps:
  *   - NOTE candidates: a note header with namesz 11, type 0, descsz below
  *     1 MiB, name "VMCOREINFO\0" and a text starting "OSRELEASE=".  Each is
  *     validated with vf_guest_note_read() (QEMU's rules: name, OSRELEASE,
@@ -17,6 +16,11 @@
  *     corroborates that note.
  * Pages the memory does not hold (not present, excluded) are skipped and
  * counted; any other read error stops the scan.
+ *
+ * Reads: one small read per page (O(pages) reads, no big buffers), or, when
+ * the memory says big reads are cheap (mem->bulk_reads_cheap: ELF, raw RAM),
+ * one read per 2 MiB of probes into one reused buffer; a chunk whose read
+ * fails is probed again page by page, so both ways give the same result.
  *
  * The choice is deterministic: one valid note, or several with identical
  * texts (the lowest address wins, and `why` says so).  Valid notes with

@@ -11,13 +11,15 @@
 
 #define PS 4096
 #define NPAGES 64
+#define MAXPAGES 1280       /* 5 MiB: more than two of the scan's 2 MiB bulk chunks */
 
 enum page_state { OK, EXCL, MISSING, BROKEN };
 
 /* A fake guest memory over a malloc'd buffer; pages can be excluded, missing or broken. */
 struct fake {
 	uint8_t *buf;
-	enum page_state state[NPAGES];
+	size_t npages;
+	enum page_state state[MAXPAGES];
 	size_t nreads;     /* reads issued */
 	size_t maxlen;     /* longest read */
 	struct vf_mem_range ranges[2];
@@ -30,7 +32,7 @@ static struct vf_error *fake_read(void *ctx, uint64_t paddr, void *out, size_t l
 	f->nreads++;
 	if (len > f->maxlen)
 		f->maxlen = len;
-	if (paddr >= (uint64_t)NPAGES * PS || len > (uint64_t)NPAGES * PS - paddr)
+	if (paddr >= (uint64_t)f->npages * PS || len > (uint64_t)f->npages * PS - paddr)
 		return vf_error_paddr(VF_ERR_NOT_PRESENT, paddr, "not in this dump");
 	for (uint64_t p = paddr / PS; p <= (paddr + len - 1) / PS && len; p++) {
 		if (f->state[p] == EXCL)
@@ -46,17 +48,23 @@ static struct vf_error *fake_read(void *ctx, uint64_t paddr, void *out, size_t l
 
 static const struct vf_mem_ops fake_ops = { fake_read, NULL };
 
-static void fake_init(struct fake *f)
+static void fake_init_n(struct fake *f, size_t npages)
 {
 	memset(f, 0, sizeof(*f));
-	f->buf = calloc(NPAGES, PS);
+	f->npages = npages;
+	f->buf = calloc(npages, PS);
 	if (!f->buf)
 		exit(99);
 	/* non-zero filler so nothing is found by accident in zeros */
-	for (size_t i = 0; i < (size_t)NPAGES * PS; i++)
+	for (size_t i = 0; i < npages * PS; i++)
 		f->buf[i] = (uint8_t)(i * 7 + 3);
-	f->ranges[0] = (struct vf_mem_range){ 0, (uint64_t)NPAGES * PS };
-	f->mem = (struct vf_mem){ &fake_ops, f, "fake dump", f->ranges, 1, PS };
+	f->ranges[0] = (struct vf_mem_range){ 0, (uint64_t)npages * PS };
+	f->mem = (struct vf_mem){ &fake_ops, f, "fake dump", f->ranges, 1, PS, false };
+}
+
+static void fake_init(struct fake *f)
+{
+	fake_init_n(f, NPAGES);
 }
 
 static void fake_fini(struct fake *f)
@@ -101,6 +109,49 @@ static void progress(void *arg, uint64_t done, uint64_t total)
 	if (done <= total)
 		last[0] = done;
 	last[1]++;
+}
+
+/* Scan f per page and in bulk; true if both give the same result (error code and
+ * message, candidates, counts, why).  *bulk_reads and *bulk_maxlen: the bulk scan's. */
+static bool same_both_ways(struct fake *f, const struct vf_scan_opts *o, int *code,
+			   size_t *bulk_reads, size_t *bulk_maxlen)
+{
+	struct vf_scan_result r[2];
+	struct vf_error *e[2];
+	for (int b = 0; b < 2; b++) {
+		f->mem.bulk_reads_cheap = b == 1;
+		size_t n0 = f->nreads;
+		f->maxlen = 0;
+		e[b] = vf_scan_for_note(&f->mem, o, &r[b]);
+		if (b == 1) {
+			*bulk_reads = f->nreads - n0;
+			*bulk_maxlen = f->maxlen;
+		}
+	}
+	f->mem.bulk_reads_cheap = false;
+	bool same = (!e[0] == !e[1]) && (!e[0] || (e[0]->code == e[1]->code &&
+						   strcmp(e[0]->message, e[1]->message) == 0));
+	*code = e[1] ? e[1]->code : 0;
+	same = same && r[0].found == r[1].found && r[0].region.paddr == r[1].region.paddr &&
+	       r[0].region.size == r[1].region.size && r[0].ncandidates == r[1].ncandidates &&
+	       r[0].ndropped == r[1].ndropped && r[0].pages_total == r[1].pages_total &&
+	       r[0].pages_checked == r[1].pages_checked &&
+	       r[0].pages_skipped == r[1].pages_skipped &&
+	       (!r[0].why == !r[1].why) && (!r[0].why || strcmp(r[0].why, r[1].why) == 0);
+	for (size_t i = 0; same && i < r[0].ncandidates; i++) {
+		const struct vf_scan_candidate *a = &r[0].cands[i], *c = &r[1].cands[i];
+		same = a->kind == c->kind && a->paddr == c->paddr && a->size == c->size &&
+		       a->valid == c->valid && a->corroborated == c->corroborated &&
+		       strcmp(a->osrelease, c->osrelease) == 0 && a->text_len == c->text_len;
+	}
+	if (!same)
+		printf("#   per page: %s / bulk: %s\n", e[0] ? e[0]->message : (r[0].why ? r[0].why : ""),
+		       e[1] ? e[1]->message : (r[1].why ? r[1].why : ""));
+	for (int b = 0; b < 2; b++) {
+		vf_error_destroy(e[b]);
+		vf_scan_result_deinit(&r[b]);
+	}
+	return same;
 }
 
 int main(void)
@@ -312,5 +363,101 @@ int main(void)
 	vf_error_destroy(err);
 	vf_scan_result_deinit(&r);
 	fake_fini(&f);
+	/* ---- bulk reads (mem->bulk_reads_cheap): the same results as small reads */
+	{
+		size_t nr, ml;
+		int code;
+		const uint64_t CH = 2u << 20;   /* scan.c's chunk: 512 pages */
+		o.big_endian = false;
+		fake_init_n(&f, MAXPAGES);
+		f.mem.bulk_reads_cheap = true;
+		err = vf_scan_for_note(&f.mem, &o, &r);
+		TAP_OK(err && err->code == VF_ERR_NOT_FOUND && r.pages_checked == MAXPAGES,
+		       "bulk: empty memory, every page checked");
+		TAP_OK(f.nreads == 3 && f.maxlen > 1024 * 1024, "bulk: 3 reads for 5 MiB (%zu, "
+		       "longest %zu bytes)", f.nreads, f.maxlen);
+		vf_error_destroy(err);
+		vf_scan_result_deinit(&r);
+		f.mem.bulk_reads_cheap = false;
+		TAP_OK(same_both_ways(&f, &o, &code, &nr, &ml) && code == VF_ERR_NOT_FOUND,
+		       "bulk = per page: empty memory");
+
+		/* a note on the last page of the first chunk, its text running into the
+		 * next chunk; text pages on both sides of the boundary */
+		put_note(&f, CH - PS, false, "VMCOREINFO", T1);
+		vf_store_uint(f.buf + CH - PS + 4, 4, false, PS + 200);  /* descsz past the page */
+		memset(f.buf + CH - PS + 24 + strlen(T1), '\n', PS + 200 - strlen(T1));
+		put_text(&f, CH + 7 * PS, T1);
+		put_text(&f, 2 * CH - PS, "OSRELEASE=5.10.0\n");
+		TAP_OK(same_both_ways(&f, &o, &code, &nr, &ml) && code == 0,
+		       "bulk = per page: a note straddling a chunk boundary is found");
+		err = vf_scan_for_note(&f.mem, &o, &r);   /* per page; bulk is the same */
+		TAP_OK(!err && r.found && r.region.paddr == CH - PS && r.region.size > PS,
+		       "the straddling note is the one found (0x%llx)",
+		       (unsigned long long)r.region.paddr);
+		vf_error_destroy(err);
+		vf_scan_result_deinit(&r);
+
+		/* step 4: a note header 24 bytes before a chunk boundary, its text after it;
+		 * the probe reads past the chunk */
+		put_note(&f, 3 * CH / 2, false, "VMCOREINFO", "no");   /* decoy, not a note */
+		o.step = 4;
+		memcpy(f.buf + CH - PS, "xxxx", 4);                      /* drop the page note */
+		put_note(&f, 2 * CH - 24, false, "VMCOREINFO", T1);
+		TAP_OK(same_both_ways(&f, &o, &code, &nr, &ml) && code == 0,
+		       "bulk = per page, step 4: a probe across a chunk boundary");
+		TAP_OK(ml <= CH + 64, "bulk: one chunk buffer (longest read %zu bytes)", ml);
+		err = vf_scan_for_note(&f.mem, &o, &r);
+		TAP_OK(!err && r.found && r.region.paddr == 2 * CH - 24,
+		       "step 4: the note 24 bytes before the boundary is found");
+		vf_error_destroy(err);
+		vf_scan_result_deinit(&r);
+		o.step = 0;
+
+		/* skipped pages inside a chunk: that chunk is probed page by page */
+		put_note(&f, 100 * PS, false, "VMCOREINFO", T1);
+		f.state[3] = EXCL;
+		f.state[CH / PS] = MISSING;        /* first page of the second chunk */
+		f.state[MAXPAGES - 1] = MISSING;   /* last page */
+		TAP_OK(same_both_ways(&f, &o, &code, &nr, &ml) && code == 0,
+		       "bulk = per page: excluded and missing pages");
+		f.mem.bulk_reads_cheap = true;
+		err = vf_scan_for_note(&f.mem, &o, &r);
+		TAP_OK(!err && r.found && r.region.paddr == 100 * PS && r.pages_skipped == 3 &&
+		       r.pages_checked == MAXPAGES - 3, "bulk: 3 pages skipped, the rest checked");
+		vf_error_destroy(err);
+		vf_scan_result_deinit(&r);
+		f.mem.bulk_reads_cheap = false;
+		TAP_OK(nr < 3 + 2 * 512 + 256 + 20, "bulk: failed chunks fall back to small reads, "
+		       "the others stay one read (%zu reads)", nr);
+
+		/* a note in a page that falls back; a broken page still stops the scan */
+		f.state[100] = MISSING;
+		put_note(&f, CH + 100 * PS, false, "VMCOREINFO", T1);
+		TAP_OK(same_both_ways(&f, &o, &code, &nr, &ml) && code == 0,
+		       "bulk = per page: notes in a fallen-back chunk");
+		f.state[CH / PS + 300] = BROKEN;
+		TAP_OK(same_both_ways(&f, &o, &code, &nr, &ml) && code == VF_ERR_CORRUPT,
+		       "bulk = per page: a corrupt page fails the scan the same way");
+		f.state[CH / PS + 300] = OK;
+
+		/* ranges not starting at a page, a range ending inside a probe; big-endian */
+		f.ranges[0] = (struct vf_mem_range){ 0x800, CH + 5 * PS + 30 };
+		f.ranges[1] = (struct vf_mem_range){ 2 * CH + 0x10, CH };
+		f.mem.nranges = 2;
+		TAP_OK(same_both_ways(&f, &o, &code, &nr, &ml), "bulk = per page: two odd ranges");
+		o.big_endian = true;
+		put_note(&f, 2 * CH + 9 * PS, true, "VMCOREINFO", T2);
+		TAP_OK(same_both_ways(&f, &o, &code, &nr, &ml) && code == 0,
+		       "bulk = per page: big-endian");
+		o.big_endian = false;
+		o.page_size = 65536;
+		TAP_OK(same_both_ways(&f, &o, &code, &nr, &ml), "bulk = per page: 64K pages");
+		o.page_size = 0;
+		o.step = 0x100;
+		TAP_OK(same_both_ways(&f, &o, &code, &nr, &ml), "bulk = per page: step 0x100");
+		o.step = 0;
+		fake_fini(&f);
+	}
 	return tap_done();
 }
