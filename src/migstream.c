@@ -29,6 +29,7 @@
 
 #include "cursor.h"
 #include "rawmem.h"
+#include "zsrc.h"
 
 enum {
 	SEC_EOF = 0x00,
@@ -126,6 +127,11 @@ struct ctx {
 	bool done;                /* found the device or gave up searching */
 	bool full;                /* walk to EOF, never search (the RAM index) */
 	struct ram_index *idx;    /* index this block's page records, or NULL */
+	struct vf_src *zsrc;      /* a compressed libvirt image's stream, decompressed
+				   * (owned; src points to it) */
+	bool desc_deferred;       /* the size is unknown: the description is read after
+				   * the walk, when the decoder has reached the end */
+	uint64_t forced_page_size;  /* a second walk: the description's page size */
 };
 
 /* ------------------------------------------------------------ reading */
@@ -147,6 +153,7 @@ static struct vf_error *rd_at(struct ctx *c, uint64_t off, size_t n, const char 
 	/* read ahead little: after a RAM record header comes a page we skip */
 	size_t got, want = n > RD_AHEAD ? n : RD_AHEAD;
 	struct vf_error *err = vf_src_pread(c->src, c->buf, want, off, &got);
+	c->end = c->src->size;    /* a decompressed stream learns its size at its end */
 	if (err) {
 		c->buf_len = 0;
 		return err;
@@ -293,9 +300,9 @@ static bool plausible_next(struct ctx *c, uint64_t off)
 		return false;
 	switch (p[0]) {
 	case SEC_EOF:
-		if (off + 1 == c->end)
-			return true;
-		return peek_at(c, off + 1, 1, &p) && p[0] == SEC_VMDESCRIPTION;
+		if (peek_at(c, off + 1, 1, &p))
+			return p[0] == SEC_VMDESCRIPTION;
+		return off + 1 == c->end;
 	case SEC_START:
 	case SEC_FULL: {
 		if (!peek_at(c, off, 6, &p) || p[5] == 0)
@@ -337,7 +344,9 @@ static struct vf_error *search(struct ctx *c, uint64_t from, const uint8_t *need
 	size_t window = SCAN_FIRST;
 	while (off < c->end && c->end - off >= nlen) {
 		size_t want = c->end - off < window ? (size_t)(c->end - off) : window;
-		struct vf_error *err = vf_src_read(c->src, c->chunk, want, off, "migration stream");
+		/* short only at the end (a decompressed stream's end is found so) */
+		struct vf_error *err = vf_src_pread(c->src, c->chunk, want, off, &want);
+		c->end = c->src->size;
 		if (err)
 			return err;
 		size_t i = 0;
@@ -1025,10 +1034,28 @@ static struct vf_error *read_description(struct ctx *c)
 
 /* ------------------------------------------------------------ the container */
 
+/* libvirt's save image formats (its header's "compressed" field; the numbers
+ * are on disk and never reused): the external program's name and how to undo
+ * it.  gzip and zstd are read here when zlib and libzstd were built. */
 static const char *const libvirt_formats[][2] = {
 	{ "raw", NULL }, { "gzip", "gzip -dc" }, { "bzip2", "bzip2 -dc" },
 	{ "xz", "xz -dc" }, { "lzop", "lzop -dc" }, { "zstd", "zstd -dc" },
 };
+#define LIBVIRT_GZIP 1
+#define LIBVIRT_ZSTD 5
+
+/* Serve the rest of the walk from the decompressed stream at off. */
+static struct vf_error *libvirt_decompress(struct ctx *c, uint64_t off, enum vf_zsrc_codec codec)
+{
+	struct vf_error *err = vf_zsrc_open(c->src, false, off, codec, &c->zsrc);
+	if (err)
+		return err;
+	c->src = c->zsrc;
+	c->end = c->src->size;
+	c->buf_len = 0;
+	c->st->compressed = vf_zsrc_codec_name(codec);
+	return NULL;
+}
 
 /* A libvirt save image: header, domain XML (padded), then QEMU's stream. */
 static struct vf_error *libvirt_header(struct ctx *c)
@@ -1058,9 +1085,24 @@ static struct vf_error *libvirt_header(struct ctx *c)
 						   "state in it is incomplete"));
 	}
 	if (format != 0) {
+		enum vf_zsrc_codec codec = format == LIBVIRT_GZIP ? VF_ZSRC_GZIP : VF_ZSRC_ZSTD;
+		bool readable = (format == LIBVIRT_GZIP || format == LIBVIRT_ZSTD) &&
+				vf_zsrc_available(codec);
+		if (readable && off >= c->end)
+			return at_err(c, vf_error_truncated(LIBVIRT_HEADER_SIZE, "libvirt save "
+							    "image XML", data_len,
+							    c->end - LIBVIRT_HEADER_SIZE));
+		if (readable) {
+			st->stream_offset = off;
+			return libvirt_decompress(c, off, codec);
+		}
 		if (format < sizeof(libvirt_formats) / sizeof(*libvirt_formats)) {
+			bool gz = vf_zsrc_available(VF_ZSRC_GZIP), zs = vf_zsrc_available(VF_ZSRC_ZSTD);
 			err = vf_error_at(VF_ERR_UNSUPPORTED, off, "libvirt save image: the QEMU "
-					  "stream is %s-compressed", libvirt_formats[format][0]);
+					  "stream is %s-compressed; this build decompresses %s "
+					  "images itself", libvirt_formats[format][0],
+					  gz && zs ? "gzip and zstd" : gz ? "only gzip" :
+					  zs ? "only zstd" : "no compressed");
 			return at_err(c, vf_error_set_hint(err, "decompress it first: tail -c +%"
 							   PRIu64 " '%s' | %s > STREAM, then "
 							   "give STREAM", off + 1, c->src->path,
@@ -1138,6 +1180,11 @@ static struct vf_error *section(struct ctx *c, uint8_t type, uint64_t soff)
 	return skip_unknown(c, id);
 }
 
+static bool valid_page_size(uint64_t ps)
+{
+	return ps >= 1024 && ps <= (1u << 30) && !(ps & (ps - 1));
+}
+
 static struct vf_error *walk(struct ctx *c)
 {
 	struct vf_migstate *st = c->st;
@@ -1160,11 +1207,13 @@ static struct vf_error *walk(struct ctx *c)
 				  PRIu64 " (only %u is known)", v, VF_MIG_VERSION);
 		return at_err(c, err);
 	}
-	if ((err = read_description(c)))
+	/* the description is at the end: read first when the end is known */
+	c->desc_deferred = c->src->size == UINT64_MAX;
+	if (!c->desc_deferred && (err = read_description(c)))
 		return err;
-	if (st->description_page_size >= 1024 && st->description_page_size <= (1u << 30) &&
-	    !(st->description_page_size & (st->description_page_size - 1))) {
-		st->page_size = st->description_page_size;
+	uint64_t dps = c->desc_deferred ? c->forced_page_size : st->description_page_size;
+	if (valid_page_size(dps)) {
+		st->page_size = dps;
 		st->page_size_from = "description";
 	}
 	while (!c->done) {
@@ -1206,14 +1255,43 @@ static struct vf_error *walk(struct ctx *c)
 	return NULL;
 }
 
-/* The one walker: vf_migstream_scan() (idx NULL: stop once the device is
- * found) and the RAM index (idx: walk to EOF, index the block's pages). */
-static struct vf_error *scan_with(struct vf_src *src, struct vf_migstate *st,
-				  struct ram_index *idx)
+/* After a walk of a stream of unknown size: decompress the rest, read the
+ * description from the tail (in the decoder's window), and say whether its
+ * page size, which a known size would have let the walk use, differs. */
+static struct vf_error *late_description(struct ctx *c, uint64_t *rewalk_page_size)
+{
+	struct vf_migstate *st = c->st;
+	*rewalk_page_size = 0;
+	uint64_t size;
+	struct vf_error *err = vf_zsrc_finish(c->src, &size);
+	if (err)
+		return err;
+	c->end = size;
+	if (c->end - st->stream_offset < 8)
+		return NULL;
+	if ((err = read_description(c)))
+		return err;
+	uint64_t dps = st->description_page_size;
+	if (!valid_page_size(dps) || (st->page_size_from &&
+				      strcmp(st->page_size_from, "configuration") == 0))
+		return NULL;
+	if (dps == st->page_size)
+		st->page_size_from = "description";
+	else
+		*rewalk_page_size = dps;
+	return NULL;
+}
+
+/* One walk of src into st (zeroed first); a decompressing source made for a
+ * compressed libvirt image is handed back in *zs (or destroyed if zs is NULL). */
+static struct vf_error *walk_once(struct vf_src *src, struct vf_migstate *st,
+				  struct ram_index *idx, uint64_t forced_page_size,
+				  uint64_t *rewalk_page_size, struct vf_src **zs)
 {
 	memset(st, 0, sizeof(*st));
 	st->footers = -1;
 	st->page_size = 4096;
+	*rewalk_page_size = 0;
 	struct ctx *c = calloc(1, sizeof(*c));
 	if (!c)
 		return &vf_error_nomem;
@@ -1223,6 +1301,7 @@ static struct vf_error *scan_with(struct vf_src *src, struct vf_migstate *st,
 	c->cur_block = -1;
 	c->idx = idx;
 	c->full = idx != NULL;
+	c->forced_page_size = forced_page_size;
 	const uint8_t *p;
 	struct vf_error *err = NULL;
 	if (peek_at(c, 0, LIBVIRT_MAGIC_LEN, &p) &&
@@ -1231,22 +1310,82 @@ static struct vf_error *scan_with(struct vf_src *src, struct vf_migstate *st,
 		err = libvirt_header(c);
 	if (!err)
 		err = walk(c);
-	if (!err && st->page_size_from == NULL)
+	if (!err && c->desc_deferred) {
+		err = late_description(c, rewalk_page_size);
+	} else if (err && err != &vf_error_nomem && c->desc_deferred &&
+		   (!st->page_size_from || strcmp(st->page_size_from, "default") == 0)) {
+		/* a walk with the default page size may fail where the description's
+		 * would not: if it has another, walk again with that */
+		struct vf_error *e2 = late_description(c, rewalk_page_size);
+		if (!e2 && *rewalk_page_size) {
+			vf_error_destroy(err);
+			err = NULL;
+		}
+		vf_error_destroy(e2);
+	}
+	if (*rewalk_page_size) {
+		/* the next walk decides */
+	} else if (!err && st->page_size_from == NULL)
 		st->page_size_from = "default";
 	/* A found device the JSON description does not list came from a search. */
-	if (!err && st->found && st->scanned && st->has_description &&
+	if (!err && !*rewalk_page_size && st->found && st->scanned && st->has_description &&
 	    !st->description_has_vmcoreinfo)
 		err = corrupt(c, st->section_offset, "a vmcoreinfo section was found by "
 			      "searching, but the stream's VM description has no such device");
+	if (c->zsrc) {
+		struct vf_zsrc_info zi;
+		if (vf_zsrc_info(c->zsrc, &zi))
+			st->decompress_restarts = zi.restarts;
+		if (err && err != &vf_error_nomem)
+			err = vf_error_prefix(err, "libvirt save image with a %s-compressed "
+					      "QEMU stream at offset %" PRIu64 " (stream offsets "
+					      "count its decompressed bytes from there)",
+					      st->compressed, st->stream_offset);
+		if (zs)
+			*zs = c->zsrc;
+		else
+			vf_src_destroy(c->zsrc);
+	}
 	free(c->sects);
 	free(c->chunk);
 	free(c);
 	return err;
 }
 
+/* The one walker: vf_migstream_scan() (idx NULL: stop once the device is
+ * found) and the RAM index (idx: walk to EOF, index the block's pages).
+ * *zs: the decompressing source of a compressed libvirt image, or NULL. */
+static struct vf_error *scan_with(struct vf_src *src, struct vf_migstate *st,
+				  struct ram_index *idx, struct vf_src **zs)
+{
+	struct vf_src *z = NULL;
+	uint64_t again;
+	if (zs)
+		*zs = NULL;
+	struct vf_error *err = walk_once(src, st, idx, 0, &again, &z);
+	if (!err && again) {
+		/* the description's page size, learned at the end, was not the
+		 * one used: walk again with it (decompressing from the start) */
+		vf_src_destroy(z);
+		z = NULL;
+		vf_migstate_release(st);
+		if (idx) {
+			free(idx->runs);
+			*idx = (struct ram_index){ .block = -1, .max_runs = idx->max_runs };
+		}
+		err = walk_once(src, st, idx, again, &again, &z);
+		st->decompress_restarts++;
+	}
+	if (zs && !err)
+		*zs = z;
+	else
+		vf_src_destroy(z);
+	return err;
+}
+
 struct vf_error *vf_migstream_scan(struct vf_src *src, struct vf_migstate *st)
 {
-	return scan_with(src, st, NULL);
+	return scan_with(src, st, NULL, NULL);
 }
 
 struct vf_error *vf_migstream_find_vmcoreinfo(struct vf_src *src, struct vf_migstate *st)
@@ -1347,6 +1486,8 @@ const char *vf_migstream_machine_layout(const char *machine)
 
 struct migmem {
 	struct vf_src *src;
+	struct vf_src *zsrc;      /* a compressed libvirt image's stream, decompressed */
+	const char *compressed;
 	char *block;              /* "pc.ram" */
 	uint64_t block_length;
 	uint64_t page_size;
@@ -1450,7 +1591,8 @@ static struct vf_error *migmem_read(void *ctx, uint64_t paddr, void *buf, size_t
 				return vf_error_paddr(VF_ERR_CORRUPT, paddr, "RAM page index "
 						      "overflows (offset 0x%" PRIx64 " of block "
 						      "'%s')", boff, m->block);
-			err = vf_src_read(m->src, out, n, off, "RAM page data");
+			err = vf_src_read(m->zsrc ? m->zsrc : m->src, out, n, off,
+					  "RAM page data");
 			if (err)
 				return vf_error_prefix(err, "physical address 0x%" PRIx64
 						       " (offset 0x%" PRIx64 " of RAM block '%s')",
@@ -1479,6 +1621,7 @@ static void migmem_destroy(void *ctx)
 	struct migmem *m = ctx;
 	if (!m)
 		return;
+	vf_src_destroy(m->zsrc);   /* before the file it reads */
 	if (m->src)
 		vf_src_destroy(m->src);
 	free(m->block);
@@ -1556,7 +1699,8 @@ struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec
 	}
 	struct vf_migstate st;
 	struct ram_index x = { .block = -1, .max_runs = MAX_RUNS };
-	err = scan_with(m->src, &st, &x);
+	err = scan_with(m->src, &st, &x, &m->zsrc);
+	m->compressed = st.compressed;
 	if (!err && !st.reached_eof)
 		err = vf_error_set_path(vf_error_create(VF_ERR_CORRUPT, "migration stream: the "
 							"walk ended before EOF"), path);
@@ -1588,10 +1732,15 @@ bool vf_migstream_mem_info(const struct vf_mem *mem, struct vf_migstream_mem_inf
 	if (mem->ops != &migmem_ops)
 		return false;
 	const struct migmem *m = mem->ctx;
+	struct vf_zsrc_info zi = { 0 };
+	if (m->zsrc)
+		vf_zsrc_info(m->zsrc, &zi);
 	*info = (struct vf_migstream_mem_info){ .block = m->block,
 						.block_length = m->block_length,
 						.layout = m->layout, .runs = m->nruns,
-						.records = m->records };
+						.records = m->records,
+						.compressed = m->compressed,
+						.restarts = zi.restarts };
 	return true;
 }
 

@@ -40,6 +40,12 @@ struct vf_migstate {
 	/* the container */
 	bool libvirt;             /* a libvirt save image ("LibvirtQemudSave") */
 	uint64_t stream_offset;   /* file offset of the QEVM magic */
+	const char *compressed;   /* "gzip", "zstd": the image's stream was read
+				   * decompressed, and every offset from stream_offset
+				   * on is one in the decompressed stream (as in
+				   * tail -c +(stream_offset+1) FILE | gzip -dc, plus
+				   * stream_offset); NULL: offsets are the file's */
+	uint64_t decompress_restarts;  /* decompression started over (backward reads) */
 
 	/* the stream */
 	char machine[64];         /* configuration section: "pc-q35-7.2"; "" if absent */
@@ -85,8 +91,13 @@ bool vf_migstream_probe(const uint8_t *head, size_t len);
  * stream was read far enough to answer; st->found says whether the VM had a
  * vmcoreinfo device.  VF_ERR_NOT_FORMAT: not a stream (st untouched apart from
  * zeroing); VF_ERR_CORRUPT: truncated or malformed, with the file offset;
- * VF_ERR_UNSUPPORTED: a variant we do not read (compressed libvirt image,
- * mapped-ram, RDMA, postcopy packages), with what to do.  Release st with
+ * VF_ERR_UNSUPPORTED: a variant we do not read (a libvirt image compressed
+ * with bzip2, xz or lzop, or with gzip or zstd when zlib or libzstd was not
+ * built: the hint is the command that decompresses it; mapped-ram, RDMA,
+ * postcopy packages), with what to do.  A libvirt image compressed with gzip
+ * or zstd is walked decompressed, sequentially (zsrc.h), in one pass: the
+ * JSON description is read when the walk is done (a second pass only when
+ * it gives a page size the walk did not use).  Release st with
  * vf_migstate_release() in every case. */
 struct vf_error *vf_migstream_scan(struct vf_src *src, struct vf_migstate *st);
 
@@ -119,7 +130,16 @@ void vf_migstate_release(struct vf_migstate *st);
  * stream never sent, VF_ERR_NOT_PRESENT (never zeros); of a page last sent
  * compressed or as an XBZRLE delta, VF_ERR_UNSUPPORTED naming it.  Streams
  * the walker cannot take to EOF (no section footers: machine types up to
- * 2.3) are VF_ERR_UNSUPPORTED.  Release with vf_migstream_mem_close(). */
+ * 2.3) are VF_ERR_UNSUPPORTED.  Release with vf_migstream_mem_close().
+ *
+ * A libvirt image compressed with gzip or zstd is read too: the index holds
+ * offsets in the decompressed stream, and a read decompresses forward from
+ * the decoder's position, or, for a page behind the last 512 KiB it
+ * decompressed, starts over from the stream's beginning.  Reads in address
+ * order (a scan) cost one pass; each read going back costs up to one pass
+ * over the stream (vf_migstream_mem_info's restarts counts them).  For many
+ * scattered reads, decompress the image first (the stream after
+ * stream_offset) and give the stream. */
 struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec,
 				       struct vf_mem *out);
 
@@ -136,6 +156,8 @@ struct vf_migstream_mem_info {
 	const char *layout;       /* "pc", "q35", "virt" or "ranges" */
 	size_t runs;              /* index entries */
 	uint64_t records;         /* page records of the block in the stream */
+	const char *compressed;   /* "gzip", "zstd" for a compressed libvirt image */
+	uint64_t restarts;        /* decompression restarts so far */
 };
 
 /* Describe a memory vf_migstream_mem_open() made; false for any other. */

@@ -27,6 +27,8 @@ struct vf_src_ops {
 enum vf_src_kind {
 	VF_SRC_FILE,       /* a plain file */
 	VF_SRC_FLATTENED,  /* makedumpfile flattened stream, served reassembled */
+	VF_SRC_DECOMPRESSED, /* a compressed stream inside a file, served decompressed
+			      * (zsrc.c); size UINT64_MAX until its end is known */
 };
 
 struct vf_src {

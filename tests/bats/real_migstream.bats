@@ -112,3 +112,80 @@ mem_scenario() {
 @test "real stream, guest without qemu_fw_cfg: guest memory equals dump.elf" {
 	mem_scenario nofwcfg
 }
+
+# le32 N: N as 4 little-endian bytes
+le32() {
+	local v=$1
+	printf "\\x$(printf %02x $((v & 255)))\\x$(printf %02x $(((v >> 8) & 255)))"
+	printf "\\x$(printf %02x $(((v >> 16) & 255)))\\x$(printf %02x $(((v >> 24) & 255)))"
+}
+
+# libvirt_image FORMAT PAYLOAD: a libvirt save image (header version 2, 1000 bytes
+# of domain XML, so the stream starts at offset 1092) around PAYLOAD, to stdout
+libvirt_image() {
+	printf 'LibvirtQemudSave'
+	le32 2; le32 1000; le32 1; le32 "$1"; le32 0
+	for _ in $(seq 14); do le32 0; done
+	printf '<domain/>'
+	head -c 991 /dev/zero
+	cat "$2"
+}
+
+# timed_migread FILE OUT: migread FILE > OUT; its status in $rc, seconds in $secs
+timed_migread() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	rc=0
+	"$MIGREAD" "$1" >"$2" 2>&1 || rc=$?
+	t1=$(date +%s.%N)
+	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+}
+
+@test "real stream in libvirt save images, raw, gzip and zstd: the same paddr and size" {
+	real_scenario vmcoreinfo
+	command -v gzip >/dev/null || skip "gzip not installed"
+	command -v zstd >/dev/null || skip "zstd not installed"
+	local t=$BATS_TEST_TMPDIR
+	gzip -c migration.stream >"$t/s.gz"
+	zstd -q -c migration.stream >"$t/s.zst"
+	libvirt_image 0 migration.stream >"$t/raw.img"
+	libvirt_image 1 "$t/s.gz" >"$t/gz.img"
+	libvirt_image 5 "$t/s.zst" >"$t/zst.img"
+	for f in raw gz zst; do
+		timed_migread "$t/$f.img" "$t/$f.out"
+		[ "$rc" -eq 0 ] || { echo "migread $f.img exited $rc: $(cat "$t/$f.out")" >&2; return 1; }
+		output=$(cat "$t/$f.out")
+		assert_eq "$(mig paddr)" "$(hexnorm "$VMCI_PADDR")" "$f.img paddr"
+		assert_eq "$(mig size)" "$(hexnorm "$VMCI_SIZE")" "$f.img size"
+		assert_eq "$(mig stream_offset)" 0x444 "$f.img stream_offset"
+		echo "# $f.img ($(stat -c %s "$t/$f.img") bytes): walked in $secs s" >&3
+	done
+	# every key the same: the offsets are the decompressed stream's
+	diff "$t/raw.out" "$t/gz.out"
+	diff "$t/raw.out" "$t/zst.out"
+	# guest memory: the note read through each image is the plain stream's
+	"$MIGREAD" --read migration.stream "$VMCI_PADDR" 0x1024 >"$t/note"
+	for f in gz zst; do
+		"$MIGREAD" --read "$t/$f.img" "$VMCI_PADDR" 0x1024 >"$t/note.$f"
+		cmp "$t/note" "$t/note.$f"
+	done
+	grep -qa VMCOREINFO "$t/note"
+}
+
+@test "real stream in libvirt save images: cut short, and xz: said with the offset and the command" {
+	real_scenario vmcoreinfo
+	command -v gzip >/dev/null || skip "gzip not installed"
+	local t=$BATS_TEST_TMPDIR
+	gzip -c migration.stream >"$t/s.gz"
+	libvirt_image 1 "$t/s.gz" | head -c 20000000 >"$t/cut.img"
+	run "$MIGREAD" "$t/cut.img"
+	[ "$status" -eq 1 ] || { echo "migread exited $status: $output" >&2; return 1; }
+	[[ "$output" == *"truncated gzip-compressed stream"* ]]
+	[[ "$output" == *"the file ends at offset 20000000"* ]]
+	# xz (no library here): the header says so, the payload is never read
+	libvirt_image 3 migration.stream >"$t/xz.img"
+	run "$MIGREAD" "$t/xz.img"
+	[ "$status" -eq 1 ] || { echo "migread exited $status: $output" >&2; return 1; }
+	[[ "$output" == *"xz-compressed"* ]]
+	[[ "$output" == *"tail -c +1093 '$t/xz.img' | xz -dc > STREAM"* ]]
+}

@@ -8,6 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef HAVE_ZLIB
+#include <zlib.h>
+#endif
+#ifdef HAVE_ZSTD
+#include <zstd.h>
+#endif
+
 #include "cursor.h"
 #include "mem.h"
 #include "migstream.h"
@@ -291,6 +298,243 @@ static struct vf_error *mem_of(const uint8_t *p, size_t n, const char *layout, s
 	struct vf_error *err = vf_migstream_mem_open(path, layout, mem);
 	unlink(path);
 	return err;
+}
+
+/* ---------------------------------------------------------------- libvirt images */
+
+enum { LV_RAW = 0, LV_GZIP = 1, LV_BZIP2 = 2, LV_XZ = 3, LV_LZOP = 4, LV_ZSTD = 5 };
+#define LV_XML 1000
+#define LV_STREAM (16 + 19 * 4 + LV_XML)   /* 1092: the stream's offset */
+
+/* A libvirt save image (little-endian header, version 2) around payload. */
+static void lv_image(struct buf *lv, uint32_t format, const uint8_t *payload, size_t n)
+{
+	lv->len = 0;
+	put(lv, "LibvirtQemudSave", 16);
+	uint32_t hdr[19] = { 2, LV_XML, 1, format, 0 };
+	for (size_t i = 0; i < 19; i++) {
+		uint8_t le[4];
+		vf_store_uint(le, 4, false, hdr[i]);
+		put(lv, le, 4);
+	}
+	char xml[LV_XML] = "<domain type='kvm'><name>g</name></domain>";
+	put(lv, xml, sizeof(xml));
+	put(lv, payload, n);
+}
+
+/* d[0..n) compressed as `parts` gzip members or zstd frames, into z. */
+static void zpack(int format, const uint8_t *d, size_t n, unsigned parts, struct buf *z)
+{
+	z->len = 0;
+	for (unsigned k = 0; k < parts; k++) {
+		size_t a = n / parts * k, e = k + 1 == parts ? n : n / parts * (k + 1);
+		size_t cap = (e - a) + (e - a) / 2 + 1024;
+		uint8_t *o = malloc(cap);
+		size_t len = 0;
+		if (!o)
+			abort();
+		if (format == LV_GZIP) {
+#ifdef HAVE_ZLIB
+			z_stream zs = { 0 };
+			if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+				abort();
+			zs.next_in = (Bytef *)(d + a);
+			zs.avail_in = (uInt)(e - a);
+			zs.next_out = o;
+			zs.avail_out = (uInt)cap;
+			if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
+				abort();
+			len = cap - zs.avail_out;
+			deflateEnd(&zs);
+#endif
+		} else {
+#ifdef HAVE_ZSTD
+			len = ZSTD_compress(o, cap, d + a, e - a, 3);
+			if (ZSTD_isError(len))
+				abort();
+#endif
+		}
+		put(z, o, len);
+		free(o);
+	}
+}
+
+/* What a walk found, field by field (the container's compression aside). */
+static bool same_state(const struct vf_migstate *a, const struct vf_migstate *b)
+{
+	bool ok = a->found == b->found && a->libvirt == b->libvirt &&
+		  a->stream_offset == b->stream_offset && a->section_offset == b->section_offset &&
+		  a->state_offset == b->state_offset && a->section_id == b->section_id &&
+		  a->instance_id == b->instance_id && a->version_id == b->version_id &&
+		  a->has_vmcoreinfo == b->has_vmcoreinfo && a->host_format == b->host_format &&
+		  a->guest_format == b->guest_format && a->size == b->size &&
+		  a->paddr == b->paddr && a->page_size == b->page_size &&
+		  strcmp(a->page_size_from, b->page_size_from) == 0 && a->footers == b->footers &&
+		  a->nsections == b->nsections && a->reached_eof == b->reached_eof &&
+		  a->eof_offset == b->eof_offset && a->scanned == b->scanned &&
+		  a->has_description == b->has_description &&
+		  a->description_offset == b->description_offset &&
+		  a->description_size == b->description_size &&
+		  a->description_has_vmcoreinfo == b->description_has_vmcoreinfo &&
+		  a->description_page_size == b->description_page_size &&
+		  strcmp(a->machine, b->machine) == 0 && a->nramblocks == b->nramblocks &&
+		  a->ram_pages == b->ram_pages && a->ram_zero_pages == b->ram_zero_pages;
+	if (!ok)
+		printf("# raw: found %d paddr 0x%" PRIx64 " section 0x%" PRIx64 " page %" PRIu64
+		       " (%s) desc %d; compressed: found %d paddr 0x%" PRIx64 " section 0x%"
+		       PRIx64 " page %" PRIu64 " (%s) desc %d\n", a->found, a->paddr,
+		       a->section_offset, a->page_size, a->page_size_from, a->has_description,
+		       b->found, b->paddr, b->section_offset, b->page_size, b->page_size_from,
+		       b->has_description);
+	return ok;
+}
+
+/* The stream in s[0..n) as a raw, a gzip and a zstd libvirt image (the
+ * compressed ones in 1 and in 2 parts): every walk finds the same. */
+static void compressed_like_raw(const uint8_t *s, size_t n, const char *what,
+				uint64_t want_restarts)
+{
+	struct buf lv = { 0 }, z = { 0 };
+	struct vf_migstate raw, st;
+	lv_image(&lv, LV_RAW, s, n);
+	struct vf_error *err = run(lv.p, lv.len, false, &raw);
+	TAP_OK(!err && raw.libvirt && !raw.compressed, "%s: the raw image walks", what);
+	vf_error_destroy(err);
+	static const int formats[] = { LV_GZIP, LV_ZSTD };
+	for (size_t f = 0; f < 2; f++) {
+		const char *name = formats[f] == LV_GZIP ? "gzip" : "zstd";
+#ifndef HAVE_ZLIB
+		if (formats[f] == LV_GZIP)
+			continue;
+#endif
+#ifndef HAVE_ZSTD
+		if (formats[f] == LV_ZSTD)
+			continue;
+#endif
+		for (unsigned parts = 1; parts <= 2; parts++) {
+			zpack(formats[f], s, n, parts, &z);
+			lv_image(&lv, (uint32_t)formats[f], z.p, z.len);
+			err = run(lv.p, lv.len, false, &st);
+			TAP_OK(!err && st.compressed && strcmp(st.compressed, name) == 0 &&
+			       same_state(&raw, &st) && st.decompress_restarts == want_restarts,
+			       "%s: a %s image in %u part%s walks as the raw one (%s)", what,
+			       name, parts, parts > 1 ? "s" : "", err ? err->message : "ok");
+			vf_error_destroy(err);
+			vf_migstate_release(&st);
+		}
+	}
+	vf_migstate_release(&raw);
+	free(lv.p);
+	free(z.p);
+}
+
+static void test_libvirt_compressed(void)
+{
+	struct buf b = { 0 }, lv = { 0 }, z = { 0 };
+	struct opts o = good();
+	build(&b, &o);
+	compressed_like_raw(b.p, b.len, "stream with footers", 0);
+
+	o = good();
+	o.no_footers = true;
+	build(&b, &o);
+	compressed_like_raw(b.p, b.len, "stream without footers (searched)", 0);
+
+	/* 8 KiB pages named only by the description: the first walk over the
+	 * decompressed stream, with 4 KiB pages, fails; the description at the
+	 * end gives 8 KiB and the second walk succeeds */
+	o = good();
+	o.page_bits = 13;
+	build(&b, &o);
+	static const size_t sub_at = 4 + 4 + 1 + 4 + 10, sub_len = 1 + 1 + 30 + 4 + 4;
+	TAP_OK(b.p[sub_at] == 0x05 && memcmp(b.p + sub_at + 2, "configuration/target-page-bits",
+					     30) == 0, "the page-bits subsection is where expected");
+	memmove(b.p + sub_at, b.p + sub_at + sub_len, b.len - sub_at - sub_len);
+	b.len -= sub_len;
+	struct vf_migstate st;
+	struct vf_error *err = run(b.p, b.len, true, &st);
+	TAP_OK(!err && st.found && st.page_size == 8192 &&
+	       strcmp(st.page_size_from, "description") == 0,
+	       "8 KiB pages from the description alone: the plain stream walks");
+	vf_error_destroy(err);
+	vf_migstate_release(&st);
+	compressed_like_raw(b.p, b.len, "8 KiB pages from the description alone", 1);
+
+	/* guest memory through the decompressed stream */
+	o = good();
+	build(&b, &o);
+	static const int formats[] = { LV_GZIP, LV_ZSTD };
+	for (size_t f = 0; f < 2; f++) {
+		const char *name = formats[f] == LV_GZIP ? "gzip" : "zstd";
+		bool built = formats[f] == LV_GZIP ?
+#ifdef HAVE_ZLIB
+			true
+#else
+			false
+#endif
+			:
+#ifdef HAVE_ZSTD
+			true;
+#else
+			false;
+#endif
+		if (!built) {
+			lv_image(&lv, (uint32_t)formats[f], b.p, b.len);
+			err = run(lv.p, lv.len, true, &st);
+			TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && err->hint &&
+			       strstr(err->hint, formats[f] == LV_GZIP ? "| gzip -dc > STREAM" :
+				      "| zstd -dc > STREAM"),
+			       "%s image, %s not built: the command to decompress it", name, name);
+			vf_error_destroy(err);
+			vf_migstate_release(&st);
+			continue;
+		}
+		zpack(formats[f], b.p, b.len, 1, &z);
+		lv_image(&lv, (uint32_t)formats[f], z.p, z.len);
+		struct vf_mem m;
+		err = mem_of(lv.p, lv.len, NULL, &m);
+		uint8_t got[11];
+		struct vf_error *e2 = err ? NULL : vf_mem_read(&m, 2 * 4096 + 105, got, 11);
+		struct vf_migstream_mem_info info = { 0 };
+		TAP_OK(!err && !e2 && memcmp(got, "\x0avmcoreinfo", 11) == 0 &&
+		       vf_migstream_mem_info(&m, &info) && info.compressed &&
+		       strcmp(info.compressed, name) == 0,
+		       "%s image: guest memory from the decompressed stream", name);
+		vf_error_destroy(e2);
+		vf_error_destroy(err);
+		if (!err)
+			vf_migstream_mem_close(&m);
+
+		/* the compressed payload cut short */
+		size_t cut = z.len / 2;
+		lv_image(&lv, (uint32_t)formats[f], z.p, cut);
+		err = run(lv.p, lv.len, true, &st);
+		TAP_OK(err && err->code == VF_ERR_CORRUPT && err->has_offset &&
+		       err->offset == LV_STREAM + cut && msg_has(err, "truncated") &&
+		       msg_has(err, name), "%s image cut short: corrupt at the file's end, "
+		       "offset %zu (%s)", name, LV_STREAM + cut, err ? err->message : "no error");
+		vf_error_destroy(err);
+		vf_migstate_release(&st);
+	}
+
+	/* what no library here decompresses: the exact command */
+	static const struct { int format; const char *cmd; } ext[] = {
+		{ LV_BZIP2, "| bzip2 -dc > STREAM" }, { LV_XZ, "| xz -dc > STREAM" },
+		{ LV_LZOP, "| lzop -dc > STREAM" },
+	};
+	for (size_t i = 0; i < sizeof(ext) / sizeof(*ext); i++) {
+		lv_image(&lv, (uint32_t)ext[i].format, b.p, b.len);
+		err = run(lv.p, lv.len, true, &st);
+		TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && err->offset == LV_STREAM &&
+		       err->hint && strstr(err->hint, "tail -c +1093 '/tmp/test_migstream.") &&
+		       strstr(err->hint, ext[i].cmd), "format %d: unsupported, the command: %s",
+		       ext[i].format, err && err->hint ? err->hint : "(none)");
+		vf_error_destroy(err);
+		vf_migstate_release(&st);
+	}
+	free(b.p);
+	free(lv.p);
+	free(z.p);
 }
 
 /* The bytes of a data page with seed s: byte i is s * 31 + i * 7. */
@@ -1030,19 +1274,7 @@ int main(void)
 	}
 	vf_error_destroy(err);
 	vf_migstream_mem_close(&m);
-	vf_store_uint(lv.p + 16 + 12, 4, false, 1);  /* gzip */
-	err = run(lv.p, lv.len, true, &st);
-	TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && err->hint &&
-	       strstr(err->hint, "gzip -dc") && strstr(err->hint, "tail -c +1093"),
-	       "libvirt gzip image: the command to decompress it");
-	vf_error_destroy(err);
-	vf_migstate_release(&st);
-	vf_store_uint(lv.p + 16 + 12, 4, false, 5);  /* zstd */
-	err = run(lv.p, lv.len, true, &st);
-	TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && strstr(err->hint, "zstd -dc"),
-	       "libvirt zstd image: zstd -dc");
-	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	test_libvirt_compressed();
 	memcpy(lv.p, "LibvirtQemudPart", 16);
 	err = run(lv.p, lv.len, true, &st);
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && msg_has(err, "partial"),
