@@ -240,6 +240,50 @@ if [ -x "$scanread" ]; then
 	done
 	} | tee -a "$scratch/table"
 fi
+# --in-place: the cost must not grow with the dump (a 64 GiB or 1 TiB guest's
+# dump takes as long as a 1 GiB one).  Each run patches a fresh sparse copy
+# (the copy is not timed).
+kz1g=$(synth kdump-zlib-1g kdump zlib 1024)
+elf1g=$(synth elf-1g elf - 1024)
+inplace_ms() {  # FILE ARGS...: median ms of vmcore-fix --in-place on fresh copies
+	local f=$1
+	shift
+	for _ in $(seq "$runs"); do
+		rm -f "$scratch/ip"
+		cp --sparse=always "$f" "$scratch/ip"
+		sync
+		s=$(date +%s%N)
+		"$vf" --in-place "$scratch/ip" "$@" >/dev/null 2>&1
+		e=$(date +%s%N)
+		echo $(((e - s) / 1000000))
+	done | median
+	rm -f "$scratch/ip"
+}
+{
+	echo
+	echo "## --in-place"
+	echo
+	echo "Median ms of \`vmcore-fix --in-place\` on a fresh sparse copy of the dump (journal,"
+	echo "patches, fsync; ELF: FALLOC_FL_INSERT_RANGE in front of the data); ratio to the"
+	echo "1 GiB guest's dump of the same kind."
+	echo
+	echo "| input | in-place ms | ratio to 1 GiB |"
+	echo "|---|---|---|"
+	b_k=$(inplace_ms "$kz1g")
+	echo "| synthetic kdump-zlib, 1 GiB guest | $b_k | 1.00 |"
+	for x in "64 GiB:$kz64" "1 TiB:$kz1t"; do
+		t=$(inplace_ms "${x#*:}")
+		echo "| synthetic kdump-zlib, ${x%%:*} guest | $t | $(ratio "$t" "$b_k") |"
+	done
+	if [ "$(df -T "$scratch" | awk 'NR == 2 {print $2}')" = ext4 ] || [ "$(df -T "$scratch" | awk 'NR == 2 {print $2}')" = xfs ]; then
+		b_e=$(inplace_ms "$elf1g" --region "$region")
+		echo "| synthetic ELF, 1 GiB guest, --region | $b_e | 1.00 |"
+		for x in "64 GiB:$elf64" "1 TiB:$elf1t"; do
+			t=$(inplace_ms "${x#*:}" --region "$region")
+			echo "| synthetic ELF, ${x%%:*} guest, --region | $t | $(ratio "$t" "$b_e") |"
+		done
+	fi
+} | tee -a "$scratch/table"
 {
 	echo "# Benchmark results"
 	echo
