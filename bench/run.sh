@@ -149,16 +149,17 @@ inspect_row() {
 }
 # fix_row LABEL FILE [vmcore-fix options]
 fix_row() {
-	local label=$1 f=$2 t_cp t_cs t_sp t_vf r_vf a_sp a_vf
+	local label=$1 f=$2 t_cp t_cs t_sp t_ss t_vf r_vf a_sp a_vf
 	shift 2
 	t_cp=$(ms cp "$f" "$scratch/out")
 	t_cs=$(ms sh -c 'cp "$1" "$2" && sync "$2"' _ "$f" "$scratch/out")
 	t_sp=$(ms cp --sparse=always "$f" "$scratch/out")
+	t_ss=$(ms sh -c 'cp --sparse=always "$1" "$2" && sync "$2"' _ "$f" "$scratch/out")
 	t_vf=$(ms "$vf" "$f" -o "$scratch/out" "$@")
 	r_vf=$(rss_med "$vf" "$f" -o "$scratch/out" "$@")
 	a_sp=$(alloc cp --sparse=always "$f" "$scratch/out")
 	a_vf=$(alloc "$vf" "$f" -o "$scratch/out" "$@")
-	echo "| $label | $(human "$(stat -c %s "$f")") | $t_cp | $t_cs | $t_sp | $t_vf | $(ratio "$t_vf" "$t_sp") | $(ratio "$t_vf" "$t_cp") | $(ratio "$t_vf" "$t_cs") | $r_vf | $a_sp | $a_vf | $(ratio "$a_vf" "$a_sp") |"
+	echo "| $label | $(human "$(stat -c %s "$f")") | $t_cp | $t_cs | $t_sp | $t_ss | $t_vf | $(ratio "$t_vf" "$t_sp") | $(ratio "$t_vf" "$t_ss") | $(ratio "$t_vf" "$t_cp") | $(ratio "$t_vf" "$t_cs") | $r_vf | $a_sp | $a_vf | $(ratio "$a_vf" "$a_sp") |"
 }
 
 elf64=$(synth elf-64g elf - 65536)
@@ -189,8 +190,8 @@ echo "## -o against cp"
 echo
 echo "Times in ms; allocated sizes in KiB (du -k after sync); ratios are vmcore-fix / baseline."
 echo
-echo "| input | size | cp | cp + fsync | cp --sparse=always | vmcore-fix -o (fsyncs) | vs cp --sparse=always | vs cp | vs cp + fsync | peak RSS KiB | cp --sparse=always alloc | vmcore-fix alloc | alloc ratio |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| input | size | cp | cp + fsync | cp --sparse=always | cp --sparse=always + fsync | vmcore-fix -o (fsyncs) | vs cp --sparse=always | vs cp --sparse=always + fsync | vs cp | vs cp + fsync | peak RSS KiB | cp --sparse=always alloc | vmcore-fix alloc | alloc ratio |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 fix_row "synthetic ELF, 64 GiB, --region" "$elf64" --region "$region"
 fix_row "synthetic ELF, 1 TiB, --region" "$elf1t" --region "$region"
 fix_row "synthetic kdump-zlib, 64 GiB" "$kz64"
