@@ -14,7 +14,9 @@
 #include <inttypes.h>
 #include <libelf.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cursor.h"
 #include "dump.h"
@@ -89,7 +91,48 @@ static void elf_mem_destroy(void *ctx)
 	free(m);
 }
 
+/* The first address at or after paddr in a segment whose file bytes are not a
+ * hole (SEEK_DATA on plain files; a flattened stream answers paddr). */
+static uint64_t elf_next_data(void *ctx, uint64_t paddr, uint64_t *data_end)
+{
+	struct elf_mem *m = ctx;
+	*data_end = UINT64_MAX;
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {   /* the first segment starting after paddr */
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->segs[mid].paddr <= paddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t i = lo;
+	if (i > 0 && m->max_end[i - 1] > paddr) {
+		/* inside segment i - 1, unless segments overlap: then no skipping */
+		if (paddr - m->segs[i - 1].paddr >= m->segs[i - 1].size)
+			return paddr;
+		i--;
+	}
+	for (; i < m->n; i++) {
+		const struct seg *s = &m->segs[i];
+		uint64_t a = paddr > s->paddr ? paddr : s->paddr;
+		if (m->src->kind != VF_SRC_FILE)
+			return a;
+		off_t d = lseek(m->src->fd, (off_t)(s->offset + (a - s->paddr)), SEEK_DATA);
+		if (d < 0)
+			return errno == ENXIO ? UINT64_MAX : a;
+		if ((uint64_t)d < s->offset + s->size) {
+			uint64_t at = s->paddr + ((uint64_t)d - s->offset);
+			off_t h = lseek(m->src->fd, d, SEEK_HOLE);
+			if (h > d && (uint64_t)h < s->offset + s->size)
+				*data_end = s->paddr + ((uint64_t)h - s->offset);
+			return at > a ? at : a;
+		}
+	}
+	return UINT64_MAX;
+}
+
 static const struct vf_mem_ops elf_mem_ops = {
+	.next_data = elf_next_data,
 	.read = elf_mem_read,
 	.destroy = elf_mem_destroy,
 };

@@ -411,9 +411,59 @@ static void kd_mem_destroy(void *ctx)
 	free(p);
 }
 
+/* The first set bit of the second bitmap at or after pfn whose value is
+ * `want` (true: a dumped page, false: a page not dumped), skipping words
+ * that cannot hold it; max_pfn if none; UINT64_MAX on a read error. */
+static uint64_t kd_find(struct kd_priv *p, uint64_t pfn, bool want)
+{
+	uint64_t skip = want ? 0 : UINT64_MAX;
+	while (pfn < p->kd->max_pfn) {
+		const uint8_t *d;
+		struct vf_error *err = bitmap_chunk(p, p->kd->bitmap2_offset, pfn / CHUNK_BITS, &d);
+		if (err) {
+			vf_error_destroy(err);
+			return UINT64_MAX;
+		}
+		uint64_t i = pfn % CHUNK_BITS;
+		for (; i < CHUNK_BITS; i++) {
+			if (i % 64 == 0) {
+				uint64_t w;
+				while (i < CHUNK_BITS && (memcpy(&w, d + i / 8, 8), w == skip))
+					i += 64;
+				if (i >= CHUNK_BITS)
+					break;
+			}
+			if ((bool)((d[i / 8] >> (i % 8)) & 1) == want) {
+				uint64_t at = pfn / CHUNK_BITS * CHUNK_BITS + i;
+				return at < p->kd->max_pfn ? at : p->kd->max_pfn;
+			}
+		}
+		pfn = (pfn / CHUNK_BITS + 1) * CHUNK_BITS;
+	}
+	return p->kd->max_pfn;
+}
+
+/* The first dumped page at or after paddr, and where its run of dumped pages
+ * ends: a walk over the second bitmap (a 1 TiB guest's is 32 MiB). */
+static uint64_t kd_next_data(void *ctx, uint64_t paddr, uint64_t *data_end)
+{
+	struct kd_priv *p = ctx;
+	*data_end = UINT64_MAX;
+	uint64_t first = kd_find(p, paddr / p->page_size, true);
+	if (first == UINT64_MAX)
+		return paddr;  /* a read error: let the read report it */
+	if (first >= p->kd->max_pfn)
+		return UINT64_MAX;
+	uint64_t end = kd_find(p, first + 1, false);
+	if (end != UINT64_MAX)
+		*data_end = end * p->page_size;
+	return first * p->page_size > paddr ? first * p->page_size : paddr;
+}
+
 static const struct vf_mem_ops kd_mem_ops = {
 	.read = kd_mem_read,
 	.destroy = kd_mem_destroy,
+	.next_data = kd_next_data,
 };
 
 /* ----------------------------------------------------------------- open */

@@ -24,6 +24,14 @@ struct vf_mem_ops {
 	/* Read len bytes at physical address paddr (may span pages/ranges). */
 	struct vf_error *(*read)(void *ctx, uint64_t paddr, void *buf, size_t len);
 	void (*destroy)(void *ctx);
+	/* Optional (NULL: every page may hold data): the lowest address >= paddr
+	 * that may hold data, UINT64_MAX if none.  What it steps over is not in
+	 * the source (kdump pages not dumped) or a hole that reads as zeros (ELF
+	 * file holes): a whole-memory walk (the scan) need not read it.  On any
+	 * doubt (an I/O error) it answers paddr, and the read reports it.
+	 * *data_end: where the data found ends (the next such gap), UINT64_MAX
+	 * if not known. */
+	uint64_t (*next_data)(void *ctx, uint64_t paddr, uint64_t *data_end);
 };
 
 struct vf_mem {

@@ -293,6 +293,36 @@ static struct vf_error *probe_chunk(struct walk *w, const struct vf_mem_range *r
 	return NULL;
 }
 
+/* Where the source can say which pages hold no data (kdump pages not dumped,
+ * ELF file holes), step over them without reading: they count as skipped.
+ * Returns the index of the next probe to read (n: none left in the range). */
+static uint64_t skip_no_data(struct walk *w, uint64_t first, uint64_t step, uint64_t k,
+			     uint64_t n, uint64_t *kend)
+{
+	*kend = n;
+	if (!w->mem->ops->next_data)
+		return k;
+	uint64_t a = first + k * step, dend = UINT64_MAX;
+	uint64_t nd = w->mem->ops->next_data(w->mem->ctx, a, &dend);
+	/* probes from kend on start past the data found */
+	if (dend != UINT64_MAX && dend > first && dend - first < n * step)
+		*kend = (dend - first + step - 1) / step;
+	if (nd <= a)
+		return k;
+	uint64_t kk = nd == UINT64_MAX || nd - first >= n * step ? n
+		      : (nd - first + step - 1) / step;
+	if (kk <= k)
+		return k;
+	w->out->pages_skipped += kk - k;
+	if (w->o->progress) {
+		uint64_t before = w->done / PROGRESS_EVERY;
+		w->done += kk - k;
+		if (w->done / PROGRESS_EVERY != before)
+			w->o->progress(w->o->progress_arg, w->done, w->out->pages_total);
+	}
+	return kk;
+}
+
 struct vf_error *vf_scan_for_note(struct vf_mem *mem, const struct vf_scan_opts *o,
 				  struct vf_scan_result *out)
 {
@@ -316,13 +346,20 @@ struct vf_error *vf_scan_for_note(struct vf_mem *mem, const struct vf_scan_opts 
 		uint64_t n = range_probes(r, step);
 		uint64_t first = r->start % step ? r->start + (step - r->start % step) : r->start;
 		w.last_note_text = UINT64_MAX;
-		if (!chunk) {
-			err = probe_each(&w, r, first, step, 0, n);
-			continue;
+		uint64_t kend = 0;   /* probes before kend are known to hold data */
+		for (uint64_t k = 0; k < n && !err;) {
+			if (k >= kend) {
+				k = skip_no_data(&w, first, step, k, n, &kend);
+				if (k >= n)
+					break;
+				if (kend <= k)
+					kend = k + 1;
+			}
+			uint64_t cnt = chunk ? (kend - k < per_chunk ? kend - k : per_chunk) : 1;
+			err = chunk ? probe_chunk(&w, r, first, step, k, cnt, chunk)
+				    : probe_each(&w, r, first, step, k, cnt);
+			k += cnt;
 		}
-		for (uint64_t k = 0; k < n && !err; k += per_chunk)
-			err = probe_chunk(&w, r, first, step, k, n - k < per_chunk ? n - k : per_chunk,
-					  chunk);
 	}
 	free(chunk);
 	if (err)

@@ -76,7 +76,7 @@ static struct vf_error *fread_(void *ctx, uint64_t paddr, void *buf, size_t len)
 	return NULL;
 }
 
-static const struct vf_mem_ops fops = { fread_, NULL };
+static const struct vf_mem_ops fops = { .read = fread_ };
 
 static void put64(struct fmem *m, uint64_t pa, uint64_t v)
 {

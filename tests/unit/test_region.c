@@ -26,7 +26,7 @@ static struct vf_error *fake_read(void *ctx, uint64_t paddr, void *out, size_t l
 	return NULL;
 }
 
-static const struct vf_mem_ops fake_ops = { fake_read, NULL };
+static const struct vf_mem_ops fake_ops = { .read = fake_read };
 
 static const char text[] = "OSRELEASE=6.1.0-56-amd64\nPAGESIZE=4096\nNUMBER(phys_base)=-301989888\n";
 

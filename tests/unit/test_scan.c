@@ -46,7 +46,32 @@ static struct vf_error *fake_read(void *ctx, uint64_t paddr, void *out, size_t l
 	return NULL;
 }
 
-static const struct vf_mem_ops fake_ops = { fake_read, NULL };
+static const struct vf_mem_ops fake_ops = { .read = fake_read };
+
+/* A source that knows which pages hold data: pages [skip_from, skip_to) are
+ * a hole; reads there fail the test (a walk must not read them). */
+static uint64_t skip_from, skip_to;
+static bool read_in_hole;
+
+static struct vf_error *hole_read(void *ctx, uint64_t paddr, void *out, size_t len)
+{
+	if (paddr < skip_to * PS && paddr + len > skip_from * PS)
+		read_in_hole = true;
+	return fake_read(ctx, paddr, out, len);
+}
+
+static uint64_t hole_next_data(void *ctx, uint64_t paddr, uint64_t *data_end)
+{
+	struct fake *f = ctx;
+	*data_end = paddr < skip_from * PS ? skip_from * PS : UINT64_MAX;
+	if (paddr >= (uint64_t)f->npages * PS)
+		return UINT64_MAX;
+	if (paddr >= skip_from * PS && paddr < skip_to * PS)
+		return skip_to >= f->npages ? UINT64_MAX : skip_to * PS;
+	return paddr;
+}
+
+static const struct vf_mem_ops hole_ops = { .read = hole_read, .next_data = hole_next_data };
 
 static void fake_init_n(struct fake *f, size_t npages)
 {
@@ -458,6 +483,45 @@ int main(void)
 		TAP_OK(same_both_ways(&f, &o, &code, &nr, &ml), "bulk = per page: step 0x100");
 		o.step = 0;
 		fake_fini(&f);
+	}
+	{
+		/* next_data: pages it steps over are not read and count as skipped */
+		struct fake hf;
+		struct vf_scan_opts ho = { .page_size = PS };
+		struct vf_scan_result hr;
+		fake_init(&hf);
+		hf.mem.ops = &hole_ops;
+		put_note(&hf, 30 * PS, false, "VMCOREINFO", T1);
+		put_note(&hf, 10 * PS, false, "VMCOREINFO", T2);   /* in the hole: never seen */
+		skip_from = 4;
+		skip_to = 20;
+		read_in_hole = false;
+		struct vf_error *herr = vf_scan_for_note(&hf.mem, &ho, &hr);
+		TAP_OK(!herr && hr.found && hr.region.paddr == 30 * PS, "next_data: the note past the hole");
+		TAP_OK(hr.pages_skipped == 16 && hr.pages_checked == NPAGES - 16,
+		       "next_data: the hole's 16 pages skipped, the rest checked");
+		TAP_OK(!read_in_hole, "next_data: nothing read in the hole");
+		vf_error_destroy(herr);
+		vf_scan_result_deinit(&hr);
+		hf.mem.bulk_reads_cheap = true;   /* the bulk path stops before the hole */
+		read_in_hole = false;
+		herr = vf_scan_for_note(&hf.mem, &ho, &hr);
+		TAP_OK(!herr && hr.found && hr.region.paddr == 30 * PS && hr.pages_skipped == 16 &&
+		       !read_in_hole, "next_data: bulk reads skip the hole too");
+		vf_error_destroy(herr);
+		vf_scan_result_deinit(&hr);
+		fake_fini(&hf);
+		fake_init(&hf);
+		hf.mem.ops = &hole_ops;
+		put_note(&hf, 2 * PS, false, "VMCOREINFO", T1);
+		skip_from = 3;   /* nothing from page 3 on: the rest is skipped at once */
+		skip_to = NPAGES;
+		herr = vf_scan_for_note(&hf.mem, &ho, &hr);
+		TAP_OK(!herr && hr.found && hr.pages_skipped == NPAGES - 3 && hr.pages_checked == 3,
+		       "next_data: UINT64_MAX ends the walk");
+		vf_error_destroy(herr);
+		vf_scan_result_deinit(&hr);
+		fake_fini(&hf);
 	}
 	return tap_done();
 }
