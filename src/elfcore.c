@@ -122,9 +122,11 @@ static uint64_t elf_next_data(void *ctx, uint64_t paddr, uint64_t *data_end)
 			return errno == ENXIO ? UINT64_MAX : a;
 		if ((uint64_t)d < s->offset + s->size) {
 			uint64_t at = s->paddr + ((uint64_t)d - s->offset);
+			/* the data ends at the next hole, or where the segment ends
+			 * (the next segment is asked again) */
 			off_t h = lseek(m->src->fd, d, SEEK_HOLE);
-			if (h > d && (uint64_t)h < s->offset + s->size)
-				*data_end = s->paddr + ((uint64_t)h - s->offset);
+			*data_end = h > d && (uint64_t)h < s->offset + s->size ?
+				    s->paddr + ((uint64_t)h - s->offset) : s->paddr + s->size;
 			return at > a ? at : a;
 		}
 	}

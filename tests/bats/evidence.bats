@@ -172,3 +172,22 @@ vmcoreinfo-in-memory 0x2f3000"
 	[[ "$output" == *"not this dump's kernel"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/out" ]
 }
+
+@test "the scan steps over what holds no data: ELF file holes and kdump pages not dumped" {
+	for fmt in elf kdump; do
+		gen h$fmt "format $fmt
+machine x86_64
+vmcoreinfo-note no
+$KTEXT_OK
+ram 0 4M
+ram 4M 60G sparse
+vmcoreinfo-in-memory 0x2f3000"
+		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/h$fmt.dump" --dry-run --json
+		[ "$status" -eq 0 ]
+		json=$output
+		[ "$(jget .guest_note.paddr)" = 0x2f3000 ]
+		# 1024 pages of data read; the 15.7 million pages of the hole are not
+		[ "$(jget .guest_note.pages_scanned)" -le 1100 ]
+		[ "$(jget .guest_note.pages_scanned)" -ge 1000 ]
+	done
+}
