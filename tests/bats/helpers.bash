@@ -126,3 +126,16 @@ with open(path, "r+b") as f:
 PY
 	fi
 }
+
+# crash_sees DUMP SCENARIO: crash opens DUMP, `log` has the scenario's marker and
+# `help -m` reports its phys_base.
+crash_sees() {
+	local dump=$1 sc=$2 marker pb
+	marker=$(. "$REAL/$sc/facts.env"; echo "$MARKER")
+	pb=$(. "$REAL/$sc/facts.env"; printf '%x' "$PHYS_BASE_HEX")
+	printf 'log\nhelp -m\nquit\n' > "$BATS_TEST_TMPDIR/cmds"
+	timeout 300 crash -s "$VMLINUX" "$dump" -i "$BATS_TEST_TMPDIR/cmds" \
+		> "$BATS_TEST_TMPDIR/crash.out" 2>&1 < /dev/null
+	grep -q "$marker" "$BATS_TEST_TMPDIR/crash.out"
+	grep -E "^ +phys_base: +0*$pb\$" "$BATS_TEST_TMPDIR/crash.out"
+}

@@ -20,17 +20,10 @@ setup() {
 }
 
 # crash_ok DUMP SCENARIO: where crash and the debug vmlinux are installed, crash's
-# log has the marker and help -m the guest's phys_base.
+# log has the marker and help -m the guest's phys_base (helpers.bash: crash_sees).
 crash_ok() {
 	command -v crash >/dev/null && [ -r "$VMLINUX" ] || return 0
-	local marker pb
-	marker=$(. "$REAL/$2/facts.env"; echo "$MARKER")
-	pb=$(. "$REAL/$2/facts.env"; printf '%x' "$PHYS_BASE_HEX")
-	printf 'log\nhelp -m\nquit\n' > "$BATS_TEST_TMPDIR/cmds"
-	timeout 300 crash -s "$VMLINUX" "$1" -i "$BATS_TEST_TMPDIR/cmds" \
-		> "$BATS_TEST_TMPDIR/crash.out" 2>&1 < /dev/null
-	grep -q "$marker" "$BATS_TEST_TMPDIR/crash.out"
-	grep -q -E "^ +phys_base: +0*$pb\$" "$BATS_TEST_TMPDIR/crash.out"
+	crash_sees "$@"
 }
 
 # the note text in OUT equals the text the guest's /sys/kernel/vmcoreinfo region held
