@@ -23,8 +23,6 @@ struct flat_entry {
 	size_t seq;          /* position in the stream */
 };
 
-#define FLAT_WINDOW (256u << 10)
-
 struct flat_priv {
 	struct vf_flat_record *records;  /* stream order */
 	size_t n;
@@ -128,26 +126,32 @@ static const struct vf_src_ops flat_ops = {
 	.destroy = flat_destroy,
 };
 
-/* Index the records from the end of the header to the end marker. */
-static struct vf_error *index_records(int fd, const char *path, uint64_t file_size,
-				      struct flat_priv *p, uint8_t *win, uint64_t *logical_size)
+static struct vf_error *build_index(int fd, const char *path, uint64_t file_size,
+				    struct flat_priv *p, uint64_t *logical_size)
 {
-	size_t cap = 0, got, win_len = 0;
-	uint64_t pos = VF_FLAT_HEADER_SIZE, lsize = 0, win_off = 0, last = 0;
-	struct vf_error *err;
+	uint8_t hdr[32];
+	size_t got;
+	struct vf_error *err = vf_pread_full(fd, path, hdr, sizeof(hdr), 0, &got);
+	if (err)
+		return err;
+	if (got < sizeof(hdr) || file_size < VF_FLAT_HEADER_SIZE)
+		return vf_error_truncated(0, "flattened stream header", VF_FLAT_HEADER_SIZE,
+					  file_size);
+	uint64_t type = vf_load_uint(hdr + 16, 8, true), version = vf_load_uint(hdr + 24, 8, true);
+	if (type != 1)
+		return vf_error_at(VF_ERR_CORRUPT, 16, "flattened stream: type %" PRIu64
+				   " (expected 1)", type);
+	if (version != 1)
+		return vf_error_at(VF_ERR_UNSUPPORTED, 24, "flattened stream: version %" PRIu64
+				   " (only 1 is known)", version);
+
+	size_t cap = 0;
+	uint64_t pos = VF_FLAT_HEADER_SIZE, lsize = 0;
 	for (;;) {
 		uint8_t rh[16];
-		if (pos < win_off || pos - win_off + sizeof(rh) > win_len) {
-			/* a window only pays while records are small: several headers
-			 * in one read; past large records, read the header alone */
-			size_t want = last <= FLAT_WINDOW / 16 ? FLAT_WINDOW : sizeof(rh);
-			win_off = pos;
-			err = vf_pread_full(fd, path, win, want, pos, &win_len);
-			if (err)
-				return err;
-		}
-		got = pos - win_off + sizeof(rh) <= win_len ? sizeof(rh) : win_len - (size_t)(pos - win_off);
-		memcpy(rh, win + (pos - win_off), got);
+		err = vf_pread_full(fd, path, rh, sizeof(rh), pos, &got);
+		if (err)
+			return err;
 		if (got < sizeof(rh))
 			return vf_error_at(VF_ERR_CORRUPT, pos, "truncated flattened stream: no end "
 					   "marker (file ends at 0x%" PRIx64 ")", file_size);
@@ -178,42 +182,8 @@ static struct vf_error *index_records(int fd, const char *path, uint64_t file_si
 			lsize = lend;
 		if (size > p->max_size)
 			p->max_size = size;
-		last = size;
 		pos = dend;
 	}
-	*logical_size = lsize;
-	return NULL;
-}
-
-static struct vf_error *build_index(int fd, const char *path, uint64_t file_size,
-				    struct flat_priv *p, uint64_t *logical_size)
-{
-	uint8_t hdr[32];
-	size_t got;
-	struct vf_error *err = vf_pread_full(fd, path, hdr, sizeof(hdr), 0, &got);
-	if (err)
-		return err;
-	if (got < sizeof(hdr) || file_size < VF_FLAT_HEADER_SIZE)
-		return vf_error_truncated(0, "flattened stream header", VF_FLAT_HEADER_SIZE,
-					  file_size);
-	uint64_t type = vf_load_uint(hdr + 16, 8, true), version = vf_load_uint(hdr + 24, 8, true);
-	if (type != 1)
-		return vf_error_at(VF_ERR_CORRUPT, 16, "flattened stream: type %" PRIu64
-				   " (expected 1)", type);
-	if (version != 1)
-		return vf_error_at(VF_ERR_UNSUPPORTED, 24, "flattened stream: version %" PRIu64
-				   " (only 1 is known)", version);
-
-	/* Record headers are read through a window: streams of small records
-	 * (QEMU writes one per few pages) would otherwise cost a read each. */
-	uint8_t *win = malloc(FLAT_WINDOW);
-	if (!win)
-		return &vf_error_nomem;
-	uint64_t lsize = 0;
-	err = index_records(fd, path, file_size, p, win, &lsize);
-	free(win);
-	if (err)
-		return err;
 	p->sorted = malloc((p->n ? p->n : 1) * sizeof(*p->sorted));
 	if (!p->sorted)
 		return &vf_error_nomem;
