@@ -51,6 +51,44 @@ static int cmp_seq(const void *a, const void *b)
 	return (*x)->seq < (*y)->seq ? -1 : (*x)->seq > (*y)->seq;
 }
 
+/* The first sorted entry that may hold a byte at or after off. */
+static size_t first_candidate(const struct flat_priv *p, uint64_t off)
+{
+	uint64_t lo_off = off > p->max_size ? off - p->max_size : 0;
+	size_t lo = 0, hi = p->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->sorted[mid].offset < lo_off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool vf_flat_locate(const struct vf_src *src, uint64_t off, uint64_t *data_pos, uint64_t *len)
+{
+	const struct flat_priv *p = src->priv;
+	const struct flat_entry *best = NULL;
+	size_t i = first_candidate(p, off);
+	for (; i < p->n && p->sorted[i].offset <= off; i++) {
+		const struct flat_entry *e = &p->sorted[i];
+		if (off - e->offset < e->size && (!best || e->seq > best->seq))
+			best = e;
+	}
+	if (!best) {  /* a gap: up to the next record's start */
+		*len = i < p->n ? p->sorted[i].offset - off : UINT64_MAX;
+		return false;
+	}
+	uint64_t end = best->offset + best->size;
+	for (; i < p->n && p->sorted[i].offset < end; i++)
+		if (p->sorted[i].seq > best->seq)  /* a later record overrides from here */
+			end = p->sorted[i].offset;
+	*data_pos = best->data_pos + (off - best->offset);
+	*len = end - off;
+	return true;
+}
+
 static struct vf_error *flat_pread(struct vf_src *src, void *buf, size_t len, uint64_t off,
 				   size_t *got)
 {
@@ -63,17 +101,7 @@ static struct vf_error *flat_pread(struct vf_src *src, void *buf, size_t len, ui
 	memset(buf, 0, len);
 	uint64_t end = off + len;
 
-	/* First entry that may overlap: offset > off - max_size. */
-	uint64_t lo_off = off > p->max_size ? off - p->max_size : 0;
-	size_t lo = 0, hi = p->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (p->sorted[mid].offset < lo_off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	size_t cap = 16, k = 0;
+	size_t lo = first_candidate(p, off), cap = 16, k = 0;
 	struct flat_entry **hits = malloc(cap * sizeof(*hits));
 	if (!hits)
 		return &vf_error_nomem;

@@ -36,6 +36,12 @@ struct vf_error *vf_flat_open(int fd, const char *path, uint64_t file_size,
 /* The records in stream order (for writers that copy a flattened stream). */
 void vf_flat_records(const struct vf_src *src, const struct vf_flat_record **recs, size_t *n);
 
+/* Where the reassembled file's byte off lives: true and *data_pos, its offset
+ * in the flattened file, valid for *len bytes (to the end of the record that
+ * holds it, or where a later record overrides it); false when no record holds
+ * it, *len then counting the bytes to the next record (UINT64_MAX: none). */
+bool vf_flat_locate(const struct vf_src *src, uint64_t off, uint64_t *data_pos, uint64_t *len);
+
 /* The file offset of the end marker: records appended to the stream go there. */
 uint64_t vf_flat_end_pos(const struct vf_src *src);
 

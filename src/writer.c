@@ -261,10 +261,6 @@ static struct vf_error *physical_patches(const struct vf_dump *dump, const struc
 	*extra = NULL;
 	struct piece_list in = { 0 }, add = { 0 };
 	bool flat = dump->src->kind == VF_SRC_FLATTENED;
-	const struct vf_flat_record *recs = NULL;
-	size_t nrecs = 0;
-	if (flat)
-		vf_flat_records(dump->src, &recs, &nrecs);
 	bool ok = true;
 	uint64_t extra_len = 0;
 	for (size_t i = 0; ok && i < plan->n; i++) {
@@ -274,26 +270,14 @@ static struct vf_error *physical_patches(const struct vf_dump *dump, const struc
 			continue;
 		}
 		for (uint64_t o = p->offset, end = p->offset + p->len; ok && o < end;) {
-			size_t r = nrecs;
-			uint64_t next = end;  /* the first record start after o */
-			while (r-- > 0) {
-				if (o >= recs[r].offset && o < recs[r].offset + recs[r].size)
-					break;
-			}
-			for (size_t l = r == SIZE_MAX ? 0 : r + 1; l < nrecs; l++)
-				if (recs[l].offset > o && recs[l].offset < next)
-					next = recs[l].offset;
-			if (r == SIZE_MAX) {
-				ok = piece_add(&add, o, p->bytes + (o - p->offset), next - o);
-				extra_len += 16 + (next - o);
-				o = next;
-				continue;
-			}
-			uint64_t pend = recs[r].offset + recs[r].size < next ?
-					recs[r].offset + recs[r].size : next;
-			ok = piece_add(&in, recs[r].data_pos + (o - recs[r].offset),
-				       p->bytes + (o - p->offset), pend - o);
-			o = pend;
+			uint64_t at = 0, run;
+			bool held = vf_flat_locate(dump->src, o, &at, &run);
+			uint64_t cnt = run < end - o ? run : end - o;
+			const uint8_t *b = p->bytes + (o - p->offset);
+			ok = held ? piece_add(&in, at, b, cnt) : piece_add(&add, o, b, cnt);
+			if (!held)
+				extra_len += 16 + cnt;
+			o += cnt;
 		}
 	}
 	if (ok && add.n) {

@@ -74,6 +74,17 @@ int main(void)
 	err = vf_src_read(src, buf, 4, 201, "tail");
 	TAP_OK(err && err->code == VF_ERR_CORRUPT, "read past the logical end is truncated");
 	vf_error_destroy(err);
+	/* where bytes live, for writers: data of "hello" at 4112, "LL" at 4153 */
+	uint64_t at = 0, run = 0;
+	TAP_OK(vf_flat_locate(src, 100, &at, &run) && at == 4112 && run == 2,
+	       "locate: in the first record, up to where a later one overrides it");
+	TAP_OK(vf_flat_locate(src, 102, &at, &run) && at == 4153 && run == 2,
+	       "locate: the overriding record wins");
+	TAP_OK(vf_flat_locate(src, 104, &at, &run) && at == 4116 && run == 1,
+	       "locate: the earlier record again after the override");
+	TAP_OK(!vf_flat_locate(src, 4, &at, &run) && run == 96, "locate: a gap, up to the next record");
+	TAP_OK(!vf_flat_locate(src, 203, &at, &run) && run == UINT64_MAX,
+	       "locate: past the end, no record follows");
 	const struct vf_flat_record *recs;
 	size_t n;
 	vf_flat_records(src, &recs, &n);
