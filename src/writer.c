@@ -221,6 +221,27 @@ static struct vf_error *sparse_copy(int in, int out, uint64_t from, uint64_t siz
 	return err;
 }
 
+/* A flattened stream's 4096-byte header (signature, type 1, version 1). */
+static struct vf_error *write_flat_header(int out, const char *out_path)
+{
+	uint8_t *hdr = calloc(1, VF_FLAT_HEADER_SIZE);
+	if (!hdr)
+		return &vf_error_nomem;
+	memcpy(hdr, VF_FLAT_SIGNATURE, strlen(VF_FLAT_SIGNATURE));
+	vf_store_uint(hdr + 16, 8, true, 1);
+	vf_store_uint(hdr + 24, 8, true, 1);
+	struct vf_error *err = write_all(out, hdr, VF_FLAT_HEADER_SIZE, 0, out_path);
+	free(hdr);
+	return err;
+}
+
+/* A record header: be64 logical offset, be64 size (both -1: the end marker). */
+static void record_head(uint8_t *rh, uint64_t offset, uint64_t size)
+{
+	vf_store_uint(rh, 8, true, offset);
+	vf_store_uint(rh + 8, 8, true, size);
+}
+
 /* A patch as it is written to the file: at a physical offset. */
 struct phys_patch {
 	uint64_t at;
@@ -290,13 +311,12 @@ static struct vf_error *physical_patches(const struct vf_dump *dump, const struc
 		uint8_t *x = malloc((size_t)extra_len + 16), *q = x;
 		ok = x != NULL;
 		for (size_t i = 0; ok && i < add.n; i++) {
-			vf_store_uint(q, 8, true, add.v[i].at);  /* the logical offset */
-			vf_store_uint(q + 8, 8, true, add.v[i].len);
+			record_head(q, add.v[i].at, add.v[i].len);  /* at the logical offset */
 			memcpy(q + 16, add.v[i].bytes, add.v[i].len);
 			q += 16 + add.v[i].len;
 		}
 		if (ok) {
-			memset(q, 0xff, 16);  /* the new end marker */
+			record_head(q, UINT64_MAX, UINT64_MAX);  /* the new end marker */
 			ok = piece_add(&in, vf_flat_end_pos(dump->src), x, extra_len + 16);
 			*extra = x;
 		} else {
@@ -419,18 +439,9 @@ static struct vf_error *flatten(const struct vf_dump *dump, const struct vf_plan
 			ex[m++] = ex[i];
 		}
 	}
-	uint8_t *hdr = calloc(1, VF_FLAT_HEADER_SIZE), *buf = malloc(FLAT_RECORD_MAX + 16);
-	struct vf_error *err = NULL;
-	if (!hdr || !buf)
-		err = &vf_error_nomem;
-	uint64_t at = 0;
-	if (!err) {
-		memcpy(hdr, VF_FLAT_SIGNATURE, strlen(VF_FLAT_SIGNATURE));
-		vf_store_uint(hdr + 16, 8, true, 1);
-		vf_store_uint(hdr + 24, 8, true, 1);
-		err = write_all(out, hdr, VF_FLAT_HEADER_SIZE, 0, out_path);
-		at = VF_FLAT_HEADER_SIZE;
-	}
+	uint8_t *buf = malloc(FLAT_RECORD_MAX + 16);
+	struct vf_error *err = buf ? write_flat_header(out, out_path) : &vf_error_nomem;
+	uint64_t at = VF_FLAT_HEADER_SIZE;
 	*copied = 0;
 	for (size_t i = 0; !err && i < m; i++) {
 		for (uint64_t o = ex[i].start; !err && o < ex[i].end; ) {
@@ -448,8 +459,7 @@ static struct vf_error *flatten(const struct vf_dump *dump, const struct vf_plan
 				if (a < b)
 					memcpy(d + (a - o), p->bytes + (a - p->offset), b - a);
 			}
-			vf_store_uint(buf, 8, true, o);
-			vf_store_uint(buf + 8, 8, true, len);
+			record_head(buf, o, len);
 			if (!err)
 				err = write_all(out, buf, len + 16, at, out_path);
 			at += len + 16;
@@ -458,10 +468,9 @@ static struct vf_error *flatten(const struct vf_dump *dump, const struct vf_plan
 		}
 	}
 	if (!err) {
-		memset(buf, 0xff, 16);
+		record_head(buf, UINT64_MAX, UINT64_MAX);
 		err = write_all(out, buf, 16, at, out_path);
 	}
-	free(hdr);
 	free(buf);
 	free(ex);
 	return err;
@@ -486,21 +495,13 @@ static struct vf_error *flat_shifted(const struct vf_dump *dump, const struct vf
 	uint8_t rh[16];
 	*copied = 0;
 	if (flat_out) {
-		uint8_t *hdr = calloc(1, VF_FLAT_HEADER_SIZE);
-		if (!hdr)
-			return &vf_error_nomem;
-		memcpy(hdr, VF_FLAT_SIGNATURE, strlen(VF_FLAT_SIGNATURE));
-		vf_store_uint(hdr + 16, 8, true, 1);
-		vf_store_uint(hdr + 24, 8, true, 1);
-		err = write_all(out, hdr, VF_FLAT_HEADER_SIZE, 0, out_path);
-		free(hdr);
+		err = write_flat_header(out, out_path);
 		at = VF_FLAT_HEADER_SIZE;
 		for (size_t i = 0; !err && i < plan->n; i++) {
 			const struct vf_patch *p = &plan->patches[i];
 			for (uint32_t o = 0; !err && o < p->len;) {
 				uint32_t len = p->len - o < FLAT_RECORD_MAX ? p->len - o : FLAT_RECORD_MAX;
-				vf_store_uint(rh, 8, true, p->offset + o);
-				vf_store_uint(rh + 8, 8, true, len);
+				record_head(rh, p->offset + o, len);
 				err = write_all(out, rh, 16, at, out_path);
 				if (!err)
 					err = write_all(out, p->bytes + o, len, at + 16, out_path);
@@ -519,8 +520,7 @@ static struct vf_error *flat_shifted(const struct vf_dump *dump, const struct vf
 			lo = from;
 		}
 		if (flat_out) {
-			vf_store_uint(rh, 8, true, lo + shift);
-			vf_store_uint(rh + 8, 8, true, hi - lo);
+			record_head(rh, lo + shift, hi - lo);
 			err = write_all(out, rh, 16, at, out_path);
 			if (!err)
 				err = copy_range(dump->src->fd, out, pos, hi - lo, at + 16 - pos,
@@ -533,7 +533,7 @@ static struct vf_error *flat_shifted(const struct vf_dump *dump, const struct vf
 		*copied += hi - lo;
 	}
 	if (!err && flat_out) {
-		memset(rh, 0xff, 16);
+		record_head(rh, UINT64_MAX, UINT64_MAX);
 		err = write_all(out, rh, 16, at, out_path);
 	} else if (!err) {
 		for (size_t i = 0; !err && i < plan->n; i++)
