@@ -14,7 +14,7 @@ struct vf_error vf_error_nomem = {
 	.message = (char *)"out of memory",
 };
 
-static struct vf_error *error_vcreate(enum vf_err_code code, const char *fmt, va_list ap)
+struct vf_error *vf_error_vcreate(enum vf_err_code code, const char *fmt, va_list ap)
 {
 	struct vf_error *err = calloc(1, sizeof(*err));
 	if (!err)
@@ -31,7 +31,7 @@ struct vf_error *vf_error_create(enum vf_err_code code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	struct vf_error *err = error_vcreate(code, fmt, ap);
+	struct vf_error *err = vf_error_vcreate(code, fmt, ap);
 	va_end(ap);
 	return err;
 }
@@ -50,7 +50,7 @@ struct vf_error *vf_error_at(enum vf_err_code code, uint64_t off, const char *fm
 {
 	va_list ap;
 	va_start(ap, fmt);
-	struct vf_error *err = error_vcreate(code, fmt, ap);
+	struct vf_error *err = vf_error_vcreate(code, fmt, ap);
 	va_end(ap);
 	return with_offset(err, off, false);
 }
@@ -59,7 +59,7 @@ struct vf_error *vf_error_paddr(enum vf_err_code code, uint64_t paddr, const cha
 {
 	va_list ap;
 	va_start(ap, fmt);
-	struct vf_error *err = error_vcreate(code, fmt, ap);
+	struct vf_error *err = vf_error_vcreate(code, fmt, ap);
 	va_end(ap);
 	return with_offset(err, paddr, true);
 }
@@ -68,7 +68,7 @@ struct vf_error *vf_error_os(int errnum, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	struct vf_error *err = error_vcreate(VF_ERR_OS, fmt, ap);
+	struct vf_error *err = vf_error_vcreate(VF_ERR_OS, fmt, ap);
 	va_end(ap);
 	if (err != &vf_error_nomem) {
 		err->errnum = errnum;

@@ -7,6 +7,7 @@
 #ifndef VF_ERROR_H
 #define VF_ERROR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -39,6 +40,9 @@ extern struct vf_error vf_error_nomem;
 
 struct vf_error *vf_error_create(enum vf_err_code code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same with a va_list, for helpers that add context to their callers' messages. */
+struct vf_error *vf_error_vcreate(enum vf_err_code code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* An error about the input at file offset `off`. */
 struct vf_error *vf_error_at(enum vf_err_code code, uint64_t off, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -16,16 +16,16 @@ static struct vf_error *refuse(const struct vf_region *r, const char *hint, cons
 
 static struct vf_error *refuse(const struct vf_region *r, const char *hint, const char *fmt, ...)
 {
-	char *msg;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vasprintf(&msg, fmt, ap);
+	struct vf_error *err = vf_error_vcreate(VF_ERR_REFUSED, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return &vf_error_nomem;
-	struct vf_error *err = vf_error_paddr(VF_ERR_REFUSED, r->paddr, "VMCOREINFO note from "
-					      "the %s: %s", vf_region_origin_name(r->origin), msg);
-	free(msg);
+	if (err != &vf_error_nomem) {
+		err->has_offset = true;
+		err->offset_is_paddr = true;
+		err->offset = r->paddr;
+	}
+	err = vf_error_prefix(err, "VMCOREINFO note from the %s", vf_region_origin_name(r->origin));
 	return hint ? vf_error_set_hint(err, "%s", hint) : err;
 }
 

@@ -239,16 +239,15 @@ static struct vf_error *corrupt(struct ctx *c, uint64_t off, const char *fmt, ..
 
 static struct vf_error *corrupt(struct ctx *c, uint64_t off, const char *fmt, ...)
 {
-	char *msg;
 	va_list ap;
 	va_start(ap, fmt);
-	int r = vasprintf(&msg, fmt, ap);
+	struct vf_error *err = vf_error_vcreate(VF_ERR_CORRUPT, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return &vf_error_nomem;
-	struct vf_error *err = vf_error_at(VF_ERR_CORRUPT, off, "migration stream: %s", msg);
-	free(msg);
-	return at_err(c, err);
+	if (err != &vf_error_nomem) {
+		err->has_offset = true;
+		err->offset = off;
+	}
+	return at_err(c, vf_error_prefix(err, "migration stream"));
 }
 
 /* ------------------------------------------------------------ sections */

@@ -28,17 +28,12 @@ static struct vf_error *bad(const char *tok, size_t toklen, size_t idx, const ch
 /* A refusal naming the token (range idx, counted from 1) that is wrong. */
 static struct vf_error *bad(const char *tok, size_t toklen, size_t idx, const char *fmt, ...)
 {
-	char *msg;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vasprintf(&msg, fmt, ap);
+	struct vf_error *err = vf_error_vcreate(VF_ERR_INVALID, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return &vf_error_nomem;
 	int w = toklen > 200 ? 200 : (int)toklen;
-	struct vf_error *err = vf_error_create(VF_ERR_INVALID, "raw RAM layout: range %zu "
-					       "'%.*s': %s", idx, w, tok, msg);
-	free(msg);
+	err = vf_error_prefix(err, "raw RAM layout: range %zu '%.*s'", idx, w, tok);
 	return vf_error_set_hint(err, "%s", layout_hint);
 }
 
