@@ -135,11 +135,7 @@ one_line() {
 	gen p "format elf
 machine x86_64
 vmcoreinfo-note no
-vmcoreinfo-line OSRELEASE=6.1.0-56-amd64
-vmcoreinfo-line PAGESIZE=4096
-vmcoreinfo-line SYMBOL(_stext)=ffffffff80100000
-vmcoreinfo-line SYMBOL(swapper_pg_dir)=ffffffff80200000
-vmcoreinfo-line NUMBER(phys_base)=0
+$KTEXT_OK
 ram 0 4M
 vmcoreinfo-in-memory 0x200000"
 	"$VMCOREFIX" "$BATS_TEST_TMPDIR/p.dump" -o "$BATS_TEST_TMPDIR/o1" --progress always \
