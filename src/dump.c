@@ -1,6 +1,7 @@
 /* dump.c - the opener: probe the formats, hold what is format-independent. */
 #include "config.h"
 #include "dump.h"
+#include "machine.h"
 
 #include "cursor.h"
 
@@ -92,6 +93,8 @@ struct vf_error *vf_dump_open_src(struct vf_src *src, struct vf_dump **ret)
 	}
 	dump->format = ops->format;
 	err = ops->open(dump);
+	if (!err)
+		err = vf_machine_detect(dump, NULL);
 	if (err)
 		goto fail;
 	refine_page_size(dump);
@@ -123,6 +126,8 @@ void vf_dump_destroy(struct vf_dump *dump)
 	free(dump->vmci_pointer_text);
 	vf_vmcoreinfo_destroy(dump->vmci);
 	vf_error_destroy(dump->vmci_malformed);
+	free(dump->machine_how);
+	free(dump->machine_conflict);
 	vf_src_destroy(dump->src);
 	free(dump);
 }

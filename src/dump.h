@@ -46,8 +46,10 @@ struct vf_dump {
 	enum vf_format format;
 	int elf_class;               /* 32 or 64: the dumped machine's word size */
 	bool big_endian;
-	uint16_t e_machine;          /* EM_* (for kdump: derived from utsname.machine) */
-	const char *machine_name;    /* "x86_64", "aarch64", ... (static string) */
+	uint16_t e_machine;          /* EM_* decided from the content (machine.c), EM_NONE: unknown */
+	const char *machine_name;    /* "x86_64", "i386", ... (static), or NULL when unknown */
+	char *machine_how;           /* what the machine was decided from, or NULL */
+	char *machine_conflict;      /* why it is unknown: the evidence disagrees, or NULL */
 	uint64_t page_size;          /* from the header, or VMCOREINFO PAGESIZE, or 4096 */
 
 	struct vf_note_region *regions;

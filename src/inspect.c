@@ -4,6 +4,7 @@
 #include "inspect.h"
 
 #include "codec.h"
+#include "machine.h"
 
 #include <elf.h>
 #include <inttypes.h>
@@ -57,14 +58,11 @@ void vf_problems_deinit(struct vf_problems *probs)
 struct vf_error *vf_note_phys_base(const struct vf_dump *dump, uint64_t *phys_base,
 				   const char **key)
 {
-	const char *k;
-	switch (dump->e_machine) {
-	case EM_X86_64: k = "NUMBER(phys_base)"; break;
-	case EM_AARCH64: k = "NUMBER(PHYS_OFFSET)"; break;
-	default:
+	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
+	const char *k = a ? a->phys_base_key : NULL;
+	if (!k)
 		return vf_error_create(VF_ERR_NOT_FOUND, "no phys_base key is known for %s",
 				       dump->machine_name ? dump->machine_name : "this machine");
-	}
 	if (key)
 		*key = k;
 	if (!dump->vmci)

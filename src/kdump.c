@@ -494,8 +494,11 @@ static struct vf_error *read_main_header(struct vf_dump *dump, struct vf_kdump_i
 			continue;
 		if (fallback_bo < 0)
 			fallback_bo = bo;
-		for (int li = 0; li < (known ? 1 : 2) && !found; li++) {
-			enum vf_kdump_layout l = known ? layout : all[li];
+		/* the header's machine string only says which layout to try first */
+		for (int li = 0; li < 3 && !found; li++) {
+			enum vf_kdump_layout l = li == 0 ? layout : all[li - 1];
+			if (li > 0 && l == layout)
+				continue;
 			struct vf_kdump_field_offsets fo;
 			set_offsets(&fo, l);
 			if (!pow2_sane(ld(h, fo.block_size, 4, bo == 1)))

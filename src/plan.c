@@ -10,6 +10,7 @@
 
 #include "cursor.h"
 #include "inspect.h"
+#include "machine.h"
 #include "notes.h"
 
 #include <elf.h>
@@ -117,8 +118,8 @@ static struct vf_error *plan_phys_base(const struct vf_dump *d, const struct vf_
 				       const char *whose, struct vf_plan *plan)
 {
 	const struct vf_kdump_info *kd = d->kdump;
-	const char *key = d->e_machine == EM_X86_64 ? "NUMBER(phys_base)" :
-			  d->e_machine == EM_AARCH64 ? "NUMBER(PHYS_OFFSET)" : NULL;
+	const struct vf_arch *a = vf_arch_by_em(d->e_machine);
+	const char *key = a ? a->phys_base_key : NULL;
 	if (!key)
 		return NULL;  /* no phys_base key is known for this machine */
 	uint64_t pb;

@@ -132,7 +132,11 @@ void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
 		d->src->kind == VF_SRC_FLATTENED ? " (makedumpfile flattened)" : "");
 	fprintf(out, "class:        %d-bit, %s-endian\n", d->elf_class,
 		d->big_endian ? "big" : "little");
-	fprintf(out, "machine:      %s\n", d->machine_name ? d->machine_name : "unknown");
+	if (d->machine_name)
+		fprintf(out, "machine:      %s (from %s)\n", d->machine_name, d->machine_how);
+	else
+		fprintf(out, "machine:      unknown%s%s\n", d->machine_conflict ? ": " : "",
+			d->machine_conflict ? d->machine_conflict : "");
 	if (d->format == VF_FORMAT_KDUMP)
 		fprintf(out, "compression:  %s\n", kdump_compression(d->kdump));
 	else
@@ -307,6 +311,8 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_
 	vf_json_kv_string(&j, "byte_order", d->big_endian ? "big" : "little");
 	vf_json_kv_string(&j, "machine", d->machine_name);
 	vf_json_kv_uint(&j, "e_machine", d->e_machine);
+	vf_json_kv_string(&j, "machine_from", d->machine_how);
+	vf_json_kv_string(&j, "machine_conflict", d->machine_conflict);
 	vf_json_kv_string(&j, "compression", d->format == VF_FORMAT_KDUMP ? kdump_compression(d->kdump) : "none");
 	vf_json_kv_uint(&j, "page_size", d->page_size);
 

@@ -42,6 +42,12 @@ DEFAULT_VMCI = [
 ]
 
 
+# sizeof(struct elf_prstatus) of each machine: the size is how a reader tells
+# the machine from the notes
+PRSTATUS_SIZE = {"x86_64": 336, "aarch64": 392, "s390x": 336, "ppc64": 504,
+                 "i386": 144, "arm": 148, "ppc": 268}
+
+
 class SpecError(Exception):
     pass
 
@@ -279,7 +285,8 @@ class Spec:
 
     # ------------------------------------------------------------ contents
     def vmci_text(self):
-        lines = self.vmci_lines or [l.format(ps=self.page_size) for l in DEFAULT_VMCI]
+        lines = self.vmci_lines or [l.format(ps=self.page_size) for l in DEFAULT_VMCI
+                                    if self.machine == "x86_64" or "phys_base" not in l]
         return ("".join(l + "\n" for l in lines)).encode()
 
     def e(self):
@@ -296,7 +303,7 @@ class Spec:
     def all_notes(self):
         """The dump's notes as (name, type, desc), in order."""
         out = []
-        prs = 336 if self.cls == 64 else 144
+        prs = PRSTATUS_SIZE[self.machine]
         for i in range(self.prstatus):
             out.append(("CORE", 1, bytes([i + 1]) + bytes(prs - 1)))
         for _ in range(self.qemu_cpustate):
