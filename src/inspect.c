@@ -346,11 +346,37 @@ static struct vf_error *check_kdump(const struct vf_dump *d, struct vf_problems 
 	return NULL;
 }
 
+/* The machine decides every machine-specific check: unknown is a problem. */
+static struct vf_error *check_machine(const struct vf_dump *d, struct vf_problems *p)
+{
+	if (d->machine_conflict)
+		return add(p, "machine-conflict", VF_SEV_ERROR, false, 0,
+			   "the file may be damaged or put together from different dumps",
+			   "the dump's content disagrees on its machine: %s", d->machine_conflict);
+	if (d->e_machine == EM_NONE)
+		return add(p, "machine-unknown", VF_SEV_ERROR, false, 0,
+			   "a dump from QEMU's dump-guest-memory has one NT_PRSTATUS note per CPU",
+			   "the dumped machine cannot be told: no ELF e_machine, no CPU notes and no "
+			   "VMCOREINFO key of one architecture; phys_base and utsname cannot be checked");
+	if (d->format != VF_FORMAT_KDUMP)
+		return NULL;
+	const char *canon = vf_arch_uts_machine(d);
+	const char *hdr = d->kdump->utsname[4];
+	if (canon && strcmp(hdr, canon) != 0)
+		return add(p, "kdump-machine-wrong", VF_SEV_WARNING, true, 0xc + 4 * 65,
+			   "libkdumpfile (drgn) takes the architecture from this field",
+			   "kdump header utsname.machine is \"%.20s\" but the dump is of %s (from %s)",
+			   hdr, canon, d->machine_how);
+	return NULL;
+}
+
 struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *probs)
 {
 	struct vf_error *err;
 	memset(probs, 0, sizeof(*probs));
-	err = check_notes(dump, probs);
+	err = check_machine(dump, probs);
+	if (!err)
+		err = check_notes(dump, probs);
 	if (!err && dump->format == VF_FORMAT_ELF)
 		err = check_elf(dump, probs);
 	if (!err && dump->format == VF_FORMAT_KDUMP)

@@ -15,6 +15,7 @@
 #include "evidence.h"
 #include "json.h"
 #include "kernel.h"
+#include "machine.h"
 #include "exitcodes.h"
 #include "inspect.h"
 #include "options.h"
@@ -186,6 +187,7 @@ static int do_inspect(const struct vf_options *o)
 struct left_alone {
 	const char *field;
 	char *why;
+	bool blocks;   /* a consumer fails without it: the verdict cannot be "healthy" */
 };
 #define LEFT_MAX 4
 
@@ -276,12 +278,13 @@ static void print_plan_json(const struct vf_options *o, const struct vf_plan *pl
 /* Record why a field is left alone; a real failure (out of memory, I/O) is
  * returned instead. */
 static struct vf_error *leave_alone(struct left_alone *left, size_t *n, const char *field,
-				    struct vf_error *err)
+				    bool blocks, struct vf_error *err)
 {
 	if (err == &vf_error_nomem || err->code == VF_ERR_OS)
 		return err;
 	if (*n < LEFT_MAX) {
 		left[*n].field = field;
+		left[*n].blocks = blocks;
 		left[*n].why = vf_error_string(err);
 		(*n)++;
 	}
@@ -341,6 +344,30 @@ static struct vf_error *derive_phys_base(struct vf_dump *dump, const uint8_t *te
 	return NULL;
 }
 
+/* The kdump header's utsname has more than the machine (makedumpfile's). */
+static bool kdump_uts_complete(const struct vf_dump *dump)
+{
+	for (int i = 0; i < VF_UTS_FIELDS; i++)
+		if (i != 4 && dump->kdump->utsname[i][0])
+			return true;
+	return false;
+}
+
+/* What a consumer needs that could not be had blocks the fix: a dump that is
+ * still missing it must not be written and called fixed. */
+static struct vf_error *blocked(const struct fix_ctx *c)
+{
+	for (size_t i = 0; i < c->nleft; i++) {
+		if (!c->left[i].blocks)
+			continue;
+		return vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "the fixed dump would "
+			"still lack its %s, which consumers need: %s", c->left[i].field,
+			c->left[i].why), "vmcore-fix --inspect and --dry-run show the rest; give "
+			"guest memory that holds it (--memory) or the note (--region-file)");
+	}
+	return NULL;
+}
+
 /* Facts for the planner, read from guest memory: the note's phys_base (or one
  * derived from page tables), the kdump utsname and memory-map end, the ELF
  * kernel-image mapping.  What cannot be read is left alone, and said so. */
@@ -374,7 +401,7 @@ static struct vf_error *gather(const struct vf_options *o, struct vf_dump *dump,
 						    : "the dump's (NUMBER(phys_base) added from the page tables)";
 			vmci = c->derived.vmci;
 		} else {
-			err = leave_alone(c->left, &c->nleft, "NUMBER(phys_base)", err);
+			err = leave_alone(c->left, &c->nleft, "NUMBER(phys_base)", true, err);
 		}
 	} else {
 		vf_error_destroy(err);
@@ -388,14 +415,18 @@ static struct vf_error *gather(const struct vf_options *o, struct vf_dump *dump,
 		if (!err)
 			in->uts = (const char (*)[VF_UTS_LEN])c->uts;
 		else
-			err = leave_alone(c->left, &c->nleft, "kdump header utsname", err);
+			err = leave_alone(c->left, &c->nleft, "kdump header utsname",
+					  !kdump_uts_complete(dump), err);
 		uint64_t end = 0;
 		if (!err && !o->keep_device_pages) {
 			err = vf_kernel_mem_map_end(dump, vmci, dump->kdump->max_pfn, &end);
 			if (!err)
 				in->mem_map_end = end;
 			else
-				err = leave_alone(c->left, &c->nleft, "kdump bitmaps", err);
+				/* without SPARSEMEM keys makedumpfile sizes the bitmaps
+				 * from max_mapnr: nothing to match */
+				err = leave_alone(c->left, &c->nleft, "kdump bitmaps",
+						  err->code != VF_ERR_NOT_FOUND, err);
 		}
 	} else if (dump->elf_class == 64) {
 		err = vf_kernel_text(dump, vmci, &in->ktext_vaddr, &in->ktext_paddr,
@@ -403,7 +434,7 @@ static struct vf_error *gather(const struct vf_options *o, struct vf_dump *dump,
 		if (!err)
 			in->ktext_how = c->ktext_how;
 		else
-			err = leave_alone(c->left, &c->nleft, "kernel image PT_LOAD", err);
+			err = leave_alone(c->left, &c->nleft, "kernel image PT_LOAD", true, err);
 	}
 	return err;
 }
@@ -442,6 +473,9 @@ static int do_fix(const struct vf_options *o)
 	err = vf_evidence_gather(dump, &eo, !dump->vmci, evp);
 	if (prog.shown && prog.last < 100)
 		fputc('\n', stderr);
+	/* the guest's note adds its keys to what tells the machine (and must agree) */
+	if (!err && evp->have)
+		err = vf_machine_detect(dump, evp->gn.vmci);
 	struct vf_fix_inputs in = { 0 };
 	if (!err)
 		err = gather(o, dump, evp->have ? &evp->gn : NULL, &c, &in);
@@ -452,6 +486,8 @@ static int do_fix(const struct vf_options *o)
 	}
 	struct vf_plan plan;
 	err = vf_plan_fix(dump, &in, &plan);
+	if (!err && (err = blocked(&c)))
+		vf_plan_deinit(&plan);
 	if (!err && evp->have && !o->json) {
 		printf("note: %" PRIu32 " bytes of VMCOREINFO at 0x%" PRIx64 ", found by %s, read "
 		       "from %s\n", evp->gn.text_len, evp->gn.region.paddr, evp->region_source,

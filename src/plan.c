@@ -139,24 +139,44 @@ static struct vf_error *plan_phys_base(const struct vf_dump *d, const struct vf_
 			 vf_vmcoreinfo_get(v, key), kd->phys_base);
 }
 
-/* The kdump header's utsname, as makedumpfile fills it, from init_uts_ns. */
+/* The kdump header's utsname, as makedumpfile fills it, from init_uts_ns
+ * (uts, when it could be read).  utsname.machine is the canonical name of
+ * the machine decided from the dump's content, never the guest's string:
+ * readers choose the header's layout and the architecture by it. */
 static struct vf_error *plan_utsname(const struct vf_dump *d, const char (*uts)[65],
 				     struct vf_plan *plan)
 {
 	const struct vf_kdump_info *kd = d->kdump;
+	const char *machine = vf_arch_uts_machine(d);
+	char want[6][65];
+	for (int i = 0; i < 6; i++) {
+		memset(want[i], 0, sizeof(want[i]));
+		const char *v = i == 4 && machine ? machine : uts ? uts[i] : kd->utsname[i];
+		memcpy(want[i], v, strnlen(v, 64));
+	}
 	bool same = true;
 	for (int i = 0; i < 6 && same; i++)
-		same = strcmp(kd->utsname[i], uts[i]) == 0;
+		same = strcmp(kd->utsname[i], want[i]) == 0;
 	if (same)
 		return NULL;
+	char why[200];
+	if (!uts) {
+		snprintf(why, sizeof(why), "utsname.machine \"%.20s\" becomes \"%s\", the dump's "
+			 "machine: libkdumpfile (drgn) takes the architecture from it", kd->utsname[4],
+			 machine);
+		uint8_t *b = calloc(1, 65);
+		if (!b)
+			return &vf_error_nomem;
+		memcpy(b, want[4], 65);
+		return add_bytes_patch(plan, 0xc + 4 * 65, b, 65, "kdump header utsname.machine", why);
+	}
 	uint8_t *b = malloc(6 * 65);
-	char why[160];
 	if (!b)
 		return &vf_error_nomem;
 	for (int i = 0; i < 6; i++)
-		memcpy(b + 65 * i, uts[i], 65);
-	snprintf(why, sizeof(why), "fill it from the guest's init_uts_ns (release %s), as "
-		 "makedumpfile does: drgn needs it", uts[2]);
+		memcpy(b + 65 * i, want[i], 65);
+	snprintf(why, sizeof(why), "fill it from the guest's init_uts_ns (release %.64s), as "
+		 "makedumpfile does: drgn needs it; machine \"%s\"", uts[2], machine ? machine : "?");
 	return add_bytes_patch(plan, 0xc, b, 6 * 65, "kdump header utsname", why);
 }
 
@@ -243,11 +263,9 @@ static struct vf_error *plan_kdump_add_note(const struct vf_dump *d, const struc
 				"the VMCOREINFO text is %" PRIu32 " bytes", gn->text_len);
 	if (err)
 		return err;
-	if (in->uts) {
-		err = plan_utsname(d, in->uts, plan);
-		if (err)
-			return err;
-	}
+	err = plan_utsname(d, in->uts, plan);
+	if (err)
+		return err;
 	err = plan_phys_base(d, gn->vmci, "the guest's", plan);
 	return err ? err : plan_kdump_trim(d, in->mem_map_end, plan);
 }
@@ -382,11 +400,9 @@ static struct vf_error *plan_kdump(const struct vf_dump *d, const struct vf_fix_
 			return err;
 	}
 
-	if (in->uts) {
-		err = plan_utsname(d, in->uts, plan);
-		if (err)
-			return err;
-	}
+	err = plan_utsname(d, in->uts, plan);
+	if (err)
+		return err;
 
 	err = plan_phys_base(d, d->vmci, "the dump's", plan);
 	return err ? err : plan_kdump_trim(d, in->mem_map_end, plan);
@@ -586,6 +602,15 @@ struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_fix_inp
 {
 	memset(plan, 0, sizeof(*plan));
 	struct vf_error *err;
+	if (dump->e_machine == EM_NONE)
+		return vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "the dumped machine cannot "
+			"be told from the dump's content (%s): phys_base, utsname, the bitmaps and "
+			"the kernel image's mapping all depend on it",
+			dump->machine_conflict ? dump->machine_conflict
+					       : "no ELF e_machine, no CPU notes, no VMCOREINFO key "
+						 "of one architecture"),
+			"vmcore-fix --inspect shows what the dump says; a dump from QEMU's "
+			"dump-guest-memory has one NT_PRSTATUS note per CPU");
 	if (dump->format == VF_FORMAT_KDUMP)
 		err = plan_kdump(dump, in, plan);
 	else

@@ -13,7 +13,7 @@ setup() {
 # note_bin FILE OSRELEASE: a VMCOREINFO ELF note as the kernel keeps it
 note_bin() {
 	python3 -c 'import struct, sys
-t = ("OSRELEASE=%s\nPAGESIZE=4096\nSYMBOL(swapper_pg_dir)=ffffffff82a0c000\nNUMBER(phys_base)=0\n" % sys.argv[1]).encode()
+t = ("OSRELEASE=%s\nPAGESIZE=4096\nSYMBOL(_stext)=ffffffff80100000\nSYMBOL(swapper_pg_dir)=ffffffff82a0c000\nNUMBER(phys_base)=0\n" % sys.argv[1]).encode()
 sys.stdout.buffer.write(struct.pack("<III", 11, len(t), 0) + b"VMCOREINFO\0\0" + t + b"\0" * (-len(t) % 4))' "$2" > "$1"
 }
 

@@ -55,7 +55,9 @@ ram 2M 2M"
 	[ "$(jget .schema)" = vmcore-fix-fix/1 ]
 	[ "$(jget .dry_run)" = true ]
 	[ "$(jget '.changes[] | select(.field == "kdump sub-header phys_base") | .value')" = 0xffffffffee000000 ]
-	[ "$(jget '.changes | length')" -eq 3 ]
+	[ "$(jget '.changes[] | select(.field == "kdump header utsname") | .why')" = \
+		'fill it from the guest'"'"'s init_uts_ns (release 6.1.0-56-amd64), as makedumpfile does: drgn needs it; machine "x86_64"' ]
+	[ "$(jget '.changes | length')" -eq 4 ]
 }
 
 @test "the input is never changed, and the output cannot be the input" {
@@ -283,8 +285,9 @@ vmcoreinfo-in-memory 0x80000"
 }
 
 @test "the dump's note differs from the guest's: refused (exit 3) unless --replace-note" {
+	# the guest's note is the one of the kernel in memory (its init_uts_ns says 6.1.0-56-amd64)
 	python3 -c 'import struct, sys
-t = b"OSRELEASE=6.1.0-56-amd64\nPAGESIZE=4096\n"
+t = b"OSRELEASE=6.1.0-56-amd64\nPAGESIZE=4096\nSYMBOL(_stext)=ffffffff80100000\nSYMBOL(init_uts_ns)=ffffffff80103000\nOFFSET(uts_namespace.name)=4\nNUMBER(phys_base)=0\n"
 sys.stdout.buffer.write(struct.pack("<III", 11, len(t), 0) + b"VMCOREINFO\0\0" + t)' \
 		> "$BATS_TEST_TMPDIR/note.bin"
 	for fmt in elf kdump; do
@@ -293,7 +296,9 @@ machine x86_64
 prstatus 1
 vmcoreinfo-line OSRELEASE=5.10.0-old
 vmcoreinfo-line PAGESIZE=4096
+vmcoreinfo-line NUMBER(phys_base)=0
 ram 0 4M
+bytes 0x103004 $(uts_hex Linux guest 6.1.0-56-amd64 '#1 SMP' x86_64 '(none)')
 file 0x200000 $BATS_TEST_TMPDIR/note.bin"
 		sum=$(sha256sum < "$BATS_TEST_TMPDIR/g$fmt.dump")
 		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/g$fmt.dump" -o "$BATS_TEST_TMPDIR/o$fmt" --region 0x200000,0x1000
@@ -343,7 +348,7 @@ vmcoreinfo-in-memory 0x80000"
 	gen k "$QEMU_KDUMP"
 	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/k.dump"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"fixable: 3 changes"* ]]
+	[[ "$output" == *"fixable: 4 changes"* ]]
 	[ "$(ls "$BATS_TEST_TMPDIR" | grep -c -v -E '^k\.(dump|spec)$')" -eq 0 ]
 	"$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/out" >/dev/null
 	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/out"
@@ -359,7 +364,7 @@ ram 0 1M"
 	run "$VMCOREFIX" --check --json "$BATS_TEST_TMPDIR/k.dump"
 	json=$output
 	[ "$(jget .check)" = true ]
-	[ "$(jget '.changes | length')" -eq 3 ]
+	[ "$(jget '.changes | length')" -eq 4 ]
 }
 
 @test "--in-place patches the dump itself; the same bytes as -o" {

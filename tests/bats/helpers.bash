@@ -146,4 +146,16 @@ KTEXT_OK="vmcoreinfo-line OSRELEASE=6.1.0-56-amd64
 vmcoreinfo-line PAGESIZE=4096
 vmcoreinfo-line SYMBOL(_stext)=ffffffff80100000
 vmcoreinfo-line SYMBOL(swapper_pg_dir)=ffffffff80200000
+vmcoreinfo-line SYMBOL(init_uts_ns)=ffffffff80103000
+vmcoreinfo-line OFFSET(uts_namespace.name)=4
 vmcoreinfo-line NUMBER(phys_base)=0"
+
+# uts_hex SYSNAME NODENAME RELEASE VERSION MACHINE DOMAINNAME: a struct new_utsname
+# (six 65-byte fields) as hex, for a spec's "bytes" line
+uts_hex() {
+	local f
+	for f in "$@"; do
+		printf '%s' "$f" | od -An -v -tx1 | tr -d ' \n'
+		printf '%0*d' $(( (65 - ${#f}) * 2 )) 0
+	done
+}

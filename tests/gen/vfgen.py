@@ -33,7 +33,7 @@ SIZE_SUFFIX = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 DEFAULT_VMCI = [
     "OSRELEASE=6.1.0-56-amd64",
     "PAGESIZE={ps}",
-    "SYMBOL(init_uts_ns)=ffffffff82a12580",
+    "SYMBOL(init_uts_ns)=ffffffff92003580",
     "SYMBOL(_stext)=ffffffff81000000",
     "SYMBOL(swapper_pg_dir)=ffffffff82a0c000",
     "OFFSET(uts_namespace.name)=4",
@@ -75,6 +75,7 @@ class Spec:
         self.page_size = 4096
         self.ram = []          # (start, size, fill)
         self.overlays = []     # (paddr, bytes)
+        self.guest_uts = True  # init_uts_ns in guest memory where the note puts it
         self.vmci_in_memory = []
         self.vmci_note = True
         self.vmci_lines = []
@@ -165,6 +166,9 @@ class Spec:
             elif key == "vmcoreinfo-in-memory":
                 need(1)
                 self.vmci_in_memory.append(num(args[0], ln))
+            elif key == "guest-uts":
+                need(1)
+                self.guest_uts = args[0] == "yes"
             elif key == "vmcoreinfo-note":
                 self.vmci_note = yes()
             elif key == "vmcoreinfo-line":
@@ -276,12 +280,35 @@ class Spec:
                 raise SpecError("ram ranges overlap")
         if self.block_size is None:
             self.block_size = self.page_size
+        self.place_guest_uts()
         if self.format == "kdump":
             for s, n, _ in self.ram:
                 if s % self.page_size or n % self.page_size:
                     raise SpecError("kdump ram ranges must be page-aligned")
         if self.dump_level is None:
             self.dump_level = 31 if self.exclude else 1
+
+    def place_guest_uts(self):
+        """x86_64: the kernel's init_uts_ns.name (struct new_utsname) in guest
+        memory at SYMBOL(init_uts_ns) + OFFSET(uts_namespace.name), translated
+        with NUMBER(phys_base), when RAM holds it and no bytes are put there."""
+        if not self.guest_uts or self.machine != "x86_64":
+            return
+        kv = dict(l.partition("=")[::2] for l in self.vmci_text().decode().splitlines())
+        try:
+            sym = int(kv["SYMBOL(init_uts_ns)"], 16)
+            off = int(kv.get("OFFSET(uts_namespace.name)", "4"))
+            pb = int(kv.get("NUMBER(phys_base)", "0"))
+        except (KeyError, ValueError):
+            return
+        pa = (sym - 0xffffffff80000000 + pb) % (1 << 64) + off
+        if not any(s <= pa and pa + 6 * 65 <= s + n for s, n, _ in self.ram):
+            return
+        if any(a < pa + 6 * 65 and pa < a + len(b) for a, b in self.overlays):
+            return
+        fields = ("Linux", "vfgen", kv.get("OSRELEASE", ""), "#1 SMP PREEMPT_DYNAMIC",
+                  "x86_64", "(none)")
+        self.overlays.append((pa, b"".join(f.encode()[:64].ljust(65, b"\0") for f in fields)))
 
     # ------------------------------------------------------------ contents
     def vmci_text(self):

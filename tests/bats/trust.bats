@@ -1,0 +1,108 @@
+#!/usr/bin/env bats
+# Trust: the machine comes from the dump's content, not one header string; the
+# verdict (--inspect, --check, a fix's exit status) is true; evidence must belong
+# to this boot.
+
+load helpers
+
+setup() {
+	need_binaries
+	need_jq
+}
+
+# A QEMU 10 kdump of an x86_64 guest: "Unknown" in utsname.machine, the note's
+# phys_base misparsed, init_uts_ns in memory (phys_base 0: at 0x2a12584).
+q10_kdump() {  # NAME GUEST-MACHINE
+	gen "$1" "format kdump
+machine x86_64
+utsname machine Unknown
+prstatus 1
+qemu-cpustate 1
+phys_base 0x0
+kdump-vmcoreinfo-pointer no
+vmcoreinfo-line OSRELEASE=6.12.48+deb13-amd64
+vmcoreinfo-line PAGESIZE=4096
+vmcoreinfo-line SYMBOL(init_uts_ns)=ffffffff82a12580
+vmcoreinfo-line SYMBOL(_stext)=ffffffff81000000
+vmcoreinfo-line OFFSET(uts_namespace.name)=4
+vmcoreinfo-line KERNELOFFSET=0
+vmcoreinfo-line NUMBER(phys_base)=16777216
+ram 0 64M
+bytes 0x3a12584 $(uts_hex Linux guest 6.12.48+deb13-amd64 '#1 SMP' "$2" '(none)')"
+}
+
+@test "QEMU 10 kdump (utsname.machine \"Unknown\"): the machine from its notes; not healthy; fixed" {
+	q10_kdump q x86_64
+	inspect_json "$BATS_TEST_TMPDIR/q.dump"
+	[ "$(jget .machine)" = x86_64 ]
+	[[ "$(jget .machine_from)" == *"NT_PRSTATUS note of 336 bytes"* ]]
+	[[ "$(jget .machine_from)" == *"QEMU's x86 CPU-state notes"* ]]
+	has_problem kdump-machine-wrong
+	has_problem kdump-phys-base-mismatch
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/q.dump"
+	[ "$status" -eq 1 ]
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/q.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	inspect_json "$BATS_TEST_TMPDIR/out"
+	[ "$(jget .kdump.utsname.machine)" = x86_64 ]
+	[ "$(jget .kdump.utsname.release)" = 6.12.48+deb13-amd64 ]
+	[ "$(jget .kdump.phys_base)" = 0x1000000 ]
+	[ "$(jget '.problems | length')" = 0 ]
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+}
+
+@test "the guest's own utsname.machine (\"i686\") never selects the kdump header's layout" {
+	q10_kdump g i686
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/g.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	inspect_json "$BATS_TEST_TMPDIR/out"
+	[ "$(jget .kdump.utsname.machine)" = x86_64 ]
+	[ "$(jget .kdump.utsname.nodename)" = guest ]
+	[ "$(jget .kdump.block_size)" = 4096 ]
+	cp "$BATS_TEST_TMPDIR/g.dump" "$BATS_TEST_TMPDIR/ip.dump"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/ip.dump" --in-place >/dev/null
+	cmp "$BATS_TEST_TMPDIR/ip.dump" "$BATS_TEST_TMPDIR/out"
+	# a header that already says "i686" over a 64-bit layout still opens as x86_64
+	cp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/i686.dump"
+	printf 'i686\0\0' | dd of="$BATS_TEST_TMPDIR/i686.dump" bs=1 seek=$((0xc + 4 * 65)) conv=notrunc 2>/dev/null
+	inspect_json "$BATS_TEST_TMPDIR/i686.dump"
+	[ "$(jget .machine)" = x86_64 ]
+	has_problem kdump-machine-wrong
+}
+
+@test "content that disagrees on the machine: machine-conflict, --check and the fix exit 3, nothing written" {
+	gen c "format elf
+machine aarch64
+prstatus 1
+vmcoreinfo-line OSRELEASE=6.1.0-56-amd64
+vmcoreinfo-line PAGESIZE=4096
+vmcoreinfo-line SYMBOL(init_top_pgt)=ffffffff82a0c000
+vmcoreinfo-line NUMBER(phys_base)=0
+ram 0 4M"
+	inspect_json "$BATS_TEST_TMPDIR/c.dump"
+	[ "$(jget .machine)" = null ]
+	has_problem machine-conflict
+	[[ "$(jget .machine_conflict)" == *"ELF e_machine 183 says aarch64"* ]]
+	[[ "$(jget .machine_conflict)" == *"NUMBER(phys_base) says x86_64"* ]]
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/c.dump"
+	[ "$status" -eq 3 ]
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/c.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"the dumped machine cannot be told"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+}
+
+@test "nothing tells the machine: machine-unknown, not healthy, refused" {
+	gen u "format kdump
+machine x86_64
+utsname machine Unknown
+vmcoreinfo-note no
+kdump-vmcoreinfo-pointer no
+ram 0 4M"
+	inspect_json "$BATS_TEST_TMPDIR/u.dump"
+	[ "$(jget .machine)" = null ]
+	has_problem machine-unknown
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/u.dump"
+	[ "$status" -eq 3 ]
+}
