@@ -3,6 +3,7 @@
 #include "config.h"
 #include "evidence.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 
 #include "kernel.h"
 #include "migstream.h"
+#include "pgtable.h"
 #include "rawmem.h"
 #include "scan.h"
 #include "src.h"
@@ -215,6 +217,107 @@ static struct vf_error *check_kernel_text(const struct vf_dump *dump, struct vf_
 	return NULL;
 }
 
+static bool undecided(const struct vf_error *e)
+{
+	return e->code == VF_ERR_NOT_FOUND || e->code == VF_ERR_NOT_PRESENT ||
+	       e->code == VF_ERR_EXCLUDED || e->code == VF_ERR_UNSUPPORTED;
+}
+
+/* "its kernel is at KERNELOFFSET 1da00000, this dump's at 36e00000", when the
+ * dump's own note says where its kernel is; else NULL. */
+static char *kerneloffsets(const struct vf_dump *dump, const struct vf_vmcoreinfo *v)
+{
+	const char *theirs = vf_vmcoreinfo_get(v, "KERNELOFFSET");
+	const char *ours = dump->vmci ? vf_vmcoreinfo_get(dump->vmci, "KERNELOFFSET") : NULL;
+	if (!theirs || !ours || strcmp(theirs, ours) == 0)
+		return NULL;
+	return dupf("its kernel is at KERNELOFFSET %.20s, this dump's at %.20s", theirs, ours);
+}
+
+struct vf_error *vf_evidence_same_boot(const struct vf_dump *dump, const struct vf_evidence *ev,
+				       char **how)
+{
+	*how = NULL;
+	const struct vf_vmcoreinfo *v = ev->gn.vmci;
+	const char *from = ev->region_source ? ev->region_source : "the evidence";
+	char *against = NULL;   /* what contradicts it */
+	char *unsure = NULL;    /* why a check could not be made */
+	bool confirmed = false;
+	char uts[VF_UTS_FIELDS][VF_UTS_LEN];
+
+	/* 1. its init_uts_ns, translated with its own KERNELOFFSET/phys_base, holds
+	 *    its release in this dump's memory */
+	struct vf_error *e = vf_kernel_utsname(dump, v, uts);
+	if (!e) {
+		confirmed = true;
+		*how = dupf("its init_uts_ns holds release %s in this dump's memory", uts[2]);
+	} else if (e == &vf_error_nomem || e->code == VF_ERR_OS) {
+		return e;
+	} else {
+		char *m = vf_error_string(e);
+		if (undecided(e))
+			unsure = dupf("init_uts_ns: %s", m ? m : e->message);
+		else
+			against = dupf("its init_uts_ns is not where it says in this dump's memory (%s)",
+				       m ? m : e->message);
+		free(m);
+		vf_error_destroy(e);
+		e = NULL;
+	}
+	/* 2. x86_64: this dump's own page tables (the CPU notes' CR3) put the
+	 *    kernel image where the note's phys_base does */
+	uint64_t pb_note, pb_pt;
+	char *pt_how = NULL;
+	if (!against && dump->e_machine == EM_X86_64 &&
+	    !(e = vf_vmcoreinfo_number(v, "NUMBER(phys_base)", &pb_note))) {
+		e = vf_x86_phys_base_from_pgtables(dump, v, &pb_pt, &pt_how);
+		if (!e && pb_pt != pb_note) {
+			against = dupf("its phys_base is %" PRId64 ", but this dump's page tables put "
+				       "its kernel image at phys_base %" PRId64, (int64_t)pb_note,
+				       (int64_t)pb_pt);
+		} else if (!e) {
+			if (!confirmed) {
+				free(*how);
+				*how = dupf("this dump's page tables put its kernel image at its "
+					    "phys_base (%s)", pt_how ? pt_how : "CR3");
+			}
+			confirmed = true;
+		}
+		free(pt_how);
+	}
+	if (e == &vf_error_nomem || (e && e->code == VF_ERR_OS)) {
+		free(against);
+		free(unsure);
+		free(*how);
+		*how = NULL;
+		return e;
+	}
+	vf_error_destroy(e);
+	struct vf_error *err = NULL;
+	if (against) {
+		char *ko = kerneloffsets(dump, v);
+		err = vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "the note from %s is not "
+				"the one of the kernel in this dump (another boot of the guest, or "
+				"another guest): %s", from, ko ? ko : against),
+				"take the evidence from the same run of the VM as the dump; or "
+				"leave it out and let vmcore-fix scan the dump's memory");
+		free(ko);
+	} else if (!confirmed) {
+		err = vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "the note from %s cannot be "
+				"confirmed to be of the kernel in this dump: %s", from,
+				unsure ? unsure : "no check applies"),
+				"the dump must hold the page of the kernel's init_uts_ns (or, on "
+				"x86_64, QEMU's CPU notes and the kernel's page table)");
+	}
+	if (err) {
+		free(*how);
+		*how = NULL;
+	}
+	free(against);
+	free(unsure);
+	return err;
+}
+
 struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_evidence_opts *o,
 				    bool need_note, struct vf_evidence *ev)
 {
@@ -223,6 +326,12 @@ struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_
 	bool want_scan = o->scan && (need_note || o->scan_always) && !given;
 	if (!given && !want_scan && !o->memory)
 		return NULL;
+	if (!given && !want_scan && !need_note) {
+		/* only --memory, and the dump has its own note: nothing to read there */
+		ev->notes = strdup("--memory set aside: the dump has its own note, and nothing "
+				   "says where the guest's is (--region, --fw-cfg, --saved-state)");
+		return ev->notes ? NULL : &vf_error_nomem;
+	}
 	if (!given && !want_scan) {
 		/* only --memory: nothing says where the note is */
 		return vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "--memory was given but "
@@ -285,13 +394,17 @@ struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_
 		return vf_error_prefix(err, "the note %s gives, in %s",
 				       ev->region_source ? ev->region_source : "the region",
 				       ev->memory_source);
-	if (scanned) {
+	if (scanned)
 		err = check_kernel_text(dump, mem, &ev->gn);
-		if (err) {
-			vf_guest_note_deinit(&ev->gn);
-			return err;
-		}
+	/* evidence of another boot must never be written into this dump */
+	char *how = NULL;
+	if (!err)
+		err = vf_evidence_same_boot(dump, ev, &how);
+	if (err) {
+		vf_guest_note_deinit(&ev->gn);
+		return err;
 	}
+	ev->same_boot = how;
 	ev->have = true;
 	return NULL;
 }
@@ -302,6 +415,7 @@ void vf_evidence_deinit(struct vf_evidence *ev)
 	free(ev->region_source);
 	free(ev->memory_source);
 	free(ev->notes);
+	free(ev->same_boot);
 	if (ev->other_kind == 1)
 		vf_dump_destroy(ev->other_dump);
 	else if (ev->other_kind == 2)

@@ -42,6 +42,7 @@ struct vf_evidence {
 	char *region_source;        /* e.g. "--fw-cfg etc.raw", "saved state s.stream", "scan" */
 	char *memory_source;        /* e.g. "the dump", "raw RAM file ram.img (layout q35)" */
 	char *notes;                /* what was tried and set aside, one line each, or NULL */
+	char *same_boot;            /* how the note was confirmed to be this boot's kernel's */
 	uint64_t scan_pages;        /* pages a scan checked (0: no scan) */
 	/* owned sources */
 	struct vf_dump *other_dump;
@@ -67,5 +68,14 @@ struct vf_error *vf_evidence_saved_region(const char *path, struct vf_region *r)
 struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_evidence_opts *o,
 				    bool need_note, struct vf_evidence *ev);
 void vf_evidence_deinit(struct vf_evidence *ev);
+
+/* Is ev's note the one of the kernel in this dump?  Read through the dump's
+ * own memory: the note's init_uts_ns (with its KERNELOFFSET and phys_base)
+ * must hold its release; on x86_64 the dump's page tables (QEMU's CPU notes'
+ * CR3) must put the kernel image at the note's phys_base.  A contradiction,
+ * or no check that could be made, is VF_ERR_REFUSED naming the evidence; *how
+ * (owned) says what confirmed it. */
+struct vf_error *vf_evidence_same_boot(const struct vf_dump *dump, const struct vf_evidence *ev,
+				       char **how);
 
 #endif

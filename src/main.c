@@ -252,6 +252,7 @@ static void print_plan_json(const struct vf_options *o, const struct vf_plan *pl
 		vf_json_kv_string(&j, "region_from", c->ev.region_source);
 		vf_json_kv_string(&j, "memory_from", c->ev.memory_source);
 		vf_json_kv_string(&j, "set_aside", c->ev.notes);
+		vf_json_kv_string(&j, "same_boot", c->ev.same_boot);
 		vf_json_kv_uint(&j, "pages_scanned", c->ev.scan_pages);
 		vf_json_end_object(&j);
 	} else {
@@ -492,8 +493,12 @@ static int do_fix(const struct vf_options *o)
 		printf("note: %" PRIu32 " bytes of VMCOREINFO at 0x%" PRIx64 ", found by %s, read "
 		       "from %s\n", evp->gn.text_len, evp->gn.region.paddr, evp->region_source,
 		       evp->memory_source);
+		if (evp->same_boot)
+			printf("this boot's: %s\n", evp->same_boot);
 		if (evp->notes)
 			printf("%s\n", evp->notes);
+	} else if (!err && evp->notes && !o->json) {
+		printf("%s\n", evp->notes);
 	}
 	if (err) {
 		fix_ctx_deinit(&c);

@@ -13,7 +13,7 @@ setup() {
 # note_bin FILE OSRELEASE: a VMCOREINFO ELF note as the kernel keeps it
 note_bin() {
 	python3 -c 'import struct, sys
-t = ("OSRELEASE=%s\nPAGESIZE=4096\nSYMBOL(_stext)=ffffffff80100000\nSYMBOL(swapper_pg_dir)=ffffffff82a0c000\nNUMBER(phys_base)=0\n" % sys.argv[1]).encode()
+t = ("OSRELEASE=%s\nPAGESIZE=4096\nSYMBOL(_stext)=ffffffff80100000\nSYMBOL(swapper_pg_dir)=ffffffff82a0c000\nSYMBOL(init_uts_ns)=ffffffff80103000\nOFFSET(uts_namespace.name)=4\nNUMBER(phys_base)=0\n" % sys.argv[1]).encode()
 sys.stdout.buffer.write(struct.pack("<III", 11, len(t), 0) + b"VMCOREINFO\0\0" + t + b"\0" * (-len(t) % 4))' "$2" > "$1"
 }
 
@@ -60,6 +60,7 @@ ram 0 4M"
 machine x86_64
 vmcoreinfo-note no
 ram 0 4M
+bytes 0x103004 $(uts_hex Linux guest 5.10.0-old '#1 SMP' x86_64 '(none)')
 file 0x100000 $BATS_TEST_TMPDIR/a.bin
 file 0x200000 $BATS_TEST_TMPDIR/b.bin"
 	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/two.dump" -o "$BATS_TEST_TMPDIR/out"
@@ -74,6 +75,7 @@ file 0x200000 $BATS_TEST_TMPDIR/b.bin"
 machine x86_64
 vmcoreinfo-note no
 ram 0 4M
+bytes 0x103004 $(uts_hex Linux guest 6.1.0-56-amd64 '#1 SMP' x86_64 '(none)')
 file 0x300000 $BATS_TEST_TMPDIR/a.bin
 file 0x100000 $BATS_TEST_TMPDIR/a.bin"
 	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/same.dump" -o "$BATS_TEST_TMPDIR/out2" --json
@@ -124,7 +126,8 @@ ram 0x40000000 1M"
 	gen n "format elf
 machine x86_64
 vmcoreinfo-note no
-ram 0 4M"
+ram 0 4M
+bytes 0x103004 $(uts_hex Linux guest 6.1.0-56-amd64 '#1 SMP' x86_64 '(none)')"
 	note_bin "$BATS_TEST_TMPDIR/a.bin" 6.1.0-56-amd64
 	# 2 MiB of RAM whose byte 0x1000 is guest address 0x101000: the note at 0x180000
 	truncate -s 2M "$BATS_TEST_TMPDIR/ram.img"

@@ -106,3 +106,89 @@ ram 0 4M"
 	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/u.dump"
 	[ "$status" -eq 3 ]
 }
+
+# A dump of boot 2 (kernel at phys_base 0, KERNELOFFSET 0) without a note, and
+# guest memory of boot 1 (phys_base 2 MiB, KERNELOFFSET 1da00000) with its note.
+two_boots() {
+	note_of() {  # FILE KERNELOFFSET PHYS_BASE
+		python3 -c 'import struct, sys
+t = ("OSRELEASE=6.1.0-56-amd64\nPAGESIZE=4096\nSYMBOL(_stext)=ffffffff80100000\nSYMBOL(swapper_pg_dir)=ffffffff80200000\nSYMBOL(init_uts_ns)=ffffffff80103000\nOFFSET(uts_namespace.name)=4\nKERNELOFFSET=%s\nNUMBER(phys_base)=%s\n" % (sys.argv[1], sys.argv[2])).encode()
+sys.stdout.buffer.write(struct.pack("<III", 11, len(t), 0) + b"VMCOREINFO\0\0" + t + b"\0" * (-len(t) % 4))' "$2" "$3" > "$1"
+	}
+	note_of "$BATS_TEST_TMPDIR/boot1.bin" 1da00000 2097152
+	note_of "$BATS_TEST_TMPDIR/boot2.bin" 0 0
+	gen boot1 "format elf
+machine x86_64
+prstatus 1
+vmcoreinfo-note no
+ram 0 4M
+bytes 0x303004 $(uts_hex Linux guest 6.1.0-56-amd64 '#1 SMP' x86_64 '(none)')
+file 0x200000 $BATS_TEST_TMPDIR/boot1.bin"
+	gen boot2 "format elf
+machine x86_64
+prstatus 1
+vmcoreinfo-note no
+ram 0 4M
+bytes 0x103004 $(uts_hex Linux guest 6.1.0-56-amd64 '#1 SMP' x86_64 '(none)')
+file 0x280000 $BATS_TEST_TMPDIR/boot2.bin"
+}
+
+@test "a note from another boot (--memory of boot 1, --region) is refused, naming the evidence; this boot's is confirmed" {
+	two_boots
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/boot2.dump" --memory "$BATS_TEST_TMPDIR/boot1.dump" \
+		--region 0x200000,0x1000 -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"the note from --region 0x200000,0x1000 is not the one of the kernel in this dump"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/boot2.dump" --memory "$BATS_TEST_TMPDIR/boot1.dump" \
+		--region 0x200000,0x1000
+	[ "$status" -eq 3 ]
+	# its own memory, its own note: confirmed, and said how
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/boot2.dump" --region 0x280000,0x1000 -o "$BATS_TEST_TMPDIR/out" --json
+	[ "$status" -eq 0 ]
+	json=$output
+	[ "$(jget .guest_note.same_boot)" = "its init_uts_ns holds release 6.1.0-56-amd64 in this dump's memory" ]
+	# the scan of boot 1's memory finds boot 1's note: refused too
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/boot2.dump" --memory "$BATS_TEST_TMPDIR/boot1.dump" -o "$BATS_TEST_TMPDIR/out2"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"the note from scan of the memory of dump"*"is not the one of the kernel in this dump"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out2" ]
+}
+
+@test "another boot's note beside the dump's own, with or without --replace-note: refused, with both KERNELOFFSETs" {
+	two_boots
+	# boot 2's dump with its own note, fixed by hand from the good evidence
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/boot2.dump" --region 0x280000,0x1000 -o "$BATS_TEST_TMPDIR/b2" >/dev/null
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/b2" --memory "$BATS_TEST_TMPDIR/boot1.dump" \
+		--region 0x200000,0x1000 --replace-note -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"its kernel is at KERNELOFFSET 1da00000, this dump's at 0"* ]]
+	# without --replace-note too: the same-boot check speaks first
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/b2" --memory "$BATS_TEST_TMPDIR/boot1.dump" \
+		--region 0x200000,0x1000 -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"its kernel is at KERNELOFFSET 1da00000, this dump's at 0"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+}
+
+@test "a note nothing can confirm (no init_uts_ns, no CPU notes) is refused; --memory beside the dump's own note is set aside" {
+	python3 -c 'import struct, sys
+t = b"OSRELEASE=6.1.0-56-amd64\nPAGESIZE=4096\nSYMBOL(_stext)=ffffffff80100000\nNUMBER(phys_base)=0\n"
+sys.stdout.buffer.write(struct.pack("<III", 11, len(t), 0) + b"VMCOREINFO\0\0" + t)' > "$BATS_TEST_TMPDIR/bare.bin"
+	gen b "format elf
+machine x86_64
+prstatus 1
+vmcoreinfo-note no
+ram 0 4M
+file 0x200000 $BATS_TEST_TMPDIR/bare.bin"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/b.dump" --region 0x200000,0x1000 -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"cannot be confirmed to be of the kernel in this dump"*"SYMBOL(init_uts_ns)"* ]]
+	two_boots
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/boot2.dump" --region 0x280000,0x1000 -o "$BATS_TEST_TMPDIR/b2" >/dev/null
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/b2" --memory "$BATS_TEST_TMPDIR/boot1.dump" -o "$BATS_TEST_TMPDIR/o2"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--memory set aside: the dump has its own note"* ]]
+	[[ "$output" != *"--no-scan"* ]]
+}
