@@ -375,6 +375,11 @@ struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *prob
 	struct vf_error *err;
 	memset(probs, 0, sizeof(*probs));
 	err = check_machine(dump, probs);
+	if (!err && dump->src && dump->src->kind == VF_SRC_FLATTENED)
+		err = add(probs, "flattened", VF_SEV_WARNING, false, 0,
+			  "vmcore-fix -o writes it raw (as makedumpfile -R does)",
+			  "the file is a makedumpfile flattened stream: makedumpfile (but -R) and "
+			  "drgn cannot open it, only crash does");
 	if (!err)
 		err = check_notes(dump, probs);
 	if (!err && dump->format == VF_FORMAT_ELF)

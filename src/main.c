@@ -206,7 +206,8 @@ struct fix_ctx {
 
 
 static void print_plan_json(const struct vf_options *o, const struct vf_plan *plan,
-			    const struct vf_write_stats *st, const struct fix_ctx *c)
+			    const struct vf_write_stats *st, const struct fix_ctx *c,
+			    bool reassemble)
 {
 	struct vf_json j;
 	vf_json_init(&j, stdout, true);
@@ -217,6 +218,7 @@ static void print_plan_json(const struct vf_options *o, const struct vf_plan *pl
 	vf_json_kv_bool(&j, "in_place", o->in_place);
 	vf_json_kv_bool(&j, "dry_run", o->dry_run);
 	vf_json_kv_bool(&j, "check", o->check);
+	vf_json_kv_bool(&j, "reassemble", reassemble);
 	vf_json_key(&j, "changes");
 	vf_json_begin_array(&j);
 	for (size_t i = 0; i < plan->n; i++) {
@@ -461,6 +463,19 @@ static int do_fix(const struct vf_options *o)
 	err = vf_dump_open(o->input, &dump);
 	if (err)
 		return report_error(o, err);
+	/* makedumpfile (but -R) and drgn cannot read a flattened stream: the
+	 * fixed dump is a raw file unless the flattened form is asked for */
+	bool flat_in = dump->src->kind == VF_SRC_FLATTENED;
+	bool reassemble = flat_in && o->out_form != VF_OUT_FLATTENED && o->out_form != VF_OUT_SAME;
+	if (reassemble && o->in_place) {
+		vf_dump_destroy(dump);
+		err = vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "a flattened stream "
+				"cannot become the raw dump makedumpfile and drgn read in place; "
+				"nothing was changed"), "write a fixed raw copy with -o FILE, or keep "
+				"the stream flattened (only crash and makedumpfile -R read it) with "
+				"--in-place --output-format flattened");
+		return report_error(o, vf_error_set_path(err, o->input));
+	}
 	/* the guest's note, from the evidence given (or a scan) */
 	struct fix_ctx c = { 0 };
 	struct vf_evidence *evp = &c.ev;
@@ -532,17 +547,21 @@ static int do_fix(const struct vf_options *o)
 		}
 	}
 	if (o->json) {
-		print_plan_json(o, &plan, o->dry_run ? NULL : &st, &c);
+		print_plan_json(o, &plan, o->dry_run ? NULL : &st, &c, reassemble);
 	} else {
 		for (size_t i = 0; i < c.nleft; i++)
 			printf("left alone: %s: %s\n", c.left[i].field, c.left[i].why);
 		if (c.phys_base_how)
 			printf("phys_base %" PRId64 " (0x%" PRIx64 ") from the page tables: %s\n",
 			       (int64_t)c.phys_base, c.phys_base, c.phys_base_how);
-		if (plan.n == 0)
+		size_t changes = plan.n + reassemble;
+		if (changes == 0)
 			printf("%s: nothing to fix\n", o->input);
 		else if (o->check)
-			printf("%s: fixable: %zu change%s\n", o->input, plan.n, plan.n == 1 ? "" : "s");
+			printf("%s: fixable: %zu change%s\n", o->input, changes, changes == 1 ? "" : "s");
+		if (reassemble)
+			printf("%s the flattened stream into a raw dump: makedumpfile and drgn cannot "
+			       "read flattened files\n", o->dry_run ? "would reassemble" : "reassembled");
 		for (size_t i = 0; i < plan.n; i++) {
 			const struct vf_patch *p = &plan.patches[i];
 			printf("%s %s at 0x%" PRIx64 ": %s\n", o->dry_run ? "would patch" : "patched",
@@ -551,7 +570,7 @@ static int do_fix(const struct vf_options *o)
 		if (!o->dry_run && (!o->in_place || plan.n))
 			printf("wrote %s\n", o->in_place ? o->input : o->output);
 	}
-	int code = o->check && plan.n ? VF_EXIT_PROBLEMS : VF_EXIT_OK;
+	int code = o->check && (plan.n || reassemble) ? VF_EXIT_PROBLEMS : VF_EXIT_OK;
 	fix_ctx_deinit(&c);
 	vf_plan_deinit(&plan);
 	vf_dump_destroy(dump);

@@ -36,8 +36,9 @@ static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0,
 	  "Write the fixed dump to FILE (the input is never changed)", 1 },
 	{ "output-format", OPT_OUTPUT_FORMAT, "FORM", 0,
-	  "same (the input's, default), raw (a plain file; flattened input is "
-	  "reassembled) or flattened (the makedumpfile stream)", 1 },
+	  "raw (default: a plain file every consumer reads; flattened input is "
+	  "reassembled), flattened (the makedumpfile stream: only crash and "
+	  "makedumpfile -R read it) or same (the input's)", 1 },
 	{ "in-place", OPT_IN_PLACE, NULL, 0,
 	  "Patch DUMP itself (journaled: an interrupted run is finished by the next)", 1 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0,
@@ -98,6 +99,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->dry_run = true;
 		break;
 	case OPT_OUTPUT_FORMAT:
+		o->out_form_given = true;
 		if (strcmp(arg, "same") == 0)
 			o->out_form = VF_OUT_SAME;
 		else if (strcmp(arg, "raw") == 0)
@@ -178,8 +180,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--check writes nothing: leave out -o and --in-place");
 		if (o->in_place && o->output)
 			argp_error(state, "give -o FILE or --in-place, not both");
-		if (o->out_form != VF_OUT_SAME && !o->output)
-			argp_error(state, "--output-format goes with -o FILE");
+		if (o->out_form_given && !o->output &&
+		    !(o->in_place && o->out_form != VF_OUT_RAW))
+			argp_error(state, "--output-format goes with -o FILE (or, flattened or "
+				   "same, with --in-place)");
 		if (o->replace_note && !o->region && !o->region_file && !o->fw_cfg &&
 		    !o->saved_state)
 			argp_error(state, "--replace-note needs the guest's note: give --region, "
@@ -212,6 +216,7 @@ static const struct argp argp = { options, parse_opt, "DUMP -o FILE\n--inspect D
 void vf_options_parse(int argc, char **argv, struct vf_options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
+	opts->out_form = VF_OUT_RAW;
 	argp_err_exit_status = VF_EXIT_USAGE;
 	argp_parse(&argp, argc, argv, 0, NULL, opts);
 }

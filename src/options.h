@@ -16,7 +16,8 @@ struct vf_options {
 	const char *output;       /* -o */
 	bool dry_run;
 	bool in_place;            /* --in-place */
-	int out_form;             /* --output-format: enum vf_out_form */
+	int out_form;             /* --output-format: enum vf_out_form (default raw) */
+	bool out_form_given;      /* --output-format was given */
 	bool check;               /* --check: exit 0 healthy, 1 fixable, 3 not fixable */
 	bool json;
 	bool verbose;

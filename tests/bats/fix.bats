@@ -74,12 +74,16 @@ ram 2M 2M"
 	[ "$(sha256sum < "$BATS_TEST_TMPDIR/k.dump")" = "$sum" ]
 }
 
-@test "flattened in, flattened out, patched inside its records" {
+@test "flattened in, flattened out (asked for), patched inside its records; by default reassembled" {
 	gen f "$QEMU_KDUMP
 flattened yes
 flat-record-size 1000
 flat-shuffle yes"
-	"$VMCOREFIX" "$BATS_TEST_TMPDIR/f.dump" -o "$BATS_TEST_TMPDIR/out" >/dev/null
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/f.dump" -o "$BATS_TEST_TMPDIR/raw" >/dev/null
+	inspect_json "$BATS_TEST_TMPDIR/raw"
+	[ "$(jget .flattened)" = false ]
+	[ "$(jget '.problems | length')" = 0 ]
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/f.dump" -o "$BATS_TEST_TMPDIR/out" --output-format flattened >/dev/null
 	inspect_json "$BATS_TEST_TMPDIR/out"
 	[ "$(jget .flattened)" = true ]
 	! has_problem kdump-phys-base-mismatch
@@ -185,15 +189,24 @@ prstatus 1
 vmcoreinfo-note no
 ram 0 4M
 vmcoreinfo-in-memory 0x200000"
-		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/f.dump" -o "$BATS_TEST_TMPDIR/out" --region 0x200000,0x1000
+		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/f.dump" -o "$BATS_TEST_TMPDIR/out" --region 0x200000,0x1000 \
+			--output-format flattened
 		[ "$status" -eq 0 ]
 		head -c 12 "$BATS_TEST_TMPDIR/out" | grep -q makedumpfile
 		"$VMCOREFIX" "$BATS_TEST_TMPDIR/f.dump" -o "$BATS_TEST_TMPDIR/raw" --output-format raw \
 			--region 0x200000,0x1000 >/dev/null
+		# the default output is the raw one
+		run "$VMCOREFIX" "$BATS_TEST_TMPDIR/f.dump" -o "$BATS_TEST_TMPDIR/dflt" --region 0x200000,0x1000
+		[[ "$output" == *"reassembled the flattened stream into a raw dump"* ]]
+		cmp "$BATS_TEST_TMPDIR/dflt" "$BATS_TEST_TMPDIR/raw"
 		inspect_json "$BATS_TEST_TMPDIR/out"
 		[ "$(jget .flattened)" = true ]
-		[ "$(jget '.problems | length')" = 0 ]
+		# flattened is itself a problem: makedumpfile and drgn cannot open it
+		[ "$(jget '[.problems[].id] | join(",")')" = flattened ]
 		run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/out"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"fixable: 1 change"* ]]
+		run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/raw"
 		[ "$status" -eq 0 ]
 		if command -v makedumpfile >/dev/null; then
 			makedumpfile -R "$BATS_TEST_TMPDIR/re" < "$BATS_TEST_TMPDIR/out" >/dev/null 2>&1
@@ -224,7 +237,8 @@ prstatus 1
 vmcoreinfo-note no
 ram 0 1M
 vmcoreinfo-in-memory 0x80000"
-	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out" --region 0x80000,0x1000
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/out" --region 0x80000,0x1000 \
+		--output-format flattened
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"kdump notes blob"* ]]
 	inspect_json "$BATS_TEST_TMPDIR/out"
@@ -243,17 +257,22 @@ vmcoreinfo-in-memory 0x80000"
 	cp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/o.dump"
 	cp "$BATS_TEST_TMPDIR/n.spec" "$BATS_TEST_TMPDIR/o.spec"
 	same_read o 0 0x100000
-	# in place, killed after its first write, then finished: the same bytes as -o
+	# in place it stays flattened, so only when asked for: otherwise refused, unchanged
 	cp "$BATS_TEST_TMPDIR/n.dump" "$BATS_TEST_TMPDIR/ip"
-	run env VMCOREFIX_TEST_CRASH_IN_PLACE=1 "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/ip" \
-		--region 0x80000,0x1000
-	[ "$status" -eq 137 ]
 	run "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/ip" --region 0x80000,0x1000
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"--in-place --output-format flattened"* ]]
+	cmp "$BATS_TEST_TMPDIR/ip" "$BATS_TEST_TMPDIR/n.dump"
+	# killed after its first write, then finished: the same bytes as -o
+	run env VMCOREFIX_TEST_CRASH_IN_PLACE=1 "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/ip" \
+		--region 0x80000,0x1000 --output-format flattened
+	[ "$status" -eq 137 ]
+	run "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/ip" --region 0x80000,0x1000 --output-format flattened
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"finished an interrupted"* ]]
 	cmp "$BATS_TEST_TMPDIR/ip" "$BATS_TEST_TMPDIR/out"
 	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/ip"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 1 ]
 }
 
 @test "kdump header versions 1-3: made version 4 with a notes blob" {
