@@ -5,6 +5,7 @@
 
 #include "codec.h"
 #include "machine.h"
+#include "plan.h"
 
 #include <elf.h>
 #include <inttypes.h>
@@ -388,6 +389,93 @@ struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *prob
 		err = check_kdump(dump, probs);
 	if (err)
 		vf_problems_deinit(probs);
+	return err;
+}
+
+static bool has_id(const struct vf_problems *p, const char *id)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->items[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+static bool has_prefix_id(const struct vf_problems *p, const char *prefix)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strncmp(p->items[i].id, prefix, strlen(prefix)) == 0)
+			return true;
+	return false;
+}
+
+/* The problems that explain a patch of this field (any one will do). */
+static const struct {
+	const char *field;
+	const char *ids[3];
+} explained[] = {
+	{ "kdump sub-header phys_base", { "kdump-phys-base-mismatch" } },
+	{ "kdump sub-header offset_vmcoreinfo", { "kdump-vmcoreinfo-pointer-missing",
+						  "kdump-vmcoreinfo-pointer-wrong" } },
+	{ "kdump sub-header size_vmcoreinfo", { "kdump-vmcoreinfo-pointer-missing",
+						"kdump-vmcoreinfo-pointer-wrong" } },
+	{ "kdump header utsname", { "kdump-utsname-incomplete", "kdump-utsname-release-mismatch",
+				    "kdump-machine-wrong" } },
+	{ "kdump header utsname.machine", { "kdump-machine-wrong" } },
+};
+
+static bool bitmap_field(const char *f)
+{
+	return !strcmp(f, "kdump bitmaps") || !strcmp(f, "kdump header sub_hdr_size") ||
+	       !strcmp(f, "kdump header bitmap_blocks") || !strcmp(f, "kdump header max_mapnr") ||
+	       !strcmp(f, "kdump sub-header max_mapnr_64");
+}
+
+struct vf_error *vf_inspect_plan(const struct vf_dump *dump, const struct vf_plan *plan,
+				 const char *const *blocked_field, char *const *blocked_why,
+				 size_t nblocked, struct vf_problems *probs)
+{
+	struct vf_error *err = NULL;
+	for (size_t i = 0; i < nblocked && !err; i++)
+		err = add(probs, "consumer-need-unavailable", VF_SEV_ERROR, false, 0,
+			  "vmcore-fix --dry-run says what it would do; give guest memory or the "
+			  "note that holds it",
+			  "the %s cannot be made right, and consumers need it: %s", blocked_field[i],
+			  blocked_why[i]);
+	for (size_t i = 0; i < plan->n && !err; i++) {
+		const struct vf_patch *pt = &plan->patches[i];
+		if (bitmap_field(pt->field)) {
+			if (!has_id(probs, "kdump-bitmaps-past-memory-map"))
+				err = add(probs, "kdump-bitmaps-past-memory-map", VF_SEV_WARNING, true,
+					  pt->offset, "vmcore-fix -o sizes them to the memory map "
+					  "(page data does not move)",
+					  "the kdump bitmaps reach past the guest kernel's memory map: "
+					  "makedumpfile -d cannot re-filter the dump");
+			continue;
+		}
+		if (!strcmp(pt->field, "ELF header region")) {
+			if (pt->why && strstr(pt->why, "kernel image's PT_LOAD") &&
+			    !has_id(probs, "elf-no-kernel-image-load"))
+				err = add(probs, "elf-no-kernel-image-load", VF_SEV_WARNING, false, 0,
+					  "vmcore-fix -o adds it, onto bytes already in the file",
+					  "no PT_LOAD maps the kernel image (as /proc/vmcore has it): drgn "
+					  "cannot translate kernel addresses");
+			else if (!has_prefix_id(probs, "elf-") && !has_prefix_id(probs, "vmcoreinfo") &&
+				 !has_id(probs, "duplicate-vmcoreinfo"))
+				err = add(probs, "fix-pending", VF_SEV_WARNING, true, pt->offset, NULL,
+					  "%s: %s", pt->field, pt->why ? pt->why : "");
+			continue;
+		}
+		bool covered = false;
+		for (size_t k = 0; k < sizeof(explained) / sizeof(explained[0]) && !covered; k++) {
+			if (strcmp(explained[k].field, pt->field) != 0)
+				continue;
+			for (size_t m = 0; m < 3 && explained[k].ids[m] && !covered; m++)
+				covered = has_id(probs, explained[k].ids[m]);
+		}
+		if (!covered)
+			err = add(probs, "fix-pending", VF_SEV_WARNING, true, pt->offset, NULL, "%s: %s",
+				  pt->field, pt->why ? pt->why : "");
+	}
 	return err;
 }
 

@@ -35,6 +35,16 @@ struct vf_problems {
 struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *probs);
 void vf_problems_deinit(struct vf_problems *probs);
 
+struct vf_plan;
+
+/* What the fix would still do to this dump (the planner's patches) and what
+ * a consumer needs that cannot be had (blocked: field and reason), as
+ * problems, so that --inspect reports every reason --check does not call
+ * the dump healthy.  A patch an existing problem explains adds nothing. */
+struct vf_error *vf_inspect_plan(const struct vf_dump *dump, const struct vf_plan *plan,
+				 const char *const *blocked_field, char *const *blocked_why,
+				 size_t nblocked, struct vf_problems *probs);
+
 /* The guest's note read from guest memory at a region the user gave. */
 struct vf_guest_check {
 	bool checked;

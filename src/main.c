@@ -141,6 +141,9 @@ static bool progress_on(const struct vf_options *o)
 	return o->progress > 0 || (o->progress == 0 && !o->json && isatty(STDERR_FILENO));
 }
 
+static struct vf_error *inspect_plan(const struct vf_options *o, struct vf_dump *dump,
+				      struct vf_problems *probs);
+
 static int do_inspect(const struct vf_options *o)
 {
 	struct vf_region region;
@@ -155,11 +158,12 @@ static int do_inspect(const struct vf_options *o)
 	struct vf_problems probs;
 	struct vf_guest_check gc = { 0 };
 	err = vf_inspect(dump, &probs);
-	if (!err && have_region) {
+	if (!err && have_region)
 		err = vf_inspect_guest(dump, &region, &gc, &probs);
-		if (err)
-			vf_problems_deinit(&probs);
-	}
+	if (!err)
+		err = inspect_plan(o, dump, &probs);
+	if (err && probs.items)
+		vf_problems_deinit(&probs);
 	if (err) {
 		vf_guest_check_deinit(&gc);
 		vf_dump_destroy(dump);
@@ -439,6 +443,41 @@ static struct vf_error *gather(const struct vf_options *o, struct vf_dump *dump,
 		else
 			err = leave_alone(c->left, &c->nleft, "kernel image PT_LOAD", true, err);
 	}
+	return err;
+}
+
+/* What the fix would still do to the dump as it is, with its own note, and
+ * what a consumer needs that cannot be had: problems too, so that --inspect
+ * and --check agree.  Without a note or a machine other problems say so. */
+static struct vf_error *inspect_plan(const struct vf_options *o, struct vf_dump *dump,
+				     struct vf_problems *probs)
+{
+	if (!dump->vmci || dump->e_machine == EM_NONE)
+		return NULL;
+	struct fix_ctx c = { 0 };
+	struct vf_fix_inputs in = { 0 };
+	struct vf_options io = *o;
+	io.replace_note = false;
+	struct vf_error *err = gather(&io, dump, NULL, &c, &in);
+	struct vf_plan plan;
+	if (!err && !(err = vf_plan_fix(dump, &in, &plan))) {
+		const char *fields[LEFT_MAX];
+		char *whys[LEFT_MAX];
+		size_t nb = 0;
+		for (size_t i = 0; i < c.nleft; i++) {
+			if (!c.left[i].blocks)
+				continue;
+			fields[nb] = c.left[i].field;
+			whys[nb++] = c.left[i].why;
+		}
+		err = vf_inspect_plan(dump, &plan, fields, whys, nb, probs);
+		vf_plan_deinit(&plan);
+	} else if (err && err != &vf_error_nomem && err->code != VF_ERR_OS) {
+		/* what the planner refuses, the header checks have already reported */
+		vf_error_destroy(err);
+		err = NULL;
+	}
+	fix_ctx_deinit(&c);
 	return err;
 }
 

@@ -543,7 +543,10 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 	put(&p, 2, be, ET_CORE); put(&p, 2, be, e->e_machine); put(&p, 4, be, e->e_version);
 	put(&p, w, be, e->e_entry); put(&p, w, be, ehsz); put(&p, w, be, 0);
 	put(&p, 4, be, e->e_flags); put(&p, 2, be, ehsz); put(&p, 2, be, phsz);
-	put(&p, 2, be, nph); put(&p, 2, be, 0); put(&p, 2, be, 0); put(&p, 2, be, 0);
+	/* no section headers; an e_shentsize without any is kept (no reader looks) */
+	put(&p, 2, be, nph);
+	put(&p, 2, be, !e->e_shoff && !e->e_shnum ? e->e_shentsize : 0);
+	put(&p, 2, be, 0); put(&p, 2, be, 0);
 
 	uint64_t noff = ehsz + nph * phsz;
 	struct vf_elf_phdr note = { .type = PT_NOTE, .offset = noff, .filesz = nsize,

@@ -192,3 +192,45 @@ file 0x200000 $BATS_TEST_TMPDIR/bare.bin"
 	[[ "$output" == *"--memory set aside: the dump has its own note"* ]]
 	[[ "$output" != *"--no-scan"* ]]
 }
+
+@test "--inspect lists every reason --check does not say healthy: the kernel-image PT_LOAD, what cannot be had" {
+	gen k "format elf
+machine x86_64
+elf-layout standard
+prstatus 1
+vmcoreinfo-line OSRELEASE=6.1.0-56-amd64
+vmcoreinfo-line PAGESIZE=4096
+vmcoreinfo-line KERNELOFFSET=0
+vmcoreinfo-line SYMBOL(_stext)=ffffffff81000000
+vmcoreinfo-line NUMBER(phys_base)=0
+ram 0 64M"
+	inspect_json "$BATS_TEST_TMPDIR/k.dump"
+	[ "$status" -eq 1 ]
+	[ "$(jget '[.problems[].id] | join(",")')" = elf-no-kernel-image-load ]
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/k.dump"
+	[ "$status" -eq 1 ]
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/out" >/dev/null
+	inspect_json "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	# a kdump whose note cannot locate init_uts_ns: its utsname cannot be filled
+	gen u "format kdump
+machine x86_64
+prstatus 1
+vmcoreinfo-line OSRELEASE=6.1.0-56-amd64
+vmcoreinfo-line PAGESIZE=4096
+vmcoreinfo-line SYMBOL(init_uts_ns)=ffffffff80103000
+vmcoreinfo-line NUMBER(phys_base)=0
+ram 0 4M"
+	inspect_json "$BATS_TEST_TMPDIR/u.dump"
+	has_problem kdump-utsname-incomplete
+	has_problem consumer-need-unavailable
+	[[ "$(jget '.problems[] | select(.id == "consumer-need-unavailable") | .message')" == *"kdump header utsname"*"OFFSET(uts_namespace.name)"* ]]
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/u.dump"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"would still lack its kdump header utsname"* ]]
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/u.dump" -o "$BATS_TEST_TMPDIR/uo"
+	[ "$status" -eq 3 ]
+	[ ! -e "$BATS_TEST_TMPDIR/uo" ]
+}
