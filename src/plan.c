@@ -495,43 +495,72 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 		if (ph->filesz && ph->offset < data)
 			data = ph->offset;
 	}
-	/* the kernel image's PT_LOAD, as /proc/vmcore has it: old tools (and drgn
-	 * before it reads page tables) translate kernel addresses with it */
-	struct vf_elf_phdr ktext = { 0 };
-	bool has_ktext = false;
-	for (size_t i = 0; i < e->phnum; i++) {
-		const struct vf_elf_phdr *ph = &e->phdrs[i];
-		if (ph->type == PT_LOAD && ph->vaddr != ph->paddr && ph->vaddr >= 0xffff000000000000ull)
-			has_ktext = true;
+	/* the kernel image's PT_LOADs, as /proc/vmcore has them: old tools (and drgn
+	 * before it reads page tables) translate kernel addresses with them.  One
+	 * for each piece of the image's physical range that a PT_LOAD holds (a
+	 * filtered dump has many), so the whole image is mapped; existing ones are
+	 * replaced unless they already cover every such byte. */
+	struct vf_elf_phdr *kp = NULL;
+	size_t nk = 0, ndrop = 0;
+	bool *drop = NULL;
+	if (in->ktext_size && is64) {
+		uint64_t kv = in->ktext_vaddr, kpa = in->ktext_paddr, ks = in->ktext_size;
+		uint64_t have = 0, want = 0;
+		drop = calloc(e->phnum ? e->phnum : 1, sizeof(*drop));
+		kp = calloc(e->phnum ? e->phnum : 1, sizeof(*kp));
+		if (!drop || !kp) {
+			free(drop);
+			free(kp);
+			return &vf_error_nomem;
+		}
+		for (size_t i = 0; i < e->phnum; i++) {
+			const struct vf_elf_phdr *ph = &e->phdrs[i];
+			if (ph->type != PT_LOAD || ph->vaddr < kv || ph->vaddr - kv >= ks)
+				continue;
+			drop[i] = true;  /* maps the kernel image */
+			ndrop++;
+			have += ph->filesz < ks - (ph->vaddr - kv) ? ph->filesz : ks - (ph->vaddr - kv);
+		}
+		for (size_t i = 0; i < e->phnum; i++) {
+			const struct vf_elf_phdr *ph = &e->phdrs[i];
+			if (ph->type != PT_LOAD || drop[i] || !ph->filesz)
+				continue;
+			uint64_t lo = ph->paddr > kpa ? ph->paddr : kpa;
+			uint64_t pend = ph->paddr + ph->filesz < ph->paddr ? UINT64_MAX
+							: ph->paddr + ph->filesz;
+			uint64_t hi = pend < kpa + ks ? pend : kpa + ks;
+			if (lo >= hi)
+				continue;
+			kp[nk++] = (struct vf_elf_phdr){ .type = PT_LOAD, .flags = PF_R | PF_W | PF_X,
+				.offset = ph->offset + (lo - ph->paddr), .vaddr = kv + (lo - kpa),
+				.paddr = lo, .filesz = hi - lo, .memsz = hi - lo, .align = ph->align };
+			want += hi - lo;
+		}
+		if (!nk || have >= want) {  /* nothing of it here, or already mapped */
+			nk = 0;
+			ndrop = 0;
+			memset(drop, 0, e->phnum * sizeof(*drop));
+		}
 	}
-	for (size_t i = 0; !has_ktext && in->ktext_size && i < e->phnum; i++) {
-		const struct vf_elf_phdr *ph = &e->phdrs[i];
-		if (ph->type != PT_LOAD || in->ktext_paddr < ph->paddr ||
-		    in->ktext_paddr - ph->paddr >= ph->filesz)
-			continue;
-		uint64_t avail = ph->filesz - (in->ktext_paddr - ph->paddr);
-		uint64_t sz = in->ktext_size < avail ? in->ktext_size : avail;
-		ktext = (struct vf_elf_phdr){ .type = PT_LOAD, .flags = PF_R | PF_W | PF_X,
-			.offset = ph->offset + (in->ktext_paddr - ph->paddr),
-			.vaddr = in->ktext_vaddr, .paddr = in->ktext_paddr,
-			.filesz = sz, .memsz = sz, .align = ph->align };
-		break;
-	}
-	bool add_ktext = ktext.filesz != 0 && is64;
-	size_t nph = 1 + nother + add_ktext;
-	if (nph >= PN_XNUM)
-		return vf_error_create(VF_ERR_UNSUPPORTED, "rewriting an ELF dump with %zu program "
-				       "headers (PN_XNUM) is not implemented yet", nph);
+	bool add_ktext = nk != 0;
+	size_t nph = 1 + nother - ndrop + nk;
 	uint64_t hsize = ehsz + nph * phsz + nsize;
 	uint64_t shift = hsize <= data ? 0 : (hsize - data + ELF_SHIFT_UNIT - 1) /
 					      ELF_SHIFT_UNIT * ELF_SHIFT_UNIT;
-	if (hsize > (64u << 20))
-		return vf_error_create(VF_ERR_UNSUPPORTED, "a header region of %" PRIu64 " bytes "
-				       "is larger than supported", hsize);
-
-	uint8_t *h = calloc(1, (size_t)hsize);
-	if (!h)
-		return &vf_error_nomem;
+	uint8_t *h = NULL;
+	if (nph >= PN_XNUM)
+		err = vf_error_create(VF_ERR_UNSUPPORTED, "rewriting an ELF dump with %zu program "
+				      "headers (PN_XNUM) is not implemented yet", nph);
+	else if (hsize > (64u << 20))
+		err = vf_error_create(VF_ERR_UNSUPPORTED, "a header region of %" PRIu64 " bytes "
+				      "is larger than supported", hsize);
+	else if (!(h = calloc(1, (size_t)hsize)))
+		err = &vf_error_nomem;
+	if (err) {
+		free(kp);
+		free(drop);
+		return err;
+	}
 	uint8_t *p = h;
 	memcpy(p, ELFMAG, SELFMAG);
 	p[EI_CLASS] = is64 ? ELFCLASS64 : ELFCLASS32;
@@ -554,18 +583,20 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 				    .align = first_note ? first_note->align : 0 };
 	encode_phdr(h + ehsz, is64, be, &note);
 	size_t k = 1;
-	if (add_ktext) {
-		ktext.offset += shift;
-		encode_phdr(h + ehsz + k++ * phsz, is64, be, &ktext);
+	for (size_t i = 0; i < nk; i++) {
+		kp[i].offset += shift;
+		encode_phdr(h + ehsz + k++ * phsz, is64, be, &kp[i]);
 	}
 	for (size_t i = 0; i < e->phnum; i++) {
 		struct vf_elf_phdr ph = e->phdrs[i];
-		if (ph.type == PT_NOTE)
+		if (ph.type == PT_NOTE || (drop && drop[i]))
 			continue;
 		if (ph.filesz)
 			ph.offset += shift;
 		encode_phdr(h + ehsz + k++ * phsz, is64, be, &ph);
 	}
+	free(kp);
+	free(drop);
 	encode_notes(d, vtext, vlen, h + noff, &nsize, &vhdr);
 
 	/* already so? then nothing to write */
@@ -584,10 +615,13 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 		}
 	}
 
-	char why[320];
+	char why[320], kt[64] = "";
+	if (add_ktext)
+		snprintf(kt, sizeof(kt), ", then the kernel image's PT_LOAD%s", nk > 1 ? "s" : "");
+	if (nk > 1)
+		snprintf(kt + strlen(kt), sizeof(kt) - strlen(kt), " (%zu pieces)", nk);
 	snprintf(why, sizeof(why), "ELF header, %zu program headers right after it (PT_NOTE "
-		 "first%s) and %zu notes before the data%s; VMCOREINFO: %s", nph,
-		 add_ktext ? ", then the kernel image's PT_LOAD" : "",
+		 "first%s) and %zu notes before the data%s; VMCOREINFO: %s", nph, kt,
 		 (size_t)(d->nnotes - d->vmci_count) + 1, shift ? ", which moves" : "",
 		 in->note_origin ? in->note_origin : vsrc);
 	err = add_bytes_patch(plan, 0, h, (uint32_t)hsize, "ELF header region", why);

@@ -234,3 +234,39 @@ ram 0 4M"
 	[ "$status" -eq 3 ]
 	[ ! -e "$BATS_TEST_TMPDIR/uo" ]
 }
+
+@test "a kernel image split over several PT_LOADs (a filtered ELF) is mapped whole; a partial mapping is not healthy" {
+	gen s "format elf
+machine x86_64
+elf-layout standard
+prstatus 1
+vmcoreinfo-line OSRELEASE=6.1.0-56-amd64
+vmcoreinfo-line PAGESIZE=4096
+vmcoreinfo-line KERNELOFFSET=0
+vmcoreinfo-line SYMBOL(_stext)=ffffffff81000000
+vmcoreinfo-line SYMBOL(_end)=ffffffff81c00000
+vmcoreinfo-line NUMBER(phys_base)=0
+ram 0 17M
+ram 18M 46M"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/s.dump" -o "$BATS_TEST_TMPDIR/out" >/dev/null
+	inspect_json "$BATS_TEST_TMPDIR/out"
+	[ "$(jget '[.elf.program_headers[] | select(.vaddr == "0xffffffff81000000")] | length')" = 1 ]
+	[ "$(jget '.elf.program_headers[1].filesz')" = $((1 << 20)) ]
+	[ "$(jget '.elf.program_headers[2].vaddr')" = 0xffffffff81200000 ]
+	[ "$(jget '.elf.program_headers[2].paddr')" = 0x1200000 ]
+	# the image runs to _end rounded up past 2 MiB: 0x1e00000
+	[ "$(jget '.elf.program_headers[2].filesz')" = $((0xc00000)) ]
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	# the second piece's bytes are the physical ones
+	off=$(jget '.elf.program_headers[2].offset')
+	cmp <(tail -c +$((off + 1)) "$BATS_TEST_TMPDIR/out" | head -c 4096) \
+		<("$VFREAD" "$BATS_TEST_TMPDIR/out" 0x1200000 4096)
+	# drop the second piece (its type becomes PT_NULL): only part of the image is mapped
+	phoff=$(jget .elf.e_phoff)
+	printf '\0\0\0\0' | dd of="$BATS_TEST_TMPDIR/out" bs=1 seek=$((phoff + 2 * 56)) conv=notrunc 2>/dev/null
+	inspect_json "$BATS_TEST_TMPDIR/out"
+	has_problem elf-no-kernel-image-load
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 1 ]
+}
