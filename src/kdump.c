@@ -336,6 +336,12 @@ static struct vf_error *decode_page(struct kd_priv *p, uint64_t pfn, size_t want
 		return vf_error_at(VF_ERR_CORRUPT, doff, "page descriptor of pfn 0x%" PRIx64
 				   ": size %" PRIu32 " (block size %" PRIu32 ")", pfn, size,
 				   kd->block_size);
+	/* page data follows the descriptors: never inside the headers or bitmaps,
+	 * which a fix rewrites */
+	if (off < kd->pd_offset)
+		return vf_error_at(VF_ERR_CORRUPT, doff, "page descriptor of pfn 0x%" PRIx64
+				   ": data at 0x%" PRIx64 " lies before the page descriptors (0x%"
+				   PRIx64 "), in the headers or bitmaps", pfn, off, kd->pd_offset);
 	enum vf_codec codec;
 	err = vf_codec_from_flags(flags, &codec);
 	if (err) {

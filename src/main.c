@@ -446,6 +446,107 @@ static struct vf_error *gather(const struct vf_options *o, struct vf_dump *dump,
 	return err;
 }
 
+/* The written file, before it is renamed into place: it must reopen through
+ * the normal reader with the same layout and machine, carry exactly the
+ * note the plan wrote, and read the same guest memory at the pages that
+ * matter (the note's, init_uts_ns's, the first page of each range). */
+struct verify_ctx {
+	const struct vf_dump *in;
+	const struct vf_plan *plan;
+	const char *target;      /* the output's name, for the error */
+	const uint8_t *text;     /* the VMCOREINFO text written */
+	size_t text_len;
+	uint64_t paddrs[8];
+	size_t npaddrs;
+};
+
+static struct vf_error *mismatch(const char *what)
+{
+	return vf_error_set_hint(vf_error_create(VF_ERR_OS, "the written dump does not "
+				 "read back as planned (%s); it was not put in place", what),
+				 "this is a bug in vmcore-fix: report it with vmcore-fix --inspect "
+				 "--json of the input");
+}
+
+static struct vf_error *verify_output(void *arg, const char *tmp)
+{
+	const struct verify_ctx *v = arg;
+	const struct vf_dump *in = v->in;
+	struct vf_dump *out;
+	struct vf_error *err = vf_dump_open(tmp, &out);
+	if (err)
+		return vf_error_prefix(err, "the written dump does not reopen");
+	if (out->format != in->format || out->elf_class != in->elf_class ||
+	    out->big_endian != in->big_endian)
+		err = mismatch("another format, word size or byte order");
+	else if (out->e_machine != in->e_machine)
+		err = mismatch("another machine");
+	else if (in->format == VF_FORMAT_KDUMP &&
+		 (out->kdump->layout != in->kdump->layout ||
+		  out->kdump->block_size != in->kdump->block_size))
+		err = mismatch("another kdump header layout or block size");
+	else if (!out->vmci)
+		err = mismatch("no readable VMCOREINFO note");
+	else if (v->text && (out->vmci_size != v->text_len ||
+			     memcmp(out->vmci_origin == VF_VMCI_NOTE ? out->vmci_note->desc
+					: out->vmci_pointer_text, v->text, v->text_len) != 0))
+		err = mismatch("another VMCOREINFO text");
+	/* every patch reads back as planned (through the reader: the reassembled
+	 * file when flattened) */
+	for (size_t i = 0; !err && v->plan && i < v->plan->n; i++) {
+		const struct vf_patch *p = &v->plan->patches[i];
+		uint8_t *got = malloc(p->len ? p->len : 1);
+		if (!got) {
+			err = &vf_error_nomem;
+			break;
+		}
+		err = vf_src_read(out->src, got, p->len, p->offset, "the written dump");
+		if (!err && memcmp(got, p->bytes, p->len) != 0)
+			err = mismatch(p->field);
+		free(got);
+	}
+	uint8_t a[512], b[512];
+	for (size_t i = 0; !err && i < v->npaddrs; i++) {
+		struct vf_error *ea = vf_mem_read((struct vf_mem *)&in->mem, v->paddrs[i], a, sizeof(a));
+		if (ea) {  /* not in the input: nothing to compare */
+			vf_error_destroy(ea);
+			continue;
+		}
+		struct vf_error *eb = vf_mem_read(&out->mem, v->paddrs[i], b, sizeof(b));
+		if (eb || memcmp(a, b, sizeof(a)) != 0)
+			err = mismatch("guest memory reads differently");
+		vf_error_destroy(eb);
+	}
+	vf_dump_destroy(out);
+	return err ? vf_error_set_path(err, v->target) : NULL;
+}
+
+static void verify_init(struct verify_ctx *v, const struct vf_dump *dump,
+			const struct vf_fix_inputs *in)
+{
+	memset(v, 0, sizeof(*v));
+	v->in = dump;
+	if (in->gn && (in->replace_note || !dump->vmci)) {
+		v->text = in->gn->text;
+		v->text_len = in->gn->text_len;
+		v->paddrs[v->npaddrs++] = in->gn->region.paddr;
+	} else if (dump->vmci) {
+		v->text = dump->vmci_origin == VF_VMCI_NOTE ? dump->vmci_note->desc
+							    : dump->vmci_pointer_text;
+		v->text_len = dump->vmci_size;
+	}
+	const struct vf_vmcoreinfo *vmci = in->gn && (in->replace_note || !dump->vmci)
+					   ? in->gn->vmci : dump->vmci;
+	uint64_t sym, pa;
+	struct vf_error *e = vmci ? vf_vmcoreinfo_number(vmci, "SYMBOL(init_uts_ns)", &sym)
+				  : vf_error_create(VF_ERR_NOT_FOUND, "no note");
+	if (!e && !(e = vf_kernel_vtop(dump, vmci, sym, &pa)))
+		v->paddrs[v->npaddrs++] = pa;
+	vf_error_destroy(e);
+	for (size_t i = 0; i < dump->mem.nranges && v->npaddrs < 8; i++)
+		v->paddrs[v->npaddrs++] = dump->mem.ranges[i].start;
+}
+
 /* What the fix would still do to the dump as it is, with its own note, and
  * what a consumer needs that cannot be had: problems too, so that --inspect
  * and --check agree.  Without a note or a machine other problems say so. */
@@ -571,6 +672,12 @@ static int do_fix(const struct vf_options *o)
 	} else if (!o->dry_run) {
 		struct progress cp = { .what = "writing", .last = -1, .always = o->progress > 0 };
 		struct vf_write_opts wo = { 0 };
+		struct verify_ctx vc;
+		verify_init(&vc, dump, &in);
+		vc.plan = &plan;
+		vc.target = o->output;
+		wo.verify = verify_output;
+		wo.verify_arg = &vc;
 		if (progress_on(o)) {
 			wo.progress = show_progress;
 			wo.progress_arg = &cp;

@@ -634,6 +634,44 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 	return NULL;
 }
 
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return alen && blen && a < b + blen && b < a + alen;
+}
+
+/* kdump patches stay inside the headers and bitmaps, which page data never
+ * points into (the reader refuses that); what else the dump's own structures
+ * point at there and the fix keeps, it must not overwrite: the notes and the
+ * VMCOREINFO text (when no new notes blob replaces them).  ELF rewrites its
+ * header region whole and moves the data past it, so nothing is kept there. */
+static struct vf_error *check_overlaps(const struct vf_dump *d, const struct vf_plan *plan)
+{
+	if (d->format != VF_FORMAT_KDUMP)
+		return NULL;
+	for (size_t i = 0; i < plan->n; i++)
+		if (!strcmp(plan->patches[i].field, "kdump notes blob"))
+			return NULL;  /* old notes and text are rewritten past the end */
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct vf_patch *p = &plan->patches[i];
+		for (size_t r = 0; r < d->nregions; r++) {
+			if (!overlaps(p->offset, p->len, d->regions[r].offset, d->regions[r].size))
+				continue;
+			return vf_error_set_hint(vf_error_at(VF_ERR_REFUSED, p->offset, "the fix of the "
+					"%s would overwrite the dump's own notes (0x%" PRIx64 "+0x%"
+					PRIx64 "): its header fields and its notes overlap", p->field,
+					d->regions[r].offset, d->regions[r].size),
+					"the layout is damaged or hostile; nothing was written");
+		}
+		if (d->vmci_origin != VF_VMCI_NONE &&
+		    overlaps(p->offset, p->len, d->vmci_offset, d->vmci_size))
+			return vf_error_set_hint(vf_error_at(VF_ERR_REFUSED, p->offset, "the fix of the "
+					"%s would overwrite the dump's VMCOREINFO text (0x%" PRIx64
+					"+0x%" PRIx64 ")", p->field, d->vmci_offset, d->vmci_size),
+					"the layout is damaged or hostile; nothing was written");
+	}
+	return NULL;
+}
+
 struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_fix_inputs *in,
 			     struct vf_plan *plan)
 {
@@ -652,6 +690,8 @@ struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_fix_inp
 		err = plan_kdump(dump, in, plan);
 	else
 		err = plan_elf(dump, in, plan);
+	if (!err)
+		err = check_overlaps(dump, plan);
 	if (err)
 		vf_plan_deinit(plan);
 	return err;

@@ -626,10 +626,19 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 				stats->patches++;
 		}
 	}
+	/* fault injection for the tests: a bad write the read-back must catch */
+	if (!err && plan->n && getenv("VMCOREFIX_TEST_BAD_WRITE")) {
+		const struct vf_patch *p = &plan->patches[plan->n - 1];
+		uint8_t junk[8] = { 0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe, 0xef };
+		err = write_all(out, junk, p->len < 8 ? p->len : 8, p->offset + (p->len > 8 ? 8 : 0),
+				out_path);
+	}
 	if (!err && fsync(out) < 0)
 		err = vf_error_os(errno, out_path, "fsync");
 	if (close(out) < 0 && !err)
 		err = vf_error_os(errno, out_path, "close");
+	if (!err && wo && wo->verify)
+		err = wo->verify(wo->verify_arg, tmp);
 	if (!err && rename(tmp, out_path) < 0)
 		err = vf_error_os(errno, out_path, "rename into place");
 	if (err)

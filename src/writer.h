@@ -34,6 +34,10 @@ enum vf_out_form {
 struct vf_write_opts {
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
+	/* Optional: check the written, synced file (at tmp_path) before it is
+	 * renamed into place; an error keeps the target untouched. */
+	struct vf_error *(*verify)(void *arg, const char *tmp_path);
+	void *verify_arg;
 };
 
 struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan,

@@ -270,3 +270,34 @@ ram 18M 46M"
 	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/out"
 	[ "$status" -eq 1 ]
 }
+
+@test "page data pointed into the headers or bitmaps is refused: a fix could rewrite it" {
+	gen p "format kdump
+machine x86_64
+prstatus 1
+kdump-vmcoreinfo-pointer no
+ram 0 4M"
+	inspect_json "$BATS_TEST_TMPDIR/p.dump"
+	bs=$(jget .kdump.block_size)
+	pd=$(( (1 + $(jget .kdump.sub_hdr_size) + $(jget .kdump.bitmap_blocks)) * bs ))
+	# the descriptor of pfn 3 (init_uts_ns's page) points at the sub-header
+	printf '\x00\x10\x00\x00\x00\x00\x00\x00' | dd of="$BATS_TEST_TMPDIR/p.dump" bs=1 seek=$((pd + 3 * 24)) conv=notrunc 2>/dev/null
+	run "$VFREAD" "$BATS_TEST_TMPDIR/p.dump" 0x3000 16
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"lies before the page descriptors"* ]]
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/p.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"kdump header utsname"*"lies before the page descriptors"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+}
+
+@test "-o reads the written dump back before it is put in place: a bad write leaves nothing" {
+	q10_kdump r x86_64
+	run env VMCOREFIX_TEST_BAD_WRITE=1 "$VMCOREFIX" "$BATS_TEST_TMPDIR/r.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"the written dump does not"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep -v -E '^r\.(dump|spec)$')" ]
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/r.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+}
