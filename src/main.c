@@ -416,6 +416,16 @@ static struct vf_error *gather(const struct vf_options *o, struct vf_dump *dump,
 	}
 	if (err)
 		return err;
+	if (dump->format == VF_FORMAT_ELF) {
+		/* the note must fit the kernel in this memory: its init_uts_ns, where
+		 * its KERNELOFFSET and phys_base put it, holds its release */
+		err = vf_kernel_utsname(dump, vmci, c->uts);
+		if (err)
+			err = leave_alone(c->left, &c->nleft, "note's init_uts_ns",
+					  err->code == VF_ERR_CORRUPT, err);
+	}
+	if (err)
+		return err;
 	if (dump->format == VF_FORMAT_KDUMP) {
 		/* makedumpfile fills the kdump header's utsname from init_uts_ns; drgn needs it */
 		err = vf_kernel_utsname(dump, vmci, c->uts);
@@ -423,7 +433,8 @@ static struct vf_error *gather(const struct vf_options *o, struct vf_dump *dump,
 			in->uts = (const char (*)[VF_UTS_LEN])c->uts;
 		else
 			err = leave_alone(c->left, &c->nleft, "kdump header utsname",
-					  !kdump_uts_complete(dump), err);
+					  !kdump_uts_complete(dump) || err->code == VF_ERR_CORRUPT,
+					  err);
 		uint64_t end = 0;
 		if (!err && !o->keep_device_pages) {
 			err = vf_kernel_mem_map_end(dump, vmci, dump->kdump->max_pfn, &end);

@@ -506,6 +506,7 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 	if (in->ktext_size && is64) {
 		uint64_t kv = in->ktext_vaddr, kpa = in->ktext_paddr, ks = in->ktext_size;
 		uint64_t have = 0, want = 0;
+		bool wrong = false;
 		drop = calloc(e->phnum ? e->phnum : 1, sizeof(*drop));
 		kp = calloc(e->phnum ? e->phnum : 1, sizeof(*kp));
 		if (!drop || !kp) {
@@ -519,7 +520,12 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 				continue;
 			drop[i] = true;  /* maps the kernel image */
 			ndrop++;
-			have += ph->filesz < ks - (ph->vaddr - kv) ? ph->filesz : ks - (ph->vaddr - kv);
+			/* at the note's phys_base, or it counts for nothing */
+			if (ph->paddr == kpa + (ph->vaddr - kv))
+				have += ph->filesz < ks - (ph->vaddr - kv) ? ph->filesz
+									    : ks - (ph->vaddr - kv);
+			else
+				have = 0, wrong = true;
 		}
 		for (size_t i = 0; i < e->phnum; i++) {
 			const struct vf_elf_phdr *ph = &e->phdrs[i];
@@ -536,7 +542,7 @@ static struct vf_error *plan_elf(const struct vf_dump *d, const struct vf_fix_in
 				.paddr = lo, .filesz = hi - lo, .memsz = hi - lo, .align = ph->align };
 			want += hi - lo;
 		}
-		if (!nk || have >= want) {  /* nothing of it here, or already mapped */
+		if (!nk || (!wrong && have >= want)) {  /* nothing of it here, or already mapped */
 			nk = 0;
 			ndrop = 0;
 			memset(drop, 0, e->phnum * sizeof(*drop));

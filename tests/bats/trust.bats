@@ -301,3 +301,41 @@ ram 0 4M"
 	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/r.dump" -o "$BATS_TEST_TMPDIR/out"
 	[ "$status" -eq 0 ]
 }
+
+@test "ELF: a kernel-image PT_LOAD at another phys_base than the note's is replaced; a note that does not fit the memory is refused" {
+	gen k "format elf
+machine x86_64
+elf-layout standard
+prstatus 1
+vmcoreinfo-line OSRELEASE=6.1.0-56-amd64
+vmcoreinfo-line PAGESIZE=4096
+vmcoreinfo-line KERNELOFFSET=0
+vmcoreinfo-line SYMBOL(_stext)=ffffffff81000000
+vmcoreinfo-line SYMBOL(init_uts_ns)=ffffffff80103000
+vmcoreinfo-line OFFSET(uts_namespace.name)=4
+vmcoreinfo-line NUMBER(phys_base)=0
+ram 0 64M"
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/good" >/dev/null
+	inspect_json "$BATS_TEST_TMPDIR/good"
+	[ "$(jget '.elf.program_headers[1].paddr')" = 0x1000000 ]
+	# the kernel-image PT_LOAD's p_paddr moved by 16 MiB: phys_base 0x1000000, not the note's 0
+	phoff=$(jget .elf.e_phoff)
+	cp "$BATS_TEST_TMPDIR/good" "$BATS_TEST_TMPDIR/bad"
+	printf '\x00\x00\x00\x02' | dd of="$BATS_TEST_TMPDIR/bad" bs=1 seek=$((phoff + 56 + 24)) conv=notrunc 2>/dev/null
+	inspect_json "$BATS_TEST_TMPDIR/bad"
+	[ "$(jget '.elf.program_headers[1].paddr')" = 0x2000000 ]
+	has_problem elf-no-kernel-image-load
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/bad"
+	[ "$status" -eq 1 ]
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/bad" -o "$BATS_TEST_TMPDIR/again" >/dev/null
+	cmp "$BATS_TEST_TMPDIR/again" "$BATS_TEST_TMPDIR/good"
+	# the note's init_uts_ns holds another release: the note is not this memory's kernel's
+	sed -i 's/OSRELEASE=6.1.0-56-amd64/OSRELEASE=6.1.0-99-amd64/' "$BATS_TEST_TMPDIR/k.spec"
+	echo "bytes 0x103004 $(uts_hex Linux guest 6.1.0-56-amd64 '#1 SMP' x86_64 '(none)')" >> "$BATS_TEST_TMPDIR/k.spec"
+	"$VFGEN" "$BATS_TEST_TMPDIR/k.spec" "$BATS_TEST_TMPDIR/k.dump"
+	inspect_json "$BATS_TEST_TMPDIR/k.dump"
+	has_problem consumer-need-unavailable
+	[[ "$(jget '.problems[] | select(.id == "consumer-need-unavailable") | .message')" == *"init_uts_ns says release \"6.1.0-56-amd64\""* ]]
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/k.dump"
+	[ "$status" -eq 3 ]
+}
