@@ -7,6 +7,8 @@
 # tests/real/oracle.bash). A flattened file is never read by makedumpfile or drgn, so
 # --check must call it unhealthy.
 
+# ORACLE_* are read by tests/real/oracle.bash; facts.env files exist only at run time.
+# shellcheck disable=SC2034,SC1091
 load helpers
 load ../real/oracle
 

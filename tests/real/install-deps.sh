@@ -21,8 +21,9 @@ export DEBIAN_FRONTEND=noninteractive
 #   xz-utils zstd         decompress .ko.xz / .ko.zst modules if the kernel ships them so
 #   util-linux            flock (one generator per cache key)
 #   bats                  tests/bats/real_fixtures.bats
+#   debootstrap wget      the Debian 13 root of tests/real/trixie.sh (QEMU 10, kernel 6.12)
 pkgs="qemu-system-x86 busybox-static makedumpfile crash python3-drgn python3 cpio gzip kmod
-xz-utils zstd util-linux coreutils bats"
+xz-utils zstd util-linux coreutils bats debootstrap wget"
 
 # A guest kernel: any installed Debian kernel image will do; otherwise the metapackage.
 if ! ls /boot/vmlinuz-* >/dev/null 2>&1; then

@@ -22,6 +22,7 @@
 #   ORACLE_TMP      scratch directory ORACLE_RUN can write (default $BATS_TEST_TMPDIR)
 #   ORACLE_ALL=1    run every consumer even after one failed (by default the first failure
 #                   decides: the verdict is known, and the rest costs time)
+#   ORACLE_SKIP     consumer names to leave out, e.g. "crash" (about 13 s a file)
 #   VMCOREFIX       the vmcore-fix binary (run on this host)
 # Call oracle_probe once (in setup) after setting ORACLE_RUN.
 # Results for the caller: ORACLE_FAILED, ORACLE_CONSUMERS_OK, ORACLE_CHECK, ORACLE_OUT,
@@ -119,7 +120,7 @@ oracle_consumers() {
 	_oracle_scripts "$t"
 	ORACLE_FAILED=
 
-	# makedumpfile --dump-dmesg
+	# makedumpfile --dump-dmesg (never left out: the verdict needs one consumer)
 	rc=0
 	_oracle_run makedumpfile --dump-dmesg "$f" "$w/dmesg.txt" >"$w/dmesg.log" 2>&1 || rc=$?
 	if [ "$rc" != 0 ]; then
@@ -131,7 +132,9 @@ oracle_consumers() {
 	fi
 
 	# makedumpfile -c -d 31, then the log of the filtered dump
-	if ! _oracle_more; then
+	if _oracle_skipped mdf-d31; then
+		echo "skip mdf-d31: ORACLE_SKIP"
+	elif ! _oracle_more; then
 		echo "skip mdf-d31: the verdict is known (ORACLE_ALL=1 runs it)"
 	else
 		rc=0
@@ -149,7 +152,9 @@ oracle_consumers() {
 	fi
 
 	# drgn without debug info
-	if [ "$ORACLE_HAVE_DRGN" != 1 ]; then
+	if _oracle_skipped drgn; then
+		echo "skip drgn: ORACLE_SKIP"
+	elif [ "$ORACLE_HAVE_DRGN" != 1 ]; then
 		echo "skip drgn: python3-drgn not installed"
 	elif ! _oracle_more; then
 		echo "skip drgn: the verdict is known"
@@ -165,7 +170,9 @@ oracle_consumers() {
 	if [ -z "${ORACLE_VMLINUX:-}" ]; then
 		echo "skip drgn-debug, crash: no debug vmlinux"
 	else
-		if [ "$ORACLE_HAVE_DRGN" != 1 ]; then
+		if _oracle_skipped drgn-debug; then
+			echo "skip drgn-debug: ORACLE_SKIP"
+		elif [ "$ORACLE_HAVE_DRGN" != 1 ]; then
 			echo "skip drgn-debug: python3-drgn not installed"
 		elif ! _oracle_more; then
 			echo "skip drgn-debug: the verdict is known"
@@ -174,7 +181,9 @@ oracle_consumers() {
 		else
 			_oracle_fail drgn-debug "$(tail -n 1 "$w/drgn-debug.log")"
 		fi
-		if [ "$ORACLE_HAVE_CRASH" != 1 ]; then
+		if _oracle_skipped crash; then
+			echo "skip crash: ORACLE_SKIP"
+		elif [ "$ORACLE_HAVE_CRASH" != 1 ]; then
 			echo "skip crash: crash not installed"
 		elif ! _oracle_more; then
 			echo "skip crash: the verdict is known"
@@ -202,6 +211,9 @@ _oracle_fail() {
 	echo "FAIL $n: $*"
 	ORACLE_FAILED="${ORACLE_FAILED:+$ORACLE_FAILED }$n"
 }
+
+# _oracle_skipped NAME: NAME is in ORACLE_SKIP
+_oracle_skipped() { [[ " ${ORACLE_SKIP:-} " == *" $1 "* ]]; }
 
 # _oracle_more: whether to run the next consumer
 _oracle_more() { [ -z "$ORACLE_FAILED" ] || [ "${ORACLE_ALL:-0}" = 1 ]; }
