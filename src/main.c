@@ -673,7 +673,12 @@ static int do_fix(const struct vf_options *o)
 	}
 	struct vf_write_stats st = { 0 };
 	if (o->in_place && !o->dry_run) {
-		err = vf_write_in_place(dump, &plan, &st);
+		struct verify_ctx vc;
+		verify_init(&vc, dump, &in);
+		vc.plan = &plan;
+		vc.target = o->input;
+		struct vf_write_opts wo = { .verify = verify_output, .verify_arg = &vc };
+		err = vf_write_in_place(dump, &plan, &wo, &st);
 		if (err) {
 			fix_ctx_deinit(&c);
 			vf_plan_deinit(&plan);

@@ -913,7 +913,58 @@ static const char *fs_name(int fd)
 	return "this file system";
 }
 
+/* The bytes the patches will replace, and the file's size, for an undo. */
+struct undo {
+	uint8_t **old;
+	size_t n;
+	uint64_t size;
+};
+
+static struct vf_error *undo_save(int fd, const char *path, const struct phys_patch *pp,
+				  size_t npp, struct undo *u)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return vf_error_os(errno, path, "stat");
+	u->size = (uint64_t)st.st_size;
+	u->old = calloc(npp ? npp : 1, sizeof(*u->old));
+	if (!u->old)
+		return &vf_error_nomem;
+	for (size_t i = 0; i < npp; i++, u->n++) {
+		size_t got;
+		if (!(u->old[i] = calloc(1, pp[i].len ? pp[i].len : 1)))
+			return &vf_error_nomem;
+		struct vf_error *err = vf_pread_full(fd, path, u->old[i], pp[i].len, pp[i].at, &got);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+static struct vf_error *undo_apply(int fd, const char *path, const struct phys_patch *pp,
+				   const struct undo *u)
+{
+	struct vf_error *err = NULL;
+	for (size_t i = u->n; !err && i-- > 0;)
+		if (pp[i].at < u->size)
+			err = write_all(fd, u->old[i], pp[i].at + pp[i].len > u->size
+					? (size_t)(u->size - pp[i].at) : pp[i].len, pp[i].at, path);
+	if (!err && ftruncate(fd, (off_t)u->size) < 0)
+		err = vf_error_os(errno, path, "truncating back to its size");
+	if (!err && fsync(fd) < 0)
+		err = vf_error_os(errno, path, "fsync");
+	return err;
+}
+
+static void undo_free(struct undo *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		free(u->old[i]);
+	free(u->old);
+}
+
 struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *plan,
+				   const struct vf_write_opts *wo,
 				   struct vf_write_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));
@@ -925,7 +976,11 @@ struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *p
 	uint8_t *extra = NULL, *zeros = NULL;
 	struct insert_op ins = { 0 };
 	struct vf_error *err = physical_patches(dump, plan, &pp, &npp, &extra);
-	int fd = err ? -1 : open(path, O_WRONLY | O_CLOEXEC);
+	int fd = err ? -1 : open(path, O_RDWR | O_CLOEXEC);
+	struct undo undo = { 0 };
+	bool verify = wo && wo->verify && !plan->shift;
+	if (!err && fd >= 0 && verify)
+		err = undo_save(fd, path, pp, npp, &undo);
 	if (!err && fd < 0)
 		err = vf_error_os(errno, path, "cannot open for writing");
 	if (!err && plan->shift) {
@@ -972,13 +1027,35 @@ struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *p
 	}
 	if (!err)
 		stats->patches = plan->n;
+	/* fault injection for the tests: a bad write the read-back must catch */
+	if (!err && npp && getenv("VMCOREFIX_TEST_BAD_WRITE")) {
+		static const uint8_t junk[8] = { 0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe, 0xef };
+		err = write_all(fd, junk, pp[npp - 1].len < 8 ? pp[npp - 1].len : 8, pp[npp - 1].at,
+				path);
+	}
 	if (!err && fsync(fd) < 0)
 		err = vf_error_os(errno, path, "fsync");
+	if (!err && verify && (err = wo->verify(wo->verify_arg, path))) {
+		/* it does not read back as planned: the old bytes go back */
+		struct vf_error *uerr = undo_apply(fd, path, pp, &undo);
+		if (uerr) {
+			vf_error_destroy(err);
+			err = vf_error_prefix(uerr, "restoring after a failed read-back (the journal "
+					      "beside it still holds the old bytes)");
+		} else {
+			unlink(jpath);
+			fsync_dir_of(path);
+			err = vf_error_prefix(err, "the old bytes were put back");
+		}
+		free(jpath);
+		jpath = NULL;
+	}
 	if (!err) {
 		unlink(jpath);
 		err = fsync_dir_of(path);
 	}
 	/* on failure the journal stays: the next run finishes the patching */
+	undo_free(&undo);
 	if (fd >= 0)
 		close(fd);
 	free(jpath);

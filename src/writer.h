@@ -48,8 +48,11 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
  * cost independent of its size.  First an undo/redo journal beside the file
  * (".NAME.vmcore-fix-journal": every patch's offset, old and new bytes) is
  * written and fsync'd, then the patches, then the file is fsync'd and the
- * journal removed.  Plans that move data are refused. */
+ * journal removed.  wo->verify (may be NULL) checks the patched file before
+ * the journal goes; when data did not move, a failed check puts the old
+ * bytes back (and the old size) and returns its error. */
 struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *plan,
+				   const struct vf_write_opts *wo,
 				   struct vf_write_stats *stats);
 
 /* Finish a run that was interrupted while patching path in place: if its

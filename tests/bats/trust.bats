@@ -291,7 +291,7 @@ ram 0 4M"
 	[ ! -e "$BATS_TEST_TMPDIR/out" ]
 }
 
-@test "-o reads the written dump back before it is put in place: a bad write leaves nothing" {
+@test "-o and --in-place read the written dump back: a bad write leaves nothing, or the old bytes" {
 	q10_kdump r x86_64
 	run env VMCOREFIX_TEST_BAD_WRITE=1 "$VMCOREFIX" "$BATS_TEST_TMPDIR/r.dump" -o "$BATS_TEST_TMPDIR/out"
 	[ "$status" -ne 0 ]
@@ -300,6 +300,15 @@ ram 0 4M"
 	[ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep -v -E '^r\.(dump|spec)$')" ]
 	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/r.dump" -o "$BATS_TEST_TMPDIR/out"
 	[ "$status" -eq 0 ]
+	# in place: the old bytes (and the old size) go back, the journal goes
+	cp "$BATS_TEST_TMPDIR/r.dump" "$BATS_TEST_TMPDIR/ip"
+	run env VMCOREFIX_TEST_BAD_WRITE=1 "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/ip"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"the old bytes were put back"* ]]
+	cmp "$BATS_TEST_TMPDIR/ip" "$BATS_TEST_TMPDIR/r.dump"
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep journal)" ]
+	"$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/ip" >/dev/null
+	cmp "$BATS_TEST_TMPDIR/ip" "$BATS_TEST_TMPDIR/out"
 }
 
 @test "ELF: a kernel-image PT_LOAD at another phys_base than the note's is replaced; a note that does not fit the memory is refused" {
