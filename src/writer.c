@@ -111,10 +111,14 @@ static struct vf_error *copy_range(int in, int out, uint64_t off, uint64_t len, 
 
 static bool all_zero(const uint8_t *p, size_t n)
 {
-	const uint64_t *w = (const uint64_t *)(const void *)p;
-	for (size_t i = 0; i < n / 8; i++)
-		if (w[i])
+	/* word at a time through memcpy: p need not be aligned (the compiler
+	 * makes it a plain load where that is allowed) */
+	for (size_t i = 0; i < n / 8; i++) {
+		uint64_t w;
+		memcpy(&w, p + 8 * i, 8);
+		if (w)
 			return false;
+	}
 	for (size_t i = n & ~(size_t)7; i < n; i++)
 		if (p[i])
 			return false;
