@@ -348,3 +348,33 @@ ram 0 64M"
 	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/k.dump"
 	[ "$status" -eq 3 ]
 }
+
+@test "a patch that would overwrite what the dump points at (its notes inside the sub-header fields) is refused" {
+	gen o "format kdump
+machine x86_64
+prstatus 1
+phys_base 0
+kdump-vmcoreinfo-pointer yes
+ram 0 4M"
+	inspect_json "$BATS_TEST_TMPDIR/o.dump"
+	bs=$(jget .kdump.block_size)
+	# offset_note/size_note: 12 bytes at the sub-header's start, where phys_base (0) and
+	# dump_level read as one empty note; the VMCOREINFO text stays reachable by its pointer
+	python3 - "$BATS_TEST_TMPDIR/o.dump" "$bs" <<'PY'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    bs = int(sys.argv[2])
+    f.seek(bs + 0x30)
+    f.write(struct.pack("<QQ", bs, 12))
+PY
+	inspect_json "$BATS_TEST_TMPDIR/o.dump"
+	[ "$(jget .vmcoreinfo.origin)" = kdump-pointer ]
+	sum=$(sha256sum < "$BATS_TEST_TMPDIR/o.dump")
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/o.dump" -o "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"would overwrite the dump's own notes"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/o.dump" --in-place
+	[ "$status" -eq 3 ]
+	[ "$(sha256sum < "$BATS_TEST_TMPDIR/o.dump")" = "$sum" ]
+}
