@@ -63,8 +63,13 @@ static int report_error(const struct vf_options *o, struct vf_error *err)
 {
 	char *s = vf_error_string(err);
 	const char *hint = err->hint ? err->hint : default_hint(err);
-	fprintf(stderr, "%s: %s%s%s\n", PACKAGE_NAME, s ? s : err->message,
-		hint ? "; " : "", hint ? hint : "");
+	fprintf(stderr, "%s: ", PACKAGE_NAME);
+	vf_fput_text(stderr, s ? s : err->message);
+	if (hint) {
+		fputs("; ", stderr);
+		vf_fput_text(stderr, hint);
+	}
+	fputc('\n', stderr);
 	free(s);
 	if (o->json)
 		vf_report_error_json(stdout, o->input, err);

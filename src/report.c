@@ -39,6 +39,17 @@ const char *vf_note_type_name(const struct vf_note *n)
 	return NULL;
 }
 
+
+void vf_fput_text(FILE *out, const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c >= 0x20 && *c < 0x7f && !(*c == '\\' && c[1] == 'x'))
+			fputc(*c, out);
+		else
+			fprintf(out, "\\x%02x", *c);
+	}
+}
+
 static const char *phdr_type_name(uint32_t t)
 {
 	switch (t) {
@@ -132,11 +143,15 @@ void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
 		d->src->kind == VF_SRC_FLATTENED ? " (makedumpfile flattened)" : "");
 	fprintf(out, "class:        %d-bit, %s-endian\n", d->elf_class,
 		d->big_endian ? "big" : "little");
-	if (d->machine_name)
-		fprintf(out, "machine:      %s (from %s)\n", d->machine_name, d->machine_how);
-	else
-		fprintf(out, "machine:      unknown%s%s\n", d->machine_conflict ? ": " : "",
-			d->machine_conflict ? d->machine_conflict : "");
+	if (d->machine_name) {
+		fprintf(out, "machine:      %s (from ", d->machine_name);
+		vf_fput_text(out, d->machine_how);
+		fputs(")\n", out);
+	} else {
+		fprintf(out, "machine:      unknown%s", d->machine_conflict ? ": " : "");
+		vf_fput_text(out, d->machine_conflict ? d->machine_conflict : "");
+		fputc('\n', out);
+	}
 	if (d->format == VF_FORMAT_KDUMP)
 		fprintf(out, "compression:  %s\n", kdump_compression(d->kdump));
 	else
@@ -175,8 +190,11 @@ void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
 			", bitmap_blocks %" PRIu32 ", max_pfn 0x%" PRIx64 "\n", k->header_version,
 			k->block_size, k->sub_hdr_size, k->bitmap_blocks, k->max_pfn);
 		fprintf(out, "  utsname:    ");
-		for (int i = 0; i < 6; i++)
-			fprintf(out, "%s%s=\"%s\"", i ? " " : "", uts_names[i], k->utsname[i]);
+		for (int i = 0; i < 6; i++) {
+			fprintf(out, "%s%s=\"", i ? " " : "", uts_names[i]);
+			vf_fput_text(out, k->utsname[i]);
+			fputc('"', out);
+		}
 		fputc('\n', out);
 		fprintf(out, "  phys_base:  0x%" PRIx64 "\n", k->phys_base);
 		fprintf(out, "  dump_level: %d\n", k->dump_level);
@@ -191,8 +209,12 @@ void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
 	for (size_t i = 0; i < nn; i++) {
 		const struct vf_note *n = &d->notes[i];
 		const char *tn = vf_note_type_name(n);
-		fprintf(out, "  %-10s type 0x%-4" PRIx32 " %-15s %6" PRIu32 " bytes at 0x%" PRIx64 "\n",
-			n->name, n->type, tn ? tn : "", n->descsz, n->hdr_offset);
+		size_t w = strlen(n->name);
+		fputs("  ", out);
+		vf_fput_text(out, n->name);
+		fprintf(out, "%*s type 0x%-4" PRIx32 " %-15s %6" PRIu32 " bytes at 0x%" PRIx64 "\n",
+			w < 10 ? (int)(10 - w) : 0, "", n->type, tn ? tn : "", n->descsz,
+			n->hdr_offset);
 	}
 	if (nn < d->nnotes)
 		fprintf(out, "  ... %zu more (--verbose lists all)\n", d->nnotes - nn);
@@ -223,9 +245,14 @@ void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
 	fprintf(out, "problems:     %zu\n", probs->n);
 	for (size_t i = 0; i < probs->n; i++) {
 		const struct vf_problem *p = &probs->items[i];
-		fprintf(out, "  %-7s %s: %s\n", vf_severity_name(p->severity), p->id, p->message);
-		if (p->hint)
-			fprintf(out, "          hint: %s\n", p->hint);
+		fprintf(out, "  %-7s %s: ", vf_severity_name(p->severity), p->id);
+		vf_fput_text(out, p->message);
+		fputc('\n', out);
+		if (p->hint) {
+			fputs("          hint: ", out);
+			vf_fput_text(out, p->hint);
+			fputc('\n', out);
+		}
 	}
 }
 

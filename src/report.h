@@ -20,6 +20,12 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *dump,
 /* An error as a JSON document (for --json when the dump cannot be read). */
 void vf_report_error_json(FILE *out, const char *path, const struct vf_error *err);
 
+/* Write s for a terminal: bytes outside printable ASCII (control characters,
+ * escape sequences, anything a guest put in a string) become \xNN, and so
+ * does a backslash's own \x.  Every guest-derived string in a text report
+ * goes through it. */
+void vf_fput_text(FILE *out, const char *s);
+
 const char *vf_severity_name(enum vf_severity sev);
 const char *vf_note_type_name(const struct vf_note *note);
 

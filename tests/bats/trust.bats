@@ -378,3 +378,19 @@ PY
 	[ "$status" -eq 3 ]
 	[ "$(sha256sum < "$BATS_TEST_TMPDIR/o.dump")" = "$sum" ]
 }
+
+@test "guest strings reach the terminal escaped: an escape sequence in the kdump header's utsname is \\x1b" {
+	gen e "format kdump
+machine x86_64
+prstatus 1
+utsname nodename $(printf 'evil\033]0;owned\007')
+utsname sysname Linux
+ram 0 4M"
+	run "$VMCOREFIX" --inspect "$BATS_TEST_TMPDIR/e.dump"
+	[[ "$output" != *$'\033'* ]]
+	[[ "$output" != *$'\007'* ]]
+	[[ "$output" == *'nodename="evil\x1b]0;owned\x07"'* ]]
+	# JSON keeps the bytes, escaped as JSON does
+	inspect_json "$BATS_TEST_TMPDIR/e.dump"
+	[ "$(jget .kdump.utsname.nodename)" = "$(printf 'evil\033]0;owned\007')" ]
+}
