@@ -10,7 +10,7 @@ SUDO=
 export DEBIAN_FRONTEND=noninteractive
 
 build_pkgs="build-essential autoconf automake pkg-config libelf-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev python3"
-test_pkgs="bats python3 python3-lzo python3-snappy python3-zstd jq groff-base bash-completion binutils elfutils"
+test_pkgs="bats python3 python3-lzo python3-snappy python3-zstd jq groff-base bash-completion binutils elfutils zsh fish"
 
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$pkgs $test_pkgs"
