@@ -268,10 +268,29 @@ struct vf_error *vf_evidence_same_boot(const struct vf_dump *dump, const struct 
 	 *    kernel image where the note's phys_base does */
 	uint64_t pb_note, pb_pt;
 	char *pt_how = NULL;
+	bool no_pb = false;
 	if (!against && dump->e_machine == EM_X86_64 &&
-	    !(e = vf_vmcoreinfo_number(v, "NUMBER(phys_base)", &pb_note))) {
+	    (e = vf_vmcoreinfo_number(v, "NUMBER(phys_base)", &pb_note)) &&
+	    e->code == VF_ERR_NOT_FOUND) {
+		/* an older kernel's note: its symbols, translated through this dump's
+		 * page tables, must agree on one phys_base (pgtable.c checks) */
+		vf_error_destroy(e);
+		e = NULL;
+		no_pb = true;
+	}
+	if (!against && dump->e_machine == EM_X86_64 && !e) {
 		e = vf_x86_phys_base_from_pgtables(dump, v, &pb_pt, &pt_how);
-		if (!e && pb_pt != pb_note) {
+		if (!e && no_pb) {
+			if (!confirmed)
+				*how = dupf("its kernel-image symbols agree on one phys_base (%" PRId64
+					    ") through this dump's page tables", (int64_t)pb_pt);
+			confirmed = true;
+		} else if (e && no_pb && e->code == VF_ERR_CORRUPT) {
+			char *m = vf_error_string(e);
+			against = dupf("its symbols do not fit this dump's page tables (%s)",
+				       m ? m : e->message);
+			free(m);
+		} else if (!e && pb_pt != pb_note) {
 			against = dupf("its phys_base is %" PRId64 ", but this dump's page tables put "
 				       "its kernel image at phys_base %" PRId64, (int64_t)pb_note,
 				       (int64_t)pb_pt);

@@ -138,3 +138,23 @@ PY
 	[ "$(jget .guest_note.paddr)" = "$VMCI_PADDR" ]
 	[ "$(jget .guest_note.valid)" = true ]
 }
+
+@test "a scanned note without NUMBER(phys_base) (older kernels) is confirmed through the dump's page tables; phys_base derived" {
+	S=$REAL/nodevice
+	# shellcheck disable=SC1091
+	. "$S/facts.env"
+	# the guest's note in memory loses NUMBER(phys_base), as kernels before 4.10 wrote it
+	/usr/bin/python3 - "$S/dump.elf" "$BATS_TEST_TMPDIR/old.elf" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+assert d.count(b"NUMBER(phys_base)=") >= 1
+open(sys.argv[2], "wb").write(d.replace(b"NUMBER(phys_base)=", b"NUMBEX(phys_base)="))
+PY
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/old.elf" -o "$BATS_TEST_TMPDIR/out" --json
+	[ "$status" -eq 0 ]
+	json=$output
+	[[ "$(jget .guest_note.same_boot)" == "its kernel-image symbols agree on one phys_base ($PHYS_BASE) through this dump's page tables" ]]
+	[ "$(jget .phys_base.value)" = "$PHYS_BASE" ]
+	[ "$(jget .phys_base.source)" = "page tables" ]
+	consumers_ok "$BATS_TEST_TMPDIR/out" "$MARKER"
+}

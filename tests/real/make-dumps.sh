@@ -207,14 +207,15 @@ build_initramfs() { # build_initramfs DIR MARKER FWCFG -> DIR/initrd.gz
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$dir/initrd.gz"
 }
 
-boot_guest() { # boot_guest DIR DEVICE(0|1) ; sets QEMU_PID
-	local dir=$1 device=$2
+boot_guest() { # boot_guest DIR DEVICE(0|1) [CPU] ; sets QEMU_PID
+	local dir=$1 device=$2 cpu=${3:-}
 	local -a cmd=("$QEMU" -machine q35 -accel tcg -m "$RAM_MB" -smp 1
 		-kernel "$KERNEL" -initrd "$dir/initrd.gz"
 		-append "console=ttyS0 panic=-1 oops=panic"
 		-display none -monitor none -serial "file:$dir/console.log"
 		-qmp "unix:$dir/qmp.sock,server=on,wait=off" -no-reboot)
 	[ "$device" = 1 ] && cmd+=(-device vmcoreinfo)
+	[ -n "$cpu" ] && cmd+=(-cpu "$cpu")
 	printf '%q ' "${cmd[@]}" >"$dir/qemu-cmdline.txt"
 	echo >>"$dir/qemu-cmdline.txt"
 	: >"$dir/console.log"
@@ -256,22 +257,27 @@ mdf_errors() {
 }
 
 # ------------------------------------------------------------------ one scenario
-gen_scenario() { # gen_scenario NAME DEVICE(0|1) FWCFG(0|1)
-	local name=$1 device=$2 fwcfg=$3
+gen_scenario() { # gen_scenario NAME DEVICE(0|1) FWCFG(0|1) [CPU MINIMAL(0|1) WANT_L5(0|1)]
+	# CPU: a QEMU -cpu model (default: QEMU's); MINIMAL=1: only the ELF and kdump-zlib
+	# dumps (no migration stream, no makedumpfile variants); WANT_L5=1: the guest must run
+	# with 5-level page tables (NUMBER(pgtable_l5_enabled)=1 in its note).
+	local name=$1 device=$2 fwcfg=$3 cpu=${4:-} minimal=${5:-0} want_l5=${6:-0}
 	local dir=$WORK/$name t0=$SECONDS marker
 	S=$OUT/$name
 	mkdir -p "$dir" "$S"
 	marker=VMCOREFIX-MARKER-$(randhex)
-	log "[$name] device=$device fwcfg=$fwcfg marker=$marker"
+	log "[$name] device=$device fwcfg=$fwcfg${cpu:+ cpu=$cpu} marker=$marker"
 	build_initramfs "$dir" "$marker" "$fwcfg"
-	boot_guest "$dir" "$device"
+	boot_guest "$dir" "$device" "$cpu"
 
 	# Stop the guest first: every dump and the stream then hold the same memory.
+	local -a stream=(migrate "$S/migration.stream")
+	[ "$minimal" = 1 ] && stream=()
 	"$PY" "$HERE/qmp.py" --timeout 600 --log "$S/qmp.log" "$dir/qmp.sock" \
 		stop \
 		dump elf "$S/dump.elf" \
 		dump kdump-zlib "$S/dump.kdump-zlib.flat" \
-		migrate "$S/migration.stream" \
+		"${stream[@]}" \
 		quit || die "[$name] QMP session failed (see $S/qmp.log)"
 	wait "$QEMU_PID" || true
 	QEMU_PID=
@@ -304,7 +310,7 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1) FWCFG(0|1)
 	makedumpfile -R "$S/dump.kdump-zlib" <"$S/dump.kdump-zlib.flat" >"$dir/rearrange.log" 2>&1 ||
 		{ cat "$dir/rearrange.log"; die "[$name] makedumpfile -R failed"; }
 	[ "$(head -c 8 "$S/dump.kdump-zlib")" = "KDUMP   " ] || die "[$name] dump.kdump-zlib lacks KDUMP signature"
-	[ "$(head -c 4 "$S/migration.stream")" = QEVM ] || die "[$name] migration.stream lacks QEVM magic"
+	[ "$minimal" = 1 ] || [ "$(head -c 4 "$S/migration.stream")" = QEVM ] || die "[$name] migration.stream lacks QEVM magic"
 
 	# The guest's VMCOREINFO note text: from the dump's note when QEMU embedded one, else
 	# read from guest RAM at the address the guest printed (it is there in every case).
@@ -327,8 +333,12 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1) FWCFG(0|1)
 	else
 		[ "$note_in_dump" = 0 ] || die "[$name] unexpected: QEMU put a VMCOREINFO note into dump.elf"
 	fi
-	local phys_base kernoff osrel
+	local phys_base kernoff osrel l5
 	phys_base=$(sed -n 's/^NUMBER(phys_base)=//p' "$S/vmcoreinfo-note.txt")
+	l5=$(sed -n 's/^NUMBER(pgtable_l5_enabled)=//p' "$S/vmcoreinfo-note.txt")
+	if [ "$want_l5" = 1 ] && [ "$l5" != 1 ]; then
+		die "[$name] the guest runs without 5-level paging: its note has NUMBER(pgtable_l5_enabled)=${l5:-(none)}"
+	fi
 	kernoff=$(sed -n 's/^KERNELOFFSET=//p' "$S/vmcoreinfo-note.txt")
 	osrel=$(sed -n 's/^OSRELEASE=//p' "$S/vmcoreinfo-note.txt")
 	[ "$osrel" = "$(cat "$S/osrelease.txt")" ] || die "[$name] note OSRELEASE '$osrel' != uname -r"
@@ -363,13 +373,16 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1) FWCFG(0|1)
 		echo "QEMU_VERSION=$QEMU_VERSION"
 		echo "QEMU_VERSION_FULL='$QEMU_VERSION_FULL'"
 		echo "RAM_MB=$RAM_MB"
+		echo "L5=${l5:-0}"
+		echo "QEMU_CPU='$cpu'"
+		echo "MINIMAL=$minimal"
 		"$PY" "$HERE/elfnotes.py" --facts ELF "$S/dump.elf"
 		"$PY" "$HERE/elfnotes.py" --facts KDUMP "$S/dump.kdump-zlib"
 	} >"$S/facts.env"
 	# shellcheck disable=SC1091
 	(. "$S/facts.env") || die "[$name] facts.env is not shell-sourceable"
 
-	if [ "$note_in_dump" = 1 ]; then
+	if [ "$note_in_dump" = 1 ] && [ "$minimal" = 0 ]; then
 		make_variants "$name" "$marker" "$phys_base"
 	fi
 	log "[$name] done in $((SECONDS - t0)) s"
@@ -477,6 +490,41 @@ make_variants() { # make_variants NAME MARKER PHYS_BASE (in $S)
 	cd - >/dev/null
 }
 
+# ------------------------------------------------------------------ optional scenarios
+# gen_optional NAME REASON-VAR ARGS...: gen_scenario NAME ARGS... in a subshell, whose
+# failure (the CPU model refused, the guest not up, a check failed) only leaves NAME out:
+# its directory is removed, REASON-VAR (in generation.env) says why, SCENARIOS lacks it.
+gen_optional() {
+	local name=$1 var=$2 rc=0 why
+	shift 2
+	# Not in a "||" list: there, set -e would be off inside the subshell too.
+	set +e
+	(
+		set -e
+		QEMU_PID=
+		# shellcheck disable=SC2317
+		stop_qemu() { [ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null; wait 2>/dev/null; true; }
+		trap stop_qemu EXIT
+		gen_scenario "$name" "$@"
+	) 2>&1 | tee "$WORK/$name.gen.log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	if [ "$rc" = 0 ]; then
+		SCENARIOS="$SCENARIOS $name"
+		return 0
+	fi
+	why=$(sed -n 's/^make-dumps: ERROR: //p' "$WORK/$name.gen.log" | tail -n 1)
+	why=${why#"[$name] "}
+	[ -n "$why" ] || why="generation exited $rc"
+	# QEMU's own complaint (e.g. a CPU feature it does not have) says most.
+	if [ -s "$WORK/$name/qemu.log" ]; then
+		why="$why; QEMU said: $(head -n 3 "$WORK/$name/qemu.log" | tr '\n' ' ' | sed 's/ *$//')"
+	fi
+	log "[$name] left out: $why"
+	rm -rf "${OUT:?}/$name"
+	printf -v "$var" '%s' "$why"
+}
+
 # ------------------------------------------------------------------ main
 for sc in $SCENARIOS; do
 	case "$sc" in
@@ -485,10 +533,18 @@ for sc in $SCENARIOS; do
 	nofwcfg) gen_scenario nofwcfg 1 0 ;;
 	esac
 done
+# la57: like vmcoreinfo, on a CPU with LA57, so that the guest uses 5-level page tables;
+# only the ELF and kdump-zlib dumps. "enforce": QEMU refuses the model when its
+# accelerator lacks la57 (instead of silently dropping the feature).
+LA57_CPU=qemu64,+la57,enforce
+LA57_SKIPPED=
+gen_optional la57 LA57_SKIPPED 1 1 "$LA57_CPU" 1 1
 
 {
 	echo "KEY=$KEY"
 	echo "SCENARIOS='$SCENARIOS'"
+	echo "LA57_CPU='$LA57_CPU'"
+	echo "LA57_SKIPPED='${LA57_SKIPPED//\'/\'\\\'\'}'"
 	echo "KERNEL_VERSION=$KVER"
 	echo "QEMU_VERSION=$QEMU_VERSION"
 	echo "QEMU_VERSION_FULL='$QEMU_VERSION_FULL'"
