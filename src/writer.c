@@ -982,8 +982,11 @@ struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *p
 	struct vf_error *err = physical_patches(dump, plan, &pp, &npp, &extra);
 	int fd = err ? -1 : open(path, O_RDWR | O_CLOEXEC);
 	struct undo undo = { 0 };
-	bool verify = wo && wo->verify && !plan->shift;
-	if (!err && fd >= 0 && verify)
+	/* with an insert, the undo is a collapse of the range plus the bytes in
+	 * front of the data (at most the header region) */
+	bool verify = wo && wo->verify && (!plan->shift || plan->shift_from <= (64u << 20));
+	uint8_t *pre = NULL;
+	if (!err && fd >= 0 && verify && !plan->shift)
 		err = undo_save(fd, path, pp, npp, &undo);
 	if (!err && fd < 0)
 		err = vf_error_os(errno, path, "cannot open for writing");
@@ -1007,6 +1010,13 @@ struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *p
 		err = write_journal(jpath, dump->src->fd, path, pp, npp, plan->shift ? &ins : NULL);
 	if (!err)
 		test_crash("journal");
+	if (!err && verify && plan->shift) {
+		size_t got;
+		if (!(pre = malloc(plan->shift_from ? (size_t)plan->shift_from : 1)))
+			err = &vf_error_nomem;
+		else
+			err = vf_pread_full(fd, path, pre, (size_t)plan->shift_from, 0, &got);
+	}
 	if (!err && plan->shift &&
 	    fallocate(fd, FALLOC_FL_INSERT_RANGE, (off_t)ins.at, (off_t)ins.len) < 0) {
 		int e = errno;
@@ -1034,14 +1044,21 @@ struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *p
 	/* fault injection for the tests: a bad write the read-back must catch */
 	if (!err && npp && getenv("VMCOREFIX_TEST_BAD_WRITE")) {
 		static const uint8_t junk[8] = { 0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe, 0xef };
-		err = write_all(fd, junk, pp[npp - 1].len < 8 ? pp[npp - 1].len : 8, pp[npp - 1].at,
-				path);
+		err = write_all(fd, junk, pp[0].len < 8 ? pp[0].len : 8, pp[0].at, path);
 	}
 	if (!err && fsync(fd) < 0)
 		err = vf_error_os(errno, path, "fsync");
 	if (!err && verify && (err = wo->verify(wo->verify_arg, path))) {
-		/* it does not read back as planned: the old bytes go back */
-		struct vf_error *uerr = undo_apply(fd, path, pp, &undo);
+		/* it does not read back as planned: the old bytes go back (with an
+		 * insert: the range collapses, and the bytes in front of the data) */
+		struct vf_error *uerr = NULL;
+		if (!plan->shift)
+			uerr = undo_apply(fd, path, pp, &undo);
+		else if (fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, (off_t)ins.at, (off_t)ins.len) < 0)
+			uerr = vf_error_os(errno, path, "collapsing the inserted range");
+		else if (!(uerr = write_all(fd, pre, (size_t)plan->shift_from, 0, path)) &&
+			 fsync(fd) < 0)
+			uerr = vf_error_os(errno, path, "fsync");
 		if (uerr) {
 			vf_error_destroy(err);
 			err = vf_error_prefix(uerr, "restoring after a failed read-back (the journal "
@@ -1060,6 +1077,7 @@ struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *p
 	}
 	/* on failure the journal stays: the next run finishes the patching */
 	undo_free(&undo);
+	free(pre);
 	if (fd >= 0)
 		close(fd);
 	free(jpath);

@@ -49,8 +49,9 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
  * (".NAME.vmcore-fix-journal": every patch's offset, old and new bytes) is
  * written and fsync'd, then the patches, then the file is fsync'd and the
  * journal removed.  wo->verify (may be NULL) checks the patched file before
- * the journal goes; when data did not move, a failed check puts the old
- * bytes back (and the old size) and returns its error. */
+ * the journal goes; a failed check puts the old bytes back (and the old
+ * size; after an insert, the range is collapsed again) and returns its
+ * error. */
 struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *plan,
 				   const struct vf_write_opts *wo,
 				   struct vf_write_stats *stats);

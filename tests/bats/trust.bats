@@ -394,3 +394,24 @@ ram 0 4M"
 	inspect_json "$BATS_TEST_TMPDIR/e.dump"
 	[ "$(jget .kdump.utsname.nodename)" = "$(printf 'evil\033]0;owned\007')" ]
 }
+
+@test "--in-place ELF with blocks inserted: a bad write is undone (the range collapses, the old bytes return)" {
+	[ "$(stat -f -c %T "$BATS_TEST_TMPDIR")" = ext2/ext3 ] || skip "needs ext4 (FALLOC_FL_INSERT_RANGE)"
+	gen n "format elf
+machine x86_64
+elf-layout qemu
+prstatus 1
+vmcoreinfo-note no
+$KTEXT_OK
+ram 0 4M
+vmcoreinfo-in-memory 0x200000"
+	cp "$BATS_TEST_TMPDIR/n.dump" "$BATS_TEST_TMPDIR/ip"
+	run env VMCOREFIX_TEST_BAD_WRITE=1 "$VMCOREFIX" --in-place --region 0x200000,0x1000 "$BATS_TEST_TMPDIR/ip"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"the old bytes were put back"* ]]
+	cmp "$BATS_TEST_TMPDIR/ip" "$BATS_TEST_TMPDIR/n.dump"
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep journal)" ]
+	"$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/want" --region 0x200000,0x1000 >/dev/null
+	"$VMCOREFIX" --in-place --region 0x200000,0x1000 "$BATS_TEST_TMPDIR/ip" >/dev/null
+	cmp "$BATS_TEST_TMPDIR/ip" "$BATS_TEST_TMPDIR/want"
+}
