@@ -170,7 +170,8 @@ static struct vf_error *setup_mem(struct vf_dump *dump)
 		if (p->type == PT_LOAD && p->filesz)
 			m->segs[m->n++] = (struct seg){ p->paddr, p->filesz, p->offset };
 	}
-	qsort(m->segs, m->n, sizeof(*m->segs), cmp_seg);
+	if (m->n > 1)  /* qsort(NULL, 0) is undefined */
+		qsort(m->segs, m->n, sizeof(*m->segs), cmp_seg);
 	uint64_t mx = 0;
 	size_t nr = 0;
 	for (size_t i = 0; i < m->n; i++) {

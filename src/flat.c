@@ -120,7 +120,8 @@ static struct vf_error *flat_pread(struct vf_src *src, void *buf, size_t len, ui
 		}
 		hits[k++] = e;
 	}
-	qsort(hits, k, sizeof(*hits), cmp_seq);
+	if (k > 1)
+		qsort(hits, k, sizeof(*hits), cmp_seq);
 	struct vf_error *err = NULL;
 	for (size_t i = 0; i < k && !err; i++) {
 		struct flat_entry *e = hits[i];
@@ -218,7 +219,8 @@ static struct vf_error *build_index(int fd, const char *path, uint64_t file_size
 	for (size_t i = 0; i < p->n; i++)
 		p->sorted[i] = (struct flat_entry){ p->records[i].offset, p->records[i].size,
 						    p->records[i].data_pos, i };
-	qsort(p->sorted, p->n, sizeof(*p->sorted), cmp_entry);
+	if (p->n > 1)
+		qsort(p->sorted, p->n, sizeof(*p->sorted), cmp_entry);
 	*logical_size = lsize;
 	return NULL;
 }

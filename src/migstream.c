@@ -1511,7 +1511,8 @@ static int cmp_run(const void *a, const void *b)
  * as far as runs can still cover it. */
 static void index_finish(struct ram_index *x)
 {
-	qsort(x->runs, x->n, sizeof(*x->runs), cmp_run);
+	if (x->n > 1)  /* a stream with no main-RAM page: runs is NULL */
+		qsort(x->runs, x->n, sizeof(*x->runs), cmp_run);
 	uint32_t max = 0;
 	for (size_t i = 0; i < x->n; i++) {
 		uint32_t last = x->runs[i].first + (x->runs[i].count - 1);

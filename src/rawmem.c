@@ -237,7 +237,8 @@ struct vf_error *vf_rawmem_parse_layout(const char *spec, uint64_t file_size,
 			break;
 		p = comma + 1;
 	}
-	qsort(out->r, out->n, sizeof(out->r[0]), cmp_paddr);
+	if (out->n > 1)
+		qsort(out->r, out->n, sizeof(out->r[0]), cmp_paddr);
 	return NULL;
 }
 

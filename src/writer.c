@@ -433,7 +433,8 @@ static struct vf_error *flatten(const struct vf_dump *dump, const struct vf_plan
 	for (size_t i = 0; i < plan->n; i++)
 		ex[n++] = (struct extent){ plan->patches[i].offset,
 					   plan->patches[i].offset + plan->patches[i].len };
-	qsort(ex, n, sizeof(*ex), cmp_extent);
+	if (n > 1)
+		qsort(ex, n, sizeof(*ex), cmp_extent);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (m && ex[i].start <= ex[m - 1].end) {
