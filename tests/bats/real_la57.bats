@@ -18,15 +18,7 @@ load ../real/oracle
 
 setup_file() {
 	real_setup || true
-	TRIXIE=$SRCDIR/tests/real/trixie.sh
-	TRIXIE_LOG=$BATS_FILE_TMPDIR/trixie.log
-	local out rc=0
-	out=$("$TRIXIE" 2>"$TRIXIE_LOG") || rc=$?
-	TRIXIE_RC=$rc
-	TRIXIE_DIR=${out##*$'\n'}
-	TRIXIE_ROOT=
-	if [ "$rc" = 0 ]; then TRIXIE_ROOT=$("$TRIXIE" --root 2>>"$TRIXIE_LOG") || TRIXIE_RC=1; fi
-	export TRIXIE TRIXIE_LOG TRIXIE_RC TRIXIE_DIR TRIXIE_ROOT
+	trixie_setup_file
 }
 
 setup() {

@@ -278,3 +278,19 @@ oracle_fix_and_agree() {
 	fi
 	return "$bad"
 }
+
+# trixie_setup_file: (in a bats setup_file) make or find the Debian 13 root and its
+# fixtures with tests/real/trixie.sh; sets and exports TRIXIE (the script), TRIXIE_LOG,
+# TRIXIE_RC (its exit status: 77 = skip, with the reason in the log), TRIXIE_DIR (the
+# fixture directory) and TRIXIE_ROOT (the root)
+trixie_setup_file() {
+	TRIXIE=$SRCDIR/tests/real/trixie.sh
+	TRIXIE_LOG=$BATS_FILE_TMPDIR/trixie.log
+	local out rc=0
+	out=$("$TRIXIE" 2>"$TRIXIE_LOG") || rc=$?
+	TRIXIE_RC=$rc
+	TRIXIE_DIR=${out##*$'\n'}
+	TRIXIE_ROOT=
+	if [ "$rc" = 0 ]; then TRIXIE_ROOT=$("$TRIXIE" --root 2>>"$TRIXIE_LOG") || TRIXIE_RC=1; fi
+	export TRIXIE TRIXIE_LOG TRIXIE_RC TRIXIE_DIR TRIXIE_ROOT
+}
