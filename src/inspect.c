@@ -255,11 +255,7 @@ static struct vf_error *check_kdump(const struct vf_dump *d, struct vf_problems 
 			return err;
 	}
 
-	bool uts_empty = true;
-	for (int i = 0; i < 6; i++)
-		if (i != 4 && kd->utsname[i][0])
-			uts_empty = false;
-	if (uts_empty) {
+	if (!vf_kdump_utsname_filled(kd)) {
 		err = add(p, "kdump-utsname-incomplete", VF_SEV_WARNING, true, 0xc,
 			  "drgn (libkdumpfile) needs the kernel's utsname; makedumpfile fills all six fields",
 			  "kdump header utsname has only the machine field (\"%s\")", kd->utsname[4]);

@@ -687,3 +687,11 @@ void vf_kdump_deinit(struct vf_dump *dump)
 	free(dump->kdump);
 	dump->kdump = NULL;
 }
+
+bool vf_kdump_utsname_filled(const struct vf_kdump_info *kd)
+{
+	for (int i = 0; i < 6; i++)
+		if (i != 4 && kd->utsname[i][0])
+			return true;
+	return false;
+}

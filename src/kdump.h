@@ -70,4 +70,8 @@ bool vf_kdump_probe(const uint8_t *head, size_t len);
 struct vf_error *vf_kdump_open(struct vf_dump *dump);
 void vf_kdump_deinit(struct vf_dump *dump);
 
+/* The header's utsname holds more than the machine field (makedumpfile fills
+ * all six from init_uts_ns; QEMU only the machine). */
+bool vf_kdump_utsname_filled(const struct vf_kdump_info *kd);
+
 #endif

@@ -356,15 +356,6 @@ static struct vf_error *derive_phys_base(struct vf_dump *dump, const uint8_t *te
 	return NULL;
 }
 
-/* The kdump header's utsname has more than the machine (makedumpfile's). */
-static bool kdump_uts_complete(const struct vf_dump *dump)
-{
-	for (int i = 0; i < VF_UTS_FIELDS; i++)
-		if (i != 4 && dump->kdump->utsname[i][0])
-			return true;
-	return false;
-}
-
 /* What a consumer needs that could not be had blocks the fix: a dump that is
  * still missing it must not be written and called fixed. */
 static struct vf_error *blocked(const struct fix_ctx *c)
@@ -438,7 +429,7 @@ static struct vf_error *gather(const struct vf_options *o, struct vf_dump *dump,
 			in->uts = (const char (*)[VF_UTS_LEN])c->uts;
 		else
 			err = leave_alone(c->left, &c->nleft, "kdump header utsname",
-					  !kdump_uts_complete(dump) || err->code == VF_ERR_CORRUPT,
+					  !vf_kdump_utsname_filled(dump->kdump) || err->code == VF_ERR_CORRUPT,
 					  err);
 		uint64_t end = 0;
 		if (!err && !o->keep_device_pages) {
@@ -537,10 +528,13 @@ static struct vf_error *verify_output(void *arg, const char *tmp)
 }
 
 static void verify_init(struct verify_ctx *v, const struct vf_dump *dump,
-			const struct vf_fix_inputs *in)
+			const struct vf_fix_inputs *in, const struct vf_plan *plan,
+			const char *target)
 {
 	memset(v, 0, sizeof(*v));
 	v->in = dump;
+	v->plan = plan;
+	v->target = target;
 	if (in->gn && (in->replace_note || !dump->vmci)) {
 		v->text = in->gn->text;
 		v->text_len = in->gn->text_len;
@@ -684,9 +678,7 @@ static int do_fix(const struct vf_options *o)
 	struct vf_write_stats st = { 0 };
 	if (o->in_place && !o->dry_run) {
 		struct verify_ctx vc;
-		verify_init(&vc, dump, &in);
-		vc.plan = &plan;
-		vc.target = o->input;
+		verify_init(&vc, dump, &in, &plan, o->input);
 		struct vf_write_opts wo = { .verify = verify_output, .verify_arg = &vc };
 		err = vf_write_in_place(dump, &plan, &wo, &st);
 		if (err) {
@@ -699,9 +691,7 @@ static int do_fix(const struct vf_options *o)
 		struct progress cp = { .what = "writing", .last = -1, .always = o->progress > 0 };
 		struct vf_write_opts wo = { 0 };
 		struct verify_ctx vc;
-		verify_init(&vc, dump, &in);
-		vc.plan = &plan;
-		vc.target = o->output;
+		verify_init(&vc, dump, &in, &plan, o->output);
 		wo.verify = verify_output;
 		wo.verify_arg = &vc;
 		if (progress_on(o)) {
