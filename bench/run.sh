@@ -217,7 +217,7 @@ if command -v makedumpfile >/dev/null; then
 	echo "| $(basename "$flat") | $(human "$(stat -c %s "$flat")") | $t_m | $t_v | $(ratio "$t_v" "$t_m") | $r_m | $r_v |"
 fi
 } | tee -a "$scratch/table"
-# Memory scan: tests/tools/scanread (src/scan.c, the one operation that reads all
+# Memory scan: tests/tools/scanread (src/guest/scan.c, the one operation that reads all
 # guest memory) against `cat FILE > /dev/null` on the real dumps, warm cache.
 scanread=$build/tests/tools/scanread
 if [ ! -x "$scanread" ]; then

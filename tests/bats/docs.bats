@@ -21,7 +21,7 @@ setup() {
 }
 
 @test "every exit code is documented in the man page's EXIT STATUS" {
-	codes=$(grep -o -E 'VF_EXIT_[A-Z_]+ = [0-9]+' "$SRCDIR/src/exitcodes.h" | awk '{print $3}')
+	codes=$(grep -o -E 'VF_EXIT_[A-Z_]+ = [0-9]+' "$SRCDIR/src/cli/exitcodes.h" | awk '{print $3}')
 	[ -n "$codes" ]
 	section=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$SRCDIR/man/vmcore-fix.1")
 	for c in $codes; do

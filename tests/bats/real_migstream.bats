@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # real_migstream.bats - the vmcoreinfo device's state in migration streams that real
 # QEMU 7.2 wrote (tests/real/make-dumps.sh: QMP migrate to a file after stop), read by
-# src/migstream.c through tests/tools/migread, checked against what the guest printed;
+# src/guest/migstream.c through tests/tools/migread, checked against what the guest printed;
 # and guest memory from the streams' RAM pages (migread --read), checked byte for byte
 # against the ELF dump QEMU wrote of the same stopped guest (tests/tools/vfread).
 # Skips every test when make-dumps.sh exits 77 (QEMU, kernel or busybox missing).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# real_pgtable.bats - phys_base derived from the guest's own page tables (src/pgtable.c,
+# real_pgtable.bats - phys_base derived from the guest's own page tables (src/guest/pgtable.c,
 # through tests/tools/pbwalk, which removes NUMBER(phys_base) from the VMCOREINFO it
 # uses) on dumps that real QEMU 7.2 and makedumpfile wrote of a real KASLR guest
 # (tests/real/make-dumps.sh), checked against the phys_base the guest reported.

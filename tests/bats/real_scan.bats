@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # real_scan.bats - the guest's VMCOREINFO note found by scanning guest memory
-# (src/scan.c, through tests/tools/scanread) in dumps that real QEMU 7.2 and
+# (src/guest/scan.c, through tests/tools/scanread) in dumps that real QEMU 7.2 and
 # makedumpfile wrote of a real KASLR guest (tests/real/make-dumps.sh), and in a raw
-# guest RAM file (src/rawmem.c) rebuilt from the ELF dump's PT_LOADs; checked
+# guest RAM file (src/guest/rawmem.c) rebuilt from the ELF dump's PT_LOADs; checked
 # against the address the guest published (facts.env VMCI_PADDR).
 # Skips every test when make-dumps.sh exits 77 (QEMU, kernel or busybox missing).
 

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migstream.h"
-#include "src.h"
+#include "guest/migstream.h"
+#include "source/src.h"
 
 static int fail(struct vf_error *err, int rc)
 {

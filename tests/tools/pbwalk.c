@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dump.h"
-#include "pgtable.h"
+#include "format/dump.h"
+#include "guest/pgtable.h"
 
 static int fail(struct vf_error *err)
 {

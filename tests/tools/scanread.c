@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "dump.h"
-#include "rawmem.h"
-#include "scan.h"
+#include "format/dump.h"
+#include "guest/rawmem.h"
+#include "guest/scan.h"
 
 static int fail(struct vf_error *err)
 {

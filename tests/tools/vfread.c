@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "dump.h"
+#include "format/dump.h"
 
 int main(int argc, char **argv)
 {

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cursor.h"
-#include "flat.h"
-#include "src.h"
+#include "util/cursor.h"
+#include "source/flat.h"
+#include "source/src.h"
 #include "tap.h"
 
 static FILE *fopen_tmp(char *path)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inspect.h"
+#include "fix/inspect.h"
 #include "tap.h"
 
 static const struct vf_problem *find(const struct vf_problems *p, const char *id)

@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "json.h"
+#include "util/json.h"
 #include "tap.h"
 
 static char *render(void (*fn)(struct vf_json *))

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cursor.h"
-#include "dump.h"
+#include "util/cursor.h"
+#include "format/dump.h"
 #include "tap.h"
 
 #define BS 4096u

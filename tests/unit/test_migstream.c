@@ -15,11 +15,11 @@
 #include <zstd.h>
 #endif
 
-#include "cursor.h"
-#include "mem.h"
-#include "migstream.h"
-#include "region.h"
-#include "src.h"
+#include "util/cursor.h"
+#include "util/mem.h"
+#include "guest/migstream.h"
+#include "guest/region.h"
+#include "source/src.h"
 #include "tap.h"
 
 struct buf {

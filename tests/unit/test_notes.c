@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notes.h"
+#include "util/notes.h"
 #include "tap.h"
 
 int main(void)

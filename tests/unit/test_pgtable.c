@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cursor.h"
-#include "dump.h"
-#include "notes.h"
-#include "pgtable.h"
+#include "util/cursor.h"
+#include "format/dump.h"
+#include "util/notes.h"
+#include "guest/pgtable.h"
 #include "tap.h"
-#include "vmcoreinfo.h"
+#include "util/vmcoreinfo.h"
 
 /* ------------------------------------------------ sparse fake memory */
 

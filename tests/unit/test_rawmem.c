@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rawmem.h"
+#include "guest/rawmem.h"
 #include "tap.h"
 
 #define K (UINT64_C(1) << 10)

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cursor.h"
-#include "guestnote.h"
-#include "notes.h"
-#include "region.h"
+#include "util/cursor.h"
+#include "guest/guestnote.h"
+#include "util/notes.h"
+#include "guest/region.h"
 #include "tap.h"
 
 /* A fake guest memory: [base, base + len) backed by buf; the rest absent. */

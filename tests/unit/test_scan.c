@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cursor.h"
-#include "notes.h"
-#include "scan.h"
+#include "util/cursor.h"
+#include "util/notes.h"
+#include "guest/scan.h"
 #include "tap.h"
 
 #define PS 4096

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "vmcoreinfo.h"
+#include "util/vmcoreinfo.h"
 
 static const char text[] =
 	"OSRELEASE=6.1.0-56-amd64\n"

@@ -15,9 +15,9 @@
 #include <zstd.h>
 #endif
 
-#include "src.h"
+#include "source/src.h"
 #include "tap.h"
-#include "zsrc.h"
+#include "source/zsrc.h"
 
 #define PREFIX 100u
 #define DATA (3u << 20)   /* three windows */

@@ -1,0 +1,222 @@
+/* options.c - argp command line. */
+#include "config.h"
+#include "cli/options.h"
+
+#include <argp.h>
+#include <string.h>
+
+#include "cli/exitcodes.h"
+#include "fix/writer.h"
+
+const char *argp_program_version = PACKAGE_STRING;
+const char *argp_program_bug_address = PACKAGE_BUGREPORT;
+
+enum {
+	OPT_JSON = 0x100,  /* long-only options are keyed above ASCII */
+	OPT_REGION,
+	OPT_REGION_FILE,
+	OPT_FW_CFG,
+	OPT_DRY_RUN,
+	OPT_CHECK,
+	OPT_IN_PLACE,
+	OPT_OUTPUT_FORMAT,
+	OPT_REPLACE_NOTE,
+	OPT_KEEP_DEVICE_PAGES,
+	OPT_SAVED_STATE,
+	OPT_MEMORY,
+	OPT_MEMORY_LAYOUT,
+	OPT_NO_SCAN,
+	OPT_PROGRESS,
+};
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Actions:", 1 },
+	{ "inspect", 'i', NULL, 0,
+	  "Print what the dump is and what is wrong with it", 1 },
+	{ "output", 'o', "FILE", 0,
+	  "Write the fixed dump to FILE (the input is never changed)", 1 },
+	{ "output-format", OPT_OUTPUT_FORMAT, "FORM", 0,
+	  "raw (default: a plain file every consumer reads; flattened input is "
+	  "reassembled), flattened (the makedumpfile stream: only crash and "
+	  "makedumpfile -R read it) or same (the input's)", 1 },
+	{ "in-place", OPT_IN_PLACE, NULL, 0,
+	  "Patch DUMP itself (journaled: an interrupted run is finished by the next)", 1 },
+	{ "dry-run", OPT_DRY_RUN, NULL, 0,
+	  "Print what would be changed, and why; write nothing", 1 },
+	{ "check", OPT_CHECK, NULL, 0,
+	  "Write nothing; exit 0 if nothing needs fixing, 1 if vmcore-fix can fix it, "
+	  "3 if not from the evidence given", 1 },
+	{ "keep-device-pages", OPT_KEEP_DEVICE_PAGES, NULL, 0,
+	  "kdump: keep dumped pages above the end of the kernel's memory map (VGA, "
+	  "BIOS) in the bitmaps; makedumpfile then cannot re-filter the output", 1 },
+	{ NULL, 0, NULL, 0, "Where the guest's VMCOREINFO note is (one of):", 3 },
+	{ "region", OPT_REGION, "REGION", 0,
+	  "Physical address and size: ADDR,SIZE (0x for hex) or the guest's "
+	  "/sys/kernel/vmcoreinfo line \"0x00000000013ae000 1024\" (both hex)", 3 },
+	{ "region-file", OPT_REGION_FILE, "FILE",  0,
+	  "A copy of the guest's /sys/kernel/vmcoreinfo", 3 },
+	{ "fw-cfg", OPT_FW_CFG, "FILE", 0,
+	  "The 16-byte fw_cfg entry etc/vmcoreinfo (a copy of the guest's "
+	  "/sys/firmware/qemu_fw_cfg/by_name/etc/vmcoreinfo/raw)", 3 },
+	{ "saved-state", OPT_SAVED_STATE, "FILE", 0,
+	  "A migration stream or libvirt save image of the VM: the note's place from "
+	  "the vmcoreinfo device's saved state", 3 },
+	{ NULL, 0, NULL, 0, "Guest memory and scanning:", 4 },
+	{ "memory", OPT_MEMORY, "FILE", 0,
+	  "Read the guest's note from FILE instead of the dump: another dump of the "
+	  "guest, a migration stream or save image, or a raw RAM file (--memory-layout)", 4 },
+	{ "memory-layout", OPT_MEMORY_LAYOUT, "LAYOUT", 0,
+	  "Where a raw RAM file sits in guest-physical memory: q35, pc, virt, or "
+	  "FILEOFF:GPA:SIZE[,...]", 4 },
+	{ "no-scan", OPT_NO_SCAN, NULL, 0,
+	  "Never scan guest memory for the note (by default vmcore-fix scans when the "
+	  "dump has no usable note and no other evidence is given)", 4 },
+	{ "progress", OPT_PROGRESS, "WHEN", 0,
+	  "Progress of long steps on standard error: auto (on a terminal, default), "
+	  "always or never", 4 },
+	{ "replace-note", OPT_REPLACE_NOTE, NULL, 0,
+	  "When the dump's own note differs from the guest's note at the region "
+	  "given, write the guest's (without it vmcore-fix refuses, exit 3)", 3 },
+	{ NULL, 0, NULL, 0, "Output:", 2 },
+	{ "json", OPT_JSON, NULL, 0,
+	  "Print the report as JSON on standard output (schema in docs/JSON.md)", 2 },
+	{ "verbose", 'v', NULL, 0,
+	  "List every memory range and program header", 2 },
+	{ NULL, 0, NULL, 0, NULL, 0 },
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct vf_options *o = state->input;
+	switch (key) {
+	case 'i':
+		o->action = VF_ACTION_INSPECT;
+		break;
+	case 'o':
+		o->output = arg;
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		break;
+	case OPT_OUTPUT_FORMAT:
+		o->out_form_given = true;
+		if (strcmp(arg, "same") == 0)
+			o->out_form = VF_OUT_SAME;
+		else if (strcmp(arg, "raw") == 0)
+			o->out_form = VF_OUT_RAW;
+		else if (strcmp(arg, "flattened") == 0)
+			o->out_form = VF_OUT_FLATTENED;
+		else
+			argp_error(state, "--output-format is same, raw or flattened, not '%s'", arg);
+		break;
+	case OPT_IN_PLACE:
+		o->in_place = true;
+		break;
+	case OPT_CHECK:
+		o->check = true;
+		o->dry_run = true;
+		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case OPT_REGION:
+		o->region = arg;
+		break;
+	case OPT_REGION_FILE:
+		o->region_file = arg;
+		break;
+	case OPT_FW_CFG:
+		o->fw_cfg = arg;
+		break;
+	case OPT_REPLACE_NOTE:
+		o->replace_note = true;
+		break;
+	case OPT_KEEP_DEVICE_PAGES:
+		o->keep_device_pages = true;
+		break;
+	case OPT_SAVED_STATE:
+		o->saved_state = arg;
+		break;
+	case OPT_MEMORY:
+		o->memory = arg;
+		break;
+	case OPT_MEMORY_LAYOUT:
+		o->memory_layout = arg;
+		break;
+	case OPT_NO_SCAN:
+		o->no_scan = true;
+		break;
+	case OPT_PROGRESS:
+		if (strcmp(arg, "auto") == 0)
+			o->progress = 0;
+		else if (strcmp(arg, "always") == 0)
+			o->progress = 1;
+		else if (strcmp(arg, "never") == 0)
+			o->progress = -1;
+		else
+			argp_error(state, "--progress is auto, always or never, not '%s'", arg);
+		break;
+	case ARGP_KEY_ARG:
+		if (o->input)
+			argp_error(state, "too many arguments: one dump at a time ('%s')", arg);
+		o->input = arg;
+		break;
+	case ARGP_KEY_NO_ARGS:
+		argp_error(state, "no dump given");
+		break;
+	case ARGP_KEY_SUCCESS:
+		if (!!o->region + !!o->region_file + !!o->fw_cfg + !!o->saved_state > 1)
+			argp_error(state, "give the note's region one way: --region, "
+				   "--region-file, --fw-cfg or --saved-state");
+		if (o->memory_layout && !o->memory)
+			argp_error(state, "--memory-layout goes with --memory FILE");
+		if (o->action == VF_ACTION_INSPECT && (o->output || o->dry_run))
+			argp_error(state, "--inspect writes nothing: leave out -o, --dry-run and "
+				   "--check");
+		if (o->check && (o->output || o->in_place))
+			argp_error(state, "--check writes nothing: leave out -o and --in-place");
+		if (o->in_place && o->output)
+			argp_error(state, "give -o FILE or --in-place, not both");
+		if (o->out_form_given && !o->output &&
+		    !(o->in_place && o->out_form != VF_OUT_RAW))
+			argp_error(state, "--output-format goes with -o FILE (or, flattened or "
+				   "same, with --in-place)");
+		if (o->replace_note && !o->region && !o->region_file && !o->fw_cfg &&
+		    !o->saved_state)
+			argp_error(state, "--replace-note needs the guest's note: give --region, "
+				   "--region-file, --fw-cfg or --saved-state");
+		if (o->action == VF_ACTION_INSPECT && o->in_place)
+			argp_error(state, "--inspect writes nothing: leave out --in-place");
+		if (o->action == VF_ACTION_NONE && o->in_place)
+			o->action = VF_ACTION_FIX;
+		if (o->action == VF_ACTION_NONE && (o->output || o->dry_run))
+			o->action = VF_ACTION_FIX;
+		if (o->action == VF_ACTION_NONE)
+			argp_error(state, "nothing to do: give -o FILE to write the fixed dump, "
+				   "--in-place, --dry-run, --check or --inspect");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const char doc[] =
+	"Add or repair the VMCOREINFO note and phys_base of QEMU guest memory dumps."
+	"\vDUMP is a QEMU ELF dump (dump-guest-memory, virsh dump --memory-only) or a "
+	"kdump-compressed dump, raw or makedumpfile-flattened.\n\n"
+	"Exit status: 0 done or healthy, 1 problems found (--inspect, --check), 2 usage error, "
+	"3 not fixable from the evidence given, 4 not a dump or corrupt input, 5 unsupported input, 6 I/O or system error.";
+
+static const struct argp argp = { options, parse_opt, "DUMP -o FILE\n--inspect DUMP", doc, NULL, NULL, NULL };
+
+void vf_options_parse(int argc, char **argv, struct vf_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->out_form = VF_OUT_RAW;
+	argp_err_exit_status = VF_EXIT_USAGE;
+	argp_parse(&argp, argc, argv, 0, NULL, opts);
+}

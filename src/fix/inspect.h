@@ -1,0 +1,71 @@
+/* inspect.h - what is wrong with a dump: a pure diagnosis over an opened dump. */
+#ifndef VF_INSPECT_H
+#define VF_INSPECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format/dump.h"
+#include "util/error.h"
+#include "guest/guestnote.h"
+#include "guest/region.h"
+
+enum vf_severity {
+	VF_SEV_INFO,     /* worth knowing, no consumer fails on it */
+	VF_SEV_WARNING,  /* some consumers fail or read wrong data */
+	VF_SEV_ERROR,    /* the dump is unusable for most consumers */
+};
+
+struct vf_problem {
+	const char *id;            /* stable identifier for scripts, e.g. "no-vmcoreinfo" */
+	enum vf_severity severity;
+	char *message;             /* one line: what is wrong, where */
+	char *hint;                /* what to do, or NULL */
+	bool has_offset;
+	uint64_t offset;           /* file offset the problem is at */
+};
+
+struct vf_problems {
+	struct vf_problem *items;
+	size_t n;
+};
+
+/* Diagnose the dump; fills *probs (caller deinit). Only allocation fails. */
+struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *probs);
+void vf_problems_deinit(struct vf_problems *probs);
+
+struct vf_plan;
+
+/* What the fix would still do to this dump (the planner's patches) and what
+ * a consumer needs that cannot be had (blocked: field and reason), as
+ * problems, so that --inspect reports every reason --check does not call
+ * the dump healthy.  A patch an existing problem explains adds nothing. */
+struct vf_error *vf_inspect_plan(const struct vf_dump *dump, const struct vf_plan *plan,
+				 const char *const *blocked_field, char *const *blocked_why,
+				 size_t nblocked, struct vf_problems *probs);
+
+/* The guest's note read from guest memory at a region the user gave. */
+struct vf_guest_check {
+	bool checked;
+	struct vf_region region;
+	struct vf_guest_note note;     /* valid when refusal is NULL */
+	struct vf_error *refusal;      /* why the note was not accepted, or NULL */
+	bool dump_has_note;
+	bool same_as_dump_note;        /* identical text to the dump's VMCOREINFO */
+};
+
+/* Read and validate the guest note at r through the dump's memory; adds
+ * guest-note-invalid / guest-note-differs problems.  Only allocation and
+ * system errors fail. */
+struct vf_error *vf_inspect_guest(struct vf_dump *dump, const struct vf_region *r,
+				  struct vf_guest_check *gc, struct vf_problems *probs);
+void vf_guest_check_deinit(struct vf_guest_check *gc);
+
+/* The phys_base the VMCOREINFO note gives for the dump's machine:
+ * NUMBER(phys_base) on x86_64, NUMBER(PHYS_OFFSET) on aarch64.
+ * VF_ERR_NOT_FOUND if there is no note or no such key. */
+struct vf_error *vf_note_phys_base(const struct vf_dump *dump, uint64_t *phys_base,
+				   const char **key);
+
+#endif

@@ -1,0 +1,65 @@
+/* writer.h - execute a plan: write the fixed dump.  Makes no decisions.
+ *
+ * The output is written to a temporary file beside the target, with the
+ * input's mode; the input is copied extent by extent (holes stay holes,
+ * copy_file_range lets the kernel copy or share the data), the plan's patches
+ * are written over it, and the file is fsync'd and renamed into place.  On
+ * any error, or SIGINT/SIGTERM/SIGHUP, the temporary file is removed: there
+ * is never a partial output.  A flattened input stays flattened: patches go
+ * into the records that hold their bytes. */
+#ifndef VF_WRITER_H
+#define VF_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "format/dump.h"
+#include "util/error.h"
+#include "fix/plan.h"
+
+struct vf_write_stats {
+	uint64_t bytes_copied;   /* data bytes copied (holes excluded) */
+	uint64_t patches;        /* patches written */
+};
+
+/* The output's form: the input's, the plain (reassembled) file, or the
+ * makedumpfile flattened stream. */
+enum vf_out_form {
+	VF_OUT_SAME,
+	VF_OUT_RAW,
+	VF_OUT_FLATTENED,
+};
+
+/* Optional: progress of the copy (bytes of the input done, of total). */
+struct vf_write_opts {
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
+	/* Optional: check the written, synced file (at tmp_path) before it is
+	 * renamed into place; an error keeps the target untouched. */
+	struct vf_error *(*verify)(void *arg, const char *tmp_path);
+	void *verify_arg;
+};
+
+struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan,
+				const char *out_path, enum vf_out_form form,
+				const struct vf_write_opts *wo, struct vf_write_stats *stats);
+
+/* --in-place: write the plan's patches into the input file itself, at a
+ * cost independent of its size.  First an undo/redo journal beside the file
+ * (".NAME.vmcore-fix-journal": every patch's offset, old and new bytes) is
+ * written and fsync'd, then the patches, then the file is fsync'd and the
+ * journal removed.  wo->verify (may be NULL) checks the patched file before
+ * the journal goes; a failed check puts the old bytes back (and the old
+ * size; after an insert, the range is collapsed again) and returns its
+ * error. */
+struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *plan,
+				   const struct vf_write_opts *wo,
+				   struct vf_write_stats *stats);
+
+/* Finish a run that was interrupted while patching path in place: if its
+ * journal exists, write the new bytes again, fsync, remove the journal.
+ * *recovered tells whether there was one. */
+struct vf_error *vf_journal_recover(const char *path, bool *recovered);
+bool vf_journal_exists(const char *path);
+
+#endif

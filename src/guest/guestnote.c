@@ -1,0 +1,118 @@
+/* guestnote.c - the guest's VMCOREINFO note, read from guest memory. */
+#include "config.h"
+#include "guest/guestnote.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cursor.h"
+#include "util/notes.h"
+
+static struct vf_error *refuse(const struct vf_region *r, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static struct vf_error *refuse(const struct vf_region *r, const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct vf_error *err = vf_error_vcreate(VF_ERR_REFUSED, fmt, ap);
+	va_end(ap);
+	if (err != &vf_error_nomem) {
+		err->has_offset = true;
+		err->offset_is_paddr = true;
+		err->offset = r->paddr;
+	}
+	err = vf_error_prefix(err, "VMCOREINFO note from the %s", vf_region_origin_name(r->origin));
+	return hint ? vf_error_set_hint(err, "%s", hint) : err;
+}
+
+struct vf_error *vf_guest_note_read(struct vf_mem *mem, const struct vf_region *r,
+				    bool big_endian, uint64_t page_size,
+				    struct vf_guest_note *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->region = *r;
+	if (r->size >= VF_VMCI_REGION_MAX || r->size < 12)
+		return refuse(r, "the region is wrong: check where it came from",
+			      "region size 0x%" PRIx64 " is not between 12 bytes and 1 MiB",
+			      r->size);
+	uint8_t hdr[12];
+	struct vf_error *err = vf_mem_read(mem, r->paddr, hdr, sizeof(hdr));
+	if (err)
+		return vf_error_prefix(err, "reading the VMCOREINFO note from the %s",
+				       vf_region_origin_name(r->origin));
+	uint32_t namesz = (uint32_t)vf_load_uint(hdr, 4, big_endian);
+	uint32_t descsz = (uint32_t)vf_load_uint(hdr + 4, 4, big_endian);
+	uint32_t type = (uint32_t)vf_load_uint(hdr + 8, 4, big_endian);
+	uint64_t total = vf_note_size(namesz, descsz);
+	if (total > r->size)
+		return refuse(r, "the region does not hold the note: the address or size is wrong, "
+			      "or the guest overwrote it",
+			      "note sizes (name %" PRIu32 ", descriptor %" PRIu32 ") run past the "
+			      "region (0x%" PRIx64 " bytes)", namesz, descsz, r->size);
+	if (namesz != 11 || type != 0)
+		return refuse(r, "the region does not hold the kernel's VMCOREINFO note",
+			      "not a VMCOREINFO note (namesz %" PRIu32 ", type %" PRIu32 ")",
+			      namesz, type);
+	out->bytes = malloc((size_t)total);
+	if (!out->bytes)
+		return &vf_error_nomem;
+	out->len = (size_t)total;
+	err = vf_mem_read(mem, r->paddr, out->bytes, out->len);
+	if (err) {
+		vf_guest_note_deinit(out);
+		return vf_error_prefix(err, "reading the VMCOREINFO note");
+	}
+	if (memcmp(out->bytes + 12, "VMCOREINFO", 11) != 0) {
+		vf_guest_note_deinit(out);
+		return refuse(r, "the region does not hold the kernel's VMCOREINFO note",
+			      "note name is not VMCOREINFO");
+	}
+	out->text = out->bytes + 24;
+	out->text_len = descsz;
+	err = vf_vmcoreinfo_parse((const char *)out->text, descsz, &out->vmci);
+	if (err) {
+		vf_guest_note_deinit(out);
+		if (err == &vf_error_nomem)
+			return err;
+		err->code = VF_ERR_REFUSED;
+		err->has_offset = true;
+		err->offset_is_paddr = true;
+		err->offset = r->paddr;
+		return vf_error_set_hint(err, "the guest's note is damaged: give another copy of "
+					 "guest memory or another region");
+	}
+	static const char *const need[] = { "OSRELEASE", "PAGESIZE" };
+	for (size_t i = 0; i < 2; i++) {
+		if (vf_vmcoreinfo_get(out->vmci, need[i]))
+			continue;
+		vf_guest_note_deinit(out);
+		err = vf_error_paddr(VF_ERR_REFUSED, r->paddr, "VMCOREINFO note has no %s", need[i]);
+		return vf_error_set_hint(err, "makedumpfile and drgn need OSRELEASE and PAGESIZE");
+	}
+	uint64_t ps;
+	err = vf_vmcoreinfo_number(out->vmci, "PAGESIZE", &ps);
+	if (!err && page_size && ps != page_size) {
+		vf_guest_note_deinit(out);
+		return refuse(r, "the note belongs to another guest or kernel",
+			      "PAGESIZE=%" PRIu64 " differs from the dump's page size %" PRIu64,
+			      ps, page_size);
+	}
+	if (err) {
+		vf_guest_note_deinit(out);
+		err->code = VF_ERR_REFUSED;
+		return err;
+	}
+	return NULL;
+}
+
+void vf_guest_note_deinit(struct vf_guest_note *gn)
+{
+	free(gn->bytes);
+	vf_vmcoreinfo_destroy(gn->vmci);
+	gn->bytes = NULL;
+	gn->vmci = NULL;
+}

@@ -1,0 +1,277 @@
+/* kernel.c - the guest kernel's own data, read from guest memory. */
+#include "config.h"
+#include "guest/kernel.h"
+
+#include <elf.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "util/cursor.h"
+#include "guest/pgtable.h"
+
+#define START_KERNEL_MAP 0xffffffff80000000ull
+
+struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				uint64_t vaddr, uint64_t *paddr)
+{
+	uint64_t off;
+	struct vf_error *err;
+	switch (dump->e_machine) {
+	case EM_X86_64:
+		if (vaddr < START_KERNEL_MAP)
+			return vf_error_create(VF_ERR_UNSUPPORTED, "0x%" PRIx64 " is not a kernel "
+					       "image address", vaddr);
+		err = vf_vmcoreinfo_number(vmci, "NUMBER(phys_base)", &off);
+		if (err)
+			return err;
+		*paddr = vaddr - START_KERNEL_MAP + off;
+		return NULL;
+	case EM_AARCH64:
+		err = vf_vmcoreinfo_number(vmci, "NUMBER(kimage_voffset)", &off);
+		if (err)
+			return err;
+		*paddr = vaddr - off;
+		return NULL;
+	default:
+		return vf_error_create(VF_ERR_UNSUPPORTED, "translating kernel addresses of %s "
+				       "is not implemented",
+				       dump->machine_name ? dump->machine_name : "this machine");
+	}
+}
+
+struct vf_error *vf_kernel_utsname(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				   char uts[VF_UTS_FIELDS][VF_UTS_LEN])
+{
+	if (!vmci)
+		return vf_error_create(VF_ERR_NOT_FOUND, "no VMCOREINFO to find init_uts_ns with");
+	uint64_t sym, name_off, paddr;
+	struct vf_error *err = vf_vmcoreinfo_number(vmci, "SYMBOL(init_uts_ns)", &sym);
+	if (!err)
+		err = vf_vmcoreinfo_number(vmci, "OFFSET(uts_namespace.name)", &name_off);
+	if (!err)
+		err = vf_kernel_vtop(dump, vmci, sym + name_off, &paddr);
+	if (err)
+		return vf_error_prefix(err, "locating init_uts_ns");
+	uint8_t buf[VF_UTS_FIELDS * VF_UTS_LEN];
+	err = vf_mem_read((struct vf_mem *)&dump->mem, paddr, buf, sizeof(buf));
+	if (err)
+		return vf_error_prefix(err, "reading init_uts_ns");
+	for (int i = 0; i < VF_UTS_FIELDS; i++) {
+		const uint8_t *f = buf + i * VF_UTS_LEN;
+		const uint8_t *nul = memchr(f, 0, VF_UTS_LEN);
+		bool text = nul != NULL;
+		for (const uint8_t *c = f; text && c < nul; c++)
+			text = *c >= 0x20 && *c < 0x7f;
+		if (!text)
+			return vf_error_paddr(VF_ERR_CORRUPT, paddr + (uint64_t)i * VF_UTS_LEN,
+					      "init_uts_ns field %d is not text: wrong address "
+					      "(phys_base?) or damaged memory", i);
+		memcpy(uts[i], f, VF_UTS_LEN);
+	}
+	const char *rel = vf_vmcoreinfo_get(vmci, "OSRELEASE");
+	if (rel && strcmp(rel, uts[2]) != 0)
+		return vf_error_paddr(VF_ERR_CORRUPT, paddr, "init_uts_ns says release \"%s\", "
+				      "VMCOREINFO says %s: wrong address or damaged memory",
+				      uts[2], rel);
+	return NULL;
+}
+
+/* A direct-map (or any kernel) virtual address through the kernel's page
+ * table: init_top_pgt (swapper_pg_dir on older kernels) is in the image. */
+static struct vf_error *kernel_pgd(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				   uint64_t *cr3, bool *la57)
+{
+	uint64_t sym, l5 = 0;
+	struct vf_error *err = vf_vmcoreinfo_number(vmci, "SYMBOL(init_top_pgt)", &sym);
+	if (err && err->code == VF_ERR_NOT_FOUND) {
+		vf_error_destroy(err);
+		err = vf_vmcoreinfo_number(vmci, "SYMBOL(swapper_pg_dir)", &sym);
+	}
+	if (!err)
+		err = vf_kernel_vtop(dump, vmci, sym, cr3);
+	if (err)
+		return vf_error_prefix(err, "locating the kernel's page table");
+	err = vf_vmcoreinfo_number(vmci, "NUMBER(pgtable_l5_enabled)", &l5);
+	if (err && err->code != VF_ERR_NOT_FOUND)
+		return err;
+	vf_error_destroy(err);
+	*la57 = l5 != 0;
+	return NULL;
+}
+
+static struct vf_error *read_kernel_u64(const struct vf_dump *dump, uint64_t cr3, bool la57,
+					uint64_t vaddr, uint64_t *val)
+{
+	uint64_t pa;
+	uint8_t b[8];
+	struct vf_mem *mem = (struct vf_mem *)&dump->mem;
+	struct vf_error *err = vf_x86_vtop(mem, cr3, la57, vaddr, &pa);
+	if (!err)
+		err = vf_mem_read(mem, pa, b, 8);
+	if (err)
+		return err;
+	*val = vf_load_uint(b, 8, dump->big_endian);
+	return NULL;
+}
+
+#define SECTION_MARKED_PRESENT 1u
+
+struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
+				       const struct vf_vmcoreinfo *vmci, uint64_t limit_pfn,
+				       uint64_t *end_pfn)
+{
+	if (dump->e_machine != EM_X86_64)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "the kernel's memory map is read on "
+				       "x86_64 only");
+	uint64_t ms, roots, ms_size, map_off, sect_bits, phys_bits;
+	struct vf_error *err = vf_vmcoreinfo_number(vmci, "SYMBOL(mem_section)", &ms);
+	if (!err)
+		err = vf_vmcoreinfo_number(vmci, "LENGTH(mem_section)", &roots);
+	if (!err)
+		err = vf_vmcoreinfo_number(vmci, "SIZE(mem_section)", &ms_size);
+	if (!err)
+		err = vf_vmcoreinfo_number(vmci, "OFFSET(mem_section.section_mem_map)", &map_off);
+	if (!err)
+		err = vf_vmcoreinfo_number(vmci, "NUMBER(SECTION_SIZE_BITS)", &sect_bits);
+	if (!err)
+		err = vf_vmcoreinfo_number(vmci, "NUMBER(MAX_PHYSMEM_BITS)", &phys_bits);
+	if (err)
+		return vf_error_prefix(err, "the kernel's memory map (SPARSEMEM)");
+	uint64_t page = dump->page_size;
+	if (!page || (page & (page - 1)) || ms_size < 8 || ms_size > page || map_off + 8 > ms_size ||
+	    sect_bits < 12 || sect_bits >= phys_bits || phys_bits > 52)
+		return vf_error_create(VF_ERR_CORRUPT, "VMCOREINFO's SPARSEMEM numbers do not "
+				       "make sense (SIZE(mem_section)=%" PRIu64 ", SECTION_SIZE_BITS=%"
+				       PRIu64 ", MAX_PHYSMEM_BITS=%" PRIu64 ")", ms_size, sect_bits,
+				       phys_bits);
+	/* SPARSEMEM_EXTREME: mem_section is an array of LENGTH pointers to pages
+	 * of sections; the static two-level form has another LENGTH */
+	uint64_t per_root = page / ms_size;
+	uint64_t nsect = 1ull << (phys_bits - sect_bits);
+	if (roots != (nsect + per_root - 1) / per_root)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "not SPARSEMEM_EXTREME "
+				       "(LENGTH(mem_section)=%" PRIu64 "): reading this memory "
+				       "model is not implemented", roots);
+	uint64_t cr3 = 0;
+	bool la57 = false;
+	err = kernel_pgd(dump, vmci, &cr3, &la57);
+	if (err)
+		return err;
+	uint64_t pages_per_sect = 1ull << (sect_bits - 12);
+	if (page != 4096)
+		pages_per_sect = (1ull << sect_bits) / page;
+	uint64_t want = (limit_pfn + pages_per_sect - 1) / pages_per_sect;
+	if (want > nsect)
+		want = nsect;
+	/* from the top down: the first present section is the last one */
+	uint64_t last = 0;
+	bool any = false;
+	for (uint64_t root = (want + per_root - 1) / per_root; root-- > 0 && !any;) {
+		uint64_t rp;
+		err = read_kernel_u64(dump, cr3, la57, ms + 8 * root, &rp);
+		if (err)
+			return vf_error_prefix(err, "reading mem_section[%" PRIu64 "]", root);
+		if (!rp)
+			continue;
+		uint64_t n = want - root * per_root < per_root ? want - root * per_root : per_root;
+		for (uint64_t i = n; i-- > 0 && !any;) {
+			uint64_t map;
+			err = read_kernel_u64(dump, cr3, la57, rp + i * ms_size + map_off, &map);
+			if (err)
+				return vf_error_prefix(err, "reading section %" PRIu64 "'s mem_map",
+						       root * per_root + i);
+			if (map & SECTION_MARKED_PRESENT) {
+				last = root * per_root + i;
+				any = true;
+			}
+		}
+	}
+	if (!any)
+		return vf_error_create(VF_ERR_CORRUPT, "the kernel's memory map has no present "
+				       "section below pfn 0x%" PRIx64, limit_pfn);
+	uint64_t end = (last + 1) * pages_per_sect;
+	*end_pfn = end < limit_pfn ? end : limit_pfn;
+	return NULL;
+}
+
+#define KTEXT_STEP (2ull << 20)
+#define KTEXT_MAX (1ull << 30)
+
+/* The last kernel-image SYMBOL(...) value at or above start, in the image window. */
+static uint64_t last_image_symbol(const struct vf_vmcoreinfo *vmci, uint64_t start)
+{
+	uint64_t last = start;
+	for (size_t i = 0; i < vmci->n; i++) {
+		const char *k = vmci->entries[i].key;
+		uint64_t v;
+		if (strncmp(k, "SYMBOL(", 7) != 0)
+			continue;
+		struct vf_error *err = vf_vmcoreinfo_number(vmci, k, &v);
+		if (err) {
+			vf_error_destroy(err);
+			continue;
+		}
+		if (v >= start && v - start < KTEXT_MAX && v > last)
+			last = v;
+	}
+	return last;
+}
+
+struct vf_error *vf_kernel_text(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				uint64_t *vaddr, uint64_t *paddr, uint64_t *size,
+				const char **how)
+{
+	uint64_t start, off;
+	struct vf_error *err;
+	if (dump->e_machine == EM_X86_64) {
+		err = vf_vmcoreinfo_number(vmci, "KERNELOFFSET", &off);
+		if (!err) {
+			start = 0xffffffff81000000ull + off;
+		} else {
+			vf_error_destroy(err);
+			err = vf_vmcoreinfo_number(vmci, "SYMBOL(_stext)", &start);
+			if (err)
+				return vf_error_prefix(err, "the kernel image's start");
+			start &= ~(KTEXT_STEP - 1);
+		}
+	} else if (dump->e_machine == EM_AARCH64) {
+		err = vf_vmcoreinfo_number(vmci, "SYMBOL(_text)", &start);
+		if (err) {
+			vf_error_destroy(err);
+			err = vf_vmcoreinfo_number(vmci, "SYMBOL(_stext)", &start);
+		}
+		if (err)
+			return vf_error_prefix(err, "the kernel image's start");
+	} else {
+		return vf_error_create(VF_ERR_UNSUPPORTED, "the kernel image mapping of %s is not "
+				       "known", dump->machine_name ? dump->machine_name : "this machine");
+	}
+	err = vf_kernel_vtop(dump, vmci, start, paddr);
+	if (err)
+		return err;
+	*vaddr = start;
+	uint64_t cr3 = 0;
+	bool la57 = false;
+	if (dump->e_machine == EM_X86_64 && !(err = kernel_pgd(dump, vmci, &cr3, &la57))) {
+		struct vf_mem *mem = (struct vf_mem *)&dump->mem;
+		uint64_t n = 0, pa;
+		while (n < KTEXT_MAX) {
+			struct vf_error *e = vf_x86_vtop(mem, cr3, la57, start + n, &pa);
+			bool linear = !e && pa == *paddr + n;
+			vf_error_destroy(e);
+			if (!linear)
+				break;
+			n += KTEXT_STEP;
+		}
+		if (n) {
+			*size = n;
+			*how = "as far as the kernel's page table maps it";
+			return NULL;
+		}
+	}
+	vf_error_destroy(err);
+	uint64_t last = last_image_symbol(vmci, start);
+	*size = (last - start + KTEXT_STEP) & ~(KTEXT_STEP - 1);
+	*how = "up to the last kernel-image symbol in VMCOREINFO";
+	return NULL;
+}

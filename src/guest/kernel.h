@@ -1,0 +1,46 @@
+/* kernel.h - facts read from the guest kernel's memory through a dump, with
+ * the VMCOREINFO text as the map (the dump's, or the guest's when the dump
+ * has none). */
+#ifndef VF_KERNEL_H
+#define VF_KERNEL_H
+
+#include <stdint.h>
+
+#include "format/dump.h"
+#include "util/error.h"
+
+#define VF_UTS_FIELDS 6
+#define VF_UTS_LEN 65
+
+/* Kernel-image virtual address to physical: x86_64 vaddr - __START_KERNEL_map
+ * + phys_base; aarch64 vaddr - NUMBER(kimage_voffset). */
+struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				uint64_t vaddr, uint64_t *paddr);
+
+/* init_uts_ns.name (struct new_utsname: sysname, nodename, release, version,
+ * machine, domainname, 65 bytes each), read from guest memory and checked:
+ * every field NUL-terminated text, release equal to OSRELEASE. */
+struct vf_error *vf_kernel_utsname(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				   char uts[VF_UTS_FIELDS][VF_UTS_LEN]);
+
+/* The end of the kernel's memory map, as makedumpfile computes it: the pfn
+ * past the last SPARSEMEM section (among those below limit_pfn) whose
+ * section_mem_map is marked present.  x86_64 with SPARSEMEM_EXTREME only:
+ * mem_section is read through the kernel's own page table (init_top_pgt).
+ * VF_ERR_UNSUPPORTED for other machines or memory models. */
+struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
+				       const struct vf_vmcoreinfo *vmci, uint64_t limit_pfn,
+				       uint64_t *end_pfn);
+
+/* The kernel image's mapping, as the kernel's own /proc/vmcore describes it
+ * in a PT_LOAD: virtual start, physical start and size.  x86_64: from _text
+ * (0xffffffff81000000 + KERNELOFFSET, else SYMBOL(_stext)), as far as the
+ * kernel's page table maps it linearly (2 MiB steps, at most 1 GiB); where
+ * the page table cannot be read, up to the last kernel-image SYMBOL rounded
+ * up to 2 MiB.  aarch64: from SYMBOL(_text) or _stext with kimage_voffset,
+ * to the last image symbol.  *how (static) says which. */
+struct vf_error *vf_kernel_text(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				uint64_t *vaddr, uint64_t *paddr, uint64_t *size,
+				const char **how);
+
+#endif

@@ -1,0 +1,166 @@
+/* migstream.h - QEMU migration streams ("QEVM", version 3), as written by
+ * `migrate "exec:cat > FILE"`, `migrate file:FILE` or inside a libvirt save
+ * image: find the vmcoreinfo device's saved state without decoding guest RAM,
+ * and serve guest physical memory from the stream's RAM pages (a run index
+ * built in one walk; the pages are read on demand).
+ *
+ * The walk decodes what has a known layout (the header, the configuration
+ * section, the RAM sections' records, commands, section footers) and seeks
+ * over RAM page payloads without reading them.  Device sections carry no
+ * length; they are delimited by their footer (0x7e + the section id) followed
+ * by something that parses as the next section.  Streams without footers
+ * (machine types up to 2.3) fall back to searching for the vmcoreinfo section
+ * header itself.  Memory use is bounded: nothing grows with the stream's
+ * size except the RAM block list, the section directory and (for memory)
+ * the capped index of page runs.
+ */
+#ifndef VF_MIGSTREAM_H
+#define VF_MIGSTREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+#include "util/mem.h"
+#include "guest/region.h"
+#include "source/src.h"
+
+#define VF_MIG_MAGIC 0x5145564du   /* "QEVM" */
+#define VF_MIG_VERSION 3u
+#define VF_MIG_VMCOREINFO_STATE_SIZE 17   /* bool + be16 + be16 + be32 + be64 */
+
+/* A RAM block as the stream's RAM_SAVE_FLAG_MEM_SIZE record lists it. */
+struct vf_mig_ramblock {
+	char *idstr;        /* "pc.ram", "/rom@etc/acpi/tables", ... */
+	uint64_t length;    /* used length in bytes */
+};
+
+struct vf_migstate {
+	/* the container */
+	bool libvirt;             /* a libvirt save image ("LibvirtQemudSave") */
+	uint64_t stream_offset;   /* file offset of the QEVM magic */
+	const char *compressed;   /* "gzip", "zstd": the image's stream was read
+				   * decompressed, and every offset from stream_offset
+				   * on is one in the decompressed stream (as in
+				   * tail -c +(stream_offset+1) FILE | gzip -dc, plus
+				   * stream_offset); NULL: offsets are the file's */
+	uint64_t decompress_restarts;  /* decompression started over (backward reads) */
+
+	/* the stream */
+	char machine[64];         /* configuration section: "pc-q35-7.2"; "" if absent */
+	bool machine_truncated;   /* the name did not fit machine[] */
+	uint64_t page_size;       /* target page size used to step over RAM pages */
+	const char *page_size_from;  /* "configuration", "description" or "default" */
+	int footers;              /* section footers: 1 seen, 0 absent, -1 unknown */
+	bool postcopy_advised;    /* a POSTCOPY_ADVISE command was seen */
+	bool ignore_shared;       /* capability x-ignore-shared (extra be64 per block) */
+	struct vf_mig_ramblock *ramblocks;
+	size_t nramblocks;
+	uint64_t ram_total;       /* MEM_SIZE's total */
+	uint64_t ram_pages;       /* full page records stepped over */
+	uint64_t ram_zero_pages;  /* zero-page records */
+	size_t nsections;         /* START and FULL section headers seen */
+	bool reached_eof;         /* the walk reached the EOF marker */
+	uint64_t eof_offset;      /* its offset, when reached_eof */
+	bool scanned;             /* part of the stream was searched, not walked */
+
+	/* the JSON VM description after EOF (optional) */
+	bool has_description;
+	uint64_t description_offset;     /* offset of the JSON text */
+	uint64_t description_size;
+	bool description_has_vmcoreinfo; /* it describes a "vmcoreinfo" device */
+	uint64_t description_page_size;  /* its "page_size", 0 if none */
+
+	/* the vmcoreinfo device */
+	bool found;
+	uint64_t section_offset;  /* file offset of its FULL section header */
+	uint64_t state_offset;    /* file offset of the 17 state bytes */
+	uint32_t section_id, instance_id, version_id;
+	bool has_vmcoreinfo;      /* QEMU's flag: the guest wrote a full entry */
+	uint16_t host_format, guest_format;
+	uint32_t size;
+	uint64_t paddr;
+	bool host_big_endian;     /* written by a big-endian host: values were swapped back */
+};
+
+/* "Mine": a QEVM stream or a libvirt save image, from the first bytes. */
+bool vf_migstream_probe(const uint8_t *head, size_t len);
+
+/* Walk the stream in src and fill *st (zeroed first).  Returns NULL when the
+ * stream was read far enough to answer; st->found says whether the VM had a
+ * vmcoreinfo device.  VF_ERR_NOT_FORMAT: not a stream (st untouched apart from
+ * zeroing); VF_ERR_CORRUPT: truncated or malformed, with the file offset;
+ * VF_ERR_UNSUPPORTED: a variant we do not read (a libvirt image compressed
+ * with bzip2, xz or lzop, or with gzip or zstd when zlib or libzstd was not
+ * built: the hint is the command that decompresses it; mapped-ram, RDMA,
+ * postcopy packages), with what to do.  A libvirt image compressed with gzip
+ * or zstd is walked decompressed, sequentially (zsrc.h), in one pass: the
+ * JSON description is read when the walk is done (a second pass only when
+ * it gives a page size the walk did not use).  Release st with
+ * vf_migstate_release() in every case. */
+struct vf_error *vf_migstream_scan(struct vf_src *src, struct vf_migstate *st);
+
+/* vf_migstream_scan(), and VF_ERR_NOT_FOUND when the VM had no vmcoreinfo
+ * device. */
+struct vf_error *vf_migstream_find_vmcoreinfo(struct vf_src *src, struct vf_migstate *st);
+
+/* The device state as a region, with QEMU's rules: has_vmcoreinfo false or
+ * guest_format 0 (the guest never wrote etc/vmcoreinfo, or disabled it), an
+ * unknown format, or a size of 1 MiB or more are VF_ERR_REFUSED with a hint
+ * and the state's file offset.  origin = VF_REGION_MIGSTREAM. */
+struct vf_error *vf_migstream_region(const struct vf_migstate *st, struct vf_region *r);
+
+void vf_migstate_release(struct vf_migstate *st);
+
+/* ---------------------------------------------------------------- guest memory
+ * Guest physical memory from the RAM pages a stream carries.  One walk at open
+ * (the same walker as vf_migstream_scan, taken to EOF) indexes the page
+ * records of the guest's main RAM block ("pc.ram"; "mach-virt.ram" for arm
+ * virt) as runs: consecutive records for consecutive pages, data pages at a
+ * constant stride in the file, zero pages with the same fill byte.  A page
+ * sent more than once reads as its last record.  Memory: 32 bytes a run, at
+ * most 2^19 runs (more is VF_ERR_UNSUPPORTED at the record's offset).
+ *
+ * layout_spec is vf_rawmem_parse_layout()'s syntax, with FILEOFF the offset
+ * in the RAM block ("q35", "pc", "virt", or FILEOFF:GPA:SIZE,...); NULL takes
+ * the preset from the stream's machine type (vf_migstream_machine_layout),
+ * applied to the block's length.  Other blocks (video RAM, ROMs, ACPI
+ * tables) are not mapped.  Reads: outside the layout, or of a page the
+ * stream never sent, VF_ERR_NOT_PRESENT (never zeros); of a page last sent
+ * compressed or as an XBZRLE delta, VF_ERR_UNSUPPORTED naming it.  Streams
+ * the walker cannot take to EOF (no section footers: machine types up to
+ * 2.3) are VF_ERR_UNSUPPORTED.  Release with vf_migstream_mem_close().
+ *
+ * A libvirt image compressed with gzip or zstd is read too: the index holds
+ * offsets in the decompressed stream, and a read decompresses forward from
+ * the decoder's position, or, for a page behind the last 512 KiB it
+ * decompressed, starts over from the stream's beginning.  Reads in address
+ * order (a scan) cost one pass; each read going back costs up to one pass
+ * over the stream (vf_migstream_mem_info's restarts counts them).  For many
+ * scattered reads, decompress the image first (the stream after
+ * stream_offset) and give the stream. */
+struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec,
+				       struct vf_mem *out);
+
+/* Destroy what vf_migstream_mem_open() made; safe on a zeroed mem. */
+void vf_migstream_mem_close(struct vf_mem *mem);
+
+/* The rawmem preset of a machine type: "pc-q35-*" and "q35" -> "q35",
+ * "pc-*" (i440fx) and "pc" -> "pc", "virt-*" and "virt" -> "virt"; else NULL. */
+const char *vf_migstream_machine_layout(const char *machine);
+
+struct vf_migstream_mem_info {
+	const char *block;        /* the mapped RAM block */
+	uint64_t block_length;
+	const char *layout;       /* "pc", "q35", "virt" or "ranges" */
+	size_t runs;              /* index entries */
+	uint64_t records;         /* page records of the block in the stream */
+	const char *compressed;   /* "gzip", "zstd" for a compressed libvirt image */
+	uint64_t restarts;        /* decompression restarts so far */
+};
+
+/* Describe a memory vf_migstream_mem_open() made; false for any other. */
+bool vf_migstream_mem_info(const struct vf_mem *mem, struct vf_migstream_mem_info *info);
+
+#endif

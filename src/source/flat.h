@@ -1,0 +1,48 @@
+/* flat.h - the makedumpfile flattened stream, served as the file it encodes.
+ *
+ * Layout: a 4096-byte header (signature "makedumpfile" NUL-padded to 16
+ * bytes, be64 type = 1, be64 version = 1), then records of {be64 offset,
+ * be64 size, size bytes of data}, ended by offset = size = -1.
+ * The index is built once (headers only, no data read); reads of areas that
+ * no record wrote return zeros; a later record overrides an earlier one.
+ */
+#ifndef VF_FLAT_H
+#define VF_FLAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+#include "source/src.h"
+
+#define VF_FLAT_SIGNATURE "makedumpfile"
+#define VF_FLAT_HEADER_SIZE 4096
+
+struct vf_flat_record {
+	uint64_t offset;      /* logical offset the data belongs at */
+	uint64_t size;        /* bytes of data */
+	uint64_t data_pos;    /* where the data starts in the flattened file */
+};
+
+/* Does this buffer (at least 32 bytes from file offset 0) start a flattened stream? */
+bool vf_flat_probe(const uint8_t *head, size_t len);
+
+/* Index the flattened stream in fd (owned by the new source) and return a
+ * source serving the reassembled file. */
+struct vf_error *vf_flat_open(int fd, const char *path, uint64_t file_size,
+			      struct vf_src **ret);
+
+/* The records in stream order (for writers that copy a flattened stream). */
+void vf_flat_records(const struct vf_src *src, const struct vf_flat_record **recs, size_t *n);
+
+/* Where the reassembled file's byte off lives: true and *data_pos, its offset
+ * in the flattened file, valid for *len bytes (to the end of the record that
+ * holds it, or where a later record overrides it); false when no record holds
+ * it, *len then counting the bytes to the next record (UINT64_MAX: none). */
+bool vf_flat_locate(const struct vf_src *src, uint64_t off, uint64_t *data_pos, uint64_t *len);
+
+/* The file offset of the end marker: records appended to the stream go there. */
+uint64_t vf_flat_end_pos(const struct vf_src *src);
+
+#endif
