@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "util/cursor.h"
-#include "format/dump.h"
+#include "format/elfcore.h"
+#include "format/kdump.h"
+#include "format/open.h"
 #include "fix/evidence.h"
 #include "util/json.h"
 #include "guest/kernel.h"

@@ -1,6 +1,8 @@
 /* report.c - human and JSON reports of an inspected dump. */
 #include "config.h"
 #include "cli/report.h"
+#include "format/elfcore.h"
+#include "format/kdump.h"
 
 #include <elf.h>
 #include <inttypes.h>

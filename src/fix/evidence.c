@@ -2,6 +2,7 @@
  * from the guest memory given. */
 #include "config.h"
 #include "fix/evidence.h"
+#include "format/open.h"
 
 #include <elf.h>
 #include <errno.h>

@@ -2,6 +2,8 @@
  * only what vf_dump already holds, never the file. */
 #include "config.h"
 #include "fix/inspect.h"
+#include "format/elfcore.h"
+#include "format/kdump.h"
 
 #include "format/codec.h"
 #include "format/machine.h"

@@ -1,6 +1,8 @@
 /* plan.c - decide which bytes change, and why. */
 #include "config.h"
 #include "fix/plan.h"
+#include "format/elfcore.h"
+#include "format/kdump.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

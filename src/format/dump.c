@@ -1,7 +1,7 @@
-/* dump.c - the opener: probe the formats, hold what is format-independent. */
+/* dump.c - the dump object: what is format-independent (notes, VMCOREINFO,
+ * names); the formats fill it, format/open.c picks the format. */
 #include "config.h"
 #include "format/dump.h"
-#include "format/machine.h"
 
 #include "util/cursor.h"
 
@@ -11,110 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct format_ops {
-	const char *name;
-	bool (*probe)(const uint8_t *head, size_t len);
-	struct vf_error *(*open)(struct vf_dump *dump);
-	void (*deinit)(struct vf_dump *dump);
-	enum vf_format format;
-};
-
-static const struct format_ops formats[] = {
-	{ "ELF core", vf_elf_probe, vf_elf_open, vf_elf_deinit, VF_FORMAT_ELF },
-	{ "kdump-compressed", vf_kdump_probe, vf_kdump_open, vf_kdump_deinit, VF_FORMAT_KDUMP },
-};
-
-#define HEAD_LEN 64
-
-struct vf_error *vf_dump_open(const char *path, struct vf_dump **ret)
-{
-	struct vf_src *src;
-	struct vf_error *err = vf_src_open(path, &src);
-	if (err)
-		return err;
-	return vf_dump_open_src(src, ret);
-}
-
-static void refine_page_size(struct vf_dump *dump)
-{
-	uint64_t ps;
-	if (dump->format != VF_FORMAT_ELF || !dump->vmci)
-		return;
-	struct vf_error *err = vf_vmcoreinfo_number(dump->vmci, "PAGESIZE", &ps);
-	if (err) {
-		vf_error_destroy(err);
-		return;
-	}
-	/* Only a sane power of two replaces the architecture default. */
-	if (ps >= 1024 && ps <= (1u << 20) && (ps & (ps - 1)) == 0) {
-		dump->page_size = ps;
-		dump->mem.page_size = ps;
-	}
-}
-
-struct vf_error *vf_dump_open_src(struct vf_src *src, struct vf_dump **ret)
-{
-	struct vf_dump *dump = calloc(1, sizeof(*dump));
-	if (!dump) {
-		vf_src_destroy(src);
-		return &vf_error_nomem;
-	}
-	dump->src = src;
-	dump->page_size = 4096;
-
-	uint8_t head[HEAD_LEN];
-	size_t got;
-	struct vf_error *err = vf_src_pread(src, head, sizeof(head), 0, &got);
-	if (err)
-		goto fail;
-
-	const struct format_ops *ops = NULL;
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-		if (formats[i].probe(head, got)) {
-			ops = &formats[i];
-			break;
-		}
-	}
-	if (!ops) {
-		char hex[3 * 8 + 1] = "";
-		size_t hl = 0;
-		for (size_t i = 0; i < got && i < 8; i++)
-			hl += (size_t)snprintf(hex + hl, sizeof(hex) - hl, "%s%02x", i ? " " : "",
-					       head[i]);
-		if (got == 0)
-			err = vf_error_at(VF_ERR_NOT_FORMAT, 0, "empty file: not a dump");
-		else
-			err = vf_error_at(VF_ERR_NOT_FORMAT, 0,
-					  "not an ELF core or kdump-compressed dump (starts with %s)",
-					  hex);
-		vf_error_set_hint(err, "give a dump written by QEMU dump-guest-memory, "
-			"virsh dump --memory-only, or makedumpfile");
-		goto fail;
-	}
-	dump->format = ops->format;
-	err = ops->open(dump);
-	if (!err)
-		err = vf_machine_detect(dump, NULL);
-	if (err)
-		goto fail;
-	refine_page_size(dump);
-	*ret = dump;
-	return NULL;
-
-fail:
-	vf_error_set_path(err, src->path);
-	vf_dump_destroy(dump);
-	return err;
-}
-
 void vf_dump_destroy(struct vf_dump *dump)
 {
 	if (!dump)
 		return;
-	if (dump->elf)
-		vf_elf_deinit(dump);
-	if (dump->kdump)
-		vf_kdump_deinit(dump);
+	if (dump->ops)
+		dump->ops->deinit(dump);
 	if (dump->mem.ops && dump->mem.ops->destroy)
 		dump->mem.ops->destroy(dump->mem.ctx);
 	free(dump->mem.ranges);
@@ -208,26 +110,24 @@ struct vf_error *vf_dump_find_vmcoreinfo(struct vf_dump *dump)
 		return parse_vmci_text(dump, dump->vmci_note->desc, dump->vmci_note->descsz);
 	}
 
-	/* kdump files that carry only the sub-header pointer (header v3, or a
-	 * notes blob without the note). */
-	struct vf_kdump_info *kd = dump->kdump;
-	if (!kd || !kd->offset_vmcoreinfo || !kd->size_vmcoreinfo)
-		return NULL;
+	return NULL;
+}
+
+struct vf_error *vf_dump_vmcoreinfo_at(struct vf_dump *dump, uint64_t offset, uint64_t size)
+{
 	uint64_t end;
-	if (!vf_add_ok(kd->offset_vmcoreinfo, kd->size_vmcoreinfo, &end) ||
-	    end > dump->src->size || kd->size_vmcoreinfo >= VMCI_TEXT_MAX) {
+	if (!vf_add_ok(offset, size, &end) || end > dump->src->size || size >= VMCI_TEXT_MAX) {
 		/* Reported by inspect as a bad pointer; not fatal here. */
 		return NULL;
 	}
-	struct vf_error *err = vf_src_read_alloc(dump->src, kd->size_vmcoreinfo,
-						 kd->offset_vmcoreinfo, "VMCOREINFO",
+	struct vf_error *err = vf_src_read_alloc(dump->src, size, offset, "VMCOREINFO",
 						 &dump->vmci_pointer_text);
 	if (err)
 		return err;
 	dump->vmci_origin = VF_VMCI_KDUMP_POINTER;
-	dump->vmci_offset = kd->offset_vmcoreinfo;
-	dump->vmci_size = kd->size_vmcoreinfo;
-	return parse_vmci_text(dump, dump->vmci_pointer_text, kd->size_vmcoreinfo);
+	dump->vmci_offset = offset;
+	dump->vmci_size = size;
+	return parse_vmci_text(dump, dump->vmci_pointer_text, size);
 }
 
 const char *vf_format_name(const struct vf_dump *dump)

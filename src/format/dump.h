@@ -1,9 +1,11 @@
 /* dump.h - an opened dump: what it is, its notes, its VMCOREINFO, its memory.
  *
- * The opener reads the first bytes of the logical file (after the flattened
- * layer), asks each format's probe in turn ("not mine" is a plain false,
- * never an error) and lets the first taker fill this structure.  Everything
- * format-independent is here; format details are in dump->elf / dump->kdump.
+ * Everything format-independent is here.  Each format exports one ops table
+ * (format/elfcore.h, format/kdump.h) whose open fills this structure; the
+ * opener (format/open.h) picks the format.  A format's header description
+ * (dump->elf, dump->kdump: the header fields and their file offsets, for
+ * the diagnosis and the planners) is public in its header; its reader state
+ * is private to its .c file.
  */
 #ifndef VF_DUMP_H
 #define VF_DUMP_H
@@ -12,9 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "format/elfcore.h"
 #include "util/error.h"
-#include "format/kdump.h"
 #include "util/mem.h"
 #include "util/notes.h"
 #include "source/src.h"
@@ -23,6 +23,23 @@
 enum vf_format {
 	VF_FORMAT_ELF,
 	VF_FORMAT_KDUMP,
+};
+
+struct vf_dump;
+struct vf_elf_info;
+struct vf_kdump_info;
+
+/* One format: the opener's probe table lists these. */
+struct vf_format_ops {
+	const char *name;            /* "ELF core", "kdump-compressed" */
+	enum vf_format format;
+	/* Does the logical file start like this format?  From the first bytes
+	 * only; "not mine" is false, never an error. */
+	bool (*probe)(const uint8_t *head, size_t len);
+	/* Fill the dump from dump->src (headers, note regions, memory). */
+	struct vf_error *(*open)(struct vf_dump *dump);
+	/* Free what open allocated, also after a failed open. */
+	void (*deinit)(struct vf_dump *dump);
 };
 
 /* A region of the file holding notes: a PT_NOTE segment or the kdump notes blob. */
@@ -43,6 +60,7 @@ enum vf_vmci_origin {
 
 struct vf_dump {
 	struct vf_src *src;          /* owned */
+	const struct vf_format_ops *ops; /* the format that opened it */
 	enum vf_format format;
 	int elf_class;               /* 32 or 64: the dumped machine's word size */
 	bool big_endian;
@@ -73,16 +91,16 @@ struct vf_dump {
 	struct vf_mem mem;           /* guest physical memory in this dump */
 };
 
-/* Open a dump file (plain or flattened). */
-struct vf_error *vf_dump_open(const char *path, struct vf_dump **ret);
-/* Open a dump over an existing source (takes ownership of src). */
-struct vf_error *vf_dump_open_src(struct vf_src *src, struct vf_dump **ret);
 void vf_dump_destroy(struct vf_dump *dump);
 
 /* Helpers for the format readers: load a note region, parse its notes, and
  * after all regions are loaded, locate and parse VMCOREINFO. */
 struct vf_error *vf_dump_add_note_region(struct vf_dump *dump, uint64_t offset, uint64_t size);
 struct vf_error *vf_dump_find_vmcoreinfo(struct vf_dump *dump);
+/* A VMCOREINFO text the format points at outside the notes (kdump's
+ * offset_vmcoreinfo/size_vmcoreinfo): read and parse it when it lies inside
+ * the file and below the text cap (else inspect reports the pointer). */
+struct vf_error *vf_dump_vmcoreinfo_at(struct vf_dump *dump, uint64_t offset, uint64_t size);
 
 const char *vf_format_name(const struct vf_dump *dump); /* "elf", "kdump", "kdump-flattened", "elf-flattened" */
 const char *vf_machine_name(uint16_t e_machine);         /* "x86_64" or NULL */

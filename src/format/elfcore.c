@@ -34,7 +34,7 @@ struct elf_mem {
 	size_t n;
 };
 
-bool vf_elf_probe(const uint8_t *head, size_t len)
+static bool probe(const uint8_t *head, size_t len)
 {
 	return len >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0;
 }
@@ -307,7 +307,7 @@ static struct vf_error *read_headers(struct vf_dump *dump, uint8_t **image_out,
 	return NULL;
 }
 
-struct vf_error *vf_elf_open(struct vf_dump *dump)
+static struct vf_error *open_dump(struct vf_dump *dump)
 {
 	dump->elf = calloc(1, sizeof(*dump->elf));
 	if (!dump->elf)
@@ -409,7 +409,7 @@ out:
 	return err;
 }
 
-void vf_elf_deinit(struct vf_dump *dump)
+static void deinit(struct vf_dump *dump)
 {
 	if (!dump->elf)
 		return;
@@ -417,3 +417,11 @@ void vf_elf_deinit(struct vf_dump *dump)
 	free(dump->elf);
 	dump->elf = NULL;
 }
+
+const struct vf_format_ops vf_elf_format = {
+	.name = "ELF core",
+	.format = VF_FORMAT_ELF,
+	.probe = probe,
+	.open = open_dump,
+	.deinit = deinit,
+};

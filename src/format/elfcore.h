@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format/dump.h"
 #include "util/error.h"
 
 struct vf_dump;
@@ -40,10 +41,7 @@ struct vf_elf_info {
 	struct vf_elf_phdr *phdrs;
 };
 
-/* Does the head of the logical file look like an ELF core? */
-bool vf_elf_probe(const uint8_t *head, size_t len);
-/* Fill dump->elf, class/byte order/machine, notes and dump->mem. */
-struct vf_error *vf_elf_open(struct vf_dump *dump);
-void vf_elf_deinit(struct vf_dump *dump);
+/* The format: the opener (format/open.c) probes it and lets it open. */
+extern const struct vf_format_ops vf_elf_format;
 
 #endif

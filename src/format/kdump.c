@@ -63,7 +63,7 @@ struct kd_priv {
 	bool big_endian;
 };
 
-bool vf_kdump_probe(const uint8_t *head, size_t len)
+static bool probe(const uint8_t *head, size_t len)
 {
 	return len >= 8 && memcmp(head, VF_KDUMP_SIGNATURE, 8) == 0;
 }
@@ -653,7 +653,7 @@ static struct vf_error *setup_mem(struct vf_dump *dump, struct vf_kdump_info *kd
 	return NULL;
 }
 
-struct vf_error *vf_kdump_open(struct vf_dump *dump)
+static struct vf_error *open_dump(struct vf_dump *dump)
 {
 	struct vf_kdump_info *kd = calloc(1, sizeof(*kd));
 	if (!kd)
@@ -677,12 +677,15 @@ struct vf_error *vf_kdump_open(struct vf_dump *dump)
 					       (uint64_t)kd->block_size + kd->fo.offset_note);
 	}
 	err = vf_dump_find_vmcoreinfo(dump);
+	/* header v3, or a notes blob without the note: the sub-header's pointer */
+	if (!err && dump->vmci_origin == VF_VMCI_NONE && kd->offset_vmcoreinfo && kd->size_vmcoreinfo)
+		err = vf_dump_vmcoreinfo_at(dump, kd->offset_vmcoreinfo, kd->size_vmcoreinfo);
 	if (err)
 		return err;
 	return setup_mem(dump, kd);
 }
 
-void vf_kdump_deinit(struct vf_dump *dump)
+static void deinit(struct vf_dump *dump)
 {
 	free(dump->kdump);
 	dump->kdump = NULL;
@@ -695,3 +698,11 @@ bool vf_kdump_utsname_filled(const struct vf_kdump_info *kd)
 			return true;
 	return false;
 }
+
+const struct vf_format_ops vf_kdump_format = {
+	.name = "kdump-compressed",
+	.format = VF_FORMAT_KDUMP,
+	.probe = probe,
+	.open = open_dump,
+	.deinit = deinit,
+};

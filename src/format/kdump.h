@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format/dump.h"
 #include "util/error.h"
 
 struct vf_dump;
@@ -65,10 +66,8 @@ struct vf_kdump_info {
 	void *priv;                /* reader state: bitmap cache, popcount index */
 };
 
-bool vf_kdump_probe(const uint8_t *head, size_t len);
-/* Fill dump->kdump, class/byte order/machine, notes and dump->mem. */
-struct vf_error *vf_kdump_open(struct vf_dump *dump);
-void vf_kdump_deinit(struct vf_dump *dump);
+/* The format: the opener (format/open.c) probes it and lets it open. */
+extern const struct vf_format_ops vf_kdump_format;
 
 /* The header's utsname holds more than the machine field (makedumpfile fills
  * all six from init_uts_ns; QEMU only the machine). */

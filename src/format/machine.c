@@ -1,6 +1,8 @@
 /* machine.c - decide the dumped machine from the dump's content. */
 #include "config.h"
 #include "format/machine.h"
+#include "format/elfcore.h"
+#include "format/kdump.h"
 
 #include <elf.h>
 #include <inttypes.h>

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format/dump.h"
+#include "format/open.h"
 #include "guest/pgtable.h"
 
 static int fail(struct vf_error *err)

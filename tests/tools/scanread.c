@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "format/dump.h"
+#include "format/open.h"
 #include "guest/rawmem.h"
 #include "guest/scan.h"
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "format/dump.h"
+#include "format/open.h"
 
 int main(int argc, char **argv)
 {

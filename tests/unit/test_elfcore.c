@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "util/cursor.h"
-#include "format/dump.h"
+#include "format/open.h"
+#include "format/elfcore.h"
 #include "tap.h"
 
 struct img {

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "fix/inspect.h"
+#include "format/elfcore.h"
+#include "format/kdump.h"
 #include "tap.h"
 
 static const struct vf_problem *find(const struct vf_problems *p, const char *id)

@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "util/cursor.h"
-#include "format/dump.h"
+#include "format/open.h"
+#include "format/kdump.h"
 #include "tap.h"
 
 #define BS 4096u

@@ -1,0 +1,101 @@
+/* open.c - the opener: the table of formats and the probe loop. */
+#include "config.h"
+#include "format/open.h"
+
+#include "format/elfcore.h"
+#include "format/kdump.h"
+#include "format/machine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Probed in this order; each format's probe answers from the first bytes. */
+static const struct vf_format_ops *const formats[] = {
+	&vf_elf_format,
+	&vf_kdump_format,
+};
+
+#define HEAD_LEN 64
+
+struct vf_error *vf_dump_open(const char *path, struct vf_dump **ret)
+{
+	struct vf_src *src;
+	struct vf_error *err = vf_src_open(path, &src);
+	if (err)
+		return err;
+	return vf_dump_open_src(src, ret);
+}
+
+static void refine_page_size(struct vf_dump *dump)
+{
+	uint64_t ps;
+	if (dump->format != VF_FORMAT_ELF || !dump->vmci)
+		return;
+	struct vf_error *err = vf_vmcoreinfo_number(dump->vmci, "PAGESIZE", &ps);
+	if (err) {
+		vf_error_destroy(err);
+		return;
+	}
+	/* Only a sane power of two replaces the architecture default. */
+	if (ps >= 1024 && ps <= (1u << 20) && (ps & (ps - 1)) == 0) {
+		dump->page_size = ps;
+		dump->mem.page_size = ps;
+	}
+}
+
+struct vf_error *vf_dump_open_src(struct vf_src *src, struct vf_dump **ret)
+{
+	struct vf_dump *dump = calloc(1, sizeof(*dump));
+	if (!dump) {
+		vf_src_destroy(src);
+		return &vf_error_nomem;
+	}
+	dump->src = src;
+	dump->page_size = 4096;
+
+	uint8_t head[HEAD_LEN];
+	size_t got;
+	struct vf_error *err = vf_src_pread(src, head, sizeof(head), 0, &got);
+	if (err)
+		goto fail;
+
+	const struct vf_format_ops *ops = NULL;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (formats[i]->probe(head, got)) {
+			ops = formats[i];
+			break;
+		}
+	}
+	if (!ops) {
+		char hex[3 * 8 + 1] = "";
+		size_t hl = 0;
+		for (size_t i = 0; i < got && i < 8; i++)
+			hl += (size_t)snprintf(hex + hl, sizeof(hex) - hl, "%s%02x", i ? " " : "",
+					       head[i]);
+		if (got == 0)
+			err = vf_error_at(VF_ERR_NOT_FORMAT, 0, "empty file: not a dump");
+		else
+			err = vf_error_at(VF_ERR_NOT_FORMAT, 0,
+					  "not an ELF core or kdump-compressed dump (starts with %s)",
+					  hex);
+		vf_error_set_hint(err, "give a dump written by QEMU dump-guest-memory, "
+			"virsh dump --memory-only, or makedumpfile");
+		goto fail;
+	}
+	dump->format = ops->format;
+	dump->ops = ops;
+	err = ops->open(dump);
+	if (!err)
+		err = vf_machine_detect(dump, NULL);
+	if (err)
+		goto fail;
+	refine_page_size(dump);
+	*ret = dump;
+	return NULL;
+
+fail:
+	vf_error_set_path(err, src->path);
+	vf_dump_destroy(dump);
+	return err;
+}
+
