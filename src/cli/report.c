@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fix/plan.h"
 #include "format/codec.h"
 #include "util/json.h"
 

@@ -58,21 +58,6 @@ void vf_problems_deinit(struct vf_problems *probs)
 	probs->n = 0;
 }
 
-struct vf_error *vf_note_phys_base(const struct vf_dump *dump, uint64_t *phys_base,
-				   const char **key)
-{
-	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
-	const char *k = a ? a->phys_base_key : NULL;
-	if (!k)
-		return vf_error_create(VF_ERR_NOT_FOUND, "no phys_base key is known for %s",
-				       dump->machine_name ? dump->machine_name : "this machine");
-	if (key)
-		*key = k;
-	if (!dump->vmci)
-		return vf_error_create(VF_ERR_NOT_FOUND, "the dump has no VMCOREINFO");
-	return vf_vmcoreinfo_number(dump->vmci, k, phys_base);
-}
-
 /* QEMU 7.2 parses the decimal NUMBER(phys_base) digits as hex (keeping the
  * sign).  Recognise that value so the report can say where it came from. */
 static bool is_qemu_hex_misparse(const struct vf_dump *dump, const char *key, uint64_t stored)

@@ -62,10 +62,4 @@ struct vf_error *vf_inspect_guest(struct vf_dump *dump, const struct vf_region *
 				  struct vf_guest_check *gc, struct vf_problems *probs);
 void vf_guest_check_deinit(struct vf_guest_check *gc);
 
-/* The phys_base the VMCOREINFO note gives for the dump's machine:
- * NUMBER(phys_base) on x86_64, NUMBER(PHYS_OFFSET) on aarch64.
- * VF_ERR_NOT_FOUND if there is no note or no such key. */
-struct vf_error *vf_note_phys_base(const struct vf_dump *dump, uint64_t *phys_base,
-				   const char **key);
-
 #endif

@@ -11,11 +11,25 @@
 #include <string.h>
 
 #include "util/cursor.h"
-#include "fix/inspect.h"
 #include "format/machine.h"
 #include "util/notes.h"
 
 #include <elf.h>
+
+struct vf_error *vf_note_phys_base(const struct vf_dump *dump, uint64_t *phys_base,
+				   const char **key)
+{
+	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
+	const char *k = a ? a->phys_base_key : NULL;
+	if (!k)
+		return vf_error_create(VF_ERR_NOT_FOUND, "no phys_base key is known for %s",
+				       dump->machine_name ? dump->machine_name : "this machine");
+	if (key)
+		*key = k;
+	if (!dump->vmci)
+		return vf_error_create(VF_ERR_NOT_FOUND, "the dump has no VMCOREINFO");
+	return vf_vmcoreinfo_number(dump->vmci, k, phys_base);
+}
 
 static struct vf_error *add_patch(struct vf_plan *plan, uint64_t off, uint32_t len, bool be,
 				  uint64_t value, const char *field, const char *fmt, ...)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fix/inspect.h"
+#include "fix/plan.h"
 #include "format/elfcore.h"
 #include "format/kdump.h"
 #include "tap.h"
