@@ -444,3 +444,14 @@ void vf_evidence_deinit(struct vf_evidence *ev)
 		vf_migstream_mem_close(&ev->other_mem);
 	memset(ev, 0, sizeof(*ev));
 }
+
+struct vf_error *vf_evidence_memory(const struct vf_dump *dump, const struct vf_evidence_opts *o,
+				    struct vf_evidence *ev, struct vf_mem **mem)
+{
+	memset(ev, 0, sizeof(*ev));
+	*mem = (struct vf_mem *)&dump->mem;
+	if (o->memory)
+		return open_memory(dump, o, ev, mem);
+	ev->memory_source = strdup("the dump's memory");
+	return ev->memory_source ? NULL : &vf_error_nomem;
+}

@@ -69,6 +69,13 @@ struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_
 				    bool need_note, struct vf_evidence *ev);
 void vf_evidence_deinit(struct vf_evidence *ev);
 
+/* Only the guest memory the options name: --memory's source (owned by ev,
+ * checked to be of the same machine) or the dump's own; ev->memory_source
+ * says which.  For --inspect, which reads the note at a region given. */
+struct vf_error *vf_evidence_memory(const struct vf_dump *dump, const struct vf_evidence_opts *o,
+				    struct vf_evidence *ev, struct vf_mem **mem)
+	__attribute__((warn_unused_result));
+
 /* Is ev's note the one of the kernel in this dump?  Read through the dump's
  * own memory: the note's init_uts_ns (with its KERNELOFFSET and phys_base)
  * must hold its release; on x86_64 the dump's page tables (QEMU's CPU notes'

@@ -462,13 +462,14 @@ struct vf_error *vf_inspect_plan(const struct vf_dump *dump, const struct vf_pla
 	return err;
 }
 
-struct vf_error *vf_inspect_guest(struct vf_dump *dump, const struct vf_region *r,
+struct vf_error *vf_inspect_guest(struct vf_dump *dump, struct vf_mem *mem,
+				  const struct vf_region *r,
 				  struct vf_guest_check *gc, struct vf_problems *probs)
 {
 	memset(gc, 0, sizeof(*gc));
 	gc->checked = true;
 	gc->region = *r;
-	struct vf_error *err = vf_guest_note_read(&dump->mem, r, dump->big_endian, dump->page_size,
+	struct vf_error *err = vf_guest_note_read(mem, r, dump->big_endian, dump->page_size,
 						  &gc->note);
 	if (err) {
 		if (err == &vf_error_nomem || err->code == VF_ERR_OS)

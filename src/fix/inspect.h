@@ -55,10 +55,12 @@ struct vf_guest_check {
 	bool same_as_dump_note;        /* identical text to the dump's VMCOREINFO */
 };
 
-/* Read and validate the guest note at r through the dump's memory; adds
+/* Read and validate the guest note at r through mem (the dump's or the
+ * guest memory given); adds
  * guest-note-invalid / guest-note-differs problems.  Only allocation and
  * system errors fail. */
-struct vf_error *vf_inspect_guest(struct vf_dump *dump, const struct vf_region *r,
+struct vf_error *vf_inspect_guest(struct vf_dump *dump, struct vf_mem *mem,
+				  const struct vf_region *r,
 				  struct vf_guest_check *gc, struct vf_problems *probs);
 void vf_guest_check_deinit(struct vf_guest_check *gc);
 

@@ -1,7 +1,9 @@
-/* plan.h - the fix planner: facts about a dump (and the guest's note, if the
- * user gave its region) in, a list of byte patches and their reasons out.
- * Pure: it reads nothing and writes nothing; the writer executes the plan
- * and --dry-run prints it. */
+/* plan.h - the fix planner: an opened dump and explicit inputs (the note
+ * text to carry, phys_base, utsname, memory-map end, kernel mapping) in, a
+ * list of byte patches and their reasons out.  It reads only the dump's own
+ * bytes (the kdump bitmaps it trims, the ELF headers it compares) and writes
+ * nothing; the writer executes the plan and --dry-run prints it.
+ * plan_kdump.c and plan_elf.c are the two planners. */
 #ifndef VF_PLAN_H
 #define VF_PLAN_H
 
@@ -11,7 +13,6 @@
 
 #include "format/dump.h"
 #include "util/error.h"
-#include "guest/guestnote.h"
 
 struct vf_patch {
 	uint64_t offset;      /* logical file offset (of the reassembled file when flattened) */
@@ -33,11 +34,19 @@ struct vf_plan {
 	uint64_t shift;
 };
 
-/* What the planner knows besides the dump's headers: read beforehand. */
-struct vf_fix_inputs {
-	const struct vf_guest_note *gn;   /* the validated guest note, or NULL */
-	const char (*uts)[65];            /* the guest's init_uts_ns.name (6 fields), or NULL */
-	bool replace_note;                /* the guest's note wins over a different one in the dump */
+/* What the planner knows besides the dump's headers, all read beforehand
+ * (fix/fix.c): the planner reads nothing but the dump's own bytes. */
+struct vf_plan_inputs {
+	/* The VMCOREINFO text the fixed dump carries, or NULL: the dump's own
+	 * (which it must then have).  A text other than the dump's replaces it. */
+	const uint8_t *note_text;
+	uint32_t note_len;
+	const char *note_origin;      /* whose text, for the reasons: "the guest's", ... */
+	/* kdump: the sub-header's phys_base, and where it comes from */
+	bool have_phys_base;
+	uint64_t phys_base;
+	const char *phys_base_origin; /* "the dump's VMCOREINFO NUMBER(phys_base)=..." */
+	const char (*uts)[65];        /* the guest's init_uts_ns.name (6 fields), or NULL */
 	/* kdump: the pfn where the guest kernel's memory map ends (0: unknown);
 	 * pages above it are taken out of the bitmaps, since makedumpfile's
 	 * re-filtering assumes bitmaps sized to it */
@@ -46,15 +55,12 @@ struct vf_fix_inputs {
 	 * maps it as /proc/vmcore does; how says where its size came from */
 	uint64_t ktext_vaddr, ktext_paddr, ktext_size;
 	const char *ktext_how;
-	/* where the note written comes from, when not simply the dump's or the
-	 * guest's (e.g. "the dump's, with NUMBER(phys_base) from the page tables") */
-	const char *note_origin;
 };
 
 /* Plan the fix of dump.  Cases the planner cannot fix yet are
  * VF_ERR_UNSUPPORTED naming what is missing. */
-struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_fix_inputs *in,
-			     struct vf_plan *plan);
+struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_plan_inputs *in,
+			     struct vf_plan *plan) __attribute__((warn_unused_result));
 void vf_plan_deinit(struct vf_plan *plan);
 
 /* The phys_base the VMCOREINFO note gives for the dump's machine:

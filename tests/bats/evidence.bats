@@ -122,6 +122,39 @@ ram 0x40000000 1M"
 	[[ "$output" == *"another machine"* ]]
 }
 
+@test "--inspect reads the guest's note from --memory, as the fix does" {
+	gen f "format kdump
+machine x86_64
+compress zlib
+vmcoreinfo-note no
+$KTEXT_OK
+ram 0 4M
+vmcoreinfo-in-memory 0x2f3000
+exclude 0x2f0000 0x10000"
+	gen full "format elf
+machine x86_64
+vmcoreinfo-note no
+$KTEXT_OK
+ram 0 4M
+vmcoreinfo-in-memory 0x2f3000"
+	# the dump lacks the note's page: read there, the region holds nothing
+	run "$VMCOREFIX" --inspect --json --region 0x2f3000,0x1000 "$BATS_TEST_TMPDIR/f.dump"
+	json=$output
+	[ "$(jget .guest_note.valid)" = false ]
+	[[ "$(jget .guest_note.error)" == *"excluded"* ]]
+	# read from the other dump of the guest, the note is there and valid
+	run "$VMCOREFIX" --inspect --json --region 0x2f3000,0x1000 --memory "$BATS_TEST_TMPDIR/full.dump" \
+		"$BATS_TEST_TMPDIR/f.dump"
+	json=$output
+	[ "$(jget .guest_note.valid)" = true ]
+	[ "$(jget .guest_note.osrelease)" = 6.1.0-56-amd64 ]
+	# guest memory that cannot be opened is an error, never ignored
+	run "$VMCOREFIX" --inspect --region 0x2f3000,0x1000 --memory "$BATS_TEST_TMPDIR/nonexistent" \
+		"$BATS_TEST_TMPDIR/f.dump"
+	[ "$status" -eq 6 ]
+	[[ "$output" == *"nonexistent: cannot open guest memory"* ]]
+}
+
 @test "--memory with --memory-layout: a raw guest RAM file" {
 	gen n "format elf
 machine x86_64

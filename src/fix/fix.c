@@ -1,0 +1,346 @@
+/* fix.c - the fix of one dump: gather the planner's inputs from the guest
+ * kernel's memory, plan, and say what could not be done. */
+#include "config.h"
+#include "fix/fix.h"
+
+#include <elf.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/kdump.h"
+#include "format/machine.h"
+#include "guest/pgtable.h"
+
+/* Record why a field is left alone; a real failure (out of memory, I/O) is
+ * returned instead. */
+static struct vf_error *leave_alone(struct vf_fix *fx, const char *field, bool blocks,
+				    struct vf_error *err)
+{
+	if (err == &vf_error_nomem || err->code == VF_ERR_OS)
+		return err;
+	if (fx->nleft < VF_FIX_LEFT_MAX) {
+		struct vf_fix_left *l = &fx->left[fx->nleft++];
+		l->field = field;
+		l->blocks = blocks;
+		l->why = vf_error_string(err);
+	}
+	vf_error_destroy(err);
+	return NULL;
+}
+
+struct vf_error *vf_fix_text_add_phys_base(const uint8_t *text, size_t len, uint64_t pb,
+					   uint8_t **out, size_t *out_len)
+{
+	while (len && text[len - 1] == 0)
+		len--;
+	char line[64];
+	int n = snprintf(line, sizeof(line), "%sNUMBER(phys_base)=%" PRId64 "\n",
+			 len && text[len - 1] != '\n' ? "\n" : "", (int64_t)pb);
+	uint8_t *t = malloc(len + (size_t)n);
+	if (!t)
+		return &vf_error_nomem;
+	memcpy(t, text, len);
+	memcpy(t + len, line, (size_t)n);
+	*out = t;
+	*out_len = len + (size_t)n;
+	return NULL;
+}
+
+static char *dupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *dupf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* A note without the architecture's phys_base key (older x86_64 kernels):
+ * derive phys_base from the guest's page tables and write it into the note
+ * the fixed dump carries. */
+static struct vf_error *derive_phys_base(struct vf_dump *dump, struct vf_fix *fx,
+					 const struct vf_vmcoreinfo **vmci)
+{
+	uint64_t pb;
+	char *how = NULL;
+	struct vf_error *err = vf_x86_phys_base_from_pgtables(dump, *vmci, &pb, &how);
+	size_t len;
+	uint8_t *t;
+	if (!err)
+		err = vf_fix_text_add_phys_base(fx->in.note_text, fx->in.note_len, pb, &t, &len);
+	if (err) {
+		free(how);
+		return err;
+	}
+	err = vf_vmcoreinfo_parse((const char *)t, len, &fx->text_vmci);
+	if (err) {
+		free(t);
+		free(how);
+		return err;
+	}
+	fx->text = t;
+	fx->in.note_text = t;
+	fx->in.note_len = (uint32_t)len;
+	fx->have_phys_base = true;
+	fx->phys_base = pb;
+	fx->phys_base_how = how;
+	fx->phys_base_origin = dupf("the page tables (NUMBER(phys_base)=%" PRId64 " added to "
+				    "the note)", (int64_t)pb);
+	*vmci = fx->text_vmci;
+	return fx->phys_base_origin ? NULL : &vf_error_nomem;
+}
+
+/* The note's phys_base under the architecture's key, else one derived from
+ * the page tables where the architecture has them. */
+static struct vf_error *gather_phys_base(struct vf_dump *dump, struct vf_fix *fx,
+					 const char *whose, const struct vf_vmcoreinfo **vmci)
+{
+	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
+	fx->phys_base_key = a ? a->phys_base_key : NULL;
+	if (!fx->phys_base_key)
+		return NULL;
+	uint64_t pb;
+	struct vf_error *err = vf_vmcoreinfo_number(*vmci, fx->phys_base_key, &pb);
+	if (!err) {
+		fx->have_phys_base = true;
+		fx->phys_base = pb;
+		fx->phys_base_origin = dupf("%s VMCOREINFO %s=%s", whose, fx->phys_base_key,
+					    vf_vmcoreinfo_get(*vmci, fx->phys_base_key));
+		return fx->phys_base_origin ? NULL : &vf_error_nomem;
+	}
+	if (err->code != VF_ERR_NOT_FOUND || dump->e_machine != EM_X86_64) {
+		/* unparsable: the header checks report it; other machines: no walk */
+		vf_error_destroy(err);
+		return NULL;
+	}
+	vf_error_destroy(err);
+	err = derive_phys_base(dump, fx, vmci);
+	if (!err) {
+		fx->in.note_origin = fx->in.note_origin == NULL ?
+			"the dump's (NUMBER(phys_base) added from the page tables)" :
+			"the guest's (NUMBER(phys_base) added from the page tables)";
+		return NULL;
+	}
+	return leave_alone(fx, "NUMBER(phys_base)", true, err);
+}
+
+/* kdump: the header's utsname (drgn needs it) and the memory map's end. */
+static struct vf_error *gather_kdump(struct vf_dump *dump, const struct vf_fix_opts *o,
+				     const struct vf_vmcoreinfo *vmci, struct vf_fix *fx)
+{
+	/* makedumpfile fills the kdump header's utsname from init_uts_ns */
+	struct vf_error *err = vf_kernel_utsname(dump, vmci, fx->uts);
+	if (!err)
+		fx->in.uts = (const char (*)[VF_UTS_LEN])fx->uts;
+	else
+		err = leave_alone(fx, "kdump header utsname", !vf_kdump_utsname_filled(dump->kdump) ||
+				  err->code == VF_ERR_CORRUPT, err);
+	if (err || o->keep_device_pages)
+		return err;
+	uint64_t end = 0;
+	err = vf_kernel_mem_map_end(dump, vmci, dump->kdump->max_pfn, &end);
+	if (!err)
+		fx->in.mem_map_end = end;
+	else
+		/* without SPARSEMEM keys makedumpfile sizes the bitmaps from
+		 * max_mapnr: nothing to match */
+		err = leave_alone(fx, "kdump bitmaps", err->code != VF_ERR_NOT_FOUND, err);
+	return err;
+}
+
+/* ELF: the note must fit the kernel in this memory (its init_uts_ns, where
+ * its KERNELOFFSET and phys_base put it, holds its release); the kernel
+ * image's mapping for its PT_LOAD. */
+static struct vf_error *gather_elf(struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				   struct vf_fix *fx)
+{
+	struct vf_error *err = vf_kernel_utsname(dump, vmci, fx->uts);
+	if (err)
+		err = leave_alone(fx, "note's init_uts_ns", err->code == VF_ERR_CORRUPT, err);
+	if (err || dump->elf_class != 64)
+		return err;
+	err = vf_kernel_text(dump, vmci, &fx->in.ktext_vaddr, &fx->in.ktext_paddr,
+			     &fx->in.ktext_size, &fx->ktext_how);
+	if (!err)
+		fx->in.ktext_how = fx->ktext_how;
+	else
+		err = leave_alone(fx, "kernel image PT_LOAD", true, err);
+	return err;
+}
+
+/* The dump's note and the guest's differ, and the user did not say which wins. */
+static struct vf_error *notes_differ(void)
+{
+	return vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "the guest's VMCOREINFO note "
+		"(at the region given) differs from the dump's own"),
+		"compare them with vmcore-fix --inspect --region ...; add --replace-note to "
+		"write the guest's note instead of the dump's");
+}
+
+/* Which note the fixed dump carries: the guest's when the dump has none (or
+ * it is to be replaced), else the dump's own. */
+static struct vf_error *choose_note(const struct vf_dump *dump, const struct vf_guest_note *gn,
+				    const struct vf_fix_opts *o, struct vf_fix *fx,
+				    const struct vf_vmcoreinfo **vmci, const char **whose)
+{
+	const uint8_t *own = dump->vmci_origin == VF_VMCI_NOTE ? dump->vmci_note->desc
+							       : dump->vmci_pointer_text;
+	bool has_own = dump->vmci_origin != VF_VMCI_NONE;
+	bool same = gn && has_own && dump->vmci_size == gn->text_len &&
+		    memcmp(own, gn->text, gn->text_len) == 0;
+	if (gn && dump->vmci && !same && !o->replace_note)
+		return notes_differ();
+	if (gn && (!dump->vmci || (!same && o->replace_note))) {
+		fx->in.note_text = gn->text;
+		fx->in.note_len = gn->text_len;
+		fx->in.note_origin = has_own ? "the guest's (replacing the dump's)" : "the guest's";
+		*vmci = gn->vmci;
+		*whose = "the guest's";
+		fx->have_note_paddr = true;
+		fx->note_paddr = gn->region.paddr;
+		return NULL;
+	}
+	*vmci = dump->vmci;
+	*whose = "the dump's";
+	if (dump->vmci) {
+		/* the dump's own, as a text the phys_base derivation can extend */
+		fx->in.note_text = NULL;
+		fx->in.note_len = 0;
+	}
+	return NULL;
+}
+
+static struct vf_error *gather(struct vf_dump *dump, const struct vf_guest_note *gn,
+			       const struct vf_fix_opts *o, struct vf_fix *fx)
+{
+	const struct vf_vmcoreinfo *vmci = NULL;
+	const char *whose = NULL;
+	struct vf_error *err = choose_note(dump, gn, o, fx, &vmci, &whose);
+	if (err || !vmci)
+		return err;
+	if (!fx->in.note_text) {
+		/* derive_phys_base extends the text written: start from the dump's */
+		fx->in.note_text = dump->vmci_origin == VF_VMCI_NOTE ? dump->vmci_note->desc
+								    : dump->vmci_pointer_text;
+		fx->in.note_len = (uint32_t)dump->vmci_size;
+		err = gather_phys_base(dump, fx, whose, &vmci);
+		if (!fx->text) {
+			fx->in.note_text = NULL;  /* unchanged: the dump's own */
+			fx->in.note_len = 0;
+		}
+	} else {
+		err = gather_phys_base(dump, fx, whose, &vmci);
+	}
+	if (err)
+		return err;
+	fx->vmci = vmci;
+	fx->in.have_phys_base = fx->have_phys_base;
+	fx->in.phys_base = fx->phys_base;
+	fx->in.phys_base_origin = fx->phys_base_origin;
+	if (dump->format == VF_FORMAT_KDUMP)
+		return gather_kdump(dump, o, vmci, fx);
+	return gather_elf(dump, vmci, fx);
+}
+
+struct vf_error *vf_fix_prepare(struct vf_dump *dump, const struct vf_guest_note *gn,
+				const struct vf_fix_opts *opts, struct vf_fix *fx)
+{
+	memset(fx, 0, sizeof(*fx));
+	struct vf_error *err = NULL;
+	/* the guest's note adds its keys to what tells the machine (and must agree) */
+	if (gn)
+		err = vf_machine_detect(dump, gn->vmci);
+	if (!err)
+		err = gather(dump, gn, opts, fx);
+	if (!err)
+		err = vf_plan_fix(dump, &fx->in, &fx->plan);
+	if (err) {
+		vf_fix_deinit(fx);
+		return err;
+	}
+	fx->planned = true;
+	return NULL;
+}
+
+struct vf_error *vf_fix_blocked(const struct vf_fix *fx)
+{
+	for (size_t i = 0; i < fx->nleft; i++) {
+		if (!fx->left[i].blocks)
+			continue;
+		return vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "the fixed dump would "
+			"still lack its %s, which consumers need: %s", fx->left[i].field,
+			fx->left[i].why), "vmcore-fix --inspect and --dry-run show the rest; give "
+			"guest memory that holds it (--memory) or the note (--region-file)");
+	}
+	return NULL;
+}
+
+const uint8_t *vf_fix_note_text(const struct vf_fix *fx, const struct vf_dump *dump,
+				size_t *len)
+{
+	if (fx->in.note_text) {
+		*len = fx->in.note_len;
+		return fx->in.note_text;
+	}
+	if (!dump->vmci) {
+		*len = 0;
+		return NULL;
+	}
+	*len = dump->vmci_size;
+	return dump->vmci_origin == VF_VMCI_NOTE ? dump->vmci_note->desc : dump->vmci_pointer_text;
+}
+
+void vf_fix_deinit(struct vf_fix *fx)
+{
+	for (size_t i = 0; i < fx->nleft; i++)
+		free(fx->left[i].why);
+	fx->nleft = 0;
+	if (fx->planned)
+		vf_plan_deinit(&fx->plan);
+	fx->planned = false;
+	free(fx->text);
+	fx->text = NULL;
+	vf_vmcoreinfo_destroy(fx->text_vmci);
+	fx->text_vmci = NULL;
+	free(fx->phys_base_how);
+	fx->phys_base_how = NULL;
+	free(fx->phys_base_origin);
+	fx->phys_base_origin = NULL;
+}
+
+struct vf_error *vf_fix_inspect(struct vf_dump *dump, const struct vf_fix_opts *opts,
+				struct vf_problems *probs)
+{
+	if (!dump->vmci || dump->e_machine == EM_NONE)
+		return NULL;
+	struct vf_fix_opts io = *opts;
+	io.replace_note = false;
+	struct vf_fix fx;
+	struct vf_error *err = vf_fix_prepare(dump, NULL, &io, &fx);
+	if (err) {
+		if (err == &vf_error_nomem || err->code == VF_ERR_OS)
+			return err;
+		/* what the planner refuses, the header checks have already reported */
+		vf_error_destroy(err);
+		return NULL;
+	}
+	const char *fields[VF_FIX_LEFT_MAX];
+	char *whys[VF_FIX_LEFT_MAX];
+	size_t nb = 0;
+	for (size_t i = 0; i < fx.nleft; i++) {
+		if (!fx.left[i].blocks)
+			continue;
+		fields[nb] = fx.left[i].field;
+		whys[nb++] = fx.left[i].why;
+	}
+	err = vf_inspect_plan(dump, &fx.plan, fields, whys, nb, probs);
+	vf_fix_deinit(&fx);
+	return err;
+}
