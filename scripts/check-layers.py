@@ -19,7 +19,8 @@ src/ has one folder per layer, lowest first:
 
 A file may include headers of its own folder and of lower folders, never of
 a higher one; and no two modules may include each other's headers (a module
-is a .c with its .h).  Prints every violation as FILE:LINE: message and
+is a .c with its .h; a private header NAME_priv.h belongs to module NAME and
+the files that share it).  Prints every violation as FILE:LINE: message and
 exits 1 if there is one.  Usage: check-layers.py [SRCDIR]  (default: src)
 """
 import os
@@ -28,6 +29,12 @@ import sys
 
 LAYERS = ["util", "source", "arch", "format", "guest", "fix", "cli"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+
+
+def module(path):
+    """A file's module: its name without the extension and a _priv suffix."""
+    stem = os.path.splitext(path)[0]
+    return stem[:-len("_priv")] if stem.endswith("_priv") else stem
 
 
 def main():
@@ -50,7 +57,7 @@ def main():
                            f"(known: {', '.join(LAYERS)})")
                 continue
             seen += 1
-            mod = os.path.join(rel, os.path.splitext(name)[0])
+            mod = module(os.path.join(rel, name))
             with open(path, encoding="utf-8") as f:
                 for no, line in enumerate(f, 1):
                     m = INCLUDE.match(line)
@@ -68,7 +75,7 @@ def main():
                     if LAYERS.index(parts[0]) > LAYERS.index(layer):
                         bad.append(f"{path}:{no}: include \"{inc}\" points upward "
                                    f"({layer} may not depend on {parts[0]})")
-                    target = os.path.splitext(inc)[0]
+                    target = module(inc)
                     if target != mod:
                         edges.setdefault(mod, {}).setdefault(target, (path, no))
     for a, outs in sorted(edges.items()):
