@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "guest/kernel.h"
 #include "guest/migstream.h"
 #include "guest/pgtable.h"
@@ -270,8 +271,9 @@ struct vf_error *vf_evidence_same_boot(const struct vf_dump *dump, const struct 
 	uint64_t pb_note, pb_pt;
 	char *pt_how = NULL;
 	bool no_pb = false;
-	if (!against && dump->e_machine == EM_X86_64 &&
-	    (e = vf_vmcoreinfo_number(v, "NUMBER(phys_base)", &pb_note)) &&
+	const struct vf_arch *arch = vf_arch_by_em(dump->e_machine);
+	if (!against && arch && arch->has_page_tables &&
+	    (e = vf_vmcoreinfo_number(v, arch->phys_base_key, &pb_note)) &&
 	    e->code == VF_ERR_NOT_FOUND) {
 		/* an older kernel's note: its symbols, translated through this dump's
 		 * page tables, must agree on one phys_base (pgtable.c checks) */
@@ -279,7 +281,7 @@ struct vf_error *vf_evidence_same_boot(const struct vf_dump *dump, const struct 
 		e = NULL;
 		no_pb = true;
 	}
-	if (!against && dump->e_machine == EM_X86_64 && !e) {
+	if (!against && arch && arch->has_page_tables && !e) {
 		e = vf_x86_phys_base_from_pgtables(dump, v, &pb_pt, &pt_how);
 		if (!e && no_pb) {
 			if (!confirmed)

@@ -103,7 +103,5 @@ struct vf_error *vf_dump_find_vmcoreinfo(struct vf_dump *dump);
 struct vf_error *vf_dump_vmcoreinfo_at(struct vf_dump *dump, uint64_t offset, uint64_t size);
 
 const char *vf_format_name(const struct vf_dump *dump); /* "elf", "kdump", "kdump-flattened", "elf-flattened" */
-const char *vf_machine_name(uint16_t e_machine);         /* "x86_64" or NULL */
-uint16_t vf_machine_from_name(const char *uts_machine);  /* EM_* or EM_NONE */
 
 #endif

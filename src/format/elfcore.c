@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "util/cursor.h"
+#include "arch/arch.h"
 #include "format/dump.h"
 
 #define PHNUM_MAX (1u << 18)   /* bounded memory: 262144 program headers */
@@ -382,7 +383,7 @@ static struct vf_error *open_dump(struct vf_dump *dump)
 		}
 	}
 	dump->e_machine = info->e_machine;
-	dump->machine_name = vf_machine_name(info->e_machine);
+	dump->machine_name = vf_arch_name(info->e_machine);
 	dump->page_size = 4096;
 
 	elf_end(e);

@@ -18,6 +18,7 @@
 
 #include "format/codec.h"
 #include "util/cursor.h"
+#include "arch/arch.h"
 #include "format/dump.h"
 
 #define HDR_READ 0x1d0
@@ -484,7 +485,7 @@ static struct vf_error *read_main_header(struct vf_dump *dump, struct vf_kdump_i
 		memcpy(kd->utsname[i], h + 0xc + 65 * i, VF_KDUMP_UTS_LEN);
 		kd->utsname[i][VF_KDUMP_UTS_LEN] = '\0';
 	}
-	uint16_t em = vf_machine_from_name(kd->utsname[4]);
+	uint16_t em = vf_arch_em_by_uts(kd->utsname[4]);
 	bool known;
 	enum vf_kdump_layout layout = layout_for(em, &known);
 
@@ -544,7 +545,7 @@ static struct vf_error *read_main_header(struct vf_dump *dump, struct vf_kdump_i
 				   PRIu32 " is not a power of two between 1 KiB and 1 MiB",
 				   kd->block_size);
 	dump->e_machine = em;
-	dump->machine_name = vf_machine_name(em);
+	dump->machine_name = vf_arch_name(em);
 	dump->elf_class = kd->layout == VF_KDUMP_LAYOUT_64 ? 64 : 32;
 	return NULL;
 }

@@ -11,53 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "format/dump.h"
 #include "util/vmcoreinfo.h"
-
-#ifndef EM_RISCV
-#define EM_RISCV 243
-#endif
-
-static const char *const x86_64_keys[] = { "NUMBER(phys_base)", "SYMBOL(init_top_pgt)",
-					   "NUMBER(pgtable_l5_enabled)", NULL };
-static const char *const aarch64_keys[] = { "NUMBER(kimage_voffset)", "NUMBER(PHYS_OFFSET)",
-					    "NUMBER(TCR_EL1_T1SZ)", NULL };
-static const char *const s390x_keys[] = { "SYMBOL(lowcore_ptr)", "SAMODE31", "IDENTITYBASE",
-					  NULL };
-static const char *const ppc64_keys[] = { "SYMBOL(mmu_psize_defs)", "SYMBOL(vmemmap_list)",
-					  "NUMBER(RADIX_MMU)", NULL };
-static const char *const riscv64_keys[] = { "NUMBER(phys_ram_base)", "NUMBER(KERNEL_LINK_ADDR)",
-					    NULL };
-static const char *const none_keys[] = { NULL };
-
-/* sizeof(struct elf_prstatus): the common part (112 bytes on 64-bit, 72 on
- * 32-bit), the architecture's elf_gregset_t, pr_fpvalid and padding. */
-static const struct vf_arch arches[] = {
-	{ EM_X86_64, "x86_64", 64, 0, 336, "NUMBER(phys_base)", x86_64_keys },
-	{ EM_AARCH64, "aarch64", 64, 0, 392, "NUMBER(PHYS_OFFSET)", aarch64_keys },
-	{ EM_S390, "s390x", 64, 1, 336, NULL, s390x_keys },
-	{ EM_PPC64, "ppc64le", 64, -1, 504, NULL, ppc64_keys },
-	{ EM_RISCV, "riscv64", 64, 0, 376, NULL, riscv64_keys },
-	{ EM_386, "i686", 32, 0, 144, NULL, none_keys },
-	{ EM_ARM, "armv7l", 32, 0, 148, NULL, none_keys },
-};
-
-const struct vf_arch *vf_arch_by_em(uint16_t em)
-{
-	for (size_t i = 0; i < sizeof(arches) / sizeof(arches[0]); i++)
-		if (arches[i].em == em)
-			return &arches[i];
-	return NULL;
-}
 
 const char *vf_arch_uts_machine(const struct vf_dump *dump)
 {
 	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
-	if (!a)
-		return NULL;
-	if (a->em == EM_PPC64 && dump->big_endian)
-		return "ppc64";
-	return a->uts_machine;
+	return a ? vf_arch_uts_name(a, dump->big_endian) : NULL;
 }
 
 #define VOTES_MAX 16
@@ -109,11 +70,11 @@ static void vote_prstatus(struct votes *vs, const struct vf_dump *d)
 	}
 	size_t matches = 0;
 	uint16_t em = EM_NONE;
-	for (size_t i = 0; i < sizeof(arches) / sizeof(arches[0]); i++) {
-		const struct vf_arch *a = &arches[i];
-		if (a->prstatus_size != size || a->word_bits != d->elf_class)
-			continue;
-		if (a->big_endian >= 0 && a->big_endian != (int)d->big_endian)
+	for (size_t i = 0; i < vf_arch_count(); i++) {
+		const struct vf_arch *a = vf_arch_at(i);
+		/* a machine of either word size (word_bits 0) has no one size */
+		if (!a->prstatus_size || a->prstatus_size != size || a->word_bits != d->elf_class ||
+		    !vf_arch_fits(a, d->elf_class, d->big_endian))
 			continue;
 		em = a->em;
 		matches++;
@@ -122,41 +83,53 @@ static void vote_prstatus(struct votes *vs, const struct vf_dump *d)
 	     count, count == 1 ? "" : "s", size);
 }
 
-/* Notes only one architecture's QEMU (or kernel) writes. */
+static bool claims(const struct vf_arch *a, const struct vf_dump *d)
+{
+	if (!a->own_note)
+		return false;
+	for (size_t i = 0; i < d->nnotes; i++)
+		if (a->own_note(&d->notes[i]))
+			return true;
+	return false;
+}
+
+/* Does another architecture of the dump's word size claim the same notes
+ * (QEMU's x86 CPU-state notes: i386 and x86_64)? */
+static bool fitting_twin_claims(const struct vf_arch *a, const struct vf_dump *d)
+{
+	for (size_t i = 0; i < vf_arch_count(); i++) {
+		const struct vf_arch *b = vf_arch_at(i);
+		if (b != a && b->own_notes_what && strcmp(b->own_notes_what, a->own_notes_what) == 0 &&
+		    b->word_bits == d->elf_class && claims(b, d))
+			return true;
+	}
+	return false;
+}
+
+/* Notes only one architecture's QEMU (or kernel) writes.  Notes two claim
+ * go to the one of the dump's word size. */
 static void vote_arch_notes(struct votes *vs, const struct vf_dump *d)
 {
-	bool qemu = false, s390 = false, ppc = false, arm = false;
-	for (size_t i = 0; i < d->nnotes; i++) {
-		const struct vf_note *n = &d->notes[i];
-		if (n->type == 0 && strcmp(n->name, "QEMU") == 0)
-			qemu = true;  /* QEMUCPUState: target/i386 only */
-		else if (n->type >= 0x300 && n->type < 0x320 &&
-			 (!strcmp(n->name, "CORE") || !strcmp(n->name, "LINUX")))
-			s390 = true;  /* NT_S390_* */
-		else if (n->type >= 0x100 && n->type < 0x110 && !strcmp(n->name, "LINUX"))
-			ppc = true;   /* NT_PPC_* */
-		else if (n->type >= 0x400 && n->type < 0x420 && !strcmp(n->name, "LINUX"))
-			arm = true;   /* NT_ARM_* */
+	for (size_t i = 0; i < vf_arch_count(); i++) {
+		const struct vf_arch *a = vf_arch_at(i);
+		if (!claims(a, d))
+			continue;
+		if (a->word_bits != d->elf_class && fitting_twin_claims(a, d))
+			continue;
+		vote(vs, a->em, "%s", a->own_notes_what);
 	}
-	if (qemu)
-		vote(vs, d->elf_class == 64 ? EM_X86_64 : EM_386, "QEMU's x86 CPU-state notes");
-	if (s390)
-		vote(vs, EM_S390, "s390 register notes (NT_S390_*)");
-	if (ppc)
-		vote(vs, EM_PPC64, "POWER register notes (NT_PPC_*)");
-	if (arm)
-		vote(vs, EM_AARCH64, "arm64 register notes (NT_ARM_*)");
 }
 
 static void vote_keys(struct votes *vs, const struct vf_vmcoreinfo *v, const char *whose)
 {
 	if (!v)
 		return;
-	for (size_t i = 0; i < sizeof(arches) / sizeof(arches[0]); i++) {
-		for (const char *const *k = arches[i].keys; *k; k++) {
+	for (size_t i = 0; i < vf_arch_count(); i++) {
+		const struct vf_arch *a = vf_arch_at(i);
+		for (const char *const *k = a->keys; k && *k; k++) {
 			if (!vf_vmcoreinfo_get(v, *k))
 				continue;
-			vote(vs, arches[i].em, "%s VMCOREINFO key %s", whose, *k);
+			vote(vs, a->em, "%s VMCOREINFO key %s", whose, *k);
 			break;
 		}
 	}
@@ -164,7 +137,7 @@ static void vote_keys(struct votes *vs, const struct vf_vmcoreinfo *v, const cha
 
 static const char *em_name(uint16_t em)
 {
-	const char *n = vf_machine_name(em);
+	const char *n = vf_arch_name(em);
 	return n ? n : "an unknown machine";
 }
 
@@ -180,7 +153,7 @@ struct vf_error *vf_machine_detect(struct vf_dump *dump, const struct vf_vmcorei
 		vote_keys(&vs, extra, "the guest's");
 	/* The kdump header's string counts only when nothing else speaks. */
 	if (vs.n == 0 && dump->format == VF_FORMAT_KDUMP && dump->kdump) {
-		uint16_t em = vf_machine_from_name(dump->kdump->utsname[4]);
+		uint16_t em = vf_arch_em_by_uts(dump->kdump->utsname[4]);
 		if (em != EM_NONE) {
 			vote(&vs, em, "the kdump header's utsname.machine \"%s\" alone",
 			     dump->kdump->utsname[4]);
@@ -207,7 +180,7 @@ struct vf_error *vf_machine_detect(struct vf_dump *dump, const struct vf_vmcorei
 			conflict = true;
 	}
 	const struct vf_arch *a = vf_arch_by_em(em);
-	if (a && !conflict && a->word_bits != dump->elf_class) {
+	if (a && !conflict && a->word_bits && a->word_bits != dump->elf_class) {
 		conflict = true;
 		vote(&vs, EM_NONE, "a %d-bit layout", dump->elf_class);
 	}
@@ -244,7 +217,7 @@ struct vf_error *vf_machine_detect(struct vf_dump *dump, const struct vf_vmcorei
 		return NULL;  /* nothing says: unknown */
 	}
 	dump->e_machine = em;
-	dump->machine_name = vf_machine_name(em);
+	dump->machine_name = vf_arch_name(em);
 	dump->machine_how = s;
 	return NULL;
 }

@@ -15,24 +15,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/arch.h"
 #include "util/error.h"
 
 struct vf_dump;
 struct vf_vmcoreinfo;
 
-/* What is known of one architecture. */
-struct vf_arch {
-	uint16_t em;              /* EM_* */
-	const char *uts_machine;  /* canonical utsname.machine, as `uname -m` in the guest */
-	int word_bits;            /* 64 or 32 */
-	int big_endian;           /* 1 big, 0 little, -1 either (ppc64, mips) */
-	uint32_t prstatus_size;   /* sizeof(struct elf_prstatus) for this word size */
-	const char *phys_base_key;/* the VMCOREINFO key consumers take phys_base from, or NULL */
-	const char *const *keys;  /* VMCOREINFO keys only this architecture exports */
-};
+/* struct vf_arch and the lookups (vf_arch_by_em, ...) are in arch/arch.h. */
 
-/* The architecture for an EM_* value (and word size), or NULL. */
-const struct vf_arch *vf_arch_by_em(uint16_t em);
 /* The canonical utsname.machine of the dump's decided machine; for ppc64 it
  * depends on the byte order ("ppc64le" / "ppc64").  NULL when unknown. */
 const char *vf_arch_uts_machine(const struct vf_dump *dump);

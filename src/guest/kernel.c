@@ -2,41 +2,25 @@
 #include "config.h"
 #include "guest/kernel.h"
 
-#include <elf.h>
 #include <inttypes.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "util/cursor.h"
-#include "guest/pgtable.h"
 
-#define START_KERNEL_MAP 0xffffffff80000000ull
+static const char *machine(const struct vf_dump *dump)
+{
+	return dump->machine_name ? dump->machine_name : "this machine";
+}
 
 struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
 				uint64_t vaddr, uint64_t *paddr)
 {
-	uint64_t off;
-	struct vf_error *err;
-	switch (dump->e_machine) {
-	case EM_X86_64:
-		if (vaddr < START_KERNEL_MAP)
-			return vf_error_create(VF_ERR_UNSUPPORTED, "0x%" PRIx64 " is not a kernel "
-					       "image address", vaddr);
-		err = vf_vmcoreinfo_number(vmci, "NUMBER(phys_base)", &off);
-		if (err)
-			return err;
-		*paddr = vaddr - START_KERNEL_MAP + off;
-		return NULL;
-	case EM_AARCH64:
-		err = vf_vmcoreinfo_number(vmci, "NUMBER(kimage_voffset)", &off);
-		if (err)
-			return err;
-		*paddr = vaddr - off;
-		return NULL;
-	default:
+	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
+	if (!a || !a->kernel_vtop)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "translating kernel addresses of %s "
-				       "is not implemented",
-				       dump->machine_name ? dump->machine_name : "this machine");
-	}
+				       "is not implemented", machine(dump));
+	return a->kernel_vtop(vmci, NULL, vaddr, paddr);
 }
 
 struct vf_error *vf_kernel_utsname(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
@@ -76,36 +60,26 @@ struct vf_error *vf_kernel_utsname(const struct vf_dump *dump, const struct vf_v
 	return NULL;
 }
 
-/* A direct-map (or any kernel) virtual address through the kernel's page
- * table: init_top_pgt (swapper_pg_dir on older kernels) is in the image. */
-static struct vf_error *kernel_pgd(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
-				   uint64_t *cr3, bool *la57)
+/* The kernel's own page table, for reading its data at any kernel address. */
+static struct vf_error *kernel_pgroot(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				      const struct vf_arch **arch, struct vf_arch_pgroot *root)
 {
-	uint64_t sym, l5 = 0;
-	struct vf_error *err = vf_vmcoreinfo_number(vmci, "SYMBOL(init_top_pgt)", &sym);
-	if (err && err->code == VF_ERR_NOT_FOUND) {
-		vf_error_destroy(err);
-		err = vf_vmcoreinfo_number(vmci, "SYMBOL(swapper_pg_dir)", &sym);
-	}
-	if (!err)
-		err = vf_kernel_vtop(dump, vmci, sym, cr3);
-	if (err)
-		return vf_error_prefix(err, "locating the kernel's page table");
-	err = vf_vmcoreinfo_number(vmci, "NUMBER(pgtable_l5_enabled)", &l5);
-	if (err && err->code != VF_ERR_NOT_FOUND)
-		return err;
-	vf_error_destroy(err);
-	*la57 = l5 != 0;
-	return NULL;
+	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
+	if (!a || !a->has_page_tables)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "walking the page tables of %s is not "
+				       "implemented", machine(dump));
+	*arch = a;
+	return a->kernel_pgroot(vmci, NULL, root);
 }
 
-static struct vf_error *read_kernel_u64(const struct vf_dump *dump, uint64_t cr3, bool la57,
-					uint64_t vaddr, uint64_t *val)
+static struct vf_error *read_kernel_u64(const struct vf_dump *dump, const struct vf_arch *a,
+					const struct vf_arch_pgroot *root, uint64_t vaddr,
+					uint64_t *val)
 {
 	uint64_t pa;
 	uint8_t b[8];
 	struct vf_mem *mem = (struct vf_mem *)&dump->mem;
-	struct vf_error *err = vf_x86_vtop(mem, cr3, la57, vaddr, &pa);
+	struct vf_error *err = a->pt_vtop(mem, root, vaddr, &pa);
 	if (!err)
 		err = vf_mem_read(mem, pa, b, 8);
 	if (err)
@@ -120,7 +94,8 @@ struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
 				       const struct vf_vmcoreinfo *vmci, uint64_t limit_pfn,
 				       uint64_t *end_pfn)
 {
-	if (dump->e_machine != EM_X86_64)
+	const struct vf_arch *arch = vf_arch_by_em(dump->e_machine);
+	if (!arch || !arch->has_page_tables)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the kernel's memory map is read on "
 				       "x86_64 only");
 	uint64_t ms, roots, ms_size, map_off, sect_bits, phys_bits;
@@ -152,9 +127,8 @@ struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
 		return vf_error_create(VF_ERR_UNSUPPORTED, "not SPARSEMEM_EXTREME "
 				       "(LENGTH(mem_section)=%" PRIu64 "): reading this memory "
 				       "model is not implemented", roots);
-	uint64_t cr3 = 0;
-	bool la57 = false;
-	err = kernel_pgd(dump, vmci, &cr3, &la57);
+	struct vf_arch_pgroot pgd;
+	err = kernel_pgroot(dump, vmci, &arch, &pgd);
 	if (err)
 		return err;
 	uint64_t pages_per_sect = 1ull << (sect_bits - 12);
@@ -168,7 +142,7 @@ struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
 	bool any = false;
 	for (uint64_t root = (want + per_root - 1) / per_root; root-- > 0 && !any;) {
 		uint64_t rp;
-		err = read_kernel_u64(dump, cr3, la57, ms + 8 * root, &rp);
+		err = read_kernel_u64(dump, arch, &pgd, ms + 8 * root, &rp);
 		if (err)
 			return vf_error_prefix(err, "reading mem_section[%" PRIu64 "]", root);
 		if (!rp)
@@ -176,7 +150,7 @@ struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
 		uint64_t n = want - root * per_root < per_root ? want - root * per_root : per_root;
 		for (uint64_t i = n; i-- > 0 && !any;) {
 			uint64_t map;
-			err = read_kernel_u64(dump, cr3, la57, rp + i * ms_size + map_off, &map);
+			err = read_kernel_u64(dump, arch, &pgd, rp + i * ms_size + map_off, &map);
 			if (err)
 				return vf_error_prefix(err, "reading section %" PRIu64 "'s mem_map",
 						       root * per_root + i);
@@ -217,59 +191,53 @@ static uint64_t last_image_symbol(const struct vf_vmcoreinfo *vmci, uint64_t sta
 	return last;
 }
 
+/* How far from start (at paddr) the kernel's page table maps the image
+ * linearly, in KTEXT_STEP steps; 0 when the table cannot be read. */
+static uint64_t linear_extent(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+			      uint64_t start, uint64_t paddr)
+{
+	const struct vf_arch *a;
+	struct vf_arch_pgroot pgd;
+	struct vf_error *err = kernel_pgroot(dump, vmci, &a, &pgd);
+	if (err) {
+		vf_error_destroy(err);
+		return 0;
+	}
+	struct vf_mem *mem = (struct vf_mem *)&dump->mem;
+	uint64_t n = 0, pa;
+	while (n < KTEXT_MAX) {
+		struct vf_error *e = a->pt_vtop(mem, &pgd, start + n, &pa);
+		bool linear = !e && pa == paddr + n;
+		vf_error_destroy(e);
+		if (!linear)
+			break;
+		n += KTEXT_STEP;
+	}
+	return n;
+}
+
 struct vf_error *vf_kernel_text(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
 				uint64_t *vaddr, uint64_t *paddr, uint64_t *size,
 				const char **how)
 {
-	uint64_t start, off;
-	struct vf_error *err;
-	if (dump->e_machine == EM_X86_64) {
-		err = vf_vmcoreinfo_number(vmci, "KERNELOFFSET", &off);
-		if (!err) {
-			start = 0xffffffff81000000ull + off;
-		} else {
-			vf_error_destroy(err);
-			err = vf_vmcoreinfo_number(vmci, "SYMBOL(_stext)", &start);
-			if (err)
-				return vf_error_prefix(err, "the kernel image's start");
-			start &= ~(KTEXT_STEP - 1);
-		}
-	} else if (dump->e_machine == EM_AARCH64) {
-		err = vf_vmcoreinfo_number(vmci, "SYMBOL(_text)", &start);
-		if (err) {
-			vf_error_destroy(err);
-			err = vf_vmcoreinfo_number(vmci, "SYMBOL(_stext)", &start);
-		}
-		if (err)
-			return vf_error_prefix(err, "the kernel image's start");
-	} else {
+	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
+	if (!a || !a->kernel_text_start)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the kernel image mapping of %s is not "
-				       "known", dump->machine_name ? dump->machine_name : "this machine");
-	}
+				       "known", machine(dump));
+	uint64_t start;
+	struct vf_error *err = a->kernel_text_start(vmci, &start);
+	if (err)
+		return vf_error_prefix(err, "the kernel image's start");
 	err = vf_kernel_vtop(dump, vmci, start, paddr);
 	if (err)
 		return err;
 	*vaddr = start;
-	uint64_t cr3 = 0;
-	bool la57 = false;
-	if (dump->e_machine == EM_X86_64 && !(err = kernel_pgd(dump, vmci, &cr3, &la57))) {
-		struct vf_mem *mem = (struct vf_mem *)&dump->mem;
-		uint64_t n = 0, pa;
-		while (n < KTEXT_MAX) {
-			struct vf_error *e = vf_x86_vtop(mem, cr3, la57, start + n, &pa);
-			bool linear = !e && pa == *paddr + n;
-			vf_error_destroy(e);
-			if (!linear)
-				break;
-			n += KTEXT_STEP;
-		}
-		if (n) {
-			*size = n;
-			*how = "as far as the kernel's page table maps it";
-			return NULL;
-		}
+	uint64_t n = a->has_page_tables ? linear_extent(dump, vmci, start, *paddr) : 0;
+	if (n) {
+		*size = n;
+		*how = "as far as the kernel's page table maps it";
+		return NULL;
 	}
-	vf_error_destroy(err);
 	uint64_t last = last_image_symbol(vmci, start);
 	*size = (last - start + KTEXT_STEP) & ~(KTEXT_STEP - 1);
 	*how = "up to the last kernel-image symbol in VMCOREINFO";

@@ -12,8 +12,10 @@
 #define VF_UTS_FIELDS 6
 #define VF_UTS_LEN 65
 
-/* Kernel-image virtual address to physical: x86_64 vaddr - __START_KERNEL_map
- * + phys_base; aarch64 vaddr - NUMBER(kimage_voffset). */
+/* Kernel-image virtual address to physical, by the machine's kernel_vtop
+ * (arch/arch.h: x86_64 vaddr - __START_KERNEL_map + NUMBER(phys_base);
+ * aarch64 vaddr - NUMBER(kimage_voffset)).  VF_ERR_UNSUPPORTED for machines
+ * without one. */
 struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
 				uint64_t vaddr, uint64_t *paddr);
 
@@ -25,20 +27,22 @@ struct vf_error *vf_kernel_utsname(const struct vf_dump *dump, const struct vf_v
 
 /* The end of the kernel's memory map, as makedumpfile computes it: the pfn
  * past the last SPARSEMEM section (among those below limit_pfn) whose
- * section_mem_map is marked present.  x86_64 with SPARSEMEM_EXTREME only:
- * mem_section is read through the kernel's own page table (init_top_pgt).
+ * section_mem_map is marked present.  Machines with a page-table walk
+ * (x86_64) and SPARSEMEM_EXTREME only: mem_section is read through the
+ * kernel's own page table (the arch's kernel_pgroot: x86_64 init_top_pgt).
  * VF_ERR_UNSUPPORTED for other machines or memory models. */
 struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
 				       const struct vf_vmcoreinfo *vmci, uint64_t limit_pfn,
 				       uint64_t *end_pfn);
 
 /* The kernel image's mapping, as the kernel's own /proc/vmcore describes it
- * in a PT_LOAD: virtual start, physical start and size.  x86_64: from _text
- * (0xffffffff81000000 + KERNELOFFSET, else SYMBOL(_stext)), as far as the
- * kernel's page table maps it linearly (2 MiB steps, at most 1 GiB); where
- * the page table cannot be read, up to the last kernel-image SYMBOL rounded
- * up to 2 MiB.  aarch64: from SYMBOL(_text) or _stext with kimage_voffset,
- * to the last image symbol.  *how (static) says which. */
+ * in a PT_LOAD: virtual start, physical start and size.  From the arch's
+ * kernel_text_start (x86_64: 0xffffffff81000000 + KERNELOFFSET, else
+ * SYMBOL(_stext); aarch64: SYMBOL(_text) or _stext), as far as the kernel's
+ * page table maps it linearly (2 MiB steps, at most 1 GiB) where the machine
+ * has a page-table walk; otherwise, or where the page table cannot be read,
+ * up to the last kernel-image SYMBOL rounded up to 2 MiB.  *how (static)
+ * says which. */
 struct vf_error *vf_kernel_text(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
 				uint64_t *vaddr, uint64_t *paddr, uint64_t *size,
 				const char **how);

@@ -2,7 +2,6 @@
 #include "config.h"
 #include "guest/pgtable.h"
 
-#include <elf.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,10 +9,6 @@
 #include <string.h>
 
 #include "util/cursor.h"
-
-#define PTE_PRESENT   (1ull << 0)
-#define PTE_PS        (1ull << 7)    /* large page at PDPT/PD; reserved at PML4/PML5 */
-#define PTE_ADDR_MASK 0x000ffffffffff000ull  /* bits 51:12 */
 
 /* Bounds on the work a hostile dump can ask for. */
 #define MAX_SYMBOLS 16   /* kernel-image symbols translated per page table */
@@ -112,64 +107,9 @@ const char *vf_x86_cpu_unusable(const struct vf_x86_cpu *cpu)
 		return "paging is off (CR0.PG clear)";
 	if (!(cpu->cr4 & VF_X86_CR4_PAE))
 		return "not in 64-bit paging (CR4.PAE clear)";
-	if (!(cpu->cr3 & PTE_ADDR_MASK))
+	if (!(cpu->cr3 & VF_X86_CR3_ADDR))
 		return "CR3 is 0";
 	return NULL;
-}
-
-/* ------------------------------------------------------------ the walk */
-
-struct vf_error *vf_x86_vtop(struct vf_mem *mem, uint64_t cr3, bool la57, uint64_t vaddr,
-			     uint64_t *paddr)
-{
-	static const char *const names[] = { "PML5", "PML4", "PDPT", "PD", "PT" };
-	const int levels = la57 ? 5 : 4;
-	const int vbits = la57 ? 57 : 48;
-	uint64_t top = vaddr >> (vbits - 1);
-	if (top != 0 && top != (UINT64_MAX >> (vbits - 1)))
-		return vf_error_create(VF_ERR_INVALID, "0x%016" PRIx64 " is not a canonical "
-				       "%d-bit address", vaddr, vbits);
-	uint64_t table = cr3 & PTE_ADDR_MASK;
-	/* One read per level: a table pointing at itself or anywhere else cannot
-	 * make the walk longer than `levels` reads. */
-	for (int l = 0; l < levels; l++) {
-		const int shift = 12 + 9 * (levels - 1 - l);
-		const char *name = names[5 - levels + l];
-		uint64_t ea = table + ((vaddr >> shift) & 511) * 8;
-		uint8_t b[8];
-		struct vf_error *err = vf_mem_read(mem, ea, b, sizeof(b));
-		if (err)
-			return vf_error_prefix(err, "reading the %s entry for 0x%016" PRIx64
-					       " at 0x%" PRIx64, name, vaddr, ea);
-		uint64_t e = vf_load_uint(b, 8, false);
-		if (!(e & PTE_PRESENT))
-			return vf_error_paddr(VF_ERR_NOT_FOUND, ea, "0x%016" PRIx64 " is not "
-					      "mapped: its %s entry (0x%" PRIx64 ") is not "
-					      "present", vaddr, name, e);
-		if (shift == 12) {
-			*paddr = (e & PTE_ADDR_MASK) | (vaddr & 0xfff);
-			return NULL;
-		}
-		if (e & PTE_PS) {
-			if (shift > 30)
-				return vf_error_paddr(VF_ERR_CORRUPT, ea, "%s entry 0x%" PRIx64
-						      " for 0x%016" PRIx64 " has the reserved "
-						      "page-size bit set", name, e, vaddr);
-			uint64_t off_mask = (1ull << shift) - 1;
-			/* Bit 12 is PAT; bits 13..shift-1 are reserved. */
-			if (e & off_mask & ~0x1fffull)
-				return vf_error_paddr(VF_ERR_CORRUPT, ea, "%s entry 0x%" PRIx64
-						      " for 0x%016" PRIx64 " maps a %s page at "
-						      "an unaligned address", name, e, vaddr,
-						      shift == 30 ? "1 GiB" : "2 MiB");
-			*paddr = (e & PTE_ADDR_MASK & ~off_mask) | (vaddr & off_mask);
-			return NULL;
-		}
-		table = e & PTE_ADDR_MASK;
-	}
-	/* Not reached: the PT level (shift 12) always returns. */
-	return vf_error_create(VF_ERR_CORRUPT, "page walk for 0x%016" PRIx64 " did not end",
-			       vaddr);
 }
 
 /* ------------------------------------------------------------ phys_base */
@@ -215,9 +155,11 @@ static const char *const preferred[] = {
 	"SYMBOL(init_uts_ns)", "SYMBOL(phys_base)",
 };
 
+static const struct vf_arch *const x86 = &vf_arch_x86_64;
+
 static bool in_kernel_image(uint64_t vaddr)
 {
-	return vaddr >= VF_X86_START_KERNEL_MAP && vaddr < VF_X86_KERNEL_IMAGE_END;
+	return vaddr >= x86->kimage_base && vaddr < x86->kimage_end;
 }
 
 static bool have_vaddr(const struct sym *syms, size_t n, uint64_t vaddr)
@@ -297,7 +239,8 @@ static struct vf_error *try_root(struct vf_mem *mem, uint64_t root, bool la57, s
 	bool var_mapped = false;
 	for (size_t i = 0; i < nsyms; i++) {
 		uint64_t pa;
-		struct vf_error *err = vf_x86_vtop(mem, root, la57, syms[i].vaddr, &pa);
+		struct vf_arch_pgroot pgd = { root, la57 ? 5 : 4 };
+		struct vf_error *err = x86->pt_vtop(mem, &pgd, syms[i].vaddr, &pa);
 		if (err == &vf_error_nomem)
 			return err;
 		if (err) {
@@ -307,7 +250,7 @@ static struct vf_error *try_root(struct vf_mem *mem, uint64_t root, bool la57, s
 				vf_error_destroy(err);
 			continue;
 		}
-		uint64_t pb = pa - (syms[i].vaddr - VF_X86_START_KERNEL_MAP);
+		uint64_t pb = pa - (syms[i].vaddr - x86->kimage_base);
 		if (&syms[i] == phys_base_sym) {
 			var_mapped = true;
 			var_paddr = pa;
@@ -437,7 +380,7 @@ struct vf_error *vf_x86_phys_base_derive(struct vf_mem *mem, const struct vf_x86
 		}
 		usable++;
 		bool la57 = (cpus[c].cr4 & VF_X86_CR4_LA57) != 0;
-		uint64_t root = cpus[c].cr3 & PTE_ADDR_MASK;
+		uint64_t root = cpus[c].cr3 & VF_X86_CR3_ADDR;
 		bool dup = false;
 		for (size_t i = 0; i < nseen; i++)
 			dup |= seen[i] == (root | la57);
@@ -547,7 +490,8 @@ struct vf_error *vf_x86_phys_base_from_pgtables(const struct vf_dump *dump,
 						uint64_t *phys_base, char **how)
 {
 	*how = NULL;
-	if (dump->e_machine != EM_X86_64)
+	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
+	if (!a || !a->has_page_tables)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "phys_base from page tables is for "
 				       "x86_64 guests; this dump is %s",
 				       dump->machine_name ? dump->machine_name : "another machine");

@@ -6,7 +6,8 @@
  * CR3 is the root of a page table whose kernel half maps the kernel image,
  * and for the image paddr = vaddr - __START_KERNEL_map + phys_base.  So
  * walking a kernel-image symbol through those tables gives phys_base, and
- * walking two or more gives a cross-check.
+ * walking two or more gives a cross-check.  The walk itself and the image
+ * window are x86_64's arch ops (arch/x86_64.c); this reads QEMU's notes.
  */
 #ifndef VF_PGTABLE_H
 #define VF_PGTABLE_H
@@ -15,18 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/arch.h"
 #include "format/dump.h"
 #include "util/error.h"
 #include "util/mem.h"
 #include "util/vmcoreinfo.h"
 
-#define VF_X86_START_KERNEL_MAP 0xffffffff80000000ull
-/* The kernel image lies below the module area, at most 1 GiB (KASLR) above. */
-#define VF_X86_KERNEL_IMAGE_END 0xffffffffc0000000ull
-
 #define VF_X86_CR0_PG    (1ull << 31)
 #define VF_X86_CR4_PAE   (1ull << 5)
 #define VF_X86_CR4_LA57  (1ull << 12)
+#define VF_X86_CR3_ADDR  0x000ffffffffff000ull  /* the table's address, bits 51:12 */
 /* Kernel page-table isolation: the user PGD is the kernel PGD + 4 KiB. */
 #define VF_X86_CR3_PTI_USER (1ull << 12)
 
@@ -61,15 +60,6 @@ struct vf_error *vf_qemu_cpu_states(const struct vf_dump *dump, struct vf_x86_cp
  * string saying why not ("CR0.PG is clear: paging off", ...). */
 const char *vf_x86_cpu_unusable(const struct vf_x86_cpu *cpu);
 
-/* Translate vaddr through the 4-level (la57 false) or 5-level page table at
- * cr3 (the low 12 bits, flags or PCID, are ignored).  At most 5 reads.
- * VF_ERR_NOT_FOUND: not mapped (an entry is not present); VF_ERR_CORRUPT: a
- * reserved bit in an entry; VF_ERR_INVALID: vaddr not canonical; memory
- * errors (VF_ERR_NOT_PRESENT, VF_ERR_EXCLUDED, ...) pass through with the
- * level and entry address prepended. */
-struct vf_error *vf_x86_vtop(struct vf_mem *mem, uint64_t cr3, bool la57, uint64_t vaddr,
-			     uint64_t *paddr);
-
 /* phys_base from page tables: for each usable CPU (and, under KPTI, the
  * kernel half of a user CR3), translate the kernel-image symbols VMCOREINFO
  * names (_stext, init_top_pgt/swapper_pg_dir, init_uts_ns, phys_base, ...),
@@ -82,7 +72,9 @@ struct vf_error *vf_x86_phys_base_derive(struct vf_mem *mem, const struct vf_x86
 					 size_t ncpus, const struct vf_vmcoreinfo *vmci,
 					 uint64_t *phys_base, char **how);
 
-/* The same over an opened x86_64 dump: its QEMU notes and its memory. */
+/* The same over an opened dump: its QEMU notes and its memory.  For machines
+ * whose arch ops have a page-table walk (has_page_tables: today x86_64 only,
+ * whose CPU roots these QEMU notes give); VF_ERR_UNSUPPORTED for others. */
 struct vf_error *vf_x86_phys_base_from_pgtables(const struct vf_dump *dump,
 						const struct vf_vmcoreinfo *vmci,
 						uint64_t *phys_base, char **how);

@@ -1,11 +1,12 @@
-/* test_pgtable.c - x86_64 page walks, QEMU CPU notes and phys_base from page tables,
- * over a sparse fake guest memory built here. */
+/* test_pgtable.c - x86_64 page walks (the arch op), QEMU CPU notes and phys_base
+ * from page tables, over a sparse fake guest memory built here. */
 #include "config.h"
 
 #include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "util/cursor.h"
 #include "format/dump.h"
 #include "util/notes.h"
@@ -206,6 +207,14 @@ static bool has(const char *s, const char *sub)
 
 /* ------------------------------------------------ tests */
 
+/* The x86_64 walk, 4-level or (la57) 5-level. */
+static struct vf_error *vtop(struct vf_mem *mem, uint64_t cr3, bool la57, uint64_t vaddr,
+			     uint64_t *paddr)
+{
+	struct vf_arch_pgroot root = { cr3, la57 ? 5 : 4 };
+	return vf_arch_x86_64.pt_vtop(mem, &root, vaddr, paddr);
+}
+
 static void test_vtop(void)
 {
 	struct fmem m;
@@ -217,7 +226,7 @@ static void test_vtop(void)
 	/* 4 KiB page; CR3 with PCID bits and an NX leaf. */
 	map(&m, root, false, 0xffffffff81234000ull, 0x5678000, PG);
 	m.reads = 0;
-	struct vf_error *err = vf_x86_vtop(&mem, root | 0x5, false, 0xffffffff81234abcull, &pa);
+	struct vf_error *err = vtop(&mem, root | 0x5, false, 0xffffffff81234abcull, &pa);
 	TAP_OK(!err, "4 KiB page translates (CR3 low bits ignored, NX ignored)");
 	TAP_EQ_U64(pa, 0x5678abc, "4 KiB page: frame | offset");
 	TAP_EQ_U64(m.reads, 4, "4-level walk reads 4 entries");
@@ -238,46 +247,46 @@ static void test_vtop(void)
 		}
 		put64(&m, pde, get64(&m, pde) | 0x1000);
 	}
-	err = vf_x86_vtop(&mem, root, false, 0xffffffff821fefffull, &pa);
+	err = vtop(&mem, root, false, 0xffffffff821fefffull, &pa);
 	TAP_OK(!err, "2 MiB page translates");
 	TAP_EQ_U64(pa, 0x3ffefff, "2 MiB page: 21-bit offset kept");
-	err = vf_x86_vtop(&mem, root, false, 0xffffffff82000abcull, &pa);
+	err = vtop(&mem, root, false, 0xffffffff82000abcull, &pa);
 	TAP_EQ_U64(pa, 0x3e00abc, "2 MiB page: the PAT bit (12) is not address");
 
 	/* 1 GiB page at the PDPT. */
 	map(&m, root, false, 0xffff888000000000ull, 0x40000000, 1u << 30);
-	err = vf_x86_vtop(&mem, root, false, 0xffff888012345678ull, &pa);
+	err = vtop(&mem, root, false, 0xffff888012345678ull, &pa);
 	TAP_OK(!err, "1 GiB page translates");
 	TAP_EQ_U64(pa, 0x52345678, "1 GiB page: 30-bit offset kept");
 
 	/* Not mapped. */
-	err = vf_x86_vtop(&mem, root, false, 0xffffc90000000000ull, &pa);
+	err = vtop(&mem, root, false, 0xffffc90000000000ull, &pa);
 	TAP_OK(err && err->code == VF_ERR_NOT_FOUND && has(err->message, "PML4") &&
 	       has(err->message, "not present"), "absent PML4 entry: not mapped, names the level");
 	vf_error_destroy(err);
-	err = vf_x86_vtop(&mem, root, false, 0xffffffff81235000ull, &pa);
+	err = vtop(&mem, root, false, 0xffffffff81235000ull, &pa);
 	TAP_OK(err && err->code == VF_ERR_NOT_FOUND && has(err->message, "PT entry"),
 	       "absent PT entry: not mapped, names the PT");
 	vf_error_destroy(err);
 
 	/* Not canonical. */
-	err = vf_x86_vtop(&mem, root, false, 0x0000800000000000ull, &pa);
+	err = vtop(&mem, root, false, 0x0000800000000000ull, &pa);
 	TAP_OK(err && err->code == VF_ERR_INVALID, "non-canonical 48-bit address refused");
 	vf_error_destroy(err);
-	err = vf_x86_vtop(&mem, root, true, 0x0100000000000000ull, &pa);
+	err = vtop(&mem, root, true, 0x0100000000000000ull, &pa);
 	TAP_OK(err && err->code == VF_ERR_INVALID, "non-canonical 57-bit address refused");
 	vf_error_destroy(err);
 
 	/* Reserved bits. */
 	uint64_t bad = new_table(&m);
 	put64(&m, bad + 511 * 8, 0x200000 | P | PS);
-	err = vf_x86_vtop(&mem, bad, false, 0xffffffff81000000ull, &pa);
+	err = vtop(&mem, bad, false, 0xffffffff81000000ull, &pa);
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && has(err->message, "PML4") &&
 	       has(err->message, "reserved page-size bit"),
 	       "page-size bit in a PML4 entry is corrupt");
 	vf_error_destroy(err);
 	put64(&m, pde, get64(&m, pde) | 0x100000);   /* bit 20 inside a 2 MiB frame */
-	err = vf_x86_vtop(&mem, root, false, 0xffffffff82000000ull, &pa);
+	err = vtop(&mem, root, false, 0xffffffff82000000ull, &pa);
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && has(err->message, "unaligned"),
 	       "2 MiB entry with reserved low address bits is corrupt");
 	vf_error_destroy(err);
@@ -288,7 +297,7 @@ static void test_vtop(void)
 		put64(&m, self + i * 8, self | P | RW);
 	for (int la57 = 0; la57 <= 1; la57++) {
 		m.reads = 0;
-		err = vf_x86_vtop(&mem, self, la57, 0xffffffff81000123ull, &pa);
+		err = vtop(&mem, self, la57, 0xffffffff81000123ull, &pa);
 		TAP_OK(!err, "self-referencing %d-level table ends", la57 ? 5 : 4);
 		TAP_EQ_U64(pa, self | 0x123, "it lands on the table itself");
 		TAP_EQ_U64(m.reads, la57 ? 5 : 4, "in exactly one read per level");
@@ -297,17 +306,17 @@ static void test_vtop(void)
 	/* A table pointer outside memory, and an excluded table page. */
 	uint64_t out = new_table(&m);
 	put64(&m, out + 511 * 8, 0x7fff0000000ull | P);
-	err = vf_x86_vtop(&mem, out, false, 0xffffffff81000000ull, &pa);
+	err = vtop(&mem, out, false, 0xffffffff81000000ull, &pa);
 	TAP_OK(err && err->code == VF_ERR_NOT_PRESENT && has(err->message, "PDPT entry"),
 	       "table outside memory: the memory error passes through, naming the PDPT");
 	vf_error_destroy(err);
 	uint64_t ex = new_table(&m);
 	put64(&m, out + 511 * 8, ex | P);
 	page(&m, ex)->excluded = true;
-	err = vf_x86_vtop(&mem, out, false, 0xffffffff81000000ull, &pa);
+	err = vtop(&mem, out, false, 0xffffffff81000000ull, &pa);
 	TAP_OK(err && err->code == VF_ERR_EXCLUDED, "excluded table page: EXCLUDED passes through");
 	vf_error_destroy(err);
-	err = vf_x86_vtop(&mem, 0x7fff0000000ull, false, 0xffffffff81000000ull, &pa);
+	err = vtop(&mem, 0x7fff0000000ull, false, 0xffffffff81000000ull, &pa);
 	TAP_OK(err && err->code == VF_ERR_NOT_PRESENT, "CR3 outside memory: NOT_PRESENT");
 	vf_error_destroy(err);
 	fmem_free(&m);
