@@ -16,5 +16,6 @@ const struct vf_arch vf_arch_arm = {
 	.big_endian = 0,
 	.prstatus_size = 148,
 	.keys = keys,
+	.u64_align32 = 8,
 	.kdump_block_size = 4096,  /* target/arm/arch_dump.c: 4 KiB for AArch32 */
 };

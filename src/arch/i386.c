@@ -25,6 +25,7 @@ const struct vf_arch vf_arch_i386 = {
 	.big_endian = 0,
 	.prstatus_size = 144,
 	.keys = keys,
+	.u64_align32 = 4,
 	.kdump_block_size = 4096,
 	.own_note = own_note,
 	.own_notes_what = "QEMU's x86 CPU-state notes",

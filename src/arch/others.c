@@ -22,6 +22,7 @@ const struct vf_arch vf_arch_ppc = {
 	.big_endian = -1,
 	.keys = none,
 	.kdump_block_size = 4096,  /* TARGET_PAGE_SIZE */
+	.u64_align32 = 8,
 };
 
 const struct vf_arch vf_arch_mips = {
@@ -31,6 +32,7 @@ const struct vf_arch vf_arch_mips = {
 	.big_endian = -1,
 	.keys = none,
 	.kdump_block_size = 0,  /* QEMU's dump-guest-memory has no MIPS target */
+	.kdump_layout_guessed = true,
 };
 
 const struct vf_arch vf_arch_loongarch64 = {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "format/kdump.h"
+#include "arch/arch.h"
 #include "format/machine.h"
 #include "guest/pgtable.h"
 
@@ -31,14 +32,21 @@ static struct vf_error *leave_alone(struct vf_fix *fx, const char *field, bool b
 	return NULL;
 }
 
-struct vf_error *vf_fix_text_add_phys_base(const uint8_t *text, size_t len, uint64_t pb,
-					   uint8_t **out, size_t *out_len)
+struct vf_error *vf_fix_text_add_phys_base(const struct vf_arch *a, const uint8_t *text,
+					   size_t len, uint64_t pb, uint8_t **out, size_t *out_len)
 {
 	while (len && text[len - 1] == 0)
 		len--;
-	char line[64];
-	int n = snprintf(line, sizeof(line), "%sNUMBER(phys_base)=%" PRId64 "\n",
-			 len && text[len - 1] != '\n' ? "\n" : "", (int64_t)pb);
+	char line[96];
+	int n = 0;
+	if (len && text[len - 1] != '\n')
+		line[n++] = '\n';
+	int k = vf_arch_phys_base_line(a, pb, line + n, sizeof(line) - (size_t)n - 1);
+	if (k < 0 || (size_t)k >= sizeof(line) - (size_t)n - 1)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "no phys_base key is known for %s",
+				       a && a->name ? a->name : "this machine");
+	n += k;
+	line[n++] = '\n';
 	uint8_t *t = malloc(len + (size_t)n);
 	if (!t)
 		return &vf_error_nomem;
@@ -65,8 +73,8 @@ static char *dupf(const char *fmt, ...)
 /* A note without the architecture's phys_base key (older x86_64 kernels):
  * derive phys_base from the guest's page tables and write it into the note
  * the fixed dump carries. */
-static struct vf_error *derive_phys_base(struct vf_dump *dump, struct vf_fix *fx,
-					 const struct vf_vmcoreinfo **vmci)
+static struct vf_error *derive_phys_base(struct vf_dump *dump, const struct vf_arch *a,
+					 struct vf_fix *fx, const struct vf_vmcoreinfo **vmci)
 {
 	uint64_t pb;
 	char *how = NULL;
@@ -74,7 +82,7 @@ static struct vf_error *derive_phys_base(struct vf_dump *dump, struct vf_fix *fx
 	size_t len;
 	uint8_t *t;
 	if (!err)
-		err = vf_fix_text_add_phys_base(fx->in.note_text, fx->in.note_len, pb, &t, &len);
+		err = vf_fix_text_add_phys_base(a, fx->in.note_text, fx->in.note_len, pb, &t, &len);
 	if (err) {
 		free(how);
 		return err;
@@ -91,8 +99,10 @@ static struct vf_error *derive_phys_base(struct vf_dump *dump, struct vf_fix *fx
 	fx->have_phys_base = true;
 	fx->phys_base = pb;
 	fx->phys_base_how = how;
-	fx->phys_base_origin = dupf("the page tables (NUMBER(phys_base)=%" PRId64 " added to "
-				    "the note)", (int64_t)pb);
+	char line[96];
+	if (vf_arch_phys_base_line(a, pb, line, sizeof(line)) < 0)
+		line[0] = 0;
+	fx->phys_base_origin = dupf("the page tables (%s added to the note)", line);
 	*vmci = fx->text_vmci;
 	return fx->phys_base_origin ? NULL : &vf_error_nomem;
 }
@@ -115,20 +125,20 @@ static struct vf_error *gather_phys_base(struct vf_dump *dump, struct vf_fix *fx
 					    vf_vmcoreinfo_get(*vmci, fx->phys_base_key));
 		return fx->phys_base_origin ? NULL : &vf_error_nomem;
 	}
-	if (err->code != VF_ERR_NOT_FOUND || dump->e_machine != EM_X86_64) {
+	if (err->code != VF_ERR_NOT_FOUND || !a->has_page_tables) {
 		/* unparsable: the header checks report it; other machines: no walk */
 		vf_error_destroy(err);
 		return NULL;
 	}
 	vf_error_destroy(err);
-	err = derive_phys_base(dump, fx, vmci);
+	err = derive_phys_base(dump, a, fx, vmci);
 	if (!err) {
 		fx->in.note_origin = fx->in.note_origin == NULL ?
-			"the dump's (NUMBER(phys_base) added from the page tables)" :
-			"the guest's (NUMBER(phys_base) added from the page tables)";
+			"the dump's (its phys_base added from the page tables)" :
+			"the guest's (its phys_base added from the page tables)";
 		return NULL;
 	}
-	return leave_alone(fx, "NUMBER(phys_base)", true, err);
+	return leave_alone(fx, fx->phys_base_key, true, err);
 }
 
 /* kdump: the header's utsname (drgn needs it) and the memory map's end. */

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/arch.h"
 #include "fix/inspect.h"
 #include "fix/plan.h"
 #include "format/dump.h"
@@ -87,10 +88,11 @@ void vf_fix_deinit(struct vf_fix *fx);
 struct vf_error *vf_fix_inspect(struct vf_dump *dump, const struct vf_fix_opts *opts,
 				struct vf_problems *probs) __attribute__((warn_unused_result));
 
-/* text (len bytes, trailing NULs ignored) plus a line NUMBER(phys_base)=pb
- * in the kernel's format (signed decimal), as a new malloc'd text. */
-struct vf_error *vf_fix_text_add_phys_base(const uint8_t *text, size_t len, uint64_t pb,
-					   uint8_t **out, size_t *out_len)
+/* text (len bytes, trailing NULs ignored) plus a line with the
+ * architecture's phys_base key and pb in the kernel's format (x86_64:
+ * NUMBER(phys_base) in signed decimal), as a new malloc'd text. */
+struct vf_error *vf_fix_text_add_phys_base(const struct vf_arch *a, const uint8_t *text,
+					   size_t len, uint64_t pb, uint8_t **out, size_t *out_len)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -120,22 +120,13 @@ static void set_offsets(struct vf_kdump_field_offsets *fo, enum vf_kdump_layout 
 
 static enum vf_kdump_layout layout_for(uint16_t em, bool *known)
 {
-	*known = true;
-	switch (em) {
-	case 3: /* EM_386 */
+	const struct vf_arch *a = vf_arch_by_em(em);
+	*known = em != 0 && !(a && a->kdump_layout_guessed);
+	if (a && a->u64_align32 == 4)
 		return VF_KDUMP_LAYOUT_32_PACKED;
-	case 40: /* EM_ARM */
-	case 20: /* EM_PPC */
+	if (a && a->u64_align32 == 8)
 		return VF_KDUMP_LAYOUT_32_PADDED;
-	case 8: /* EM_MIPS: 32 or 64, decided by block_size sanity */
-		*known = false;
-		return VF_KDUMP_LAYOUT_64;
-	case 0:
-		*known = false;
-		return VF_KDUMP_LAYOUT_64;
-	default:
-		return VF_KDUMP_LAYOUT_64;
-	}
+	return VF_KDUMP_LAYOUT_64;
 }
 
 static uint64_t ld(const uint8_t *b, uint32_t off, size_t n, bool be)

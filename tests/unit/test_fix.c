@@ -38,7 +38,7 @@ static void text_add_phys_base(void)
 	uint8_t *t;
 	size_t n;
 	static const char a[] = "OSRELEASE=x\nPAGESIZE=4096\n";
-	struct vf_error *err = vf_fix_text_add_phys_base((const uint8_t *)a, strlen(a),
+	struct vf_error *err = vf_fix_text_add_phys_base(&vf_arch_x86_64, (const uint8_t *)a, strlen(a),
 							 (uint64_t)-301989888, &t, &n);
 	TAP_OK(!err && n == strlen(a) + strlen("NUMBER(phys_base)=-301989888\n") &&
 	       memcmp(t + strlen(a), "NUMBER(phys_base)=-301989888\n", n - strlen(a)) == 0,
@@ -46,12 +46,16 @@ static void text_add_phys_base(void)
 	if (!err)
 		free(t);
 	static const char b[] = "OSRELEASE=x\nPAGESIZE=4096\0\0";
-	err = vf_fix_text_add_phys_base((const uint8_t *)b, sizeof(b) - 1, 0x1000000, &t, &n);
+	err = vf_fix_text_add_phys_base(&vf_arch_x86_64, (const uint8_t *)b, sizeof(b) - 1, 0x1000000, &t, &n);
 	static const char want[] = "OSRELEASE=x\nPAGESIZE=4096\nNUMBER(phys_base)=16777216\n";
 	TAP_OK(!err && n == strlen(want) && memcmp(t, want, n) == 0,
 	       "trailing NULs dropped, a missing newline added before the line");
 	if (!err)
 		free(t);
+	err = vf_fix_text_add_phys_base(vf_arch_by_name("i386"), (const uint8_t *)a, strlen(a), 0,
+					&t, &n);
+	TAP_OK(err && err->code == VF_ERR_UNSUPPORTED, "a machine without a phys_base key: refused");
+	vf_error_destroy(err);
 }
 
 static const char kdump_spec[] =
