@@ -41,195 +41,254 @@ static void encode_phdr(uint8_t *p, bool is64, bool be, const struct vf_elf_phdr
 	}
 }
 
-struct vf_error *vf_plan_elf(const struct vf_dump *d, const struct vf_plan_inputs *in,
-				 struct vf_plan *plan)
+/* The output's header region, as it is computed. */
+struct elf_out {
+	const struct vf_dump *d;
+	bool is64, be;
+	size_t ehsz, phsz;
+	const uint8_t *vtext;        /* the VMCOREINFO text written */
+	uint32_t vlen;
+	const char *vsrc;            /* whose it is */
+	uint64_t nsize;              /* bytes of notes */
+	size_t nother;               /* program headers kept but PT_NOTE */
+	const struct vf_elf_phdr *first_note;
+	uint64_t data;               /* the first data byte in the input */
+	struct vf_elf_phdr *kp;      /* the kernel image's new PT_LOADs */
+	size_t nk;
+	bool *drop;                  /* input PT_LOADs the new ones replace */
+	size_t ndrop;
+	size_t nph;
+	uint64_t hsize, shift;
+};
+
+/* The VMCOREINFO text to write: the one given, else the dump's. */
+static struct vf_error *choose_text(const struct vf_dump *d, const struct vf_plan_inputs *in,
+				    struct elf_out *o)
 {
-	const struct vf_elf_info *e = d->elf;
-	bool is64 = d->elf_class == 64, be = d->big_endian;
-	size_t ehsz = is64 ? 64 : 52, phsz = is64 ? 56 : 32;
+	o->vtext = in->note_text;
+	o->vlen = in->note_len;
+	o->vsrc = in->note_origin ? in->note_origin : "the guest's";
+	if (!vf_plan_keeps_note(d, in))
+		return NULL;
+	if (!d->vmci || d->vmci_origin != VF_VMCI_NOTE)
+		return vf_plan_no_note();
+	o->vtext = d->vmci_note->desc;
+	o->vlen = d->vmci_note->descsz;
+	o->vsrc = "the dump's";
+	return NULL;
+}
 
-	if (d->notes_malformed)
-		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "the dump has a "
-				"malformed note (%s); rewriting its notes is not implemented",
-				d->notes_malformed->message), "vmcore-fix --inspect shows where");
-
-	/* the VMCOREINFO text to write: the one given, else the dump's */
-	const uint8_t *vtext = in->note_text;
-	uint32_t vlen = in->note_len;
-	const char *vsrc = in->note_origin ? in->note_origin : "the guest's";
-	if (vf_plan_keeps_note(d, in)) {
-		if (!d->vmci || d->vmci_origin != VF_VMCI_NOTE)
-			return vf_plan_no_note();
-		vtext = d->vmci_note->desc;
-		vlen = d->vmci_note->descsz;
-		vsrc = "the dump's";
-	}
-
-	/* notes: every original one but VMCOREINFO, then one VMCOREINFO */
-	uint64_t nsize, vhdr;
-	struct vf_error *err = vf_plan_encode_notes(d, vtext, vlen, NULL, &nsize, &vhdr);
-	if (err)
-		return err;
-	size_t nother = 0;
-	const struct vf_elf_phdr *first_note = NULL;
-	uint64_t data = d->src->size;
+/* What is kept of the input's program headers, and where its data starts. */
+static void scan_phdrs(const struct vf_elf_info *e, struct elf_out *o)
+{
+	o->data = o->d->src->size;
 	for (size_t i = 0; i < e->phnum; i++) {
 		const struct vf_elf_phdr *ph = &e->phdrs[i];
 		if (ph->type == PT_NOTE) {
-			if (!first_note)
-				first_note = ph;
+			if (!o->first_note)
+				o->first_note = ph;
 			continue;
 		}
-		nother++;
-		if (ph->filesz && ph->offset < data)
-			data = ph->offset;
+		o->nother++;
+		if (ph->filesz && ph->offset < o->data)
+			o->data = ph->offset;
 	}
-	/* the kernel image's PT_LOADs, as /proc/vmcore has them: old tools (and drgn
-	 * before it reads page tables) translate kernel addresses with them.  One
-	 * for each piece of the image's physical range that a PT_LOAD holds (a
-	 * filtered dump has many), so the whole image is mapped; existing ones are
-	 * replaced unless they already cover every such byte. */
-	struct vf_elf_phdr *kp = NULL;
-	size_t nk = 0, ndrop = 0;
-	bool *drop = NULL;
-	if (in->ktext_size && is64) {
-		uint64_t kv = in->ktext_vaddr, kpa = in->ktext_paddr, ks = in->ktext_size;
-		uint64_t have = 0, want = 0;
-		bool wrong = false;
-		drop = calloc(e->phnum ? e->phnum : 1, sizeof(*drop));
-		kp = calloc(e->phnum ? e->phnum : 1, sizeof(*kp));
-		if (!drop || !kp) {
-			free(drop);
-			free(kp);
-			return &vf_error_nomem;
-		}
-		for (size_t i = 0; i < e->phnum; i++) {
-			const struct vf_elf_phdr *ph = &e->phdrs[i];
-			if (ph->type != PT_LOAD || ph->vaddr < kv || ph->vaddr - kv >= ks)
-				continue;
-			drop[i] = true;  /* maps the kernel image */
-			ndrop++;
-			/* at the note's phys_base, or it counts for nothing */
-			if (ph->paddr == kpa + (ph->vaddr - kv))
-				have += ph->filesz < ks - (ph->vaddr - kv) ? ph->filesz
-									    : ks - (ph->vaddr - kv);
-			else
-				have = 0, wrong = true;
-		}
-		for (size_t i = 0; i < e->phnum; i++) {
-			const struct vf_elf_phdr *ph = &e->phdrs[i];
-			if (ph->type != PT_LOAD || drop[i] || !ph->filesz)
-				continue;
-			uint64_t lo = ph->paddr > kpa ? ph->paddr : kpa;
-			uint64_t pend = ph->paddr + ph->filesz < ph->paddr ? UINT64_MAX
-							: ph->paddr + ph->filesz;
-			uint64_t hi = pend < kpa + ks ? pend : kpa + ks;
-			if (lo >= hi)
-				continue;
-			kp[nk++] = (struct vf_elf_phdr){ .type = PT_LOAD, .flags = PF_R | PF_W | PF_X,
-				.offset = ph->offset + (lo - ph->paddr), .vaddr = kv + (lo - kpa),
-				.paddr = lo, .filesz = hi - lo, .memsz = hi - lo, .align = ph->align };
-			want += hi - lo;
-		}
-		if (!nk || (!wrong && have >= want)) {  /* nothing of it here, or already mapped */
-			nk = 0;
-			ndrop = 0;
-			memset(drop, 0, e->phnum * sizeof(*drop));
-		}
-	}
-	bool add_ktext = nk != 0;
-	size_t nph = 1 + nother - ndrop + nk;
-	uint64_t hsize = ehsz + nph * phsz + nsize;
-	uint64_t shift = hsize <= data ? 0 : (hsize - data + ELF_SHIFT_UNIT - 1) /
-					      ELF_SHIFT_UNIT * ELF_SHIFT_UNIT;
-	uint8_t *h = NULL;
-	if (nph >= PN_XNUM)
-		err = vf_error_create(VF_ERR_UNSUPPORTED, "rewriting an ELF dump with %zu program "
-				      "headers (PN_XNUM) is not implemented yet", nph);
-	else if (hsize > (64u << 20))
-		err = vf_error_create(VF_ERR_UNSUPPORTED, "a header region of %" PRIu64 " bytes "
-				      "is larger than supported", hsize);
-	else if (!(h = calloc(1, (size_t)hsize)))
-		err = &vf_error_nomem;
-	if (err) {
-		free(kp);
-		free(drop);
-		return err;
-	}
-	uint8_t *p = h;
-	memcpy(p, ELFMAG, SELFMAG);
-	p[EI_CLASS] = is64 ? ELFCLASS64 : ELFCLASS32;
-	p[EI_DATA] = be ? ELFDATA2MSB : ELFDATA2LSB;
-	p[EI_VERSION] = EV_CURRENT;
-	p[EI_OSABI] = e->osabi;
-	p += EI_NIDENT;
-	size_t w = is64 ? 8 : 4;
-	put(&p, 2, be, ET_CORE); put(&p, 2, be, e->e_machine); put(&p, 4, be, e->e_version);
-	put(&p, w, be, e->e_entry); put(&p, w, be, ehsz); put(&p, w, be, 0);
-	put(&p, 4, be, e->e_flags); put(&p, 2, be, ehsz); put(&p, 2, be, phsz);
-	/* no section headers; an e_shentsize without any is kept (no reader looks) */
-	put(&p, 2, be, nph);
-	put(&p, 2, be, !e->e_shoff && !e->e_shnum ? e->e_shentsize : 0);
-	put(&p, 2, be, 0); put(&p, 2, be, 0);
+}
 
-	uint64_t noff = ehsz + nph * phsz;
-	struct vf_elf_phdr note = { .type = PT_NOTE, .offset = noff, .filesz = nsize,
-				    .memsz = nsize, .flags = first_note ? first_note->flags : 0,
-				    .align = first_note ? first_note->align : 0 };
-	encode_phdr(h + ehsz, is64, be, &note);
-	size_t k = 1;
-	for (size_t i = 0; i < nk; i++) {
-		kp[i].offset += shift;
-		encode_phdr(h + ehsz + k++ * phsz, is64, be, &kp[i]);
-	}
+/* The input PT_LOADs inside the kernel image's virtual range are dropped;
+ * the bytes of them at the right physical place count as already mapped
+ * (all of them, or nothing when one is at another phys_base). */
+static uint64_t mark_image_loads(const struct vf_elf_info *e, const struct vf_plan_inputs *in,
+				 struct elf_out *o, bool *wrong)
+{
+	uint64_t kv = in->ktext_vaddr, kpa = in->ktext_paddr, ks = in->ktext_size, have = 0;
 	for (size_t i = 0; i < e->phnum; i++) {
-		struct vf_elf_phdr ph = e->phdrs[i];
-		if (ph.type == PT_NOTE || (drop && drop[i]))
+		const struct vf_elf_phdr *ph = &e->phdrs[i];
+		if (ph->type != PT_LOAD || ph->vaddr < kv || ph->vaddr - kv >= ks)
 			continue;
-		if (ph.filesz)
-			ph.offset += shift;
-		encode_phdr(h + ehsz + k++ * phsz, is64, be, &ph);
+		o->drop[i] = true;
+		o->ndrop++;
+		if (ph->paddr == kpa + (ph->vaddr - kv))
+			have += ph->filesz < ks - (ph->vaddr - kv) ? ph->filesz : ks - (ph->vaddr - kv);
+		else
+			have = 0, *wrong = true;
 	}
-	free(kp);
-	free(drop);
-	/* sized above: the same notes encode the same way */
-	if ((err = vf_plan_encode_notes(d, vtext, vlen, h + noff, &nsize, &vhdr))) {
-		free(h);
-		return err;
-	}
+	return have;
+}
 
-	/* already so? then nothing to write */
-	if (!shift) {
-		uint8_t *cur = malloc((size_t)hsize);
-		if (!cur) {
-			free(h);
-			return &vf_error_nomem;
-		}
-		err = vf_src_read(d->src, cur, (size_t)hsize, 0, "ELF headers");
-		bool same = !err && memcmp(cur, h, (size_t)hsize) == 0;
-		free(cur);
-		if (err || same) {
-			free(h);
-			return err;
-		}
+/* The kernel image's PT_LOADs, as /proc/vmcore has them: old tools (and drgn
+ * before it reads page tables) translate kernel addresses with them.  One
+ * for each piece of the image's physical range that a PT_LOAD holds (a
+ * filtered dump has many), so the whole image is mapped; existing ones are
+ * replaced unless they already cover every such byte. */
+static struct vf_error *kernel_image_loads(const struct vf_elf_info *e,
+					   const struct vf_plan_inputs *in, struct elf_out *o)
+{
+	if (!in->ktext_size || !o->is64)
+		return NULL;
+	uint64_t kv = in->ktext_vaddr, kpa = in->ktext_paddr, ks = in->ktext_size, want = 0;
+	o->drop = calloc(e->phnum ? e->phnum : 1, sizeof(*o->drop));
+	o->kp = calloc(e->phnum ? e->phnum : 1, sizeof(*o->kp));
+	if (!o->drop || !o->kp)
+		return &vf_error_nomem;
+	bool wrong = false;
+	uint64_t have = mark_image_loads(e, in, o, &wrong);
+	for (size_t i = 0; i < e->phnum; i++) {
+		const struct vf_elf_phdr *ph = &e->phdrs[i];
+		if (ph->type != PT_LOAD || o->drop[i] || !ph->filesz)
+			continue;
+		uint64_t lo = ph->paddr > kpa ? ph->paddr : kpa;
+		uint64_t pend = ph->paddr + ph->filesz < ph->paddr ? UINT64_MAX : ph->paddr + ph->filesz;
+		uint64_t hi = pend < kpa + ks ? pend : kpa + ks;
+		if (lo >= hi)
+			continue;
+		o->kp[o->nk++] = (struct vf_elf_phdr){ .type = PT_LOAD, .flags = PF_R | PF_W | PF_X,
+			.offset = ph->offset + (lo - ph->paddr), .vaddr = kv + (lo - kpa),
+			.paddr = lo, .filesz = hi - lo, .memsz = hi - lo, .align = ph->align };
+		want += hi - lo;
 	}
-
-	char why[320], kt[64] = "";
-	if (add_ktext)
-		snprintf(kt, sizeof(kt), ", then the kernel image's PT_LOAD%s", nk > 1 ? "s" : "");
-	if (nk > 1)
-		snprintf(kt + strlen(kt), sizeof(kt) - strlen(kt), " (%zu pieces)", nk);
-	snprintf(why, sizeof(why), "ELF header, %zu program headers right after it (PT_NOTE "
-		 "first%s) and %zu notes before the data%s; VMCOREINFO: %s", nph, kt,
-		 (size_t)(d->nnotes - d->vmci_count) + 1, shift ? ", which moves" : "",
-		 vsrc);
-	err = vf_plan_add_bytes(plan, 0, h, (uint32_t)hsize, "ELF header region", why);
-	if (err)
-		return err;
-	if (shift) {
-		plan->shift_from = data;
-		plan->shift = shift;
+	if (!o->nk || (!wrong && have >= want)) {  /* nothing of it here, or already mapped */
+		o->nk = 0;
+		o->ndrop = 0;
+		memset(o->drop, 0, e->phnum * sizeof(*o->drop));
 	}
 	return NULL;
 }
 
+/* The ELF header of the output. */
+static void encode_ehdr(const struct vf_elf_info *e, const struct elf_out *o, uint8_t *p)
+{
+	bool be = o->be;
+	memcpy(p, ELFMAG, SELFMAG);
+	p[EI_CLASS] = o->is64 ? ELFCLASS64 : ELFCLASS32;
+	p[EI_DATA] = be ? ELFDATA2MSB : ELFDATA2LSB;
+	p[EI_VERSION] = EV_CURRENT;
+	p[EI_OSABI] = e->osabi;
+	p += EI_NIDENT;
+	size_t w = o->is64 ? 8 : 4;
+	put(&p, 2, be, ET_CORE); put(&p, 2, be, e->e_machine); put(&p, 4, be, e->e_version);
+	put(&p, w, be, e->e_entry); put(&p, w, be, o->ehsz); put(&p, w, be, 0);
+	put(&p, 4, be, e->e_flags); put(&p, 2, be, o->ehsz); put(&p, 2, be, o->phsz);
+	/* no section headers; an e_shentsize without any is kept (no reader looks) */
+	put(&p, 2, be, o->nph);
+	put(&p, 2, be, !e->e_shoff && !e->e_shnum ? e->e_shentsize : 0);
+	put(&p, 2, be, 0); put(&p, 2, be, 0);
+}
+
+/* The header region: ELF header, PT_NOTE, the kernel image's PT_LOADs, the
+ * other program headers (data offsets shifted), the notes. */
+static struct vf_error *encode_region(const struct vf_elf_info *e, const struct elf_out *o,
+				      uint8_t *h)
+{
+	encode_ehdr(e, o, h);
+	uint64_t noff = o->ehsz + o->nph * o->phsz;
+	struct vf_elf_phdr note = { .type = PT_NOTE, .offset = noff, .filesz = o->nsize,
+				    .memsz = o->nsize, .flags = o->first_note ? o->first_note->flags : 0,
+				    .align = o->first_note ? o->first_note->align : 0 };
+	encode_phdr(h + o->ehsz, o->is64, o->be, &note);
+	size_t k = 1;
+	for (size_t i = 0; i < o->nk; i++) {
+		struct vf_elf_phdr ph = o->kp[i];
+		ph.offset += o->shift;
+		encode_phdr(h + o->ehsz + k++ * o->phsz, o->is64, o->be, &ph);
+	}
+	for (size_t i = 0; i < e->phnum; i++) {
+		struct vf_elf_phdr ph = e->phdrs[i];
+		if (ph.type == PT_NOTE || (o->drop && o->drop[i]))
+			continue;
+		if (ph.filesz)
+			ph.offset += o->shift;
+		encode_phdr(h + o->ehsz + k++ * o->phsz, o->is64, o->be, &ph);
+	}
+	uint64_t nsize, vhdr;
+	return vf_plan_encode_notes(o->d, o->vtext, o->vlen, h + noff, &nsize, &vhdr);
+}
+
+/* Is the input's header region already exactly h? */
+static struct vf_error *already_so(const struct vf_dump *d, const uint8_t *h, uint64_t hsize,
+				   bool *same)
+{
+	uint8_t *cur = malloc((size_t)hsize);
+	if (!cur)
+		return &vf_error_nomem;
+	struct vf_error *err = vf_src_read(d->src, cur, (size_t)hsize, 0, "ELF headers");
+	*same = !err && memcmp(cur, h, (size_t)hsize) == 0;
+	free(cur);
+	return err;
+}
+
+static struct vf_error *add_region_patch(const struct elf_out *o, uint8_t *h, struct vf_plan *plan)
+{
+	char why[320], kt[64] = "";
+	if (o->nk)
+		snprintf(kt, sizeof(kt), ", then the kernel image's PT_LOAD%s", o->nk > 1 ? "s" : "");
+	if (o->nk > 1)
+		snprintf(kt + strlen(kt), sizeof(kt) - strlen(kt), " (%zu pieces)", o->nk);
+	snprintf(why, sizeof(why), "ELF header, %zu program headers right after it (PT_NOTE "
+		 "first%s) and %zu notes before the data%s; VMCOREINFO: %s", o->nph, kt,
+		 (size_t)(o->d->nnotes - o->d->vmci_count) + 1, o->shift ? ", which moves" : "",
+		 o->vsrc);
+	struct vf_error *err = vf_plan_add_bytes(plan, 0, h, (uint32_t)o->hsize,
+						 "ELF header region", why);
+	if (!err && o->shift) {
+		plan->shift_from = o->data;
+		plan->shift = o->shift;
+	}
+	return err;
+}
+
+/* The sizes of the output's header region, and whether it can be written. */
+static struct vf_error *layout(const struct vf_elf_info *e, const struct vf_plan_inputs *in,
+			       struct elf_out *o)
+{
+	uint64_t vhdr;
+	struct vf_error *err = vf_plan_encode_notes(o->d, o->vtext, o->vlen, NULL, &o->nsize, &vhdr);
+	if (err)
+		return err;
+	scan_phdrs(e, o);
+	if ((err = kernel_image_loads(e, in, o)))
+		return err;
+	o->nph = 1 + o->nother - o->ndrop + o->nk;
+	o->hsize = o->ehsz + o->nph * o->phsz + o->nsize;
+	o->shift = o->hsize <= o->data ? 0 : (o->hsize - o->data + ELF_SHIFT_UNIT - 1) /
+					     ELF_SHIFT_UNIT * ELF_SHIFT_UNIT;
+	if (o->nph >= PN_XNUM)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "rewriting an ELF dump with %zu program "
+				       "headers (PN_XNUM) is not implemented yet", o->nph);
+	if (o->hsize > (64u << 20))
+		return vf_error_create(VF_ERR_UNSUPPORTED, "a header region of %" PRIu64 " bytes "
+				       "is larger than supported", o->hsize);
+	return NULL;
+}
+
+struct vf_error *vf_plan_elf(const struct vf_dump *d, const struct vf_plan_inputs *in,
+			     struct vf_plan *plan)
+{
+	const struct vf_elf_info *e = d->elf;
+	if (d->notes_malformed)
+		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "the dump has a "
+				"malformed note (%s); rewriting its notes is not implemented",
+				d->notes_malformed->message), "vmcore-fix --inspect shows where");
+	struct elf_out o = { .d = d, .is64 = d->elf_class == 64, .be = d->big_endian };
+	o.ehsz = o.is64 ? 64 : 52;
+	o.phsz = o.is64 ? 56 : 32;
+	uint8_t *h = NULL;
+	bool same = false;
+	struct vf_error *err = choose_text(d, in, &o);
+	if (!err)
+		err = layout(e, in, &o);
+	if (!err && !(h = calloc(1, (size_t)o.hsize)))
+		err = &vf_error_nomem;
+	if (!err)
+		err = encode_region(e, &o, h);
+	if (!err && !o.shift)
+		err = already_so(d, h, o.hsize, &same);
+	if (!err && !same) {
+		err = add_region_patch(&o, h, plan);
+		h = NULL;  /* the plan owns it, also on failure */
+	}
+	free(h);
+	free(o.kp);
+	free(o.drop);
+	return err;
+}
