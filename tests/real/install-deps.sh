@@ -20,7 +20,7 @@ export DEBIAN_FRONTEND=noninteractive
 #   cpio gzip kmod        initramfs build, module lookup (modinfo)
 #   xz-utils zstd         decompress .ko.xz / .ko.zst modules if the kernel ships them so
 #   util-linux            flock (one generator per cache key)
-#   bats                  tests/bats/real_fixtures.bats
+#   bats                  tests/real/real_fixtures.bats
 #   debootstrap wget      the Debian 13 root of tests/real/trixie.sh (QEMU 10, kernel 6.12)
 pkgs="qemu-system-x86 busybox-static makedumpfile crash python3-drgn python3 cpio gzip kmod
 xz-utils zstd util-linux coreutils bats debootstrap wget"

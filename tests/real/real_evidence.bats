@@ -5,7 +5,7 @@
 # makedumpfile (--dump-dmesg finds the marker, -c -d 31 filters it) and, with the
 # debug vmlinux installed, crash.
 
-load helpers
+load ../bats/helpers
 
 setup_file() {
 	real_setup || true

@@ -6,7 +6,7 @@
 # Opening without debug info needs only python3-drgn; the rest is skipped without
 # the debug vmlinux (apt-get install linux-image-$KVER-dbg, about 860 MB).
 
-load helpers
+load ../bats/helpers
 
 setup_file() {
 	real_setup || true

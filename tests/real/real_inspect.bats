@@ -2,7 +2,7 @@
 # --inspect and the memory read path on dumps that real QEMU 7.2 wrote of a real
 # KASLR guest (tests/real/make-dumps.sh), checked against what the guest recorded.
 
-load helpers
+load ../bats/helpers
 
 setup_file() {
 	real_setup || true

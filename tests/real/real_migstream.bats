@@ -6,7 +6,7 @@
 # against the ELF dump QEMU wrote of the same stopped guest (tests/tools/vfread).
 # Skips every test when make-dumps.sh exits 77 (QEMU, kernel or busybox missing).
 
-load ../real/bats-helpers
+load bats-helpers
 
 setup_file() { real_setup_file; }
 

@@ -5,7 +5,7 @@
 # (tests/real/make-dumps.sh), checked against the phys_base the guest reported.
 # Skips every test when make-dumps.sh exits 77 (QEMU, kernel or busybox missing).
 
-load ../real/bats-helpers
+load bats-helpers
 
 setup_file() { real_setup_file; }
 

@@ -9,8 +9,8 @@
 
 # ORACLE_* are read by tests/real/oracle.bash; facts.env files exist only at run time.
 # shellcheck disable=SC2034,SC1091
-load helpers
-load ../real/oracle
+load ../bats/helpers
+load oracle
 
 setup_file() {
 	real_setup || true

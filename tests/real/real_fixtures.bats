@@ -4,7 +4,7 @@
 # vmcore-fix code. Skips every test when make-dumps.sh exits 77 (QEMU, kernel or
 # busybox missing).
 
-load ../real/bats-helpers
+load bats-helpers
 
 setup_file() { real_setup_file; }
 setup() { real_setup; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The fixer on dumps real QEMU 7.2 wrote: makedumpfile reads the output.
 
-load helpers
+load ../bats/helpers
 
 setup_file() {
 	real_setup || true

@@ -6,7 +6,7 @@
 # against the address the guest published (facts.env VMCI_PADDR).
 # Skips every test when make-dumps.sh exits 77 (QEMU, kernel or busybox missing).
 
-load ../real/bats-helpers
+load bats-helpers
 
 setup_file() { real_setup_file; }
 

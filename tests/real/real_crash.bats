@@ -3,7 +3,7 @@
 # `log` and reports the guest's phys_base.  Needs the guest kernel's debug vmlinux
 # (apt-get install linux-image-$(uname -r)-dbg, about 860 MB): skipped without it.
 
-load helpers
+load ../bats/helpers
 
 setup_file() {
 	real_setup || true
