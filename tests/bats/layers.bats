@@ -31,3 +31,36 @@ load helpers
 	[[ "$output" == *"stray.c:1: file outside a layer folder"* ]]
 	[[ "$output" == *'bare.c:1: include "low.h" does not name a layer folder'* ]]
 }
+
+@test "docs/ARCHITECTURE.md names every module of every layer, and only modules that exist" {
+	run python3 - "$SRCDIR" <<'PY'
+import os, re, sys
+top = sys.argv[1]
+doc = open(os.path.join(top, "docs/ARCHITECTURE.md"), encoding="utf-8").read()
+bad = []
+seen = set()
+for row in re.findall(r"^\| `(\w+)/` \|[^|]*\|([^\n]*)\|$", doc, re.M):
+    layer, mods = row
+    for m in re.findall(r"`([\w.*]+)`", mods):
+        if m.endswith(".h") and os.path.exists(os.path.join(top, "src", layer, m)):
+            seen.add(f"{layer}/{m[:-2]}")
+            continue
+        pat = re.compile("^" + re.escape(m).replace(r"\*", ".*") + r"\.[ch]$")
+        hits = [f for f in os.listdir(os.path.join(top, "src", layer)) if pat.match(f)]
+        if not hits:
+            bad.append(f"{layer}/{m}: named in ARCHITECTURE.md, no such module")
+        seen.update(f"{layer}/{os.path.splitext(h)[0]}" for h in hits)
+for layer in sorted(os.listdir(os.path.join(top, "src"))):
+    d = os.path.join(top, "src", layer)
+    if not os.path.isdir(d):
+        continue
+    for f in sorted(os.listdir(d)):
+        stem = os.path.splitext(f)[0]
+        if f.endswith((".c", ".h")) and not stem.endswith("_priv") and f"{layer}/{stem}" not in seen:
+            bad.append(f"{layer}/{f}: not named in ARCHITECTURE.md")
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
