@@ -4,6 +4,7 @@
 #include "format/machine.h"
 
 #include "util/cursor.h"
+#include "source/open.h"
 
 #include <elf.h>
 #include <inttypes.h>
@@ -29,7 +30,7 @@ static const struct format_ops formats[] = {
 struct vf_error *vf_dump_open(const char *path, struct vf_dump **ret)
 {
 	struct vf_src *src;
-	struct vf_error *err = vf_src_open(path, &src);
+	struct vf_error *err = vf_source_open(path, &src);
 	if (err)
 		return err;
 	return vf_dump_open_src(src, ret);

@@ -29,6 +29,7 @@
 
 #include "util/cursor.h"
 #include "guest/rawmem.h"
+#include "source/open.h"
 #include "source/zsrc.h"
 
 enum {
@@ -1692,7 +1693,7 @@ struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec
 	struct migmem *m = calloc(1, sizeof(*m));
 	if (!m)
 		return &vf_error_nomem;
-	struct vf_error *err = vf_src_open(path, &m->src);
+	struct vf_error *err = vf_source_open(path, &m->src);
 	if (err) {
 		migmem_destroy(m);
 		return err;
