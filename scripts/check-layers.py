@@ -21,7 +21,8 @@ A file may include headers of its own folder and of lower folders, never of
 a higher one; and no two modules may include each other's headers (a module
 is a .c with its .h; a private header NAME_priv.h belongs to module NAME and
 the files that share it).  Prints every violation as FILE:LINE: message and
-exits 1 if there is one.  Usage: check-layers.py [SRCDIR]  (default: src)
+exits 1 if there is one.  Two headers with one include guard are an error
+too (the second would silently be empty).  Usage: check-layers.py [SRCDIR]  (default: src)
 """
 import os
 import re
@@ -29,6 +30,7 @@ import sys
 
 LAYERS = ["util", "source", "arch", "format", "guest", "fix", "cli"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+GUARD = re.compile(r'^\s*#\s*ifndef\s+(\w+)')
 
 
 def module(path):
@@ -42,6 +44,7 @@ def main():
     bad = []
     edges = {}   # module -> {module: (file, line)}
     seen = 0
+    guards = {}  # include guard -> header
     for dirpath, _dirs, files in os.walk(top):
         rel = os.path.relpath(dirpath, top)
         for name in sorted(files):
@@ -59,25 +62,32 @@ def main():
             seen += 1
             mod = module(os.path.join(rel, name))
             with open(path, encoding="utf-8") as f:
-                for no, line in enumerate(f, 1):
-                    m = INCLUDE.match(line)
-                    if not m or m.group(1) == "config.h":
-                        continue
-                    inc = m.group(1)
-                    parts = inc.split("/")
-                    if len(parts) != 2 or parts[0] not in LAYERS:
-                        bad.append(f"{path}:{no}: include \"{inc}\" does not name "
-                                   "a layer folder (write \"layer/file.h\")")
-                        continue
-                    if not os.path.exists(os.path.join(top, inc)):
-                        bad.append(f"{path}:{no}: include \"{inc}\": no such file")
-                        continue
-                    if LAYERS.index(parts[0]) > LAYERS.index(layer):
-                        bad.append(f"{path}:{no}: include \"{inc}\" points upward "
-                                   f"({layer} may not depend on {parts[0]})")
-                    target = module(inc)
-                    if target != mod:
-                        edges.setdefault(mod, {}).setdefault(target, (path, no))
+                lines = f.readlines()
+            if name.endswith(".h"):
+                g = next((m.group(1) for m in map(GUARD.match, lines) if m), None)
+                if g and g in guards:
+                    bad.append(f"{path}:1: include guard {g} is also {guards[g]}'s")
+                elif g:
+                    guards[g] = path
+            for no, line in enumerate(lines, 1):
+                m = INCLUDE.match(line)
+                if not m or m.group(1) == "config.h":
+                    continue
+                inc = m.group(1)
+                parts = inc.split("/")
+                if len(parts) != 2 or parts[0] not in LAYERS:
+                    bad.append(f"{path}:{no}: include \"{inc}\" does not name "
+                               "a layer folder (write \"layer/file.h\")")
+                    continue
+                if not os.path.exists(os.path.join(top, inc)):
+                    bad.append(f"{path}:{no}: include \"{inc}\": no such file")
+                    continue
+                if LAYERS.index(parts[0]) > LAYERS.index(layer):
+                    bad.append(f"{path}:{no}: include \"{inc}\" points upward "
+                               f"({layer} may not depend on {parts[0]})")
+                target = module(inc)
+                if target != mod:
+                    edges.setdefault(mod, {}).setdefault(target, (path, no))
     for a, outs in sorted(edges.items()):
         for b, (path, no) in sorted(outs.items()):
             if a < b and a in edges.get(b, {}):

@@ -20,6 +20,7 @@
 #include "guest/pgtable.h"
 #include "guest/rawmem.h"
 #include "guest/scan.h"
+#include "source/open.h"
 #include "source/src.h"
 
 static char *dupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -97,7 +98,7 @@ struct vf_error *vf_evidence_region(const struct vf_evidence_opts *o, struct vf_
 struct vf_error *vf_evidence_saved_region(const char *path, struct vf_region *r)
 {
 	struct vf_src *src;
-	struct vf_error *err = vf_src_open(path, &src);
+	struct vf_error *err = vf_source_open(path, &src);
 	if (err)
 		return err;
 	struct vf_migstate st;

@@ -5,6 +5,7 @@
 #include "format/elfcore.h"
 #include "format/kdump.h"
 #include "format/machine.h"
+#include "source/open.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ static const struct vf_format_ops *const formats[] = {
 struct vf_error *vf_dump_open(const char *path, struct vf_dump **ret)
 {
 	struct vf_src *src;
-	struct vf_error *err = vf_src_open(path, &src);
+	struct vf_error *err = vf_source_open(path, &src);
 	if (err)
 		return err;
 	return vf_dump_open_src(src, ret);

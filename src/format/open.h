@@ -5,8 +5,8 @@
  * error), lets the first taker fill the dump, then decides the machine from
  * the content (format/machine.c).  The only module that knows every format.
  */
-#ifndef VF_OPEN_H
-#define VF_OPEN_H
+#ifndef VF_FORMAT_OPEN_H
+#define VF_FORMAT_OPEN_H
 
 #include "format/dump.h"
 #include "source/src.h"

@@ -1,10 +1,10 @@
 /* flat.c - makedumpfile flattened streams, served as the file they encode.
  *
- * The index holds one entry per record (no data) sorted by logical offset.
- * A read takes the records that can touch the range — those starting less
- * than the longest record's size before it — and applies them in stream
- * order over a zero-filled buffer, so a later record overrides an earlier
- * one, as `makedumpfile -R` replays them, and areas nobody wrote read as 0.
+ * The records are kept in stream order (for writers), and resolved once into
+ * disjoint segments sorted by logical offset, each the part of one record
+ * that no later record overrides, as `makedumpfile -R` would leave it.  A
+ * read or a lookup finds its first segment by binary search and takes the
+ * segments from there; areas nobody wrote read as 0.
  */
 #include "config.h"
 #include "source/flat.h"
@@ -12,22 +12,21 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "util/cursor.h"
 
-struct flat_entry {
-	uint64_t offset;
+struct flat_seg {
+	uint64_t offset;      /* logical */
 	uint64_t size;
-	uint64_t data_pos;
-	size_t seq;          /* position in the stream */
+	uint64_t data_pos;    /* in the stream */
 };
 
 struct flat_priv {
+	struct vf_src *base;             /* the stream; owned */
 	struct vf_flat_record *records;  /* stream order */
 	size_t n;
-	struct flat_entry *sorted;       /* by offset */
-	uint64_t max_size;
+	struct flat_seg *segs;           /* disjoint, by offset */
+	size_t nsegs;
 	uint64_t end_pos;                /* file offset of the end marker */
 };
 
@@ -37,28 +36,13 @@ bool vf_flat_probe(const uint8_t *head, size_t len)
 	return len >= 16 && memcmp(head, sig, sizeof(sig)) == 0;
 }
 
-static int cmp_entry(const void *a, const void *b)
+/* The first segment that ends after off (nsegs: none). */
+static size_t seg_after(const struct flat_priv *p, uint64_t off)
 {
-	const struct flat_entry *x = a, *y = b;
-	if (x->offset != y->offset)
-		return x->offset < y->offset ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static int cmp_seq(const void *a, const void *b)
-{
-	const struct flat_entry *const *x = a, *const *y = b;
-	return (*x)->seq < (*y)->seq ? -1 : (*x)->seq > (*y)->seq;
-}
-
-/* The first sorted entry that may hold a byte at or after off. */
-static size_t first_candidate(const struct flat_priv *p, uint64_t off)
-{
-	uint64_t lo_off = off > p->max_size ? off - p->max_size : 0;
-	size_t lo = 0, hi = p->n;
+	size_t lo = 0, hi = p->nsegs;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (p->sorted[mid].offset < lo_off)
+		if (p->segs[mid].offset + p->segs[mid].size <= off)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -69,23 +53,18 @@ static size_t first_candidate(const struct flat_priv *p, uint64_t off)
 bool vf_flat_locate(const struct vf_src *src, uint64_t off, uint64_t *data_pos, uint64_t *len)
 {
 	const struct flat_priv *p = src->priv;
-	const struct flat_entry *best = NULL;
-	size_t i = first_candidate(p, off);
-	for (; i < p->n && p->sorted[i].offset <= off; i++) {
-		const struct flat_entry *e = &p->sorted[i];
-		if (off - e->offset < e->size && (!best || e->seq > best->seq))
-			best = e;
-	}
-	if (!best) {  /* a gap: up to the next record's start */
-		*len = i < p->n ? p->sorted[i].offset - off : UINT64_MAX;
+	size_t i = seg_after(p, off);
+	if (i == p->nsegs) {
+		*len = UINT64_MAX;
 		return false;
 	}
-	uint64_t end = best->offset + best->size;
-	for (; i < p->n && p->sorted[i].offset < end; i++)
-		if (p->sorted[i].seq > best->seq)  /* a later record overrides from here */
-			end = p->sorted[i].offset;
-	*data_pos = best->data_pos + (off - best->offset);
-	*len = end - off;
+	const struct flat_seg *s = &p->segs[i];
+	if (s->offset > off) {  /* a gap: up to the next record's start */
+		*len = s->offset - off;
+		return false;
+	}
+	*data_pos = s->data_pos + (off - s->offset);
+	*len = s->offset + s->size - off;
 	return true;
 }
 
@@ -100,44 +79,21 @@ static struct vf_error *flat_pread(struct vf_src *src, void *buf, size_t len, ui
 		len = (size_t)(src->size - off);
 	memset(buf, 0, len);
 	uint64_t end = off + len;
-
-	size_t lo = first_candidate(p, off), cap = 16, k = 0;
-	struct flat_entry **hits = malloc(cap * sizeof(*hits));
-	if (!hits)
-		return &vf_error_nomem;
-	for (size_t i = lo; i < p->n && p->sorted[i].offset < end; i++) {
-		struct flat_entry *e = &p->sorted[i];
-		if (e->offset + e->size <= off)
-			continue;
-		if (k == cap) {
-			cap *= 2;
-			struct flat_entry **h = realloc(hits, cap * sizeof(*hits));
-			if (!h) {
-				free(hits);
-				return &vf_error_nomem;
-			}
-			hits = h;
-		}
-		hits[k++] = e;
-	}
-	if (k > 1)
-		qsort(hits, k, sizeof(*hits), cmp_seq);
-	struct vf_error *err = NULL;
-	for (size_t i = 0; i < k && !err; i++) {
-		struct flat_entry *e = hits[i];
-		uint64_t a = e->offset > off ? e->offset : off;
-		uint64_t b = e->offset + e->size < end ? e->offset + e->size : end;
+	for (size_t i = seg_after(p, off); i < p->nsegs && p->segs[i].offset < end; i++) {
+		const struct flat_seg *s = &p->segs[i];
+		uint64_t a = s->offset > off ? s->offset : off;
+		uint64_t b = s->offset + s->size < end ? s->offset + s->size : end;
+		uint64_t at = s->data_pos + (a - s->offset);
 		size_t n;
-		err = vf_pread_full(src->fd, src->path, (uint8_t *)buf + (a - off), (size_t)(b - a),
-			       e->data_pos + (a - e->offset), &n);
+		struct vf_error *err = vf_src_pread(p->base, (uint8_t *)buf + (a - off),
+						    (size_t)(b - a), at, &n);
 		if (!err && n < b - a)
-			err = vf_error_truncated(e->data_pos + (a - e->offset),
-						 "flattened record data", b - a, n);
+			err = vf_error_truncated(at, "flattened record data", b - a, n);
+		if (err)
+			return err;
 	}
-	free(hits);
-	if (!err)
-		*got = len;
-	return err;
+	*got = len;
+	return NULL;
 }
 
 static void flat_destroy(struct vf_src *src)
@@ -145,8 +101,10 @@ static void flat_destroy(struct vf_src *src)
 	struct flat_priv *p = src->priv;
 	if (!p)
 		return;
+	vf_src_destroy(p->base);   /* closes the fd this source shows */
+	src->fd = -1;
 	free(p->records);
-	free(p->sorted);
+	free(p->segs);
 	free(p);
 }
 
@@ -155,12 +113,109 @@ static const struct vf_src_ops flat_ops = {
 	.destroy = flat_destroy,
 };
 
-static struct vf_error *build_index(int fd, const char *path, uint64_t file_size,
-				    struct flat_priv *p, uint64_t *logical_size)
+/* ------------------------------------------------------------ resolving
+ * A sweep over the records' edges by logical offset, with a max-heap of the
+ * records open there (by stream position; closed ones leave it lazily): the
+ * top of the heap is what the bytes up to the next edge hold. */
+
+struct edge {
+	uint64_t pos;
+	size_t rec;
+	bool start;
+};
+
+static int cmp_edge(const void *a, const void *b)
 {
+	const struct edge *x = a, *y = b;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static void heap_push(size_t *h, size_t *n, size_t v)
+{
+	size_t i = (*n)++;
+	for (; i > 0 && h[(i - 1) / 2] < v; i = (i - 1) / 2)
+		h[i] = h[(i - 1) / 2];
+	h[i] = v;
+}
+
+static void heap_pop(size_t *h, size_t *n)
+{
+	size_t v = h[--*n], i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1] > h[c])
+			c++;
+		if (h[c] <= v)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = v;
+}
+
+/* Append [pos, pos + len) as record r holds it, merged with the segment
+ * before when that is the same record's preceding bytes. */
+static void add_seg(struct flat_priv *p, uint64_t pos, uint64_t len,
+		    const struct vf_flat_record *r)
+{
+	uint64_t data = r->data_pos + (pos - r->offset);
+	struct flat_seg *last = p->nsegs ? &p->segs[p->nsegs - 1] : NULL;
+	if (last && last->offset + last->size == pos && last->data_pos + last->size == data) {
+		last->size += len;
+		return;
+	}
+	p->segs[p->nsegs++] = (struct flat_seg){ pos, len, data };
+}
+
+static struct vf_error *resolve(struct flat_priv *p)
+{
+	size_t n = p->n, hn = 0;
+	if (n > SIZE_MAX / (2 * sizeof(struct edge)))
+		return &vf_error_nomem;
+	struct edge *ev = malloc((n ? 2 * n : 1) * sizeof(*ev));
+	size_t *heap = malloc((n ? n : 1) * sizeof(*heap));
+	bool *closed = calloc(n ? n : 1, sizeof(*closed));
+	/* every edge starts at most one segment */
+	p->segs = malloc((n ? 2 * n : 1) * sizeof(*p->segs));
+	if (!ev || !heap || !closed || !p->segs) {
+		free(ev);
+		free(heap);
+		free(closed);
+		return &vf_error_nomem;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ev[2 * i] = (struct edge){ p->records[i].offset, i, true };
+		ev[2 * i + 1] = (struct edge){ p->records[i].offset + p->records[i].size, i, false };
+	}
+	if (n)
+		qsort(ev, 2 * n, sizeof(*ev), cmp_edge);
+	for (size_t i = 0; i < 2 * n; ) {
+		uint64_t pos = ev[i].pos;
+		for (; i < 2 * n && ev[i].pos == pos; i++) {
+			if (ev[i].start)
+				heap_push(heap, &hn, ev[i].rec);
+			else
+				closed[ev[i].rec] = true;
+		}
+		while (hn && closed[heap[0]])
+			heap_pop(heap, &hn);
+		if (hn)  /* an open record: another edge follows */
+			add_seg(p, pos, ev[i].pos - pos, &p->records[heap[0]]);
+	}
+	free(ev);
+	free(heap);
+	free(closed);
+	return NULL;
+}
+
+static struct vf_error *build_index(struct flat_priv *p, uint64_t *logical_size)
+{
+	uint64_t file_size = p->base->size;
 	uint8_t hdr[32];
 	size_t got;
-	struct vf_error *err = vf_pread_full(fd, path, hdr, sizeof(hdr), 0, &got);
+	struct vf_error *err = vf_src_pread(p->base, hdr, sizeof(hdr), 0, &got);
 	if (err)
 		return err;
 	if (got < sizeof(hdr) || file_size < VF_FLAT_HEADER_SIZE)
@@ -178,7 +233,7 @@ static struct vf_error *build_index(int fd, const char *path, uint64_t file_size
 	uint64_t pos = VF_FLAT_HEADER_SIZE, lsize = 0;
 	for (;;) {
 		uint8_t rh[16];
-		err = vf_pread_full(fd, path, rh, sizeof(rh), pos, &got);
+		err = vf_src_pread(p->base, rh, sizeof(rh), pos, &got);
 		if (err)
 			return err;
 		if (got < sizeof(rh))
@@ -209,39 +264,29 @@ static struct vf_error *build_index(int fd, const char *path, uint64_t file_size
 		p->records[p->n++] = (struct vf_flat_record){ offset, size, pos + 16 };
 		if (lend > lsize)
 			lsize = lend;
-		if (size > p->max_size)
-			p->max_size = size;
 		pos = dend;
 	}
-	p->sorted = malloc((p->n ? p->n : 1) * sizeof(*p->sorted));
-	if (!p->sorted)
-		return &vf_error_nomem;
-	for (size_t i = 0; i < p->n; i++)
-		p->sorted[i] = (struct flat_entry){ p->records[i].offset, p->records[i].size,
-						    p->records[i].data_pos, i };
-	if (p->n > 1)
-		qsort(p->sorted, p->n, sizeof(*p->sorted), cmp_entry);
 	*logical_size = lsize;
-	return NULL;
+	return resolve(p);
 }
 
-struct vf_error *vf_flat_open(int fd, const char *path, uint64_t file_size,
-			      struct vf_src **ret)
+struct vf_error *vf_flat_open(struct vf_src *base, struct vf_src **ret)
 {
 	struct vf_src *src = calloc(1, sizeof(*src));
 	struct flat_priv *p = calloc(1, sizeof(*p));
-	if (!src || !p || !(src->path = strdup(path ? path : "(input)"))) {
+	if (!src || !p || !(src->path = strdup(base->path ? base->path : "(input)"))) {
 		free(src);
 		free(p);
-		close(fd);
+		vf_src_destroy(base);
 		return &vf_error_nomem;
 	}
+	p->base = base;
 	src->ops = &flat_ops;
 	src->kind = VF_SRC_FLATTENED;
-	src->fd = fd;
-	src->file_size = file_size;
+	src->fd = base->fd;
+	src->file_size = base->file_size;
 	src->priv = p;
-	struct vf_error *err = build_index(fd, path, file_size, p, &src->size);
+	struct vf_error *err = build_index(p, &src->size);
 	if (err) {
 		vf_src_destroy(src);
 		return vf_error_prefix(err, "makedumpfile flattened stream");

@@ -5,6 +5,8 @@
  * be64 size, size bytes of data}, ended by offset = size = -1.
  * The index is built once (headers only, no data read); reads of areas that
  * no record wrote return zeros; a later record overrides an earlier one.
+ * The layer reads the stream through the source below it, usually a plain
+ * file (open.h opens a file through this layer when it is flattened).
  */
 #ifndef VF_FLAT_H
 #define VF_FLAT_H
@@ -28,10 +30,11 @@ struct vf_flat_record {
 /* Does this buffer (at least 32 bytes from file offset 0) start a flattened stream? */
 bool vf_flat_probe(const uint8_t *head, size_t len);
 
-/* Index the flattened stream in fd (owned by the new source) and return a
- * source serving the reassembled file. */
-struct vf_error *vf_flat_open(int fd, const char *path, uint64_t file_size,
-			      struct vf_src **ret);
+/* Index the flattened stream that base holds and return a source serving the
+ * reassembled file.  The new source owns base (destroyed on failure too);
+ * its fd and file_size are base's, so that a writer copies records from the
+ * file by their data_pos. */
+struct vf_error *vf_flat_open(struct vf_src *base, struct vf_src **ret);
 
 /* The records in stream order (for writers that copy a flattened stream). */
 void vf_flat_records(const struct vf_src *src, const struct vf_flat_record **recs, size_t *n);

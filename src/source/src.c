@@ -1,4 +1,4 @@
-/* src.c - byte sources: plain files, and the entry to flattened streams. */
+/* src.c - byte sources: plain files, and the reads every source shares. */
 #include "config.h"
 #include "source/src.h"
 
@@ -9,8 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "source/flat.h"
 
 struct vf_error *vf_pread_full(int fd, const char *path, void *buf, size_t len, uint64_t off,
 			       size_t *got)
@@ -44,7 +42,8 @@ static struct vf_error *file_pread(struct vf_src *src, void *buf, size_t len, ui
 
 static void file_destroy(struct vf_src *src)
 {
-	(void)src;
+	if (src->fd >= 0)
+		close(src->fd);
 }
 
 static const struct vf_src_ops file_ops = {
@@ -78,37 +77,12 @@ struct vf_error *vf_src_from_fd(int fd, const char *path, struct vf_src **ret)
 	return NULL;
 }
 
-struct vf_error *vf_src_open(const char *path, struct vf_src **ret)
+struct vf_error *vf_src_open_file(const char *path, struct vf_src **ret)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return vf_error_os(errno, path, "cannot open");
-	struct vf_src *src;
-	struct vf_error *err = vf_src_from_fd(fd, path, &src);
-	if (err)
-		return err;
-	if (src->size == 0) {
-		*ret = src;
-		return NULL;
-	}
-	uint8_t head[32];
-	size_t got;
-	err = vf_src_pread(src, head, sizeof(head), 0, &got);
-	if (err) {
-		vf_src_destroy(src);
-		return err;
-	}
-	if (!vf_flat_probe(head, got)) {
-		*ret = src;
-		return NULL;
-	}
-	/* Hand the descriptor to the flattened layer. */
-	int ffd = src->fd;
-	uint64_t fsize = src->file_size;
-	src->fd = -1;
-	vf_src_destroy(src);
-	err = vf_flat_open(ffd, path, fsize, ret);
-	return vf_error_set_path(err, path);
+	return vf_src_from_fd(fd, path, ret);
 }
 
 struct vf_error *vf_src_pread(struct vf_src *src, void *buf, size_t len, uint64_t off,
@@ -153,8 +127,6 @@ void vf_src_destroy(struct vf_src *src)
 		return;
 	if (src->ops && src->ops->destroy)
 		src->ops->destroy(src);
-	if (src->fd >= 0)
-		close(src->fd);
 	free(src->path);
 	free(src);
 }

@@ -1,9 +1,11 @@
 /* src.h - random-access byte sources: the layer below every dump format.
  *
  * A dump reader never touches a file descriptor: it reads the (logical) dump
- * file through a vf_src.  A plain file is served by pread(); a makedumpfile
- * flattened stream is indexed once by flat.c and served as the reassembled
- * file.  The readers never know which one they got.
+ * file through a vf_src.  A plain file is served by pread() (here); layers
+ * over a source serve what its bytes encode: a makedumpfile flattened stream
+ * reassembled (flat.c), a compressed stream decompressed (zsrc.c), a libvirt
+ * save image's QEMU stream (libvirt.c).  open.c opens a dump file as its
+ * readers see it.  The readers never know which one they got.
  */
 #ifndef VF_SRC_H
 #define VF_SRC_H
@@ -29,21 +31,25 @@ enum vf_src_kind {
 	VF_SRC_FLATTENED,  /* makedumpfile flattened stream, served reassembled */
 	VF_SRC_DECOMPRESSED, /* a compressed stream inside a file, served decompressed
 			      * (zsrc.c); size UINT64_MAX until its end is known */
+	VF_SRC_LIBVIRT,    /* a libvirt save image, its QEMU stream decompressed in
+			    * place when it is compressed (libvirt.c) */
 };
 
 struct vf_src {
 	const struct vf_src_ops *ops;
 	enum vf_src_kind kind;
 	char *path;        /* the path given by the user */
-	int fd;            /* the underlying file; owned by the source */
+	int fd;            /* the underlying file, for writers that copy its bytes:
+			    * owned by the plain-file source; a flattened layer shows
+			    * its base's (data_pos offsets are in it); else -1 */
 	uint64_t size;     /* logical size (reassembled size for flattened) */
 	uint64_t file_size;/* size of the underlying file */
 	void *priv;        /* kind-specific state */
 };
 
-/* Open path read-only; if it starts with the flattened signature, index it
- * and return a flattened source.  The logical file is what readers see. */
-struct vf_error *vf_src_open(const char *path, struct vf_src **ret);
+/* Open path read-only as a plain file, whatever it holds (vf_source_open()
+ * in open.h also sees through a flattened stream). */
+struct vf_error *vf_src_open_file(const char *path, struct vf_src **ret);
 
 /* Plain-file source over an already open fd (takes ownership of fd). */
 struct vf_error *vf_src_from_fd(int fd, const char *path, struct vf_src **ret);

@@ -12,7 +12,7 @@ load helpers
 	[ -z "$output" ]
 }
 
-@test "the layer check fails on an upward include, a cycle and a file outside a layer" {
+@test "the layer check fails on an upward include, a cycle, a stray file, a bare include, a shared guard" {
 	t=$BATS_TEST_TMPDIR/src
 	mkdir -p "$t/util" "$t/format" "$t/fix"
 	printf '#include "fix/a.h"\n' > "$t/util/low.c"
@@ -24,12 +24,15 @@ load helpers
 	: > "$t/format/b.h"
 	printf '#include "util/low.h"\n' > "$t/stray.c"
 	printf '#include "low.h"\n' > "$t/util/bare.c"
+	printf '#ifndef VF_SAME_H\n#define VF_SAME_H\n#endif\n' > "$t/util/one.h"
+	printf '#ifndef VF_SAME_H\n#define VF_SAME_H\n#endif\n' > "$t/format/two.h"
 	run python3 "$SRCDIR/scripts/check-layers.py" "$t"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'util/low.c:1: include "fix/a.h" points upward (util may not depend on fix)'* ]]
 	[[ "$output" == *"include cycle: format/a and format/b"* ]]
 	[[ "$output" == *"stray.c:1: file outside a layer folder"* ]]
 	[[ "$output" == *'bare.c:1: include "low.h" does not name a layer folder'* ]]
+	[[ "$output" == *"include guard VF_SAME_H is also"* ]]
 }
 
 @test "docs/ARCHITECTURE.md names every module of every layer, and only modules that exist" {

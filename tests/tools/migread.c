@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "guest/migstream.h"
+#include "source/open.h"
 #include "source/src.h"
 
 static int fail(struct vf_error *err, int rc)
@@ -80,7 +81,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct vf_src *src;
-	struct vf_error *err = vf_src_open(argv[1], &src);
+	struct vf_error *err = vf_source_open(argv[1], &src);
 	if (err)
 		return fail(err, 1);
 	struct vf_migstate st;

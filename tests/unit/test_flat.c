@@ -1,4 +1,5 @@
-/* test_flat.c - the flattened layer: reassembly, overrides, gaps, corrupt streams. */
+/* test_flat.c - the flattened layer: reassembly, overrides, gaps, corrupt
+ * streams, over a file and over any source (one in memory here). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "util/cursor.h"
 #include "source/flat.h"
+#include "source/open.h"
 #include "source/src.h"
 #include "tap.h"
 
@@ -44,7 +46,166 @@ static void end_marker(FILE *f)
 
 static struct vf_error *open_path(const char *path, struct vf_src **src)
 {
-	return vf_src_open(path, src);
+	return vf_source_open(path, src);
+}
+
+/* ---------------------------------------------------------------- a source in memory */
+
+struct memsrc {
+	uint8_t *p;
+	size_t n;
+	bool *destroyed;
+};
+
+static struct vf_error *mem_pread(struct vf_src *src, void *buf, size_t len, uint64_t off,
+				  size_t *got)
+{
+	struct memsrc *m = src->priv;
+	*got = off >= m->n ? 0 : m->n - off < len ? m->n - (size_t)off : len;
+	memcpy(buf, m->p + off, *got);
+	return NULL;
+}
+
+static void mem_destroy(struct vf_src *src)
+{
+	struct memsrc *m = src->priv;
+	*m->destroyed = true;
+	free(m->p);
+	free(m);
+}
+
+static const struct vf_src_ops mem_ops = { .pread = mem_pread, .destroy = mem_destroy };
+
+/* The bytes written to f so far, as a source with no file (fd -1). */
+static struct vf_src *mem_src_of(FILE *f, bool *destroyed)
+{
+	struct vf_src *src = calloc(1, sizeof(*src));
+	struct memsrc *m = calloc(1, sizeof(*m));
+	fflush(f);
+	long n = ftell(f);
+	if (!src || !m || n < 0 || !(m->p = malloc((size_t)n + 1)))
+		abort();
+	rewind(f);
+	if (fread(m->p, 1, (size_t)n, f) != (size_t)n)
+		abort();
+	m->n = (size_t)n;
+	m->destroyed = destroyed;
+	*destroyed = false;
+	*src = (struct vf_src){ .ops = &mem_ops, .kind = VF_SRC_FILE, .path = strdup("(memory)"),
+				.fd = -1, .size = m->n, .file_size = m->n, .priv = m };
+	return src;
+}
+
+static void test_over_memory(void)
+{
+	char path[64];
+	FILE *f = fopen_tmp(path);
+	header(f);
+	record(f, 10, 4, "WXYZ");
+	record(f, 0, 12, "abcdefghijkl");
+	end_marker(f);
+	bool destroyed;
+	struct vf_src *base = mem_src_of(f, &destroyed), *src;
+	fclose(f);
+	unlink(path);
+	struct vf_error *err = vf_flat_open(base, &src);
+	uint8_t buf[16] = { 0 };
+	TAP_OK(!err && src->kind == VF_SRC_FLATTENED && src->fd == -1 && src->size == 14 &&
+	       src->file_size == VF_FLAT_HEADER_SIZE + 16 + 4 + 16 + 12 + 16,
+	       "over a source in memory: indexed, its size and its base's file size");
+	err = err ? err : vf_src_read(src, buf, 14, 0, "all");
+	TAP_OK(!err && memcmp(buf, "abcdefghijklYZ", 14) == 0,
+	       "over a source in memory: read through the base, the later record wins");
+	vf_error_destroy(err);
+	vf_src_destroy(src);
+	TAP_OK(destroyed, "the layer owns its base: destroyed with it");
+
+	f = fopen_tmp(path);
+	header(f);
+	record(f, 0, 4, "ABCD");
+	base = mem_src_of(f, &destroyed);
+	fclose(f);
+	unlink(path);
+	err = vf_flat_open(base, &src);
+	TAP_OK(err && err->code == VF_ERR_CORRUPT && destroyed,
+	       "no end marker: corrupt, and the base is destroyed (%s)", err ? err->message : "");
+	vf_error_destroy(err);
+}
+
+/* ---------------------------------------------------------------- against a model */
+
+static uint32_t rnd(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 8;
+}
+
+#define MODEL 4096
+
+/* Random overlapping records, some of them large: every read and every
+ * lookup agrees with replaying the records in order over zeros. */
+static void test_model(uint32_t seed0, unsigned nrec)
+{
+	uint32_t seed = seed0;
+	static uint8_t want[MODEL];
+	static uint64_t where[MODEL];   /* data_pos of each byte, 0: a gap */
+	char path[64];
+	FILE *f = fopen_tmp(path);
+	header(f);
+	memset(want, 0, sizeof(want));
+	memset(where, 0, sizeof(where));
+	uint64_t pos = VF_FLAT_HEADER_SIZE, top = 0;
+	for (unsigned r = 0; r < nrec; r++) {
+		uint64_t size = rnd(&seed) % 8 == 0 ? 1 + rnd(&seed) % 2000 : 1 + rnd(&seed) % 40;
+		uint64_t off = rnd(&seed) % (MODEL - size);
+		uint8_t d[2000];
+		for (uint64_t i = 0; i < size; i++) {
+			d[i] = (uint8_t)rnd(&seed);
+			want[off + i] = d[i];
+			where[off + i] = pos + 16 + i;
+		}
+		record(f, off, size, d);
+		pos += 16 + size;
+		if (off + size > top)
+			top = off + size;
+	}
+	end_marker(f);
+	fclose(f);
+	struct vf_src *src;
+	struct vf_error *err = open_path(path, &src);
+	unlink(path);
+	bool reads = !err && src->size == top, locs = reads;
+	for (unsigned k = 0; reads && k < 300; k++) {
+		uint8_t got[600];
+		uint64_t off = rnd(&seed) % top, len = 1 + rnd(&seed) % 600;
+		if (len > top - off)
+			len = top - off;
+		reads = !vf_src_read(src, got, len, off, "model") && memcmp(got, want + off, len) == 0;
+	}
+	for (uint64_t off = 0; locs && off <= top; off++) {
+		uint64_t at = 0, run = 0, n = 0;
+		bool held = vf_flat_locate(src, off, &at, &run);
+		if (off == top) {
+			locs = !held && run == UINT64_MAX;
+			break;
+		}
+		/* a run: bytes consecutive in the file, so of one record (a record
+		 * header is between two records' data); or a gap, to a record */
+		if (where[off])
+			while (off + n < top && where[off + n] == where[off] + n)
+				n++;
+		else
+			while (!where[off + n])
+				n++;
+		locs = held == !!where[off] && (!held || at == where[off]) && run == n;
+	}
+	TAP_OK(reads, "%u random records (seed %" PRIu32 "): reads replay them in order", nrec,
+	       seed0);
+	TAP_OK(locs, "%u random records (seed %" PRIu32 "): every lookup names the last record "
+	       "and its run", nrec, seed0);
+	if (!err)
+		vf_src_destroy(src);
+	vf_error_destroy(err);
 }
 
 int main(void)
@@ -146,5 +307,38 @@ int main(void)
 		vf_error_destroy(err);
 	}
 	unlink(path);
+
+	/* one large record under many small ones: a read finds its records by
+	 * binary search, never walking back over the ones the large one spans
+	 * (100000 reads would take minutes so) */
+	f = fopen(path, "w");
+	header(f);
+	record(f, 0, 200000 * 8, NULL);
+	fseek(f, 200000 * 8, SEEK_CUR);   /* its data: a hole, zeros */
+	for (uint64_t i = 0; i < 200000; i += 2) {
+		uint8_t d8[8];
+		vf_store_uint(d8, 8, false, i);
+		record(f, i * 8, 8, d8);
+	}
+	end_marker(f);
+	fclose(f);
+	err = open_path(path, &src);
+	bool same = !err;
+	for (uint64_t k = 0; same && k < 100000; k++) {
+		uint64_t i = (k * 7919) % 199999;
+		same = !vf_src_read(src, d, 16, i * 8, "mid") &&
+		       vf_load_uint(d, 8, false) == (i % 2 ? 0 : i) &&
+		       vf_load_uint(d + 8, 8, false) == (i % 2 ? i + 1 : 0);
+	}
+	TAP_OK(same, "small records over a large one: 100000 reads, each its records' bytes");
+	if (!err)
+		vf_src_destroy(src);
+	vf_error_destroy(err);
+	unlink(path);
+
+	test_over_memory();
+	test_model(1, 50);
+	test_model(7, 400);
+	test_model(42, 2000);
 	return tap_done();
 }

@@ -19,6 +19,7 @@
 #include "util/mem.h"
 #include "guest/migstream.h"
 #include "guest/region.h"
+#include "source/open.h"
 #include "source/src.h"
 #include "tap.h"
 
@@ -255,7 +256,7 @@ static struct vf_src *src_of(const uint8_t *p, size_t n)
 		abort();
 	close(fd);
 	struct vf_src *src;
-	struct vf_error *err = vf_src_open(path, &src);
+	struct vf_error *err = vf_source_open(path, &src);
 	unlink(path);
 	if (err)
 		abort();

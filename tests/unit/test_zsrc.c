@@ -90,7 +90,7 @@ static struct vf_src *zsrc_of(enum vf_zsrc_codec codec, const uint8_t *z, size_t
 		abort();
 	close(fd);
 	struct vf_src *base, *src;
-	if (vf_src_open(path, &base))
+	if (vf_src_open_file(path, &base))
 		abort();
 	unlink(path);
 	if (vf_zsrc_open(base, true, PREFIX, codec, &src))

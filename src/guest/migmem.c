@@ -1,0 +1,306 @@
+/* migmem.c - guest physical memory from a migration stream's RAM pages
+ * (migstream.h): the walk to EOF indexes the main RAM block's page records
+ * as runs (migram.c); a read finds a page's last run by binary search and
+ * reads its data from the stream, or fills a zero page.
+ */
+#include "config.h"
+#include "guest/migstream.h"
+#include "guest/migstream_priv.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest/rawmem.h"
+#include "source/libvirt.h"
+#include "source/open.h"
+
+#define MAX_RUNS (1u << 19)       /* RAM index: 32 bytes a run, 16 MiB at most */
+
+const char *vf_migstream_machine_layout(const char *machine)
+{
+	static const struct { const char *prefix; const char *layout; } map[] = {
+		{ "pc-q35-", "q35" }, { "q35", "q35" },
+		{ "pc-", "pc" }, { "pc", "pc" },
+		{ "virt-", "virt" }, { "virt", "virt" },
+	};
+	if (!machine)
+		return NULL;
+	for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++) {
+		size_t n = strlen(map[i].prefix);
+		bool prefix = map[i].prefix[n - 1] == '-';
+		if (prefix ? strncmp(machine, map[i].prefix, n) == 0
+			   : strcmp(machine, map[i].prefix) == 0)
+			return map[i].layout;
+	}
+	return NULL;
+}
+
+struct migmem {
+	struct vf_src *src;       /* the file */
+	struct vf_src *lv;        /* a libvirt image's layer over it, or NULL */
+	const char *compressed;
+	char *block;              /* "pc.ram" */
+	uint64_t block_length;
+	uint64_t page_size;
+	const char *layout;       /* preset name, or "ranges" */
+	struct mig_run *runs;     /* sorted by (first, seq) */
+	size_t nruns;
+	uint64_t records;
+	size_t nranges;
+	struct vf_rawmem_range r[VF_RAWMEM_MAX_RANGES];  /* sorted by paddr */
+};
+
+static int cmp_run(const void *a, const void *b)
+{
+	const struct mig_run *x = a, *y = b;
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sort by first page and record the running maximum of last pages, so a
+ * lookup walks back from the last run starting at or before the page only
+ * as far as runs can still cover it. */
+static void index_finish(struct mig_ram_index *x)
+{
+	if (x->n > 1)  /* a stream with no main-RAM page: runs is NULL */
+		qsort(x->runs, x->n, sizeof(*x->runs), cmp_run);
+	uint32_t max = 0;
+	for (size_t i = 0; i < x->n; i++) {
+		uint32_t last = x->runs[i].first + (x->runs[i].count - 1);
+		if (i == 0 || last > max)
+			max = last;
+		x->runs[i].maxlast = max;
+	}
+}
+
+/* The run holding page's last record in the stream, or NULL. */
+static const struct mig_run *lookup(const struct migmem *m, uint64_t page)
+{
+	size_t lo = 0, hi = m->nruns;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->runs[mid].first <= page)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const struct mig_run *best = NULL;
+	for (size_t j = lo; j-- > 0; ) {
+		const struct mig_run *r = &m->runs[j];
+		if (r->maxlast < page)
+			break;
+		if (page - r->first < r->count && (!best || r->seq > best->seq))
+			best = r;
+	}
+	return best;
+}
+
+static const struct vf_rawmem_range *migmem_range(const struct migmem *m, uint64_t paddr)
+{
+	for (size_t i = 0; i < m->nranges; i++)
+		if (paddr >= m->r[i].paddr && paddr - m->r[i].paddr < m->r[i].size)
+			return &m->r[i];
+	return NULL;
+}
+
+static struct vf_error *migmem_read(void *ctx, uint64_t paddr, void *buf, size_t len)
+{
+	struct migmem *m = ctx;
+	uint8_t *out = buf;
+	while (len) {
+		const struct vf_rawmem_range *r = migmem_range(m, paddr);
+		if (!r) {
+			struct vf_error *err = vf_error_paddr(VF_ERR_NOT_PRESENT, paddr, "not in "
+							      "RAM block '%s' of the migration "
+							      "stream (layout %s)", m->block,
+							      m->layout);
+			return vf_error_set_path(err, m->src->path);
+		}
+		uint64_t in = paddr - r->paddr;
+		uint64_t boff = r->file_off + in;   /* the layout checked the sums */
+		uint64_t page = boff / m->page_size, pin = boff % m->page_size;
+		uint64_t avail = m->page_size - pin;
+		if (avail > r->size - in)
+			avail = r->size - in;
+		size_t n = avail < len ? (size_t)avail : len;
+		const struct mig_run *run = lookup(m, page);
+		struct vf_error *err = NULL;
+		if (!run) {
+			err = vf_error_paddr(VF_ERR_NOT_PRESENT, paddr, "offset 0x%" PRIx64 " of RAM "
+					     "block '%s': the migration stream never sent its "
+					     "page", boff, m->block);
+			return vf_error_set_path(err, m->src->path);
+		}
+		uint64_t off;
+		switch (run->kind) {
+		case RUN_ZERO:
+			memset(out, run->fill, n);
+			break;
+		case RUN_PAGE:
+			if (!vf_mul_ok(page - run->first, run->stride, &off) ||
+			    !vf_add_ok(off, run->data_off, &off) || !vf_add_ok(off, pin, &off))
+				return vf_error_paddr(VF_ERR_CORRUPT, paddr, "RAM page index "
+						      "overflows (offset 0x%" PRIx64 " of block "
+						      "'%s')", boff, m->block);
+			err = vf_src_read(m->lv ? m->lv : m->src, out, n, off,
+					  "RAM page data");
+			if (err)
+				return vf_error_prefix(err, "physical address 0x%" PRIx64
+						       " (offset 0x%" PRIx64 " of RAM block '%s')",
+						       paddr, boff, m->block);
+			break;
+		default:
+			err = vf_error_paddr(VF_ERR_UNSUPPORTED, paddr, "offset 0x%" PRIx64 " of RAM "
+					     "block '%s': the stream's last record of its page, "
+					     "at file offset 0x%" PRIx64 ", is %s", boff, m->block,
+					     run->data_off,
+					     run->kind == RUN_XBZRLE ? "an XBZRLE delta" :
+					     "compressed (multi-thread compression)");
+			err = vf_error_set_path(err, m->src->path);
+			return vf_error_set_hint(err, "save the VM without the xbzrle and compress "
+						 "migration capabilities");
+		}
+		out += n;
+		paddr += n;
+		len -= n;
+	}
+	return NULL;
+}
+
+static void migmem_destroy(void *ctx)
+{
+	struct migmem *m = ctx;
+	if (!m)
+		return;
+	vf_src_destroy(m->lv);   /* before the file it reads */
+	if (m->src)
+		vf_src_destroy(m->src);
+	free(m->block);
+	free(m->runs);
+	free(m);
+}
+
+static const struct vf_mem_ops migmem_ops = {
+	.read = migmem_read,
+	.destroy = migmem_destroy,
+};
+
+/* Everything after the walk: the block, its layout, the memory. */
+static struct vf_error *migmem_setup(struct migmem *m, const struct vf_migstate *st,
+				     struct mig_ram_index *x, const char *layout_spec)
+{
+	const char *name = vf_mig_main_ram_block(st);
+	long bi = vf_mig_find_block(st, name);
+	if (bi < 0) {
+		struct vf_error *err = vf_error_create(VF_ERR_UNSUPPORTED, "migration stream: "
+						       "no RAM block '%s' (machine '%s'; %zu "
+						       "blocks, the first '%s')", name,
+						       st->machine, st->nramblocks,
+						       st->nramblocks ? st->ramblocks[0].idstr : "");
+		err = vf_error_set_path(err, m->src->path);
+		return vf_error_set_hint(err, "only x86 pc/q35 (pc.ram) and arm virt "
+					 "(mach-virt.ram) guests are read from streams");
+	}
+	if (x->block >= 0 && x->block != bi)
+		return vf_error_create(VF_ERR_CORRUPT, "migration stream: indexed block %ld, "
+				       "not %ld", x->block, bi);
+	const struct vf_mig_ramblock *b = &st->ramblocks[bi];
+	const char *spec = layout_spec;
+	if (!spec && !(spec = vf_migstream_machine_layout(st->machine))) {
+		struct vf_error *err = vf_error_create(VF_ERR_UNSUPPORTED, "migration stream: "
+						       "machine type '%s' has no known RAM "
+						       "layout", st->machine);
+		err = vf_error_set_path(err, m->src->path);
+		return vf_error_set_hint(err, "give the layout of RAM block '%s': pc, q35, "
+					 "virt, or FILEOFF:GPA:SIZE ranges (FILEOFF: the offset "
+					 "in the block)", b->idstr);
+	}
+	struct vf_rawmem_layout lay;
+	struct vf_error *err = vf_rawmem_parse_layout(spec, b->length, &lay);
+	if (err)
+		return vf_error_set_path(vf_error_prefix(err, "migration stream, RAM block '%s' "
+							 "(0x%" PRIx64 " bytes)", b->idstr,
+							 b->length), m->src->path);
+	if (!(m->block = strdup(b->idstr)))
+		return &vf_error_nomem;
+	m->block_length = b->length;
+	m->page_size = st->page_size;
+	m->layout = lay.preset ? lay.preset : "ranges";
+	m->nranges = lay.n;
+	memcpy(m->r, lay.r, lay.n * sizeof(lay.r[0]));
+	index_finish(x);
+	m->runs = x->runs;
+	m->nruns = x->n;
+	m->records = x->records;
+	x->runs = NULL;
+	return NULL;
+}
+
+struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec,
+				       struct vf_mem *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct migmem *m = calloc(1, sizeof(*m));
+	if (!m)
+		return &vf_error_nomem;
+	struct vf_error *err = vf_source_open(path, &m->src);
+	if (err) {
+		migmem_destroy(m);
+		return err;
+	}
+	struct vf_migstate st;
+	struct mig_ram_index x = { .block = -1, .max_runs = MAX_RUNS };
+	err = vf_mig_scan_with(m->src, &st, &x, &m->lv);
+	m->compressed = st.compressed;
+	if (!err && !st.reached_eof)
+		err = vf_error_set_path(vf_error_create(VF_ERR_CORRUPT, "migration stream: the "
+							"walk ended before EOF"), path);
+	if (!err)
+		err = migmem_setup(m, &st, &x, layout_spec);
+	vf_migstate_release(&st);
+	free(x.runs);
+	if (!err) {
+		out->ranges = malloc(m->nranges * sizeof(*out->ranges));
+		if (!out->ranges)
+			err = &vf_error_nomem;
+	}
+	if (err) {
+		migmem_destroy(m);
+		return err;
+	}
+	for (size_t i = 0; i < m->nranges; i++)
+		out->ranges[i] = (struct vf_mem_range){ m->r[i].paddr, m->r[i].size };
+	out->nranges = m->nranges;
+	out->ops = &migmem_ops;
+	out->ctx = m;
+	out->name = "migration stream";
+	out->page_size = m->page_size;
+	return NULL;
+}
+
+bool vf_migstream_mem_info(const struct vf_mem *mem, struct vf_migstream_mem_info *info)
+{
+	if (mem->ops != &migmem_ops)
+		return false;
+	const struct migmem *m = mem->ctx;
+	struct vf_libvirt_info li = { 0 };
+	if (m->lv)
+		vf_libvirt_info(m->lv, &li);
+	*info = (struct vf_migstream_mem_info){ .block = m->block,
+						.block_length = m->block_length,
+						.layout = m->layout, .runs = m->nruns,
+						.records = m->records,
+						.compressed = m->compressed,
+						.restarts = li.restarts };
+	return true;
+}
+
+void vf_migstream_mem_close(struct vf_mem *mem)
+{
+	if (mem->ops && mem->ops->destroy)
+		mem->ops->destroy(mem->ctx);
+	free(mem->ranges);
+	memset(mem, 0, sizeof(*mem));
+}
