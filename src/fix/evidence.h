@@ -56,17 +56,17 @@ bool vf_evidence_given(const struct vf_evidence_opts *o);
 /* The region from the explicit options alone (no I/O but reading the small
  * evidence file); *have is false when none was given. */
 struct vf_error *vf_evidence_region(const struct vf_evidence_opts *o, struct vf_region *r,
-				    bool *have, char **source);
+				    bool *have, char **source) VF_MUST_CHECK;
 
 /* The region saved in a migration stream or libvirt save image (QEMU's
  * vmcoreinfo device state, with the device's rules). */
-struct vf_error *vf_evidence_saved_region(const char *path, struct vf_region *r);
+struct vf_error *vf_evidence_saved_region(const char *path, struct vf_region *r) VF_MUST_CHECK;
 
 /* Gather the guest's note for dump.  need_note: the dump has no usable note
  * of its own (so a scan may run).  Without evidence and without need_note,
  * ev->have stays false and nothing is read. */
 struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_evidence_opts *o,
-				    bool need_note, struct vf_evidence *ev);
+				    bool need_note, struct vf_evidence *ev) VF_MUST_CHECK;
 void vf_evidence_deinit(struct vf_evidence *ev);
 
 /* Only the guest memory the options name: --memory's source (owned by ev,
@@ -74,7 +74,7 @@ void vf_evidence_deinit(struct vf_evidence *ev);
  * says which.  For --inspect, which reads the note at a region given. */
 struct vf_error *vf_evidence_memory(const struct vf_dump *dump, const struct vf_evidence_opts *o,
 				    struct vf_evidence *ev, struct vf_mem **mem)
-	__attribute__((warn_unused_result));
+	VF_MUST_CHECK;
 
 /* Is ev's note the one of the kernel in this dump?  Read through the dump's
  * own memory: the note's init_uts_ns (with its KERNELOFFSET and phys_base)
@@ -83,6 +83,6 @@ struct vf_error *vf_evidence_memory(const struct vf_dump *dump, const struct vf_
  * or no check that could be made, is VF_ERR_REFUSED naming the evidence; *how
  * (owned) says what confirmed it. */
 struct vf_error *vf_evidence_same_boot(const struct vf_dump *dump, const struct vf_evidence *ev,
-				       char **how);
+				       char **how) VF_MUST_CHECK;
 
 #endif

@@ -69,10 +69,10 @@ struct vf_fix {
  * what the planner cannot do are errors; fx is then deinitialised. */
 struct vf_error *vf_fix_prepare(struct vf_dump *dump, const struct vf_guest_note *gn,
 				const struct vf_fix_opts *opts, struct vf_fix *fx)
-	__attribute__((warn_unused_result));
+	VF_MUST_CHECK;
 
 /* VF_ERR_REFUSED naming the first blocking left-alone item, or NULL. */
-struct vf_error *vf_fix_blocked(const struct vf_fix *fx) __attribute__((warn_unused_result));
+struct vf_error *vf_fix_blocked(const struct vf_fix *fx) VF_MUST_CHECK;
 
 /* The VMCOREINFO text the fixed dump carries (the guest's, the derived one,
  * or the dump's own); NULL when the dump has none. */
@@ -86,13 +86,13 @@ void vf_fix_deinit(struct vf_fix *fx);
  * that --inspect and --check agree).  Without a note or a machine, other
  * problems already say so and nothing is added. */
 struct vf_error *vf_fix_inspect(struct vf_dump *dump, const struct vf_fix_opts *opts,
-				struct vf_problems *probs) __attribute__((warn_unused_result));
+				struct vf_problems *probs) VF_MUST_CHECK;
 
 /* text (len bytes, trailing NULs ignored) plus a line with the
  * architecture's phys_base key and pb in the kernel's format (x86_64:
  * NUMBER(phys_base) in signed decimal), as a new malloc'd text. */
 struct vf_error *vf_fix_text_add_phys_base(const struct vf_arch *a, const uint8_t *text,
 					   size_t len, uint64_t pb, uint8_t **out, size_t *out_len)
-	__attribute__((warn_unused_result));
+	VF_MUST_CHECK;
 
 #endif

@@ -32,7 +32,7 @@ struct vf_problems {
 };
 
 /* Diagnose the dump; fills *probs (caller deinit). Only allocation fails. */
-struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *probs);
+struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *probs) VF_MUST_CHECK;
 void vf_problems_deinit(struct vf_problems *probs);
 
 struct vf_plan;
@@ -43,7 +43,7 @@ struct vf_plan;
  * the dump healthy.  A patch an existing problem explains adds nothing. */
 struct vf_error *vf_inspect_plan(const struct vf_dump *dump, const struct vf_plan *plan,
 				 const char *const *blocked_field, char *const *blocked_why,
-				 size_t nblocked, struct vf_problems *probs);
+				 size_t nblocked, struct vf_problems *probs) VF_MUST_CHECK;
 
 /* The guest's note read from guest memory at a region the user gave. */
 struct vf_guest_check {
@@ -61,7 +61,7 @@ struct vf_guest_check {
  * system errors fail. */
 struct vf_error *vf_inspect_guest(struct vf_dump *dump, struct vf_mem *mem,
 				  const struct vf_region *r,
-				  struct vf_guest_check *gc, struct vf_problems *probs);
+				  struct vf_guest_check *gc, struct vf_problems *probs) VF_MUST_CHECK;
 void vf_guest_check_deinit(struct vf_guest_check *gc);
 
 #endif

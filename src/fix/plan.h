@@ -60,14 +60,14 @@ struct vf_plan_inputs {
 /* Plan the fix of dump.  Cases the planner cannot fix yet are
  * VF_ERR_UNSUPPORTED naming what is missing. */
 struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_plan_inputs *in,
-			     struct vf_plan *plan) __attribute__((warn_unused_result));
+			     struct vf_plan *plan) VF_MUST_CHECK;
 void vf_plan_deinit(struct vf_plan *plan);
 
 /* The phys_base the VMCOREINFO note gives for the dump's machine:
  * NUMBER(phys_base) on x86_64, NUMBER(PHYS_OFFSET) on aarch64.
  * VF_ERR_NOT_FOUND if there is no note or no such key. */
 struct vf_error *vf_note_phys_base(const struct vf_dump *dump, uint64_t *phys_base,
-				   const char **key);
+				   const char **key) VF_MUST_CHECK;
 
 
 #endif

@@ -13,25 +13,25 @@
 /* A patch that is one number of len bytes in the dump's byte order. */
 struct vf_error *vf_plan_add_number(struct vf_plan *plan, uint64_t off, uint32_t len, bool be,
 				    uint64_t value, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 7, 8), warn_unused_result));
+	__attribute__((format(printf, 7, 8))) VF_MUST_CHECK;
 /* A patch of raw bytes (takes ownership of bytes, also on failure). */
 struct vf_error *vf_plan_add_bytes(struct vf_plan *plan, uint64_t off, uint8_t *bytes,
 				   uint32_t len, const char *field, const char *why)
-	__attribute__((warn_unused_result));
+	VF_MUST_CHECK;
 /* The notes of the output: every original note but VMCOREINFO, then one
  * VMCOREINFO note with text vtext.  With out NULL, only sizes are computed;
  * *vhdr is the VMCOREINFO note's offset inside the blob. */
 struct vf_error *vf_plan_encode_notes(const struct vf_dump *d, const uint8_t *vtext,
 				      uint32_t vlen, uint8_t *out, uint64_t *size, uint64_t *vhdr)
-	__attribute__((warn_unused_result));
+	VF_MUST_CHECK;
 /* The text in must write is the dump's own (or none is given). */
 bool vf_plan_keeps_note(const struct vf_dump *d, const struct vf_plan_inputs *in);
 /* The refusal when there is no note to write. */
-struct vf_error *vf_plan_no_note(void);
+struct vf_error *vf_plan_no_note(void) VF_MUST_CHECK;
 
 struct vf_error *vf_plan_kdump(const struct vf_dump *d, const struct vf_plan_inputs *in,
-			       struct vf_plan *plan);
+			       struct vf_plan *plan) VF_MUST_CHECK;
 struct vf_error *vf_plan_elf(const struct vf_dump *d, const struct vf_plan_inputs *in,
-			     struct vf_plan *plan);
+			     struct vf_plan *plan) VF_MUST_CHECK;
 
 #endif

@@ -36,6 +36,6 @@ struct vf_verify {
 void vf_verify_init(struct vf_verify *v, const struct vf_dump *dump, const struct vf_fix *fx,
 		    const char *target);
 /* The writer's callback: arg is a struct vf_verify, path the written file. */
-struct vf_error *vf_verify_output(void *arg, const char *path) __attribute__((warn_unused_result));
+struct vf_error *vf_verify_output(void *arg, const char *path) VF_MUST_CHECK;
 
 #endif

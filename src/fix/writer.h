@@ -42,7 +42,7 @@ struct vf_write_opts {
 
 struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan,
 				const char *out_path, enum vf_out_form form,
-				const struct vf_write_opts *wo, struct vf_write_stats *stats);
+				const struct vf_write_opts *wo, struct vf_write_stats *stats) VF_MUST_CHECK;
 
 /* --in-place: write the plan's patches into the input file itself, at a
  * cost independent of its size.  First an undo/redo journal beside the file
@@ -54,12 +54,12 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
  * error. */
 struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *plan,
 				   const struct vf_write_opts *wo,
-				   struct vf_write_stats *stats);
+				   struct vf_write_stats *stats) VF_MUST_CHECK;
 
 /* Finish a run that was interrupted while patching path in place: if its
  * journal exists, write the new bytes again, fsync, remove the journal.
  * *recovered tells whether there was one. */
-struct vf_error *vf_journal_recover(const char *path, bool *recovered);
+struct vf_error *vf_journal_recover(const char *path, bool *recovered) VF_MUST_CHECK;
 bool vf_journal_exists(const char *path);
 
 #endif

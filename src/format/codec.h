@@ -29,7 +29,7 @@ const char *vf_codec_name(enum vf_codec codec);
 bool vf_codec_available(enum vf_codec codec);
 
 /* Map page-descriptor flags to a codec; more than one codec bit is corrupt. */
-struct vf_error *vf_codec_from_flags(uint32_t flags, enum vf_codec *codec);
+struct vf_error *vf_codec_from_flags(uint32_t flags, enum vf_codec *codec) VF_MUST_CHECK;
 
 /* Decompress one page of `in` into `out` (capacity out_len = page size).
  * Only the first `want` bytes are needed: codecs that can stop early (zlib,
@@ -37,6 +37,6 @@ struct vf_error *vf_codec_from_flags(uint32_t flags, enum vf_codec *codec);
  * `want` bytes, else VF_ERR_CORRUPT.  A page that decompresses to more than
  * out_len is corrupt. */
 struct vf_error *vf_codec_decompress(enum vf_codec codec, const void *in, size_t in_len,
-				     void *out, size_t out_len, size_t want);
+				     void *out, size_t out_len, size_t want) VF_MUST_CHECK;
 
 #endif

@@ -95,12 +95,12 @@ void vf_dump_destroy(struct vf_dump *dump);
 
 /* Helpers for the format readers: load a note region, parse its notes, and
  * after all regions are loaded, locate and parse VMCOREINFO. */
-struct vf_error *vf_dump_add_note_region(struct vf_dump *dump, uint64_t offset, uint64_t size);
-struct vf_error *vf_dump_find_vmcoreinfo(struct vf_dump *dump);
+struct vf_error *vf_dump_add_note_region(struct vf_dump *dump, uint64_t offset, uint64_t size) VF_MUST_CHECK;
+struct vf_error *vf_dump_find_vmcoreinfo(struct vf_dump *dump) VF_MUST_CHECK;
 /* A VMCOREINFO text the format points at outside the notes (kdump's
  * offset_vmcoreinfo/size_vmcoreinfo): read and parse it when it lies inside
  * the file and below the text cap (else inspect reports the pointer). */
-struct vf_error *vf_dump_vmcoreinfo_at(struct vf_dump *dump, uint64_t offset, uint64_t size);
+struct vf_error *vf_dump_vmcoreinfo_at(struct vf_dump *dump, uint64_t offset, uint64_t size) VF_MUST_CHECK;
 
 const char *vf_format_name(const struct vf_dump *dump); /* "elf", "kdump", "kdump-flattened", "elf-flattened" */
 

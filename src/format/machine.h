@@ -32,6 +32,6 @@ const char *vf_arch_uts_machine(const struct vf_dump *dump);
  * it is unknown when the evidence disagrees.  extra (may be NULL): a
  * VMCOREINFO text from elsewhere (the guest's note) that adds its keys.
  * Only allocation fails. */
-struct vf_error *vf_machine_detect(struct vf_dump *dump, const struct vf_vmcoreinfo *extra);
+struct vf_error *vf_machine_detect(struct vf_dump *dump, const struct vf_vmcoreinfo *extra) VF_MUST_CHECK;
 
 #endif

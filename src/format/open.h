@@ -13,8 +13,8 @@
 #include "util/error.h"
 
 /* Open a dump file (plain or flattened). */
-struct vf_error *vf_dump_open(const char *path, struct vf_dump **ret);
+struct vf_error *vf_dump_open(const char *path, struct vf_dump **ret) VF_MUST_CHECK;
 /* Open a dump over an existing source (takes ownership of src). */
-struct vf_error *vf_dump_open_src(struct vf_src *src, struct vf_dump **ret);
+struct vf_error *vf_dump_open_src(struct vf_src *src, struct vf_dump **ret) VF_MUST_CHECK;
 
 #endif

@@ -29,7 +29,7 @@ struct vf_guest_note {
  * (not present, excluded, I/O) pass through with context. */
 struct vf_error *vf_guest_note_read(struct vf_mem *mem, const struct vf_region *r,
 				    bool big_endian, uint64_t page_size,
-				    struct vf_guest_note *out);
+				    struct vf_guest_note *out) VF_MUST_CHECK;
 void vf_guest_note_deinit(struct vf_guest_note *gn);
 
 #endif

@@ -17,13 +17,13 @@
  * aarch64 vaddr - NUMBER(kimage_voffset)).  VF_ERR_UNSUPPORTED for machines
  * without one. */
 struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
-				uint64_t vaddr, uint64_t *paddr);
+				uint64_t vaddr, uint64_t *paddr) VF_MUST_CHECK;
 
 /* init_uts_ns.name (struct new_utsname: sysname, nodename, release, version,
  * machine, domainname, 65 bytes each), read from guest memory and checked:
  * every field NUL-terminated text, release equal to OSRELEASE. */
 struct vf_error *vf_kernel_utsname(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
-				   char uts[VF_UTS_FIELDS][VF_UTS_LEN]);
+				   char uts[VF_UTS_FIELDS][VF_UTS_LEN]) VF_MUST_CHECK;
 
 /* The end of the kernel's memory map, as makedumpfile computes it: the pfn
  * past the last SPARSEMEM section (among those below limit_pfn) whose
@@ -33,7 +33,7 @@ struct vf_error *vf_kernel_utsname(const struct vf_dump *dump, const struct vf_v
  * VF_ERR_UNSUPPORTED for other machines or memory models. */
 struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
 				       const struct vf_vmcoreinfo *vmci, uint64_t limit_pfn,
-				       uint64_t *end_pfn);
+				       uint64_t *end_pfn) VF_MUST_CHECK;
 
 /* The kernel image's mapping, as the kernel's own /proc/vmcore describes it
  * in a PT_LOAD: virtual start, physical start and size.  From the arch's
@@ -45,6 +45,6 @@ struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
  * says which. */
 struct vf_error *vf_kernel_text(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
 				uint64_t *vaddr, uint64_t *paddr, uint64_t *size,
-				const char **how);
+				const char **how) VF_MUST_CHECK;
 
 #endif

@@ -99,17 +99,17 @@ bool vf_migstream_probe(const uint8_t *head, size_t len);
  * JSON description is read when the walk is done (a second pass only when
  * it gives a page size the walk did not use).  Release st with
  * vf_migstate_release() in every case. */
-struct vf_error *vf_migstream_scan(struct vf_src *src, struct vf_migstate *st);
+struct vf_error *vf_migstream_scan(struct vf_src *src, struct vf_migstate *st) VF_MUST_CHECK;
 
 /* vf_migstream_scan(), and VF_ERR_NOT_FOUND when the VM had no vmcoreinfo
  * device. */
-struct vf_error *vf_migstream_find_vmcoreinfo(struct vf_src *src, struct vf_migstate *st);
+struct vf_error *vf_migstream_find_vmcoreinfo(struct vf_src *src, struct vf_migstate *st) VF_MUST_CHECK;
 
 /* The device state as a region, with QEMU's rules: has_vmcoreinfo false or
  * guest_format 0 (the guest never wrote etc/vmcoreinfo, or disabled it), an
  * unknown format, or a size of 1 MiB or more are VF_ERR_REFUSED with a hint
  * and the state's file offset.  origin = VF_REGION_MIGSTREAM. */
-struct vf_error *vf_migstream_region(const struct vf_migstate *st, struct vf_region *r);
+struct vf_error *vf_migstream_region(const struct vf_migstate *st, struct vf_region *r) VF_MUST_CHECK;
 
 void vf_migstate_release(struct vf_migstate *st);
 
@@ -141,7 +141,7 @@ void vf_migstate_release(struct vf_migstate *st);
  * scattered reads, decompress the image first (the stream after
  * stream_offset) and give the stream. */
 struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec,
-				       struct vf_mem *out);
+				       struct vf_mem *out) VF_MUST_CHECK;
 
 /* Destroy what vf_migstream_mem_open() made; safe on a zeroed mem. */
 void vf_migstream_mem_close(struct vf_mem *mem);

@@ -103,44 +103,44 @@ struct mig_walk {
  * ends first, the cursor then ending with it; so a structure of at most n
  * bytes read through it fails as truncated only where the stream does.
  * Errors from the cursor go through vf_mig_at() for the path. */
-struct vf_error *vf_mig_window(struct mig_walk *c, uint64_t off, size_t n, struct vf_cursor *cur);
-struct vf_error *vf_mig_at(struct mig_walk *c, struct vf_error *err);
+struct vf_error *vf_mig_window(struct mig_walk *c, uint64_t off, size_t n, struct vf_cursor *cur) VF_MUST_CHECK;
+struct vf_error *vf_mig_at(struct mig_walk *c, struct vf_error *err) VF_MUST_CHECK;
 /* The next n-byte integer of cur, named what in errors (with the path). */
 struct vf_error *vf_mig_uint(struct mig_walk *c, struct vf_cursor *cur, size_t n,
-			     const char *what, uint64_t *v);
+			     const char *what, uint64_t *v) VF_MUST_CHECK;
 /* The next n bytes of cur, named what in errors (with the path). */
 struct vf_error *vf_mig_bytes(struct mig_walk *c, struct vf_cursor *cur, size_t n,
-			      const char *what, const uint8_t **p);
+			      const char *what, const uint8_t **p) VF_MUST_CHECK;
 /* u8 length + that many bytes of cur, as a NUL-terminated string. */
 struct vf_error *vf_mig_name(struct mig_walk *c, struct vf_cursor *cur, const char *what,
-			     char out[256]);
+			     char out[256]) VF_MUST_CHECK;
 /* One n-byte integer at c->pos (a window of its own), c->pos past it. */
-struct vf_error *vf_mig_read_uint(struct mig_walk *c, size_t n, const char *what, uint64_t *v);
+struct vf_error *vf_mig_read_uint(struct mig_walk *c, size_t n, const char *what, uint64_t *v) VF_MUST_CHECK;
 /* Point *p at the n bytes at off; false on any error (for probing). */
 bool vf_mig_peek(struct mig_walk *c, uint64_t off, size_t n, const uint8_t **p);
 /* Step c->pos over n bytes without reading them. */
-struct vf_error *vf_mig_skip(struct mig_walk *c, uint64_t n, const char *what);
+struct vf_error *vf_mig_skip(struct mig_walk *c, uint64_t n, const char *what) VF_MUST_CHECK;
 struct vf_error *vf_mig_corrupt(struct mig_walk *c, uint64_t off, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4))) VF_MUST_CHECK;
 
 /* Sections (migstream.c). */
 bool vf_mig_plausible_next(struct mig_walk *c, uint64_t off);
 struct vf_error *vf_mig_search(struct mig_walk *c, uint64_t from, const uint8_t *needle,
 			       size_t nlen, bool (*accept)(struct mig_walk *, uint64_t, void *),
-			       void *arg, bool *hit, uint64_t *at);
-struct vf_error *vf_mig_find_footer(struct mig_walk *c, uint32_t id, bool *hit);
+			       void *arg, bool *hit, uint64_t *at) VF_MUST_CHECK;
+struct vf_error *vf_mig_find_footer(struct mig_walk *c, uint32_t id, bool *hit) VF_MUST_CHECK;
 
 /* The JSON description (migdesc.c): read from the stream's end into st. */
-struct vf_error *vf_mig_read_description(struct mig_walk *c);
+struct vf_error *vf_mig_read_description(struct mig_walk *c) VF_MUST_CHECK;
 
 /* The device (migdevice.c). */
 bool vf_mig_is_vmci_idstr(const char *idstr);
 struct vf_error *vf_mig_vmcoreinfo_section(struct mig_walk *c, uint64_t soff, uint32_t id,
-					   uint32_t instance, uint32_t version);
-struct vf_error *vf_mig_search_device(struct mig_walk *c);
+					   uint32_t instance, uint32_t version) VF_MUST_CHECK;
+struct vf_error *vf_mig_search_device(struct mig_walk *c) VF_MUST_CHECK;
 
 /* RAM (migram.c). */
-struct vf_error *vf_mig_ram_records(struct mig_walk *c);
+struct vf_error *vf_mig_ram_records(struct mig_walk *c) VF_MUST_CHECK;
 const char *vf_mig_main_ram_block(const struct vf_migstate *st);
 long vf_mig_find_block(const struct vf_migstate *st, const char *name);
 
@@ -148,6 +148,6 @@ long vf_mig_find_block(const struct vf_migstate *st, const char *name);
  * walks to EOF and indexes the main block's pages.  *lv: the libvirt layer
  * the walk read the stream through (the caller's then), or NULL. */
 struct vf_error *vf_mig_scan_with(struct vf_src *src, struct vf_migstate *st,
-				  struct mig_ram_index *idx, struct vf_src **lv);
+				  struct mig_ram_index *idx, struct vf_src **lv) VF_MUST_CHECK;
 
 #endif

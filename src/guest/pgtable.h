@@ -48,13 +48,13 @@ struct vf_x86_cpu {
 /* Parse one QEMU note descriptor (desc, descsz at file offset file_off).
  * Checks version and size; fills cpu (cpu->index is left to the caller). */
 struct vf_error *vf_qemu_cpu_state_parse(const uint8_t *desc, size_t descsz, uint64_t file_off,
-					 struct vf_x86_cpu *cpu);
+					 struct vf_x86_cpu *cpu) VF_MUST_CHECK;
 
 /* Every "QEMU" note of type 0 in the dump, in file order, one entry each.
  * A malformed note is an entry with valid = false and why set, not an error.
  * *cpus is malloc'd (NULL when *n is 0); free() it. */
 struct vf_error *vf_qemu_cpu_states(const struct vf_dump *dump, struct vf_x86_cpu **cpus,
-				    size_t *n);
+				    size_t *n) VF_MUST_CHECK;
 
 /* Does this CPU's state allow a 64-bit page walk?  NULL if so; else a static
  * string saying why not ("CR0.PG is clear: paging off", ...). */
@@ -70,13 +70,13 @@ const char *vf_x86_cpu_unusable(const struct vf_x86_cpu *cpu);
  * line saying how the value was obtained. */
 struct vf_error *vf_x86_phys_base_derive(struct vf_mem *mem, const struct vf_x86_cpu *cpus,
 					 size_t ncpus, const struct vf_vmcoreinfo *vmci,
-					 uint64_t *phys_base, char **how);
+					 uint64_t *phys_base, char **how) VF_MUST_CHECK;
 
 /* The same over an opened dump: its QEMU notes and its memory.  For machines
  * whose arch ops have a page-table walk (has_page_tables: today x86_64 only,
  * whose CPU roots these QEMU notes give); VF_ERR_UNSUPPORTED for others. */
 struct vf_error *vf_x86_phys_base_from_pgtables(const struct vf_dump *dump,
 						const struct vf_vmcoreinfo *vmci,
-						uint64_t *phys_base, char **how);
+						uint64_t *phys_base, char **how) VF_MUST_CHECK;
 
 #endif

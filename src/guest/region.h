@@ -34,13 +34,13 @@ struct vf_region {
 /* "0x00000000013ae000 1024" (both hex, as the kernel prints them; a 0x
  * prefix is optional), or "ADDR,SIZE" / "ADDR:SIZE" with C number prefixes
  * (0x hex, else decimal).  Trailing newline allowed.  Checks size rules. */
-struct vf_error *vf_region_parse(const char *text, struct vf_region *r);
+struct vf_error *vf_region_parse(const char *text, struct vf_region *r) VF_MUST_CHECK;
 
 /* The 16 little-endian bytes FWCfgVMCoreInfo {u16 host_format, u16
  * guest_format, u32 size, u64 paddr}; applies QEMU's rules: exactly 16
  * bytes, guest_format 0 = the guest disabled it, only 1 (ELF) supported,
  * size below 1 MiB.  Refusals are VF_ERR_REFUSED with a hint. */
-struct vf_error *vf_region_from_fwcfg(const uint8_t *buf, size_t len, struct vf_region *r);
+struct vf_error *vf_region_from_fwcfg(const uint8_t *buf, size_t len, struct vf_region *r) VF_MUST_CHECK;
 
 const char *vf_region_origin_name(enum vf_region_origin o);
 

@@ -88,7 +88,7 @@ struct vf_scan_result {
  * candidates and counts in *out for a report; other errors (I/O, corrupt,
  * bad options) leave it partial.  Always call vf_scan_result_deinit(). */
 struct vf_error *vf_scan_for_note(struct vf_mem *mem, const struct vf_scan_opts *o,
-				  struct vf_scan_result *out);
+				  struct vf_scan_result *out) VF_MUST_CHECK;
 void vf_scan_result_deinit(struct vf_scan_result *r);
 
 #endif

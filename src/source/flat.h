@@ -34,7 +34,7 @@ bool vf_flat_probe(const uint8_t *head, size_t len);
  * reassembled file.  The new source owns base (destroyed on failure too);
  * its fd and file_size are base's, so that a writer copies records from the
  * file by their data_pos. */
-struct vf_error *vf_flat_open(struct vf_src *base, struct vf_src **ret);
+struct vf_error *vf_flat_open(struct vf_src *base, struct vf_src **ret) VF_MUST_CHECK;
 
 /* The records in stream order (for writers that copy a flattened stream). */
 void vf_flat_records(const struct vf_src *src, const struct vf_flat_record **recs, size_t *n);

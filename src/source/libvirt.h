@@ -49,18 +49,18 @@ struct vf_libvirt_info {
  * only.  VF_ERR_CORRUPT: a partial image, a bad header version, the XML cut
  * short; VF_ERR_UNSUPPORTED: a format not read here (the hint is the command
  * that decompresses it), gzip or zstd when the library was not built. */
-struct vf_error *vf_libvirt_open(struct vf_src *base, bool own, struct vf_src **ret);
+struct vf_error *vf_libvirt_open(struct vf_src *base, bool own, struct vf_src **ret) VF_MUST_CHECK;
 
 /* Describe a source vf_libvirt_open() made; false for any other. */
 bool vf_libvirt_info(const struct vf_src *src, struct vf_libvirt_info *info);
 
 /* Make src->size known (decompressing a compressed stream to its end);
  * *size is it. */
-struct vf_error *vf_libvirt_finish(struct vf_src *src, uint64_t *size);
+struct vf_error *vf_libvirt_finish(struct vf_src *src, uint64_t *size) VF_MUST_CHECK;
 
 /* The domain XML: the text before its NUL padding, NUL-terminated, in a new
  * malloc'd *xml.  VF_ERR_UNSUPPORTED when it is longer than
  * VF_LIBVIRT_XML_MAX. */
-struct vf_error *vf_libvirt_xml(struct vf_src *src, char **xml);
+struct vf_error *vf_libvirt_xml(struct vf_src *src, char **xml) VF_MUST_CHECK;
 
 #endif

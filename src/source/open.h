@@ -10,6 +10,6 @@
 /* Open path read-only; if it starts with the flattened signature, index it
  * and return a flattened source (kind VF_SRC_FLATTENED), else the plain
  * file (VF_SRC_FILE). */
-struct vf_error *vf_source_open(const char *path, struct vf_src **ret);
+struct vf_error *vf_source_open(const char *path, struct vf_src **ret) VF_MUST_CHECK;
 
 #endif

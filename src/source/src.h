@@ -49,27 +49,27 @@ struct vf_src {
 
 /* Open path read-only as a plain file, whatever it holds (vf_source_open()
  * in open.h also sees through a flattened stream). */
-struct vf_error *vf_src_open_file(const char *path, struct vf_src **ret);
+struct vf_error *vf_src_open_file(const char *path, struct vf_src **ret) VF_MUST_CHECK;
 
 /* Plain-file source over an already open fd (takes ownership of fd). */
-struct vf_error *vf_src_from_fd(int fd, const char *path, struct vf_src **ret);
+struct vf_error *vf_src_from_fd(int fd, const char *path, struct vf_src **ret) VF_MUST_CHECK;
 
 /* Read exactly len bytes at off; a short read is a VF_ERR_CORRUPT
  * "truncated" error naming `what` and the offset. */
 struct vf_error *vf_src_read(struct vf_src *src, void *buf, size_t len, uint64_t off,
-			     const char *what);
+			     const char *what) VF_MUST_CHECK;
 
 /* Read up to len bytes; *got may be short at the end of the file. */
 struct vf_error *vf_src_pread(struct vf_src *src, void *buf, size_t len, uint64_t off,
-			      size_t *got);
+			      size_t *got) VF_MUST_CHECK;
 
 /* Read len bytes at off into a new malloc'd buffer (len capped by caller). */
 struct vf_error *vf_src_read_alloc(struct vf_src *src, size_t len, uint64_t off,
-				   const char *what, uint8_t **ret);
+				   const char *what, uint8_t **ret) VF_MUST_CHECK;
 
 /* pread() until len bytes or end of file; retries EINTR.  *got may be short. */
 struct vf_error *vf_pread_full(int fd, const char *path, void *buf, size_t len, uint64_t off,
-			       size_t *got);
+			       size_t *got) VF_MUST_CHECK;
 
 void vf_src_destroy(struct vf_src *src);
 

@@ -50,10 +50,10 @@ bool vf_zsrc_available(enum vf_zsrc_codec codec);
  * new source destroys base with itself; else base must outlive it.  No byte
  * is read yet.  VF_ERR_UNSUPPORTED when the codec was not built. */
 struct vf_error *vf_zsrc_open(struct vf_src *base, bool own, uint64_t start,
-			      enum vf_zsrc_codec codec, struct vf_src **ret);
+			      enum vf_zsrc_codec codec, struct vf_src **ret) VF_MUST_CHECK;
 
 /* Decompress forward to the end, so that src->size is known; *size is it. */
-struct vf_error *vf_zsrc_finish(struct vf_src *src, uint64_t *size);
+struct vf_error *vf_zsrc_finish(struct vf_src *src, uint64_t *size) VF_MUST_CHECK;
 
 struct vf_zsrc_info {
 	enum vf_zsrc_codec codec;

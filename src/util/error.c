@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct vf_error vf_error_nomem = {
+const struct vf_error vf_error_nomem_const = {
 	.code = VF_ERR_NOMEM,
 	.message = (char *)"out of memory",
 };
@@ -109,6 +109,23 @@ struct vf_error *vf_error_set_path(struct vf_error *err, const char *path)
 	if (!err || err == &vf_error_nomem || err->path || !path)
 		return err;
 	err->path = strdup(path);
+	return err;
+}
+
+struct vf_error *vf_error_set_offset(struct vf_error *err, uint64_t off)
+{
+	return err ? with_offset(err, off, false) : err;
+}
+
+struct vf_error *vf_error_set_paddr(struct vf_error *err, uint64_t paddr)
+{
+	return err ? with_offset(err, paddr, true) : err;
+}
+
+struct vf_error *vf_error_set_code(struct vf_error *err, enum vf_err_code code)
+{
+	if (err && err != &vf_error_nomem && err->code != VF_ERR_NOMEM && err->code != VF_ERR_OS)
+		err->code = code;
 	return err;
 }
 

@@ -2,7 +2,8 @@
  *
  * A function that can fail returns `struct vf_error *`; NULL means success and
  * results travel through trailing out-parameters.  Callers add context as the
- * error travels up with vf_error_prefix().  Only main.c prints errors.
+ * error travels up with vf_error_prefix() and the setters, never by writing
+ * the fields.  Only cli/main.c prints errors.
  */
 #ifndef VF_ERROR_H
 #define VF_ERROR_H
@@ -35,31 +36,48 @@ struct vf_error {
 	char *hint;          /* what the user can do, or NULL */
 };
 
-/* The static out-of-memory error: needs no allocation, destroy is a no-op. */
-extern struct vf_error vf_error_nomem;
+/* Every function that returns an error is marked so: an error dropped on
+ * the floor is a compile-time warning.  The decorators below, which return
+ * the error they were given for chaining, are not. */
+#define VF_MUST_CHECK __attribute__((warn_unused_result))
+
+/* The out-of-memory error: one constant object, needs no allocation.
+ * destroy and every setter leave it alone; it lives in read-only memory, so
+ * code that writes to it by hand fails at once.  &vf_error_nomem is the
+ * struct vf_error * functions return. */
+extern const struct vf_error vf_error_nomem_const;
+#define vf_error_nomem (*(struct vf_error *)&vf_error_nomem_const)
 
 struct vf_error *vf_error_create(enum vf_err_code code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3))) VF_MUST_CHECK;
 /* The same with a va_list, for helpers that add context to their callers' messages. */
 struct vf_error *vf_error_vcreate(enum vf_err_code code, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+	__attribute__((format(printf, 2, 0))) VF_MUST_CHECK;
 /* An error about the input at file offset `off`. */
 struct vf_error *vf_error_at(enum vf_err_code code, uint64_t off, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4))) VF_MUST_CHECK;
 /* An error about guest physical address `paddr`. */
 struct vf_error *vf_error_paddr(enum vf_err_code code, uint64_t paddr, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4))) VF_MUST_CHECK;
 /* A failed system call; errnum is an errno value, path may be NULL. */
 struct vf_error *vf_error_os(int errnum, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4))) VF_MUST_CHECK;
 /* Shorthand for a truncated structure. */
-struct vf_error *vf_error_truncated(uint64_t off, const char *what, uint64_t need, uint64_t have);
+struct vf_error *vf_error_truncated(uint64_t off, const char *what, uint64_t need, uint64_t have) VF_MUST_CHECK;
 
 /* Prepend "context: " to the message; returns err (works on the nomem error too). */
 struct vf_error *vf_error_prefix(struct vf_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Set the path the error is about, if not set yet; returns err. */
 struct vf_error *vf_error_set_path(struct vf_error *err, const char *path);
+/* Set (replace) the file offset the error is about; returns err. */
+struct vf_error *vf_error_set_offset(struct vf_error *err, uint64_t off);
+/* Set (replace) the guest physical address the error is about; returns err. */
+struct vf_error *vf_error_set_paddr(struct vf_error *err, uint64_t paddr);
+/* Reclassify an input error (e.g. "not in this memory" becomes "refused"):
+ * a failure of the machine (out of memory, a system call) stays what it is,
+ * so no caller can turn it into a verdict about the input.  Returns err. */
+struct vf_error *vf_error_set_code(struct vf_error *err, enum vf_err_code code);
 /* Set (replace) the hint; returns err. */
 struct vf_error *vf_error_set_hint(struct vf_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -29,7 +29,7 @@ struct vf_note {
  * still returns NULL); only out-of-memory is returned as failure. */
 struct vf_error *vf_notes_parse(const uint8_t *buf, size_t len, bool big_endian,
 				uint64_t file_off, uint32_t region, struct vf_note **notes,
-				size_t *n, struct vf_error **malformed);
+				size_t *n, struct vf_error **malformed) VF_MUST_CHECK;
 
 /* Is this the Linux VMCOREINFO note (name "VMCOREINFO", type 0)? */
 bool vf_note_is_vmcoreinfo(const struct vf_note *note);

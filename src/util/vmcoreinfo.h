@@ -21,7 +21,7 @@ struct vf_vmcoreinfo {
 
 /* Parse the descriptor text (stops at the first NUL).  Lines without '=' or
  * with non-printable bytes are a VF_ERR_CORRUPT error naming the line. */
-struct vf_error *vf_vmcoreinfo_parse(const char *text, size_t len, struct vf_vmcoreinfo **ret);
+struct vf_error *vf_vmcoreinfo_parse(const char *text, size_t len, struct vf_vmcoreinfo **ret) VF_MUST_CHECK;
 void vf_vmcoreinfo_destroy(struct vf_vmcoreinfo *vmci);
 
 /* The value of key (exact match, e.g. "SYMBOL(_stext)"), or NULL. */
@@ -33,7 +33,7 @@ const char *vf_vmcoreinfo_get(const struct vf_vmcoreinfo *vmci, const char *key)
  * negative: the two's complement is returned in *val).  VF_ERR_NOT_FOUND if
  * absent, VF_ERR_CORRUPT if the value is not a number of that format. */
 struct vf_error *vf_vmcoreinfo_number(const struct vf_vmcoreinfo *vmci, const char *key,
-				      uint64_t *val);
+				      uint64_t *val) VF_MUST_CHECK;
 
 /* Is the key's kernel format hexadecimal? (SYMBOL(...), KERNELOFFSET, ...) */
 bool vf_vmcoreinfo_key_is_hex(const char *key);
