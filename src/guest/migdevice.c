@@ -205,11 +205,8 @@ struct vf_error *vf_migstream_find_vmcoreinfo(struct vf_src *src, struct vf_migs
 
 static struct vf_error *refused_at(const struct vf_migstate *st, struct vf_error *err)
 {
-	if (err && err != &vf_error_nomem && !err->has_offset) {
-		err->has_offset = true;
-		err->offset_is_paddr = false;
-		err->offset = st->state_offset;
-	}
+	if (err && !err->has_offset)
+		err = vf_error_set_offset(err, st->state_offset);
 	return err;
 }
 

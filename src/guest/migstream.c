@@ -124,11 +124,7 @@ struct vf_error *vf_mig_corrupt(struct mig_walk *c, uint64_t off, const char *fm
 	va_start(ap, fmt);
 	struct vf_error *err = vf_error_vcreate(VF_ERR_CORRUPT, fmt, ap);
 	va_end(ap);
-	if (err != &vf_error_nomem) {
-		err->has_offset = true;
-		err->offset = off;
-	}
-	return vf_mig_at(c, vf_error_prefix(err, "migration stream"));
+	return vf_mig_at(c, vf_error_prefix(vf_error_set_offset(err, off), "migration stream"));
 }
 
 struct vf_error *vf_mig_read_uint(struct mig_walk *c, size_t n, const char *what, uint64_t *v)
