@@ -82,7 +82,7 @@ bool vf_next_extent(int fd, uint64_t pos, uint64_t size, uint64_t *start, uint64
 	if ((uint64_t)data >= size)
 		return false;
 	off_t hole = lseek(fd, data, SEEK_HOLE);
-	if (hole < 0 || (uint64_t)hole > size)
+	if (hole <= data || (uint64_t)hole > size)  /* <= data: never, but never a loop */
 		hole = (off_t)size;
 	*start = (uint64_t)data;
 	*end = (uint64_t)hole;
