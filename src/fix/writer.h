@@ -3,10 +3,15 @@
  * The output is written to a temporary file beside the target, with the
  * input's mode; the input is copied extent by extent (holes stay holes,
  * copy_file_range lets the kernel copy or share the data), the plan's patches
- * are written over it, and the file is fsync'd and renamed into place.  On
- * any error, or SIGINT/SIGTERM/SIGHUP, the temporary file is removed: there
- * is never a partial output.  A flattened input stays flattened: patches go
- * into the records that hold their bytes. */
+ * are written over it, and the file is fsync'd and renamed into place (and
+ * its directory fsync'd).  On any error before the rename, or
+ * SIGINT/SIGTERM/SIGHUP, the temporary file is removed: there is never a
+ * partial output.  A flattened input stays flattened: patches go into the
+ * records that hold their bytes.
+ *
+ * Implemented by writer.c (-o), inplace.c (--in-place) and journal.c (the
+ * journal), over copy.h (copies, writes) and flatwrite.h (flattened
+ * streams). */
 #ifndef VF_WRITER_H
 #define VF_WRITER_H
 

@@ -1,0 +1,241 @@
+/* copy.c - the writer's file primitives: writes, copies, sparse copies. */
+#include "config.h"
+#include "fix/copy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "source/src.h"
+
+#define ZCHUNK (1u << 20)          /* what a zero-hole copy reads at a time */
+#define PROGRESS_STEP (64u << 20)  /* a sparse copy reports progress this often */
+
+struct vf_error *vf_write_all(int fd, const void *buf, size_t len, uint64_t off,
+			      const char *path)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return vf_error_os(errno, path, "write at offset 0x%" PRIx64, off);
+		}
+		buf = (const char *)buf + n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return NULL;
+}
+
+struct vf_error *vf_write_patches(int fd, const char *path, const struct vf_phys_patch *pp,
+				  size_t n)
+{
+	struct vf_error *err = NULL;
+	for (size_t i = 0; !err && i < n; i++)
+		err = vf_write_all(fd, pp[i].bytes, pp[i].len, pp[i].at, path);
+	return err;
+}
+
+struct vf_error *vf_fsync_dir_of(const char *path)
+{
+	char *dcopy = strdup(path);
+	if (!dcopy)
+		return &vf_error_nomem;
+	int fd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct vf_error *err = NULL;
+	if (fd < 0 || fsync(fd) < 0)
+		err = vf_error_os(errno, dcopy, "fsync of the directory");
+	if (fd >= 0)
+		close(fd);
+	free(dcopy);
+	return err;
+}
+
+bool vf_all_zero(const uint8_t *p, size_t n)
+{
+	/* word at a time through memcpy: p need not be aligned (the compiler
+	 * makes it a plain load where that is allowed) */
+	for (size_t i = 0; i < n / 8; i++) {
+		uint64_t w;
+		memcpy(&w, p + 8 * i, 8);
+		if (w)
+			return false;
+	}
+	for (size_t i = n & ~(size_t)7; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+bool vf_next_extent(int fd, uint64_t pos, uint64_t size, uint64_t *start, uint64_t *end)
+{
+	off_t data = lseek(fd, (off_t)pos, SEEK_DATA);
+	if (data < 0 && errno == ENXIO)
+		return false;  /* only a hole is left */
+	if (data < 0)
+		data = (off_t)pos;  /* no SEEK_DATA here: copy everything */
+	if ((uint64_t)data >= size)
+		return false;
+	off_t hole = lseek(fd, data, SEEK_HOLE);
+	if (hole <= data || (uint64_t)hole > size)  /* <= data: never, but never a loop */
+		hole = (off_t)size;
+	*start = (uint64_t)data;
+	*end = (uint64_t)hole;
+	return true;
+}
+
+/* The input ended at offset at, before the end of the range being copied. */
+static struct vf_error *shrank(const struct vf_copy_io *io, uint64_t at)
+{
+	return vf_error_at(VF_ERR_CORRUPT, at, "%s shrank while being copied", io->in_path);
+}
+
+/* Read exactly len bytes of the input at off. */
+static struct vf_error *read_in(const struct vf_copy_io *io, void *buf, size_t len,
+				uint64_t off)
+{
+	size_t got;
+	struct vf_error *err = vf_pread_full(io->in, io->in_path, buf, len, off, &got);
+	if (!err && got < len)
+		err = shrank(io, off + got);
+	return err;
+}
+
+struct vf_error *vf_copy_plain(const struct vf_copy_io *io, uint64_t off, uint64_t len,
+			       uint64_t shift)
+{
+	const size_t bufsz = 1u << 20;
+	char *buf = malloc(bufsz);
+	if (!buf)
+		return &vf_error_nomem;
+	struct vf_error *err = NULL;
+	while (len > 0 && !err) {
+		size_t want = len < bufsz ? (size_t)len : bufsz;
+		err = read_in(io, buf, want, off);
+		if (!err)
+			err = vf_write_all(io->out, buf, want, off + shift, io->out_path);
+		off += want;
+		len -= want;
+	}
+	free(buf);
+	return err;
+}
+
+struct vf_error *vf_copy_range(const struct vf_copy_io *io, uint64_t off, uint64_t len,
+			       uint64_t shift)
+{
+	loff_t ioff = (loff_t)off, ooff = (loff_t)(off + shift);
+	while (len > 0) {
+		size_t chunk = len > (1u << 30) ? (1u << 30) : (size_t)len;
+		ssize_t n = copy_file_range(io->in, &ioff, io->out, &ooff, chunk, 0);
+		if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
+			      errno == EINVAL))
+			return vf_copy_plain(io, (uint64_t)ioff, len, shift);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return vf_error_os(errno, io->out_path, "copying from %s at offset 0x%" PRIx64,
+					   io->in_path, (uint64_t)ioff);
+		}
+		if (n == 0)
+			return shrank(io, (uint64_t)ioff);
+		len -= (uint64_t)n;
+	}
+	return NULL;
+}
+
+/* Write the blocks of buf[0..len) (output offset o) that are not all zero,
+ * runs of them in one write. */
+static struct vf_error *write_nonzero(const struct vf_copy_io *io, const uint8_t *buf,
+				      size_t len, uint64_t o, uint64_t *written)
+{
+	size_t i = 0;
+	while (i < len) {
+		/* the output block holding byte o + i */
+		size_t blen = (size_t)(VF_ZERO_BLOCK - (o + i) % VF_ZERO_BLOCK);
+		if (blen > len - i)
+			blen = len - i;
+		if (vf_all_zero(buf + i, blen)) {
+			i += blen;
+			continue;
+		}
+		size_t j = i + blen;  /* extend over the following non-zero blocks */
+		while (j < len) {
+			size_t n = len - j < VF_ZERO_BLOCK ? len - j : VF_ZERO_BLOCK;
+			if (vf_all_zero(buf + j, n))
+				break;
+			j += n;
+		}
+		struct vf_error *err = vf_write_all(io->out, buf + i, j - i, o + i, io->out_path);
+		if (err)
+			return err;
+		*written += j - i;
+		i = j;
+	}
+	return NULL;
+}
+
+/* Copy [off, off+len) to off + shift, leaving out the output blocks that
+ * hold only zeros. */
+static struct vf_error *copy_zero_holes(const struct vf_copy_io *io, uint64_t off,
+					uint64_t len, uint64_t shift, uint8_t *buf,
+					uint64_t *written)
+{
+	while (len > 0) {
+		/* chunks end on output block boundaries */
+		uint64_t oend = off + shift + (len < ZCHUNK ? len : ZCHUNK);
+		if (len > ZCHUNK)
+			oend &= ~(uint64_t)(VF_ZERO_BLOCK - 1);
+		size_t want = (size_t)(oend - (off + shift));
+		struct vf_error *err = read_in(io, buf, want, off);
+		if (!err)
+			err = write_nonzero(io, buf, want, off + shift, written);
+		if (err)
+			return err;
+		off += want;
+		len -= want;
+	}
+	return NULL;
+}
+
+static void report(const struct vf_copy_io *io, uint64_t done, uint64_t total)
+{
+	if (io->progress)
+		io->progress(io->progress_arg, done, total);
+}
+
+struct vf_error *vf_sparse_copy(const struct vf_copy_io *io, uint64_t from, uint64_t size,
+				uint64_t shift, bool zeros_to_holes, uint64_t *copied)
+{
+	*copied = 0;
+	uint8_t *buf = NULL;
+	if (zeros_to_holes && !(buf = malloc(ZCHUNK)))
+		return &vf_error_nomem;
+	struct vf_error *err = NULL;
+	uint64_t data, hole;
+	for (uint64_t pos = from; !err && pos < size && vf_next_extent(io->in, pos, size,
+									&data, &hole); pos = hole) {
+		/* in steps, so progress can be shown */
+		for (uint64_t o = data; !err && o < hole;) {
+			uint64_t n = hole - o < PROGRESS_STEP ? hole - o : PROGRESS_STEP;
+			if (zeros_to_holes) {
+				err = copy_zero_holes(io, o, n, shift, buf, copied);
+			} else {
+				err = vf_copy_range(io, o, n, shift);
+				*copied += n;
+			}
+			o += n;
+			report(io, o - from, size - from);
+		}
+	}
+	report(io, size - from, size - from);
+	free(buf);
+	if (!err && ftruncate(io->out, (off_t)(size + shift)) < 0)
+		err = vf_error_os(errno, io->out_path, "setting the size");
+	return err;
+}

@@ -1,0 +1,356 @@
+/* test_journal.c - the --in-place journal: written complete, read back,
+ * replayed to finish an interrupted patch set (again and again with the same
+ * result), torn or foreign journals refused before anything is written, and
+ * the insert redone only when the file's size says it was not done. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "fix/copy.h"
+#include "fix/journal.h"
+#include "fix/writer.h"
+#include "source/src.h"
+#include "util/cursor.h"
+#include "tap.h"
+
+static char dir[256];
+
+static char *at_dir(const char *name)
+{
+	static char p[4][600];
+	static int k;
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
+	return p[k];
+}
+
+static void remove_dir(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			unlink(at_dir(e->d_name));
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+static void put(const char *path, const void *b, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, b, n) != (ssize_t)n)
+		abort();
+	close(fd);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		*len = 0;
+		return NULL;
+	}
+	uint8_t *b = malloc(st.st_size ? (size_t)st.st_size : 1);
+	size_t got = 0;
+	if (!b || vf_pread_full(fd, path, b, (size_t)st.st_size, 0, &got))
+		abort();
+	close(fd);
+	*len = got;
+	return b;
+}
+
+static bool same_file(const char *path, const void *want, size_t n)
+{
+	size_t got;
+	uint8_t *b = slurp(path, &got);
+	bool ok = b && got == n && memcmp(b, want, n) == 0;
+	free(b);
+	return ok;
+}
+
+/* The file patched: 64 bytes of 'a'..; the patches: one inside, one past
+ * its end (old bytes: zeros). */
+#define FSIZE 64
+static uint8_t orig[FSIZE], done[FSIZE + 8];
+static const struct vf_phys_patch pp[] = {
+	{ 8, (const uint8_t *)"NEWBYTES", 8 },
+	{ FSIZE + 4, (const uint8_t *)"END!", 4 },
+};
+
+static void setup(void)
+{
+	for (size_t i = 0; i < FSIZE; i++)
+		orig[i] = (uint8_t)('a' + i % 26);
+	memcpy(done, orig, FSIZE);
+	memcpy(done + 8, "NEWBYTES", 8);
+	memset(done + FSIZE, 0, 4);
+	memcpy(done + FSIZE + 4, "END!", 4);
+}
+
+/* The file as it was, and its journal, as a run leaves them right after
+ * writing the journal. */
+static struct vf_error *journal_for(const char *path, const struct vf_insert_op *ins)
+{
+	put(path, orig, FSIZE);
+	char *jpath = vf_journal_path(path);
+	int fd = open(path, O_RDONLY);
+	struct vf_error *err = vf_journal_write(jpath, fd, path, pp, 2, ins);
+	close(fd);
+	free(jpath);
+	return err;
+}
+
+static void test_write_read(void)
+{
+	const char *f = at_dir("f");
+	char *jpath = vf_journal_path(f);
+	TAP_EQ_STR(jpath, at_dir(".f.vmcore-fix-journal"), "the journal's name, beside the file");
+	struct vf_error *err = journal_for(f, NULL);
+	char tpath[700];
+	snprintf(tpath, sizeof(tpath), "%s.new", jpath);
+	TAP_OK(!err && vf_journal_exists(f) && access(tpath, F_OK) != 0,
+	       "journal written and renamed into place, nothing left under the other name");
+	size_t n;
+	uint8_t *raw = slurp(jpath, &n);
+	TAP_OK(raw && n == 40 + 12 + 16 + 12 + 8 && memcmp(raw, VF_JOURNAL_MAGIC, 8) == 0 &&
+	       vf_load_uint(raw + 8, 8, true) == 2 && vf_load_uint(raw + 24, 8, true) == 0,
+	       "layout: magic, two patches, no insert, exactly the entries");
+	free(raw);
+
+	int jfd = open(jpath, O_RDONLY);
+	struct vf_journal j;
+	err = vf_journal_open(jfd, jpath, &j);
+	TAP_OK(!err && j.count == 2 && j.ins.len == 0, "read back: two patches, no insert");
+	struct vf_journal_entry e;
+	bool more = false;
+	err = vf_journal_next(&j, &e, &more);
+	TAP_OK(!err && more && e.at == 8 && e.len == 8 && memcmp(e.old, orig + 8, 8) == 0 &&
+	       memcmp(e.new_, "NEWBYTES", 8) == 0, "first entry: offset, old and new bytes");
+	err = vf_journal_next(&j, &e, &more);
+	TAP_OK(!err && more && e.at == FSIZE + 4 && e.len == 4 &&
+	       memcmp(e.old, "\0\0\0\0", 4) == 0 && memcmp(e.new_, "END!", 4) == 0,
+	       "second entry: past the file's end, the old bytes are zeros");
+	err = vf_journal_next(&j, &e, &more);
+	TAP_OK(!err && !more, "then the end");
+	vf_journal_close(&j);
+	close(jfd);
+	TAP_OK(same_file(f, orig, FSIZE), "writing the journal did not touch the file");
+	free(jpath);
+}
+
+static void test_replay(void)
+{
+	const char *f = at_dir("g");
+	struct vf_error *err = journal_for(f, NULL);
+	/* interrupted after the first patch */
+	int fd = open(f, O_WRONLY);
+	if (fd < 0 || pwrite(fd, "NEWBYTES", 8, 8) != 8)
+		abort();
+	close(fd);
+	char *jpath = vf_journal_path(f);
+	size_t jn;
+	uint8_t *jcopy = slurp(jpath, &jn);
+	bool rec = false;
+	if (!err)
+		err = vf_journal_recover(f, &rec);
+	TAP_OK(!err && rec, "recover: there was a journal, the run is finished");
+	TAP_OK(same_file(f, done, sizeof(done)), "the file has every patch");
+	TAP_OK(!vf_journal_exists(f), "the journal is gone");
+	err = vf_journal_recover(f, &rec);
+	TAP_OK(!err && !rec, "recover without a journal: nothing to do");
+
+	/* the same journal again, over the finished file: nothing changes */
+	put(jpath, jcopy, jn);
+	err = vf_journal_recover(f, &rec);
+	TAP_OK(!err && rec && same_file(f, done, sizeof(done)) && !vf_journal_exists(f),
+	       "replay is idempotent: the same journal again, the same file");
+	/* a run interrupted before its first patch */
+	put(f, orig, FSIZE);
+	put(jpath, jcopy, jn);
+	err = vf_journal_recover(f, &rec);
+	TAP_OK(!err && rec && same_file(f, done, sizeof(done)),
+	       "interrupted before the first patch: the same file");
+
+	/* a journal of an older version (no insert record) is still replayed */
+	uint8_t v1[16 + 12 + 16];
+	memcpy(v1, VF_JOURNAL_MAGIC_V1, 8);
+	vf_store_uint(v1 + 8, 8, true, 1);
+	vf_store_uint(v1 + 16, 8, true, 8);
+	vf_store_uint(v1 + 24, 4, true, 8);
+	memcpy(v1 + 28, orig + 8, 8);
+	memcpy(v1 + 36, "NEWBYTES", 8);
+	put(f, orig, FSIZE);
+	put(jpath, v1, sizeof(v1));
+	err = vf_journal_recover(f, &rec);
+	TAP_OK(!err && rec && same_file(f, done, FSIZE) && !vf_journal_exists(f),
+	       "a version 1 journal is replayed");
+	vf_error_destroy(err);
+	free(jcopy);
+	free(jpath);
+}
+
+/* A damaged journal: refused, with a message naming the problem; the file
+ * untouched; the journal left for the user to look at. */
+static void refused(const char *what, const uint8_t *j, size_t n, const char *says)
+{
+	const char *f = at_dir("h");
+	char *jpath = vf_journal_path(f);
+	put(f, orig, FSIZE);
+	put(jpath, j, n);
+	bool rec = true;
+	struct vf_error *err = vf_journal_recover(f, &rec);
+	TAP_OK(err && err->code == VF_ERR_CORRUPT && strstr(err->message, says) &&
+	       strstr(err->message, jpath) && strstr(err->message, "remove the journal") && !rec,
+	       "%s: refused (%s)", what, err ? err->message : "no error");
+	TAP_OK(same_file(f, orig, FSIZE) && vf_journal_exists(f),
+	       "%s: the file untouched, the journal left", what);
+	vf_error_destroy(err);
+	unlink(jpath);
+	free(jpath);
+}
+
+static void test_damaged(void)
+{
+	const char *f = at_dir("t");
+	struct vf_error *err = journal_for(f, NULL);
+	char *jpath = vf_journal_path(f);
+	size_t n;
+	uint8_t *good = slurp(jpath, &n);
+	unlink(jpath);
+	free(jpath);
+	TAP_OK(!err && good && n > 60, "a good journal to damage");
+	refused("torn in the second entry", good, n - 3, "truncated");
+	refused("torn in the second entry's header", good, 40 + 28 + 6, "truncated");
+	refused("torn in the header", good, 30, "incomplete");
+	refused("empty", good, 0, "incomplete");
+	uint8_t *more = malloc(n + 5);
+	memcpy(more, good, n);
+	memset(more + n, 0x77, 5);
+	refused("bytes after the last entry", more, n + 5, "damaged");
+	memcpy(more, good, n);
+	vf_store_uint(more + 40 + 8, 4, true, 0xfffffff0u);  /* a huge length */
+	refused("an entry longer than the journal", more, n, "truncated");
+	memcpy(more, good, n);
+	vf_store_uint(more + 8, 8, true, UINT64_MAX);        /* a huge count */
+	refused("more entries than the journal holds", more, n, "truncated");
+	uint8_t garbage[100];
+	for (size_t i = 0; i < sizeof(garbage); i++)
+		garbage[i] = (uint8_t)(i * 73 + 5);
+	refused("garbage", garbage, sizeof(garbage), "incomplete");
+	free(more);
+	free(good);
+}
+
+/* ------------------------------------------------------------- the insert */
+
+static void test_insert(void)
+{
+	const char *f = at_dir("ins");
+	struct statfs sf;
+	put(f, orig, FSIZE);
+	if (statfs(dir, &sf) < 0)
+		abort();
+	uint64_t bs = (uint64_t)sf.f_bsize;
+	/* a file of 3 blocks, the insert of 2 in front of the second */
+	size_t size = 3 * bs;
+	uint8_t *b = malloc(size);
+	for (size_t i = 0; i < size; i++)
+		b[i] = (uint8_t)(i / bs + 1);
+	put(f, b, size);
+	struct vf_insert_op ins = { bs, 2 * bs, size };
+	int fd = open(f, O_RDWR);
+
+	struct vf_insert_op other = { bs, 2 * bs, size - bs };
+	struct vf_error *err = vf_journal_redo_insert(fd, f, &other);
+	TAP_OK(err && err->code == VF_ERR_CORRUPT && strstr(err->message, "changed since"),
+	       "a size neither before nor after the insert: the file was changed, refused");
+	vf_error_destroy(err);
+	struct vf_insert_op was = { bs, size - 2 * bs, 2 * bs };
+	err = vf_journal_redo_insert(fd, f, &was);
+	TAP_OK(!err && same_file(f, b, size), "the size after the insert: done before, nothing "
+	       "is inserted again");
+
+	err = vf_journal_redo_insert(fd, f, &ins);
+	bool can = !(err && err->code == VF_ERR_OS &&
+		     (err->errnum == EOPNOTSUPP || err->errnum == EINVAL));
+	if (!can) {
+		TAP_OK(1, "# SKIP the file system cannot insert ranges");
+		vf_error_destroy(err);
+		close(fd);
+		free(b);
+		return;
+	}
+	size_t n;
+	uint8_t *got = slurp(f, &n);
+	TAP_OK(!err && n == size + 2 * bs && memcmp(got, b, bs) == 0 &&
+	       memcmp(got + 3 * bs, b + bs, 2 * bs) == 0,
+	       "the size before the insert: the range is inserted, the data after it moved");
+	free(got);
+	err = vf_journal_redo_insert(fd, f, &ins);
+	got = slurp(f, &n);
+	TAP_OK(!err && n == size + 2 * bs && memcmp(got + 3 * bs, b + bs, 2 * bs) == 0,
+	       "redone once more: the size says it is done, the file is the same");
+	free(got);
+	close(fd);
+
+	/* the whole replay with an insert: interrupted before it, and after */
+	put(f, b, size);
+	char *jpath = vf_journal_path(f);
+	fd = open(f, O_RDONLY);
+	struct vf_phys_patch hp = { 0, (const uint8_t *)"HEADER", 6 };
+	err = vf_journal_write(jpath, fd, f, &hp, 1, &ins);
+	close(fd);
+	size_t jn;
+	uint8_t *jcopy = slurp(jpath, &jn);
+	bool rec = false;
+	if (!err)
+		err = vf_journal_recover(f, &rec);
+	uint8_t *want = malloc(size + 2 * bs);
+	memcpy(want, b, bs);
+	memcpy(want + 3 * bs, b + bs, 2 * bs);
+	memcpy(want, "HEADER", 6);
+	got = slurp(f, &n);
+	bool zeros = true;   /* the inserted range reads as zeros */
+	for (size_t i = bs; got && n == size + 2 * bs && i < 3 * bs; i++)
+		zeros &= got[i] == 0;
+	memcpy(want + bs, got ? got + bs : want + bs, 2 * bs);
+	TAP_OK(!err && rec && n == size + 2 * bs && zeros && memcmp(got, want, n) == 0,
+	       "replay interrupted before the insert: inserted, then patched");
+	free(got);
+	put(jpath, jcopy, jn);
+	err = vf_journal_recover(f, &rec);
+	TAP_OK(!err && rec && same_file(f, want, size + 2 * bs),
+	       "replay after the insert: not inserted twice, the same file");
+	vf_error_destroy(err);
+	free(want);
+	free(jcopy);
+	free(jpath);
+	free(b);
+}
+
+int main(void)
+{
+	const char *t = getenv("TMPDIR");
+	snprintf(dir, sizeof(dir), "%s/vf-test-journal-XXXXXX", t && *t ? t : "/tmp");
+	if (!mkdtemp(dir))
+		abort();
+	setup();
+	test_write_read();
+	test_replay();
+	test_damaged();
+	test_insert();
+	remove_dir();
+	TAP_OK(access(dir, F_OK) != 0, "the test's directory is removed");
+	return tap_done();
+}
