@@ -157,6 +157,62 @@ static struct vf_error *plan_kdump_trim(const struct vf_dump *d, uint64_t m,
 	return err;
 }
 
+/* offset_vmcoreinfo/size_vmcoreinfo at the text (where: "" or " inside the notes"). */
+static struct vf_error *point_at_text(const struct vf_dump *d, uint64_t off, uint64_t len,
+				      const char *where, struct vf_plan *plan)
+{
+	const struct vf_kdump_info *kd = d->kdump;
+	uint64_t sub = kd->block_size;
+	struct vf_error *err = vf_plan_add_number(plan, sub + kd->fo.offset_vmcoreinfo, 8,
+		d->big_endian, off, "kdump sub-header offset_vmcoreinfo",
+		"point crash at the VMCOREINFO text%s (0x%" PRIx64 ")", where, off);
+	if (!err)
+		err = vf_plan_add_number(plan, sub + kd->fo.size_vmcoreinfo, kd->fo.ulong_size,
+					 d->big_endian, len, "kdump sub-header size_vmcoreinfo",
+					 "the VMCOREINFO text is %" PRIu64 " bytes", len);
+	return err;
+}
+
+/* What follows from the note written: utsname, phys_base, the bitmaps. */
+static struct vf_error *plan_from_note(const struct vf_dump *d, const struct vf_plan_inputs *in,
+				       struct vf_plan *plan)
+{
+	struct vf_error *err = plan_utsname(d, in->uts, plan);
+	if (!err)
+		err = plan_phys_base(d, in, plan);
+	return err ? err : plan_kdump_trim(d, in->mem_map_end, plan);
+}
+
+/* Header version 4 is the first with a notes blob: its sub-header fields up
+ * to size_note must fit the sub-header blocks. */
+static struct vf_error *upgrade_to_v4(const struct vf_dump *d, struct vf_plan *plan)
+{
+	const struct vf_kdump_info *kd = d->kdump;
+	bool be = d->big_endian;
+	uint64_t sub = kd->block_size;
+	struct vf_error *err;
+	uint64_t need = (uint64_t)kd->fo.size_note + kd->fo.ulong_size;
+	if ((uint64_t)kd->sub_hdr_size * kd->block_size < need)
+		return vf_error_at(VF_ERR_UNSUPPORTED, 0, "the kdump sub-header (%" PRIu32
+				   " blocks) has no room for the notes fields of header "
+				   "version 4", kd->sub_hdr_size);
+	err = vf_plan_add_number(plan, 8, 4, be, 4, "kdump header_version",
+			"version %d has no notes blob: 4 adds offset_note/size_note",
+			kd->header_version);
+	if (!err && kd->header_version < 2) {
+		/* split, start_pfn and end_pfn are new in version 2: make them 0 */
+		err = vf_plan_add_number(plan, sub + kd->fo.split, 4, be, 0, "kdump sub-header split",
+				"not a split dump (version 1 had no such field)");
+		if (!err)
+			err = vf_plan_add_number(plan, sub + kd->fo.start_pfn, kd->fo.ulong_size, be, 0,
+					"kdump sub-header start_pfn", "unused when split is 0");
+		if (!err)
+			err = vf_plan_add_number(plan, sub + kd->fo.end_pfn, kd->fo.ulong_size, be, 0,
+					"kdump sub-header end_pfn", "unused when split is 0");
+	}
+	return err;
+}
+
 /* A kdump file without a usable note: write a new notes blob (the old notes
  * plus the guest's VMCOREINFO) at the first block boundary past the end of
  * the file, and point offset_note/size_note and offset_vmcoreinfo/
@@ -168,31 +224,8 @@ static struct vf_error *plan_kdump_add_note(const struct vf_dump *d, const struc
 	bool be = d->big_endian;
 	uint64_t sub = kd->block_size;
 	struct vf_error *err;
-	if (kd->header_version < 4) {
-		/* no notes blob in this version: make it a version 4 header, whose
-		 * sub-header fields up to size_note must fit the sub-header blocks */
-		uint64_t need = (uint64_t)kd->fo.size_note + kd->fo.ulong_size;
-		if ((uint64_t)kd->sub_hdr_size * kd->block_size < need)
-			return vf_error_at(VF_ERR_UNSUPPORTED, 0, "the kdump sub-header (%" PRIu32
-					   " blocks) has no room for the notes fields of header "
-					   "version 4", kd->sub_hdr_size);
-		err = vf_plan_add_number(plan, 8, 4, be, 4, "kdump header_version",
-				"version %d has no notes blob: 4 adds offset_note/size_note",
-				kd->header_version);
-		if (!err && kd->header_version < 2) {
-			/* split, start_pfn and end_pfn are new in version 2: make them 0 */
-			err = vf_plan_add_number(plan, sub + kd->fo.split, 4, be, 0, "kdump sub-header split",
-					"not a split dump (version 1 had no such field)");
-			if (!err)
-				err = vf_plan_add_number(plan, sub + kd->fo.start_pfn, kd->fo.ulong_size, be, 0,
-						"kdump sub-header start_pfn", "unused when split is 0");
-			if (!err)
-				err = vf_plan_add_number(plan, sub + kd->fo.end_pfn, kd->fo.ulong_size, be, 0,
-						"kdump sub-header end_pfn", "unused when split is 0");
-		}
-		if (err)
-			return err;
-	}
+	if (kd->header_version < 4 && (err = upgrade_to_v4(d, plan)))
+		return err;
 	if (d->notes_malformed)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the dump has a malformed note; "
 				       "rewriting its notes is not implemented");
@@ -222,56 +255,26 @@ static struct vf_error *plan_kdump_add_note(const struct vf_dump *d, const struc
 				"kdump sub-header size_note", "the new notes are %" PRIu64 " bytes",
 				size);
 	if (!err)
-		err = vf_plan_add_number(plan, sub + kd->fo.offset_vmcoreinfo, 8, be, vtext,
-				"kdump sub-header offset_vmcoreinfo",
-				"point crash at the VMCOREINFO text (0x%" PRIx64 ")", vtext);
-	if (!err)
-		err = vf_plan_add_number(plan, sub + kd->fo.size_vmcoreinfo, kd->fo.ulong_size, be,
-				in->note_len, "kdump sub-header size_vmcoreinfo",
-				"the VMCOREINFO text is %" PRIu32 " bytes", in->note_len);
-	if (err)
-		return err;
-	err = plan_utsname(d, in->uts, plan);
-	if (err)
-		return err;
-	err = plan_phys_base(d, in, plan);
-	return err ? err : plan_kdump_trim(d, in->mem_map_end, plan);
+		err = point_at_text(d, vtext, in->note_len, "", plan);
+	return err ? err : plan_from_note(d, in, plan);
 }
 
 struct vf_error *vf_plan_kdump(const struct vf_dump *d, const struct vf_plan_inputs *in,
 				   struct vf_plan *plan)
 {
 	const struct vf_kdump_info *kd = d->kdump;
-	uint64_t sub = kd->block_size;
-	struct vf_error *err;
-
 	if (!vf_plan_keeps_note(d, in))
 		return plan_kdump_add_note(d, in, plan);
 	if (d->vmci_origin == VF_VMCI_NONE || !d->vmci)
 		return vf_plan_no_note();
 
 	/* offset_vmcoreinfo/size_vmcoreinfo: crash finds the note only through them */
+	struct vf_error *err = NULL;
 	if (d->vmci_origin == VF_VMCI_NOTE && kd->header_version >= 3 &&
 	    (kd->offset_vmcoreinfo != d->vmci_note->desc_offset ||
-	     kd->size_vmcoreinfo != d->vmci_note->descsz)) {
-		err = vf_plan_add_number(plan, sub + kd->fo.offset_vmcoreinfo, 8, d->big_endian,
-				d->vmci_note->desc_offset, "kdump sub-header offset_vmcoreinfo",
-				"point crash at the VMCOREINFO text inside the notes (0x%" PRIx64 ")",
-				d->vmci_note->desc_offset);
-		if (!err)
-			err = vf_plan_add_number(plan, sub + kd->fo.size_vmcoreinfo, kd->fo.ulong_size,
-					d->big_endian, d->vmci_note->descsz,
-					"kdump sub-header size_vmcoreinfo",
-					"the VMCOREINFO text is %" PRIu32 " bytes", d->vmci_note->descsz);
-		if (err)
-			return err;
-	}
-
-	err = plan_utsname(d, in->uts, plan);
-	if (err)
-		return err;
-
-	err = plan_phys_base(d, in, plan);
-	return err ? err : plan_kdump_trim(d, in->mem_map_end, plan);
+	     kd->size_vmcoreinfo != d->vmci_note->descsz))
+		err = point_at_text(d, d->vmci_note->desc_offset, d->vmci_note->descsz,
+				    " inside the notes", plan);
+	return err ? err : plan_from_note(d, in, plan);
 }
 

@@ -11,28 +11,6 @@
 #include "tap.h"
 #include "vfgen.h"
 
-static const struct vf_patch *find(const struct vf_plan *p, const char *field)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (strcmp(p->patches[i].field, field) == 0)
-			return &p->patches[i];
-	return NULL;
-}
-
-static struct vf_dump *open_gen(const char *name, const char *spec)
-{
-	char path[256];
-	struct vf_dump *d = NULL;
-	if (vfgen(name, spec, path) != 0)
-		return NULL;
-	struct vf_error *err = vf_dump_open(path, &d);
-	if (err) {
-		vf_error_destroy(err);
-		return NULL;
-	}
-	return d;
-}
-
 static void text_add_phys_base(void)
 {
 	uint8_t *t;
@@ -66,7 +44,7 @@ static const char kdump_spec[] =
 /* The dump's own note: phys_base from its key, utsname from init_uts_ns. */
 static void kdump_own_note(void)
 {
-	struct vf_dump *d = open_gen("k", kdump_spec);
+	struct vf_dump *d = vfgen_open("k", kdump_spec);
 	TAP_OK(d != NULL, "kdump: generated and opened");
 	if (!d)
 		return;
@@ -84,12 +62,12 @@ static void kdump_own_note(void)
 	TAP_EQ_STR(fx.in.phys_base_origin, "the dump's VMCOREINFO NUMBER(phys_base)=16777216",
 		   "kdump: the planner is told where phys_base comes from");
 	TAP_OK(fx.in.note_text == NULL, "kdump: the dump's own note is kept (no text given)");
-	const struct vf_patch *pb = find(&fx.plan, "kdump sub-header phys_base");
+	const struct vf_patch *pb = plan_find(&fx.plan, "kdump sub-header phys_base");
 	TAP_OK(pb && pb->value == 0x1000000, "kdump: QEMU's misparsed phys_base replaced");
 	/* the kdump planner is given init_uts_ns (vfgen puts it in memory) */
 	TAP_OK(fx.in.uts != NULL && strcmp(fx.uts[2], "6.1.0-56-amd64") == 0,
 	       "kdump: init_uts_ns read from guest memory");
-	const struct vf_patch *u = find(&fx.plan, "kdump header utsname");
+	const struct vf_patch *u = plan_find(&fx.plan, "kdump header utsname");
 	TAP_OK(u && strcmp((const char *)u->bytes + 2 * 65, "6.1.0-56-amd64") == 0,
 	       "kdump: the utsname patch carries the release");
 	TAP_OK(!vf_fix_blocked(&fx), "kdump: nothing a consumer needs is missing");
@@ -104,7 +82,7 @@ static void kdump_own_note(void)
  * it, written, and what cannot be read for it is left alone (and blocks). */
 static void guest_note(void)
 {
-	struct vf_dump *d = open_gen("e", "format elf\nmachine x86_64\nprstatus 1\n" VFGEN_KTEXT
+	struct vf_dump *d = vfgen_open("e", "format elf\nmachine x86_64\nprstatus 1\n" VFGEN_KTEXT
 				     "vmcoreinfo-line NUMBER(phys_base)=0\nram 0 4M\n");
 	if (!d) {
 		TAP_OK(0, "ELF: generated");
@@ -154,7 +132,7 @@ static void guest_note(void)
 /* x86_64 without NUMBER(phys_base) and no CPU state to walk: blocked. */
 static void no_phys_base(void)
 {
-	struct vf_dump *d = open_gen("n", "format elf\nmachine x86_64\nprstatus 1\n" VFGEN_KTEXT
+	struct vf_dump *d = vfgen_open("n", "format elf\nmachine x86_64\nprstatus 1\n" VFGEN_KTEXT
 				     "ram 0 4M\n");
 	if (!d) {
 		TAP_OK(0, "ELF without phys_base: generated");
@@ -178,7 +156,7 @@ static void no_phys_base(void)
 /* --inspect's share: the dump's pending change becomes a problem. */
 static void inspect_share(void)
 {
-	struct vf_dump *d = open_gen("i", kdump_spec);
+	struct vf_dump *d = vfgen_open("i", kdump_spec);
 	if (!d) {
 		TAP_OK(0, "kdump: generated");
 		return;

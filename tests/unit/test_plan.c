@@ -12,28 +12,6 @@
 #include "tap.h"
 #include "vfgen.h"
 
-static const struct vf_patch *find(const struct vf_plan *p, const char *field)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (strcmp(p->patches[i].field, field) == 0)
-			return &p->patches[i];
-	return NULL;
-}
-
-static struct vf_dump *open_gen(const char *name, const char *spec)
-{
-	char path[256];
-	struct vf_dump *d = NULL;
-	if (vfgen(name, spec, path) != 0)
-		return NULL;
-	struct vf_error *err = vf_dump_open(path, &d);
-	if (err) {
-		vf_error_destroy(err);
-		return NULL;
-	}
-	return d;
-}
-
 static const char kdump_spec[] =
 	"format kdump\nmachine x86_64\ncompress zlib\nprstatus 1\n"
 	"phys_base 0xfffffffcfe676778\n" VFGEN_KTEXT "vmcoreinfo-line NUMBER(phys_base)=0\n"
@@ -42,7 +20,7 @@ static const char kdump_spec[] =
 /* phys_base is written exactly when given, with the origin in the reason. */
 static void kdump_phys_base(void)
 {
-	struct vf_dump *d = open_gen("k", kdump_spec);
+	struct vf_dump *d = vfgen_open("k", kdump_spec);
 	TAP_OK(d != NULL, "kdump: generated and opened");
 	if (!d)
 		return;
@@ -51,7 +29,7 @@ static void kdump_phys_base(void)
 	struct vf_plan plan;
 	struct vf_error *err = vf_plan_fix(d, &in, &plan);
 	TAP_OK(!err, "kdump with its note: planned");
-	const struct vf_patch *p = err ? NULL : find(&plan, "kdump sub-header phys_base");
+	const struct vf_patch *p = err ? NULL : plan_find(&plan, "kdump sub-header phys_base");
 	TAP_OK(p != NULL, "kdump: phys_base patched");
 	if (p) {
 		TAP_EQ_U64(p->value, 0x1234, "kdump: the phys_base given, not the note's");
@@ -59,15 +37,15 @@ static void kdump_phys_base(void)
 			   "kdump: at the sub-header field");
 		TAP_OK(strstr(p->why, "a test's origin") != NULL, "kdump: the reason names the origin");
 	}
-	TAP_OK(!err && find(&plan, "kdump header utsname.machine") == NULL &&
-	       find(&plan, "kdump header utsname") == NULL,
+	TAP_OK(!err && plan_find(&plan, "kdump header utsname.machine") == NULL &&
+	       plan_find(&plan, "kdump header utsname") == NULL,
 	       "kdump: without init_uts_ns given and a canonical machine, utsname is left");
 	if (!err)
 		vf_plan_deinit(&plan);
 
 	in.have_phys_base = false;
 	err = vf_plan_fix(d, &in, &plan);
-	TAP_OK(!err && find(&plan, "kdump sub-header phys_base") == NULL,
+	TAP_OK(!err && plan_find(&plan, "kdump sub-header phys_base") == NULL,
 	       "kdump: no phys_base given, none written");
 	if (!err)
 		vf_plan_deinit(&plan);
@@ -75,7 +53,7 @@ static void kdump_phys_base(void)
 	in.have_phys_base = true;
 	in.phys_base = d->kdump->phys_base;
 	err = vf_plan_fix(d, &in, &plan);
-	TAP_OK(!err && find(&plan, "kdump sub-header phys_base") == NULL,
+	TAP_OK(!err && plan_find(&plan, "kdump sub-header phys_base") == NULL,
 	       "kdump: the value already there is not patched");
 	if (!err)
 		vf_plan_deinit(&plan);
@@ -83,7 +61,7 @@ static void kdump_phys_base(void)
 	char uts[6][65] = { "Linux", "guest", "6.1.0-56-amd64", "#1 SMP", "whatever", "(none)" };
 	in.uts = (const char (*)[65])uts;
 	err = vf_plan_fix(d, &in, &plan);
-	p = err ? NULL : find(&plan, "kdump header utsname");
+	p = err ? NULL : plan_find(&plan, "kdump header utsname");
 	TAP_OK(p && p->len == 6 * 65 && p->offset == 0xc, "kdump: utsname written whole from init_uts_ns");
 	TAP_OK(p && strcmp((const char *)p->bytes + 2 * 65, "6.1.0-56-amd64") == 0 &&
 	       strcmp((const char *)p->bytes + 4 * 65, "x86_64") == 0,
@@ -96,7 +74,7 @@ static void kdump_phys_base(void)
 /* Another note text: a new notes blob past the end, pointed at. */
 static void kdump_new_note(void)
 {
-	struct vf_dump *d = open_gen("k2", kdump_spec);
+	struct vf_dump *d = vfgen_open("k2", kdump_spec);
 	if (!d) {
 		TAP_OK(0, "kdump: generated");
 		return;
@@ -107,9 +85,9 @@ static void kdump_new_note(void)
 	struct vf_plan plan;
 	struct vf_error *err = vf_plan_fix(d, &in, &plan);
 	TAP_OK(!err, "kdump, another text: planned");
-	const struct vf_patch *blob = err ? NULL : find(&plan, "kdump notes blob");
-	const struct vf_patch *on = err ? NULL : find(&plan, "kdump sub-header offset_note");
-	const struct vf_patch *sv = err ? NULL : find(&plan, "kdump sub-header size_vmcoreinfo");
+	const struct vf_patch *blob = err ? NULL : plan_find(&plan, "kdump notes blob");
+	const struct vf_patch *on = err ? NULL : plan_find(&plan, "kdump sub-header offset_note");
+	const struct vf_patch *sv = err ? NULL : plan_find(&plan, "kdump sub-header size_vmcoreinfo");
 	uint64_t bs = d->kdump->block_size;
 	uint64_t at = (d->src->size + bs - 1) / bs * bs;
 	TAP_OK(blob && blob->offset == at, "kdump: the blob at the first block past the end");
@@ -125,7 +103,7 @@ static void kdump_new_note(void)
 	in.note_text = d->vmci_note->desc;
 	in.note_len = d->vmci_note->descsz;
 	err = vf_plan_fix(d, &in, &plan);
-	TAP_OK(!err && find(&plan, "kdump notes blob") == NULL, "kdump: its own text is kept");
+	TAP_OK(!err && plan_find(&plan, "kdump notes blob") == NULL, "kdump: its own text is kept");
 	if (!err)
 		vf_plan_deinit(&plan);
 	vf_dump_destroy(d);
@@ -134,7 +112,7 @@ static void kdump_new_note(void)
 /* A kdump without a note and none given: refused, naming what to give. */
 static void kdump_no_note(void)
 {
-	struct vf_dump *d = open_gen("k3", "format kdump\nmachine x86_64\nprstatus 1\n"
+	struct vf_dump *d = vfgen_open("k3", "format kdump\nmachine x86_64\nprstatus 1\n"
 				     "vmcoreinfo-note no\nram 0 1M\n");
 	if (!d) {
 		TAP_OK(0, "kdump without note: generated");
@@ -152,7 +130,7 @@ static void kdump_no_note(void)
 /* Bitmaps sized to the memory map's end. */
 static void kdump_trim(void)
 {
-	struct vf_dump *d = open_gen("k4", "format kdump\nmachine x86_64\nprstatus 1\n"
+	struct vf_dump *d = vfgen_open("k4", "format kdump\nmachine x86_64\nprstatus 1\n"
 				     VFGEN_KTEXT "ram 0 1M\nram 0x10000000 4K\n");
 	if (!d) {
 		TAP_OK(0, "kdump with device memory: generated");
@@ -161,8 +139,8 @@ static void kdump_trim(void)
 	struct vf_plan_inputs in = { .mem_map_end = 0x100 };
 	struct vf_plan plan;
 	struct vf_error *err = vf_plan_fix(d, &in, &plan);
-	const struct vf_patch *mm = err ? NULL : find(&plan, "kdump header max_mapnr");
-	const struct vf_patch *bm = err ? NULL : find(&plan, "kdump bitmaps");
+	const struct vf_patch *mm = err ? NULL : plan_find(&plan, "kdump header max_mapnr");
+	const struct vf_patch *bm = err ? NULL : plan_find(&plan, "kdump bitmaps");
 	TAP_OK(mm && mm->value == 0x100, "kdump: max_mapnr becomes the memory map's end");
 	TAP_OK(bm && bm->len == 2 * d->kdump->block_size, "kdump: two one-block bitmaps");
 	TAP_OK(bm && strstr(bm->why, "1 dumped pages above it") != NULL,
@@ -171,7 +149,7 @@ static void kdump_trim(void)
 		vf_plan_deinit(&plan);
 	in.mem_map_end = 0;
 	err = vf_plan_fix(d, &in, &plan);
-	TAP_OK(!err && !find(&plan, "kdump bitmaps"), "kdump: end unknown, bitmaps kept");
+	TAP_OK(!err && !plan_find(&plan, "kdump bitmaps"), "kdump: end unknown, bitmaps kept");
 	if (!err)
 		vf_plan_deinit(&plan);
 	vf_dump_destroy(d);
@@ -185,7 +163,7 @@ static uint16_t phnum_of(const struct vf_patch *p)
 /* ELF: the header region rewritten whole, the kernel image's PT_LOAD added. */
 static void elf_cases(void)
 {
-	struct vf_dump *d = open_gen("e", "format elf\nmachine x86_64\nprstatus 1\n" VFGEN_KTEXT
+	struct vf_dump *d = vfgen_open("e", "format elf\nmachine x86_64\nprstatus 1\n" VFGEN_KTEXT
 				     "vmcoreinfo-line NUMBER(phys_base)=0\nram 0 4M\n");
 	if (!d) {
 		TAP_OK(0, "ELF: generated");
@@ -194,7 +172,7 @@ static void elf_cases(void)
 	struct vf_plan_inputs in = { 0 };
 	struct vf_plan plan;
 	struct vf_error *err = vf_plan_fix(d, &in, &plan);
-	const struct vf_patch *h = err ? NULL : find(&plan, "ELF header region");
+	const struct vf_patch *h = err ? NULL : plan_find(&plan, "ELF header region");
 	TAP_OK(h && h->offset == 0 && memcmp(h->bytes, ELFMAG, SELFMAG) == 0,
 	       "ELF, QEMU layout: the header region from offset 0");
 	TAP_OK(h && strstr(h->why, "VMCOREINFO: the dump's") != NULL, "ELF: the dump's note kept");
@@ -208,7 +186,7 @@ static void elf_cases(void)
 	in.ktext_size = 2u << 20;
 	in.ktext_how = "a test";
 	err = vf_plan_fix(d, &in, &plan);
-	h = err ? NULL : find(&plan, "ELF header region");
+	h = err ? NULL : plan_find(&plan, "ELF header region");
 	TAP_EQ_U64(phnum_of(h), base + 1, "ELF: one PT_LOAD more for the kernel image");
 	TAP_OK(h && strstr(h->why, "kernel image's PT_LOAD") != NULL, "ELF: the reason says so");
 	if (!err)
@@ -218,7 +196,7 @@ static void elf_cases(void)
 	struct vf_plan_inputs other = { .note_text = (const uint8_t *)text,
 					.note_len = sizeof(text) - 1, .note_origin = "the test's" };
 	err = vf_plan_fix(d, &other, &plan);
-	h = err ? NULL : find(&plan, "ELF header region");
+	h = err ? NULL : plan_find(&plan, "ELF header region");
 	TAP_OK(h && memmem(h->bytes, h->len, text, sizeof(text) - 1) != NULL &&
 	       strstr(h->why, "VMCOREINFO: the test's") != NULL,
 	       "ELF: the text given is written, with its origin");
@@ -227,7 +205,7 @@ static void elf_cases(void)
 	vf_dump_destroy(d);
 
 	/* already in the standard layout with its note: nothing to do */
-	d = open_gen("e2", "format elf\nmachine x86_64\nelf-layout standard\nprstatus 1\n"
+	d = vfgen_open("e2", "format elf\nmachine x86_64\nelf-layout standard\nprstatus 1\n"
 		     "ram 0 1M\n");
 	if (!d) {
 		TAP_OK(0, "ELF standard: generated");

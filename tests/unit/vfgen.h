@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fix/plan.h"
+#include "format/open.h"
+
 static char vfgen_dir[200];
 
 static void vfgen_cleanup(void)
@@ -45,6 +48,30 @@ static int vfgen(const char *name, const char *spec, char *path)
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "'%s' '%s' '%s'", gen, sp, path);
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Generate and open a dump; NULL when either fails. */
+static struct vf_dump *vfgen_open(const char *name, const char *spec)
+{
+	char path[256];
+	struct vf_dump *d = NULL;
+	if (vfgen(name, spec, path) != 0)
+		return NULL;
+	struct vf_error *err = vf_dump_open(path, &d);
+	if (err) {
+		vf_error_destroy(err);
+		return NULL;
+	}
+	return d;
+}
+
+/* The plan's patch of field, or NULL. */
+static inline const struct vf_patch *plan_find(const struct vf_plan *p, const char *field)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->patches[i].field, field) == 0)
+			return &p->patches[i];
+	return NULL;
 }
 
 /* The text lines of a kernel whose image and init_uts_ns vfgen places in
