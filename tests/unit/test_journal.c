@@ -21,29 +21,7 @@
 #include "source/src.h"
 #include "util/cursor.h"
 #include "tap.h"
-
-static char dir[256];
-
-static char *at_dir(const char *name)
-{
-	static char p[4][600];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
-
-static void remove_dir(void)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			unlink(at_dir(e->d_name));
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
+#include "tmpfiles.h"
 
 static void put(const char *path, const void *b, size_t n)
 {
@@ -51,23 +29,6 @@ static void put(const char *path, const void *b, size_t n)
 	if (fd < 0 || write(fd, b, n) != (ssize_t)n)
 		abort();
 	close(fd);
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		*len = 0;
-		return NULL;
-	}
-	uint8_t *b = malloc(st.st_size ? (size_t)st.st_size : 1);
-	size_t got = 0;
-	if (!b || vf_pread_full(fd, path, b, (size_t)st.st_size, 0, &got))
-		abort();
-	close(fd);
-	*len = got;
-	return b;
 }
 
 static bool same_file(const char *path, const void *want, size_t n)
@@ -341,10 +302,7 @@ static void test_insert(void)
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
-	snprintf(dir, sizeof(dir), "%s/vf-test-journal-XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(dir))
-		abort();
+	make_dir("test-journal");
 	setup();
 	test_write_read();
 	test_replay();

@@ -18,39 +18,9 @@
 #include "source/open.h"
 #include "source/src.h"
 #include "tap.h"
+#include "tmpfiles.h"
 
 #define MIB (1u << 20)
-
-static char dir[256];
-
-static char *at_dir(const char *name)
-{
-	static char p[4][600];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
-
-static void make_dir(void)
-{
-	const char *t = getenv("TMPDIR");
-	snprintf(dir, sizeof(dir), "%s/vf-test-writer-XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(dir))
-		abort();
-}
-
-static void remove_dir(void)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			unlink(at_dir(e->d_name));
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
 
 /* How many entries the directory has besides . and .. */
 static int dir_entries(void)
@@ -81,23 +51,6 @@ static void make_file(const char *path, uint64_t size, const struct run *runs, s
 		if (pwrite(fd, runs[i].bytes, runs[i].len, (off_t)runs[i].at) != (ssize_t)runs[i].len)
 			abort();
 	close(fd);
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		*len = 0;
-		return NULL;
-	}
-	uint8_t *b = malloc(st.st_size ? (size_t)st.st_size : 1);
-	size_t got = 0;
-	if (!b || vf_pread_full(fd, path, b, (size_t)st.st_size, 0, &got))
-		abort();
-	close(fd);
-	*len = got;
-	return b;
 }
 
 static void fill(uint8_t *b, size_t n, unsigned seed)
@@ -520,7 +473,7 @@ static void test_in_place(void)
 
 int main(void)
 {
-	make_dir();
+	make_dir("test-writer");
 	test_all_zero();
 	test_patches();
 	test_copy_range();
