@@ -284,7 +284,8 @@ static struct vf_error *count_phdrs(struct vf_src *src, struct ehdr *eh)
 						   "section header 0 (PN_XNUM count)");
 		if (err)
 			return err;
-		eh->phnum = vf_load_uint(eh->shdr0 + (eh->is64 ? 0x2c : 0x1c), 4, eh->be);  /* sh_info */
+		/* sh_info */
+		eh->phnum = vf_load_uint(eh->shdr0 + (eh->is64 ? 0x2c : 0x1c), 4, eh->be);
 	}
 	if (eh->phnum && eh->phentsize != eh->phentsz)
 		return vf_error_at(VF_ERR_CORRUPT, eh->o_phentsize, "e_phentsize is %u, expected %zu",

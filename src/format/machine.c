@@ -205,10 +205,11 @@ static char *describe_votes(const struct votes *vs, bool conflict)
 	size_t len = 0;
 	s[0] = '\0';
 	for (size_t i = 0; i < vs->n; i++) {
+		uint16_t em = vs->v[i].em;
 		int w;
 		if (conflict)
 			w = snprintf(s + len, cap - len, "%s%s says %s", i ? "; " : "", vs->v[i].what,
-				     vs->v[i].em == EM_NONE ? "no known machine" : em_name(vs->v[i].em));
+				     em == EM_NONE ? "no known machine" : em_name(em));
 		else
 			w = snprintf(s + len, cap - len, "%s%s", i ? ", " : "", vs->v[i].what);
 		if (w > 0)

@@ -152,7 +152,8 @@ static struct vf_error *last_present_section(const struct vf_dump *dump, const s
 		uint64_t n = want - root * per_root < per_root ? want - root * per_root : per_root;
 		for (uint64_t i = n; i-- > 0 && !*any;) {
 			uint64_t map;
-			err = read_kernel_u64(dump, arch, pgd, rp + i * sm->ms_size + sm->map_off, &map);
+			uint64_t at = rp + i * sm->ms_size + sm->map_off;
+			err = read_kernel_u64(dump, arch, pgd, at, &map);
 			if (err)
 				return vf_error_prefix(err, "reading section %" PRIu64 "'s mem_map",
 						       root * per_root + i);
