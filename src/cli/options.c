@@ -85,6 +85,66 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, NULL, 0 },
 };
 
+static void parse_output_format(struct vf_options *o, const char *arg, struct argp_state *state)
+{
+	o->out_form_given = true;
+	if (strcmp(arg, "same") == 0)
+		o->out_form = VF_OUT_SAME;
+	else if (strcmp(arg, "raw") == 0)
+		o->out_form = VF_OUT_RAW;
+	else if (strcmp(arg, "flattened") == 0)
+		o->out_form = VF_OUT_FLATTENED;
+	else
+		argp_error(state, "--output-format is same, raw or flattened, not '%s'", arg);
+}
+
+static void parse_progress(struct vf_options *o, const char *arg, struct argp_state *state)
+{
+	if (strcmp(arg, "auto") == 0)
+		o->progress = 0;
+	else if (strcmp(arg, "always") == 0)
+		o->progress = 1;
+	else if (strcmp(arg, "never") == 0)
+		o->progress = -1;
+	else
+		argp_error(state, "--progress is auto, always or never, not '%s'", arg);
+}
+
+/* Once every option is in: refuse combinations that make no sense (argp_error
+ * exits), then derive the action from what was asked for. */
+static void check_options(struct vf_options *o, struct argp_state *state)
+{
+	if (!!o->region + !!o->region_file + !!o->fw_cfg + !!o->saved_state > 1)
+		argp_error(state, "give the note's region one way: --region, "
+			   "--region-file, --fw-cfg or --saved-state");
+	if (o->memory_layout && !o->memory)
+		argp_error(state, "--memory-layout goes with --memory FILE");
+	if (o->action == VF_ACTION_INSPECT && (o->output || o->dry_run))
+		argp_error(state, "--inspect writes nothing: leave out -o, --dry-run and "
+			   "--check");
+	if (o->check && (o->output || o->in_place))
+		argp_error(state, "--check writes nothing: leave out -o and --in-place");
+	if (o->in_place && o->output)
+		argp_error(state, "give -o FILE or --in-place, not both");
+	if (o->out_form_given && !o->output &&
+	    !(o->in_place && o->out_form != VF_OUT_RAW))
+		argp_error(state, "--output-format goes with -o FILE (or, flattened or "
+			   "same, with --in-place)");
+	if (o->replace_note && !o->region && !o->region_file && !o->fw_cfg &&
+	    !o->saved_state)
+		argp_error(state, "--replace-note needs the guest's note: give --region, "
+			   "--region-file, --fw-cfg or --saved-state");
+	if (o->action == VF_ACTION_INSPECT && o->in_place)
+		argp_error(state, "--inspect writes nothing: leave out --in-place");
+	if (o->action == VF_ACTION_NONE && o->in_place)
+		o->action = VF_ACTION_FIX;
+	if (o->action == VF_ACTION_NONE && (o->output || o->dry_run))
+		o->action = VF_ACTION_FIX;
+	if (o->action == VF_ACTION_NONE)
+		argp_error(state, "nothing to do: give -o FILE to write the fixed dump, "
+			   "--in-place, --dry-run, --check or --inspect");
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct vf_options *o = state->input;
@@ -99,15 +159,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->dry_run = true;
 		break;
 	case OPT_OUTPUT_FORMAT:
-		o->out_form_given = true;
-		if (strcmp(arg, "same") == 0)
-			o->out_form = VF_OUT_SAME;
-		else if (strcmp(arg, "raw") == 0)
-			o->out_form = VF_OUT_RAW;
-		else if (strcmp(arg, "flattened") == 0)
-			o->out_form = VF_OUT_FLATTENED;
-		else
-			argp_error(state, "--output-format is same, raw or flattened, not '%s'", arg);
+		parse_output_format(o, arg, state);
 		break;
 	case OPT_IN_PLACE:
 		o->in_place = true;
@@ -150,14 +202,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->no_scan = true;
 		break;
 	case OPT_PROGRESS:
-		if (strcmp(arg, "auto") == 0)
-			o->progress = 0;
-		else if (strcmp(arg, "always") == 0)
-			o->progress = 1;
-		else if (strcmp(arg, "never") == 0)
-			o->progress = -1;
-		else
-			argp_error(state, "--progress is auto, always or never, not '%s'", arg);
+		parse_progress(o, arg, state);
 		break;
 	case ARGP_KEY_ARG:
 		if (o->input)
@@ -168,35 +213,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		argp_error(state, "no dump given");
 		break;
 	case ARGP_KEY_SUCCESS:
-		if (!!o->region + !!o->region_file + !!o->fw_cfg + !!o->saved_state > 1)
-			argp_error(state, "give the note's region one way: --region, "
-				   "--region-file, --fw-cfg or --saved-state");
-		if (o->memory_layout && !o->memory)
-			argp_error(state, "--memory-layout goes with --memory FILE");
-		if (o->action == VF_ACTION_INSPECT && (o->output || o->dry_run))
-			argp_error(state, "--inspect writes nothing: leave out -o, --dry-run and "
-				   "--check");
-		if (o->check && (o->output || o->in_place))
-			argp_error(state, "--check writes nothing: leave out -o and --in-place");
-		if (o->in_place && o->output)
-			argp_error(state, "give -o FILE or --in-place, not both");
-		if (o->out_form_given && !o->output &&
-		    !(o->in_place && o->out_form != VF_OUT_RAW))
-			argp_error(state, "--output-format goes with -o FILE (or, flattened or "
-				   "same, with --in-place)");
-		if (o->replace_note && !o->region && !o->region_file && !o->fw_cfg &&
-		    !o->saved_state)
-			argp_error(state, "--replace-note needs the guest's note: give --region, "
-				   "--region-file, --fw-cfg or --saved-state");
-		if (o->action == VF_ACTION_INSPECT && o->in_place)
-			argp_error(state, "--inspect writes nothing: leave out --in-place");
-		if (o->action == VF_ACTION_NONE && o->in_place)
-			o->action = VF_ACTION_FIX;
-		if (o->action == VF_ACTION_NONE && (o->output || o->dry_run))
-			o->action = VF_ACTION_FIX;
-		if (o->action == VF_ACTION_NONE)
-			argp_error(state, "nothing to do: give -o FILE to write the fixed dump, "
-				   "--in-place, --dry-run, --check or --inspect");
+		check_options(o, state);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

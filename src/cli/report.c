@@ -137,15 +137,8 @@ static void text_guest(FILE *out, const struct vf_guest_check *gc)
 		gc->same_as_dump_note ? ", same as the dump's note" : ", differs from the dump's note");
 }
 
-void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
-			    const struct vf_problems *probs, const struct vf_guest_check *gc,
-			    bool verbose)
+static void text_machine(FILE *out, const struct vf_dump *d)
 {
-	fprintf(out, "file:         %s\n", d->src->path);
-	fprintf(out, "format:       %s%s\n", d->format == VF_FORMAT_ELF ? "ELF core" : "kdump-compressed",
-		d->src->kind == VF_SRC_FLATTENED ? " (makedumpfile flattened)" : "");
-	fprintf(out, "class:        %d-bit, %s-endian\n", d->elf_class,
-		d->big_endian ? "big" : "little");
 	if (d->machine_name) {
 		fprintf(out, "machine:      %s (from ", d->machine_name);
 		vf_fput_text(out, d->machine_how);
@@ -155,11 +148,11 @@ void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
 		vf_fput_text(out, d->machine_conflict ? d->machine_conflict : "");
 		fputc('\n', out);
 	}
-	if (d->format == VF_FORMAT_KDUMP)
-		fprintf(out, "compression:  %s\n", kdump_compression(d->kdump));
-	else
-		fprintf(out, "compression:  none\n");
-	fprintf(out, "page size:    %" PRIu64 "\n", d->page_size);
+}
+
+/* The memory ranges, the first TEXT_RANGES_MAX unless verbose. */
+static void text_memory(FILE *out, const struct vf_dump *d, bool verbose)
+{
 	fprintf(out, "memory:       %zu range%s, ", d->mem.nranges, d->mem.nranges == 1 ? "" : "s");
 	print_size(out, mem_total(&d->mem));
 	fputc('\n', out);
@@ -172,41 +165,47 @@ void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
 	}
 	if (nr < d->mem.nranges)
 		fprintf(out, "  ... %zu more (--verbose lists all)\n", d->mem.nranges - nr);
+}
 
-	if (d->format == VF_FORMAT_ELF) {
-		const struct vf_elf_info *e = d->elf;
-		fprintf(out, "ELF header:   e_phoff 0x%" PRIx64 ", e_shoff 0x%" PRIx64
-			", e_ehsize %u, %zu program headers%s\n", e->e_phoff, e->e_shoff,
-			e->e_ehsize, e->phnum, e->e_phnum == PN_XNUM ? " (PN_XNUM)" : "");
-		if (verbose) {
-			for (size_t i = 0; i < e->phnum; i++) {
-				const struct vf_elf_phdr *p = &e->phdrs[i];
-				const char *tn = phdr_type_name(p->type);
-				fprintf(out, "  [%zu] %-8s offset 0x%" PRIx64 " paddr 0x%" PRIx64
-					" vaddr 0x%" PRIx64 " filesz 0x%" PRIx64 " memsz 0x%" PRIx64 "\n",
-					i, tn ? tn : "?", p->offset, p->paddr, p->vaddr, p->filesz, p->memsz);
-			}
-		}
-	} else {
-		const struct vf_kdump_info *k = d->kdump;
-		fprintf(out, "kdump header: version %d, block_size %" PRIu32 ", sub_hdr_size %" PRIu32
-			", bitmap_blocks %" PRIu32 ", max_pfn 0x%" PRIx64 "\n", k->header_version,
-			k->block_size, k->sub_hdr_size, k->bitmap_blocks, k->max_pfn);
-		fprintf(out, "  utsname:    ");
-		for (int i = 0; i < 6; i++) {
-			fprintf(out, "%s%s=\"", i ? " " : "", uts_names[i]);
-			vf_fput_text(out, k->utsname[i]);
-			fputc('"', out);
-		}
-		fputc('\n', out);
-		fprintf(out, "  phys_base:  0x%" PRIx64 "\n", k->phys_base);
-		fprintf(out, "  dump_level: %d\n", k->dump_level);
-		fprintf(out, "  notes:      offset 0x%" PRIx64 ", size %" PRIu64 "\n",
-			k->offset_note, k->size_note);
-		fprintf(out, "  vmcoreinfo: offset 0x%" PRIx64 ", size %" PRIu64 "\n",
-			k->offset_vmcoreinfo, k->size_vmcoreinfo);
+static void text_elf(FILE *out, const struct vf_elf_info *e, bool verbose)
+{
+	fprintf(out, "ELF header:   e_phoff 0x%" PRIx64 ", e_shoff 0x%" PRIx64
+		", e_ehsize %u, %zu program headers%s\n", e->e_phoff, e->e_shoff,
+		e->e_ehsize, e->phnum, e->e_phnum == PN_XNUM ? " (PN_XNUM)" : "");
+	if (!verbose)
+		return;
+	for (size_t i = 0; i < e->phnum; i++) {
+		const struct vf_elf_phdr *p = &e->phdrs[i];
+		const char *tn = phdr_type_name(p->type);
+		fprintf(out, "  [%zu] %-8s offset 0x%" PRIx64 " paddr 0x%" PRIx64
+			" vaddr 0x%" PRIx64 " filesz 0x%" PRIx64 " memsz 0x%" PRIx64 "\n",
+			i, tn ? tn : "?", p->offset, p->paddr, p->vaddr, p->filesz, p->memsz);
 	}
+}
 
+static void text_kdump(FILE *out, const struct vf_kdump_info *k)
+{
+	fprintf(out, "kdump header: version %d, block_size %" PRIu32 ", sub_hdr_size %" PRIu32
+		", bitmap_blocks %" PRIu32 ", max_pfn 0x%" PRIx64 "\n", k->header_version,
+		k->block_size, k->sub_hdr_size, k->bitmap_blocks, k->max_pfn);
+	fprintf(out, "  utsname:    ");
+	for (int i = 0; i < 6; i++) {
+		fprintf(out, "%s%s=\"", i ? " " : "", uts_names[i]);
+		vf_fput_text(out, k->utsname[i]);
+		fputc('"', out);
+	}
+	fputc('\n', out);
+	fprintf(out, "  phys_base:  0x%" PRIx64 "\n", k->phys_base);
+	fprintf(out, "  dump_level: %d\n", k->dump_level);
+	fprintf(out, "  notes:      offset 0x%" PRIx64 ", size %" PRIu64 "\n",
+		k->offset_note, k->size_note);
+	fprintf(out, "  vmcoreinfo: offset 0x%" PRIx64 ", size %" PRIu64 "\n",
+		k->offset_vmcoreinfo, k->size_vmcoreinfo);
+}
+
+/* The notes, the first TEXT_NOTES_MAX unless verbose. */
+static void text_notes(FILE *out, const struct vf_dump *d, bool verbose)
+{
 	fprintf(out, "notes:        %zu\n", d->nnotes);
 	size_t nn = verbose || d->nnotes <= TEXT_NOTES_MAX ? d->nnotes : TEXT_NOTES_MAX;
 	for (size_t i = 0; i < nn; i++) {
@@ -221,30 +220,36 @@ void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
 	}
 	if (nn < d->nnotes)
 		fprintf(out, "  ... %zu more (--verbose lists all)\n", d->nnotes - nn);
+}
 
+/* Where the dump's VMCOREINFO is and its summary keys; a negative decimal
+ * number also in hex. */
+static void text_vmcoreinfo(FILE *out, const struct vf_dump *d)
+{
 	if (d->vmci_origin == VF_VMCI_NONE) {
 		fprintf(out, "VMCOREINFO:   none\n");
-	} else {
-		fprintf(out, "VMCOREINFO:   %s at 0x%" PRIx64 ", %" PRIu64 " bytes%s\n",
-			d->vmci_origin == VF_VMCI_NOTE ? "note text" : "kdump pointer",
-			d->vmci_offset, d->vmci_size,
-			d->vmci ? "" : " (unreadable)");
-		for (size_t i = 0; d->vmci && i < sizeof(vmci_summary_keys) / sizeof(*vmci_summary_keys); i++) {
-			const char *v = vf_vmcoreinfo_get(d->vmci, vmci_summary_keys[i]);
-			if (!v)
-				continue;
-			fprintf(out, "  %-24s %s", vmci_summary_keys[i], v);
-			uint64_t num;
-			struct vf_error *e = vf_vmcoreinfo_number(d->vmci, vmci_summary_keys[i], &num);
-			if (!e && !vf_vmcoreinfo_key_is_hex(vmci_summary_keys[i]) && *v == '-')
-				fprintf(out, " (0x%" PRIx64 ")", num);
-			vf_error_destroy(e);
-			fputc('\n', out);
-		}
+		return;
 	}
+	fprintf(out, "VMCOREINFO:   %s at 0x%" PRIx64 ", %" PRIu64 " bytes%s\n",
+		d->vmci_origin == VF_VMCI_NOTE ? "note text" : "kdump pointer",
+		d->vmci_offset, d->vmci_size,
+		d->vmci ? "" : " (unreadable)");
+	for (size_t i = 0; d->vmci && i < sizeof(vmci_summary_keys) / sizeof(*vmci_summary_keys); i++) {
+		const char *v = vf_vmcoreinfo_get(d->vmci, vmci_summary_keys[i]);
+		if (!v)
+			continue;
+		fprintf(out, "  %-24s %s", vmci_summary_keys[i], v);
+		uint64_t num;
+		struct vf_error *e = vf_vmcoreinfo_number(d->vmci, vmci_summary_keys[i], &num);
+		if (!e && !vf_vmcoreinfo_key_is_hex(vmci_summary_keys[i]) && *v == '-')
+			fprintf(out, " (0x%" PRIx64 ")", num);
+		vf_error_destroy(e);
+		fputc('\n', out);
+	}
+}
 
-	if (gc && gc->checked)
-		text_guest(out, gc);
+static void text_problems(FILE *out, const struct vf_problems *probs)
+{
 	fprintf(out, "problems:     %zu\n", probs->n);
 	for (size_t i = 0; i < probs->n; i++) {
 		const struct vf_problem *p = &probs->items[i];
@@ -257,6 +262,33 @@ void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
 			fputc('\n', out);
 		}
 	}
+}
+
+void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
+			    const struct vf_problems *probs, const struct vf_guest_check *gc,
+			    bool verbose)
+{
+	fprintf(out, "file:         %s\n", d->src->path);
+	fprintf(out, "format:       %s%s\n", d->format == VF_FORMAT_ELF ? "ELF core" : "kdump-compressed",
+		d->src->kind == VF_SRC_FLATTENED ? " (makedumpfile flattened)" : "");
+	fprintf(out, "class:        %d-bit, %s-endian\n", d->elf_class,
+		d->big_endian ? "big" : "little");
+	text_machine(out, d);
+	if (d->format == VF_FORMAT_KDUMP)
+		fprintf(out, "compression:  %s\n", kdump_compression(d->kdump));
+	else
+		fprintf(out, "compression:  none\n");
+	fprintf(out, "page size:    %" PRIu64 "\n", d->page_size);
+	text_memory(out, d, verbose);
+	if (d->format == VF_FORMAT_ELF)
+		text_elf(out, d->elf, verbose);
+	else
+		text_kdump(out, d->kdump);
+	text_notes(out, d, verbose);
+	text_vmcoreinfo(out, d);
+	if (gc && gc->checked)
+		text_guest(out, gc);
+	text_problems(out, probs);
 }
 
 static void json_vmcoreinfo(struct vf_json *j, const struct vf_dump *d)
@@ -325,6 +357,118 @@ static void json_guest(struct vf_json *j, const struct vf_guest_check *gc)
 	vf_json_end_object(j);
 }
 
+static void json_memory(struct vf_json *j, const struct vf_mem *m)
+{
+	vf_json_begin_array(j);
+	for (size_t i = 0; i < m->nranges; i++) {
+		vf_json_begin_object(j);
+		vf_json_kv_hex(j, "start", m->ranges[i].start);
+		vf_json_kv_uint(j, "size", m->ranges[i].size);
+		vf_json_end_object(j);
+	}
+	vf_json_end_array(j);
+}
+
+static void json_phdr(struct vf_json *j, const struct vf_elf_phdr *p)
+{
+	const char *tn = phdr_type_name(p->type);
+	vf_json_begin_object(j);
+	vf_json_key(j, "type");
+	if (tn)
+		vf_json_string(j, tn);
+	else
+		vf_json_uint(j, p->type);
+	vf_json_kv_hex(j, "offset", p->offset);
+	vf_json_kv_hex(j, "vaddr", p->vaddr);
+	vf_json_kv_hex(j, "paddr", p->paddr);
+	vf_json_kv_uint(j, "filesz", p->filesz);
+	vf_json_kv_uint(j, "memsz", p->memsz);
+	vf_json_kv_uint(j, "align", p->align);
+	vf_json_end_object(j);
+}
+
+static void json_elf(struct vf_json *j, const struct vf_elf_info *e)
+{
+	vf_json_begin_object(j);
+	vf_json_kv_hex(j, "e_phoff", e->e_phoff);
+	vf_json_kv_hex(j, "e_shoff", e->e_shoff);
+	vf_json_kv_uint(j, "e_ehsize", e->e_ehsize);
+	vf_json_kv_uint(j, "e_phnum", e->e_phnum);
+	vf_json_kv_uint(j, "phnum", e->phnum);
+	vf_json_key(j, "program_headers");
+	vf_json_begin_array(j);
+	for (size_t i = 0; i < e->phnum; i++)
+		json_phdr(j, &e->phdrs[i]);
+	vf_json_end_array(j);
+	vf_json_end_object(j);
+}
+
+static void json_kdump(struct vf_json *j, const struct vf_kdump_info *k)
+{
+	vf_json_begin_object(j);
+	vf_json_kv_int(j, "header_version", k->header_version);
+	vf_json_kv_string(j, "layout", k->layout == VF_KDUMP_LAYOUT_64 ? "64" :
+		       k->layout == VF_KDUMP_LAYOUT_32_PACKED ? "32-packed" : "32-padded");
+	vf_json_kv_uint(j, "status", k->status);
+	vf_json_kv_uint(j, "block_size", k->block_size);
+	vf_json_kv_uint(j, "sub_hdr_size", k->sub_hdr_size);
+	vf_json_kv_uint(j, "bitmap_blocks", k->bitmap_blocks);
+	vf_json_kv_uint(j, "max_mapnr", k->max_mapnr);
+	vf_json_kv_uint(j, "max_pfn", k->max_pfn);
+	vf_json_kv_uint(j, "nr_cpus", k->nr_cpus);
+	vf_json_key(j, "utsname");
+	vf_json_begin_object(j);
+	for (int i = 0; i < 6; i++) {
+		vf_json_key(j, uts_names[i]);
+		vf_json_string(j, k->utsname[i]);
+	}
+	vf_json_end_object(j);
+	vf_json_kv_hex(j, "phys_base", k->phys_base);
+	vf_json_kv_int(j, "dump_level", k->dump_level);
+	vf_json_kv_hex(j, "offset_vmcoreinfo", k->offset_vmcoreinfo);
+	vf_json_kv_uint(j, "size_vmcoreinfo", k->size_vmcoreinfo);
+	vf_json_kv_hex(j, "offset_note", k->offset_note);
+	vf_json_kv_uint(j, "size_note", k->size_note);
+	vf_json_end_object(j);
+}
+
+static void json_notes(struct vf_json *j, const struct vf_dump *d)
+{
+	vf_json_begin_array(j);
+	for (size_t i = 0; i < d->nnotes; i++) {
+		const struct vf_note *n = &d->notes[i];
+		const char *tn = vf_note_type_name(n);
+		vf_json_begin_object(j);
+		vf_json_kv_string(j, "name", n->name);
+		vf_json_kv_uint(j, "type", n->type);
+		vf_json_kv_string(j, "type_name", tn);
+		vf_json_kv_uint(j, "descsz", n->descsz);
+		vf_json_kv_hex(j, "offset", n->hdr_offset);
+		vf_json_end_object(j);
+	}
+	vf_json_end_array(j);
+}
+
+static void json_problems(struct vf_json *j, const struct vf_problems *probs)
+{
+	vf_json_begin_array(j);
+	for (size_t i = 0; i < probs->n; i++) {
+		const struct vf_problem *p = &probs->items[i];
+		vf_json_begin_object(j);
+		vf_json_kv_string(j, "id", p->id);
+		vf_json_kv_string(j, "severity", vf_severity_name(p->severity));
+		vf_json_kv_string(j, "message", p->message);
+		vf_json_kv_string(j, "hint", p->hint);
+		vf_json_key(j, "offset");
+		if (p->has_offset)
+			vf_json_hex(j, p->offset);
+		else
+			vf_json_null(j);
+		vf_json_end_object(j);
+	}
+	vf_json_end_array(j);
+}
+
 void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_problems *probs,
 			    const struct vf_guest_check *gc)
 {
@@ -345,115 +489,23 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_
 	vf_json_kv_string(&j, "machine_conflict", d->machine_conflict);
 	vf_json_kv_string(&j, "compression", d->format == VF_FORMAT_KDUMP ? kdump_compression(d->kdump) : "none");
 	vf_json_kv_uint(&j, "page_size", d->page_size);
-
 	vf_json_key(&j, "memory");
-	vf_json_begin_array(&j);
-	for (size_t i = 0; i < d->mem.nranges; i++) {
-		vf_json_begin_object(&j);
-		vf_json_kv_hex(&j, "start", d->mem.ranges[i].start);
-		vf_json_kv_uint(&j, "size", d->mem.ranges[i].size);
-		vf_json_end_object(&j);
-	}
-	vf_json_end_array(&j);
-
+	json_memory(&j, &d->mem);
 	if (d->format == VF_FORMAT_ELF) {
-		const struct vf_elf_info *e = d->elf;
 		vf_json_key(&j, "elf");
-		vf_json_begin_object(&j);
-		vf_json_kv_hex(&j, "e_phoff", e->e_phoff);
-		vf_json_kv_hex(&j, "e_shoff", e->e_shoff);
-		vf_json_kv_uint(&j, "e_ehsize", e->e_ehsize);
-		vf_json_kv_uint(&j, "e_phnum", e->e_phnum);
-		vf_json_kv_uint(&j, "phnum", e->phnum);
-		vf_json_key(&j, "program_headers");
-		vf_json_begin_array(&j);
-		for (size_t i = 0; i < e->phnum; i++) {
-			const struct vf_elf_phdr *p = &e->phdrs[i];
-			const char *tn = phdr_type_name(p->type);
-			vf_json_begin_object(&j);
-			vf_json_key(&j, "type");
-			if (tn)
-				vf_json_string(&j, tn);
-			else
-				vf_json_uint(&j, p->type);
-			vf_json_kv_hex(&j, "offset", p->offset);
-			vf_json_kv_hex(&j, "vaddr", p->vaddr);
-			vf_json_kv_hex(&j, "paddr", p->paddr);
-			vf_json_kv_uint(&j, "filesz", p->filesz);
-			vf_json_kv_uint(&j, "memsz", p->memsz);
-			vf_json_kv_uint(&j, "align", p->align);
-			vf_json_end_object(&j);
-		}
-		vf_json_end_array(&j);
-		vf_json_end_object(&j);
+		json_elf(&j, d->elf);
 	} else {
-		const struct vf_kdump_info *k = d->kdump;
 		vf_json_key(&j, "kdump");
-		vf_json_begin_object(&j);
-		vf_json_kv_int(&j, "header_version", k->header_version);
-		vf_json_kv_string(&j, "layout", k->layout == VF_KDUMP_LAYOUT_64 ? "64" :
-			       k->layout == VF_KDUMP_LAYOUT_32_PACKED ? "32-packed" : "32-padded");
-		vf_json_kv_uint(&j, "status", k->status);
-		vf_json_kv_uint(&j, "block_size", k->block_size);
-		vf_json_kv_uint(&j, "sub_hdr_size", k->sub_hdr_size);
-		vf_json_kv_uint(&j, "bitmap_blocks", k->bitmap_blocks);
-		vf_json_kv_uint(&j, "max_mapnr", k->max_mapnr);
-		vf_json_kv_uint(&j, "max_pfn", k->max_pfn);
-		vf_json_kv_uint(&j, "nr_cpus", k->nr_cpus);
-		vf_json_key(&j, "utsname");
-		vf_json_begin_object(&j);
-		for (int i = 0; i < 6; i++) {
-			vf_json_key(&j, uts_names[i]);
-			vf_json_string(&j, k->utsname[i]);
-		}
-		vf_json_end_object(&j);
-		vf_json_kv_hex(&j, "phys_base", k->phys_base);
-		vf_json_kv_int(&j, "dump_level", k->dump_level);
-		vf_json_kv_hex(&j, "offset_vmcoreinfo", k->offset_vmcoreinfo);
-		vf_json_kv_uint(&j, "size_vmcoreinfo", k->size_vmcoreinfo);
-		vf_json_kv_hex(&j, "offset_note", k->offset_note);
-		vf_json_kv_uint(&j, "size_note", k->size_note);
-		vf_json_end_object(&j);
+		json_kdump(&j, d->kdump);
 	}
-
 	vf_json_key(&j, "notes");
-	vf_json_begin_array(&j);
-	for (size_t i = 0; i < d->nnotes; i++) {
-		const struct vf_note *n = &d->notes[i];
-		const char *tn = vf_note_type_name(n);
-		vf_json_begin_object(&j);
-		vf_json_kv_string(&j, "name", n->name);
-		vf_json_kv_uint(&j, "type", n->type);
-		vf_json_kv_string(&j, "type_name", tn);
-		vf_json_kv_uint(&j, "descsz", n->descsz);
-		vf_json_kv_hex(&j, "offset", n->hdr_offset);
-		vf_json_end_object(&j);
-	}
-	vf_json_end_array(&j);
-
+	json_notes(&j, d);
 	vf_json_key(&j, "vmcoreinfo");
 	json_vmcoreinfo(&j, d);
-
 	vf_json_key(&j, "guest_note");
 	json_guest(&j, gc);
-
 	vf_json_key(&j, "problems");
-	vf_json_begin_array(&j);
-	for (size_t i = 0; i < probs->n; i++) {
-		const struct vf_problem *p = &probs->items[i];
-		vf_json_begin_object(&j);
-		vf_json_kv_string(&j, "id", p->id);
-		vf_json_kv_string(&j, "severity", vf_severity_name(p->severity));
-		vf_json_kv_string(&j, "message", p->message);
-		vf_json_kv_string(&j, "hint", p->hint);
-		vf_json_key(&j, "offset");
-		if (p->has_offset)
-			vf_json_hex(&j, p->offset);
-		else
-			vf_json_null(&j);
-		vf_json_end_object(&j);
-	}
-	vf_json_end_array(&j);
+	json_problems(&j, probs);
 	vf_json_end_object(&j);
 	vf_json_finish(&j);
 }

@@ -46,6 +46,13 @@ static void note_line(char **notes, const char *line)
 	}
 }
 
+/* May a callee's error become a refusal?  Never the shared static
+ * out-of-memory error, nor a failed system call: those pass through. */
+static bool refusable(const struct vf_error *err)
+{
+	return err != &vf_error_nomem && err->code != VF_ERR_OS;
+}
+
 bool vf_evidence_given(const struct vf_evidence_opts *o)
 {
 	return o->region || o->region_file || o->fw_cfg || o->saved_state;
@@ -181,7 +188,7 @@ static struct vf_error *scan(const struct vf_dump *dump, const struct vf_evidenc
 		*r = res.region;
 		ev->region_source = dupf("scan of %s: %s", ev->memory_source ? ev->memory_source
 					 : "the dump's memory", res.why ? res.why : "one note");
-	} else if (err->code == VF_ERR_NOT_FOUND) {
+	} else if (refusable(err) && err->code == VF_ERR_NOT_FOUND) {
 		err->code = VF_ERR_REFUSED;
 		err = vf_error_set_hint(err, "give the note's place: --region-file (a copy of the "
 					"guest's /sys/kernel/vmcoreinfo), --fw-cfg, --saved-state, or "
@@ -237,176 +244,198 @@ static char *kerneloffsets(const struct vf_dump *dump, const struct vf_vmcoreinf
 	return dupf("its kernel is at KERNELOFFSET %.20s, this dump's at %.20s", theirs, ours);
 }
 
-struct vf_error *vf_evidence_same_boot(const struct vf_dump *dump, const struct vf_evidence *ev,
-				       char **how)
-{
-	*how = NULL;
-	const struct vf_vmcoreinfo *v = ev->gn.vmci;
-	const char *from = ev->region_source ? ev->region_source : "the evidence";
-	char *against = NULL;   /* what contradicts it */
-	char *unsure = NULL;    /* why a check could not be made */
-	bool confirmed = false;
-	char uts[VF_UTS_FIELDS][VF_UTS_LEN];
+/* What the checks that a note is of this dump's boot found. */
+struct boot_checks {
+	char *how;        /* what confirms it */
+	char *against;    /* what contradicts it */
+	char *unsure;     /* why a check could not be made */
+	bool confirmed;
+};
 
-	/* 1. its init_uts_ns, translated with its own KERNELOFFSET/phys_base, holds
-	 *    its release in this dump's memory */
+/* 1. Its init_uts_ns, translated with its own KERNELOFFSET/phys_base, holds
+ *    its release in this dump's memory.  Errors: only those that stop the run. */
+static struct vf_error *check_uts(const struct vf_dump *dump, const struct vf_vmcoreinfo *v,
+				  struct boot_checks *bc)
+{
+	char uts[VF_UTS_FIELDS][VF_UTS_LEN];
 	struct vf_error *e = vf_kernel_utsname(dump, v, uts);
 	if (!e) {
-		confirmed = true;
-		*how = dupf("its init_uts_ns holds release %s in this dump's memory", uts[2]);
-	} else if (e == &vf_error_nomem || e->code == VF_ERR_OS) {
-		return e;
-	} else {
-		char *m = vf_error_string(e);
-		if (undecided(e))
-			unsure = dupf("init_uts_ns: %s", m ? m : e->message);
-		else
-			against = dupf("its init_uts_ns is not where it says in this dump's memory (%s)",
-				       m ? m : e->message);
-		free(m);
-		vf_error_destroy(e);
-		e = NULL;
+		bc->confirmed = true;
+		bc->how = dupf("its init_uts_ns holds release %s in this dump's memory", uts[2]);
+		return NULL;
 	}
-	/* 2. x86_64: this dump's own page tables (the CPU notes' CR3) put the
-	 *    kernel image where the note's phys_base does */
-	uint64_t pb_note, pb_pt;
-	char *pt_how = NULL;
+	if (e == &vf_error_nomem || e->code == VF_ERR_OS)
+		return e;
+	char *m = vf_error_string(e);
+	if (undecided(e))
+		bc->unsure = dupf("init_uts_ns: %s", m ? m : e->message);
+	else
+		bc->against = dupf("its init_uts_ns is not where it says in this dump's memory (%s)",
+				   m ? m : e->message);
+	free(m);
+	vf_error_destroy(e);
+	return NULL;
+}
+
+/* What the page tables' phys_base (pb_pt, or the error e) says of the note's
+ * (pb_note; no_pb: the note has none). */
+static void weigh_page_tables(struct boot_checks *bc, const struct vf_error *e, bool no_pb,
+			      uint64_t pb_note, uint64_t pb_pt, const char *pt_how)
+{
+	if (!e && no_pb) {
+		if (!bc->confirmed)
+			bc->how = dupf("its kernel-image symbols agree on one phys_base (%" PRId64
+				       ") through this dump's page tables", (int64_t)pb_pt);
+		bc->confirmed = true;
+	} else if (e && no_pb && e->code == VF_ERR_CORRUPT) {
+		char *m = vf_error_string(e);
+		bc->against = dupf("its symbols do not fit this dump's page tables (%s)",
+				   m ? m : e->message);
+		free(m);
+	} else if (!e && pb_pt != pb_note) {
+		bc->against = dupf("its phys_base is %" PRId64 ", but this dump's page tables put "
+				   "its kernel image at phys_base %" PRId64, (int64_t)pb_note,
+				   (int64_t)pb_pt);
+	} else if (!e) {
+		if (!bc->confirmed) {
+			free(bc->how);
+			bc->how = dupf("this dump's page tables put its kernel image at its "
+				       "phys_base (%s)", pt_how ? pt_how : "CR3");
+		}
+		bc->confirmed = true;
+	}
+}
+
+/* 2. Where the architecture has page tables (x86_64): this dump's own (the
+ *    CPU notes' CR3) put the kernel image where the note's phys_base does.
+ *    Errors: only those that stop the run. */
+static struct vf_error *check_page_tables(const struct vf_dump *dump,
+					  const struct vf_vmcoreinfo *v,
+					  const struct vf_arch *arch, struct boot_checks *bc)
+{
+	uint64_t pb_note = 0, pb_pt = 0;
 	bool no_pb = false;
-	const struct vf_arch *arch = vf_arch_by_em(dump->e_machine);
-	if (!against && arch && arch->has_page_tables &&
-	    (e = vf_vmcoreinfo_number(v, arch->phys_base_key, &pb_note)) &&
-	    e->code == VF_ERR_NOT_FOUND) {
+	struct vf_error *e = vf_vmcoreinfo_number(v, arch->phys_base_key, &pb_note);
+	if (e && e->code == VF_ERR_NOT_FOUND) {
 		/* an older kernel's note: its symbols, translated through this dump's
 		 * page tables, must agree on one phys_base (pgtable.c checks) */
 		vf_error_destroy(e);
 		e = NULL;
 		no_pb = true;
 	}
-	if (!against && arch && arch->has_page_tables && !e) {
+	if (!e) {
+		char *pt_how = NULL;
 		e = vf_x86_phys_base_from_pgtables(dump, v, &pb_pt, &pt_how);
-		if (!e && no_pb) {
-			if (!confirmed)
-				*how = dupf("its kernel-image symbols agree on one phys_base (%" PRId64
-					    ") through this dump's page tables", (int64_t)pb_pt);
-			confirmed = true;
-		} else if (e && no_pb && e->code == VF_ERR_CORRUPT) {
-			char *m = vf_error_string(e);
-			against = dupf("its symbols do not fit this dump's page tables (%s)",
-				       m ? m : e->message);
-			free(m);
-		} else if (!e && pb_pt != pb_note) {
-			against = dupf("its phys_base is %" PRId64 ", but this dump's page tables put "
-				       "its kernel image at phys_base %" PRId64, (int64_t)pb_note,
-				       (int64_t)pb_pt);
-		} else if (!e) {
-			if (!confirmed) {
-				free(*how);
-				*how = dupf("this dump's page tables put its kernel image at its "
-					    "phys_base (%s)", pt_how ? pt_how : "CR3");
-			}
-			confirmed = true;
-		}
+		weigh_page_tables(bc, e, no_pb, pb_note, pb_pt, pt_how);
 		free(pt_how);
 	}
-	if (e == &vf_error_nomem || (e && e->code == VF_ERR_OS)) {
-		free(against);
-		free(unsure);
-		free(*how);
-		*how = NULL;
+	if (e == &vf_error_nomem || (e && e->code == VF_ERR_OS))
 		return e;
-	}
 	vf_error_destroy(e);
-	struct vf_error *err = NULL;
-	if (against) {
+	return NULL;
+}
+
+/* Refuse the note when a check contradicts it, or when none confirms it. */
+static struct vf_error *same_boot_verdict(const struct vf_dump *dump,
+					  const struct vf_vmcoreinfo *v, const char *from,
+					  const struct boot_checks *bc)
+{
+	if (bc->against) {
 		char *ko = kerneloffsets(dump, v);
-		err = vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "the note from %s is not "
-				"the one of the kernel in this dump (another boot of the guest, or "
-				"another guest): %s", from, ko ? ko : against),
+		struct vf_error *err = vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "the note "
+				"from %s is not the one of the kernel in this dump (another boot of "
+				"the guest, or another guest): %s", from, ko ? ko : bc->against),
 				"take the evidence from the same run of the VM as the dump; or "
 				"leave it out and let vmcore-fix scan the dump's memory");
 		free(ko);
-	} else if (!confirmed) {
-		err = vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "the note from %s cannot be "
+		return err;
+	}
+	if (!bc->confirmed)
+		return vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "the note from %s cannot be "
 				"confirmed to be of the kernel in this dump: %s", from,
-				unsure ? unsure : "no check applies"),
+				bc->unsure ? bc->unsure : "no check applies"),
 				"the dump must hold the page of the kernel's init_uts_ns (or, on "
 				"x86_64, QEMU's CPU notes and the kernel's page table)");
-	}
-	if (err) {
-		free(*how);
-		*how = NULL;
-	}
-	free(against);
-	free(unsure);
+	return NULL;
+}
+
+struct vf_error *vf_evidence_same_boot(const struct vf_dump *dump, const struct vf_evidence *ev,
+				       char **how)
+{
+	*how = NULL;
+	const struct vf_vmcoreinfo *v = ev->gn.vmci;
+	struct boot_checks bc = { 0 };
+	struct vf_error *err = check_uts(dump, v, &bc);
+	const struct vf_arch *arch = vf_arch_by_em(dump->e_machine);
+	if (!err && !bc.against && arch && arch->has_page_tables)
+		err = check_page_tables(dump, v, arch, &bc);
+	if (!err)
+		err = same_boot_verdict(dump, v, ev->region_source ? ev->region_source
+					: "the evidence", &bc);
+	if (err)
+		free(bc.how);
+	else
+		*how = bc.how;
+	free(bc.against);
+	free(bc.unsure);
 	return err;
 }
 
-struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_evidence_opts *o,
-				    bool need_note, struct vf_evidence *ev)
+/* Neither the note's place nor a scan: --memory alone says nothing. */
+static struct vf_error *memory_alone(const struct vf_evidence_opts *o, bool need_note,
+				     struct vf_evidence *ev)
 {
-	memset(ev, 0, sizeof(*ev));
-	bool given = vf_evidence_given(o);
-	bool want_scan = o->scan && (need_note || o->scan_always) && !given;
-	if (!given && !want_scan && !o->memory)
+	if (!o->memory)
 		return NULL;
-	if (!given && !want_scan && !need_note) {
-		/* only --memory, and the dump has its own note: nothing to read there */
+	if (!need_note) {
+		/* the dump has its own note: nothing to read there */
 		ev->notes = strdup("--memory set aside: the dump has its own note, and nothing "
 				   "says where the guest's is (--region, --fw-cfg, --saved-state)");
 		return ev->notes ? NULL : &vf_error_nomem;
 	}
-	if (!given && !want_scan) {
-		/* only --memory: nothing says where the note is */
-		return vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "--memory was given but "
-				"nothing says where the note is, and scanning is off"),
-				"add --region/--fw-cfg/--saved-state, or leave out --no-scan");
-	}
-	struct vf_mem *mem = (struct vf_mem *)&dump->mem;
-	struct vf_error *err = NULL;
-	if (o->memory && (err = open_memory(dump, o, ev, &mem)))
-		return err;
-	if (!ev->memory_source)
-		ev->memory_source = strdup("the dump's memory");
+	return vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "--memory was given but "
+			"nothing says where the note is, and scanning is off"),
+			"add --region/--fw-cfg/--saved-state, or leave out --no-scan");
+}
 
-	struct vf_region r;
-	bool have = false;
-	err = vf_evidence_region(o, &r, &have, &ev->region_source);
-	if (err)
-		return err;
-	if (!have && o->saved_state) {
-		err = vf_evidence_saved_region(o->saved_state, &r);
-		if (!err) {
-			have = true;
-			ev->region_source = dupf("vmcoreinfo device state saved in %s", o->saved_state);
-		} else if ((err->code == VF_ERR_REFUSED || err->code == VF_ERR_NOT_FOUND) && o->scan &&
-			   need_note) {
-			/* no device, or the guest never wrote the entry: say so, and look */
-			char *s = vf_error_string(err);
-			char *line = dupf("saved state set aside: %s", s ? s : err->message);
-			if (line)
-				note_line(&ev->notes, line);
-			free(line);
-			free(s);
-			vf_error_destroy(err);
-			err = NULL;
-			want_scan = true;
-		} else {
-			if (err->code == VF_ERR_NOT_FOUND)
-				err->code = VF_ERR_REFUSED;  /* no device: not fixable from it */
-			return err;
-		}
-	}
-	bool scanned = false;
-	if (!have && want_scan) {
-		err = scan(dump, o, mem, ev, &r);
-		if (err)
-			return err;
-		have = scanned = true;
-	}
-	if (!have)
+/* The note's place from --saved-state.  Where the saved state has no such
+ * place and a scan may look, that is noted and *want_scan set instead. */
+static struct vf_error *saved_state_region(const struct vf_evidence_opts *o, bool need_note,
+					   struct vf_evidence *ev, struct vf_region *r,
+					   bool *have, bool *want_scan)
+{
+	struct vf_error *err = vf_evidence_saved_region(o->saved_state, r);
+	if (!err) {
+		*have = true;
+		ev->region_source = dupf("vmcoreinfo device state saved in %s", o->saved_state);
 		return NULL;
-	err = vf_guest_note_read(mem, &r, dump->big_endian, dump->page_size, &ev->gn);
-	if (err && (err->code == VF_ERR_NOT_PRESENT || err->code == VF_ERR_EXCLUDED)) {
+	}
+	if ((err->code == VF_ERR_REFUSED || err->code == VF_ERR_NOT_FOUND) && o->scan &&
+	    need_note) {
+		/* no device, or the guest never wrote the entry: say so, and look */
+		char *s = vf_error_string(err);
+		char *line = dupf("saved state set aside: %s", s ? s : err->message);
+		if (line)
+			note_line(&ev->notes, line);
+		free(line);
+		free(s);
+		vf_error_destroy(err);
+		*want_scan = true;
+		return NULL;
+	}
+	if (refusable(err) && err->code == VF_ERR_NOT_FOUND)
+		err->code = VF_ERR_REFUSED;  /* no device: not fixable from it */
+	return err;
+}
+
+/* Read the guest's note at r and check that it is of this dump's boot. */
+static struct vf_error *take_note(const struct vf_dump *dump, struct vf_mem *mem,
+				  const struct vf_region *r, bool scanned, struct vf_evidence *ev)
+{
+	struct vf_error *err = vf_guest_note_read(mem, r, dump->big_endian, dump->page_size,
+						  &ev->gn);
+	if (err && refusable(err) &&
+	    (err->code == VF_ERR_NOT_PRESENT || err->code == VF_ERR_EXCLUDED)) {
 		/* the evidence points where this memory has nothing: not fixable from it */
 		err->code = VF_ERR_REFUSED;
 		err = vf_error_set_hint(err, "the note's page is not in %s: give guest memory "
@@ -430,6 +459,40 @@ struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_
 	ev->same_boot = how;
 	ev->have = true;
 	return NULL;
+}
+
+struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_evidence_opts *o,
+				    bool need_note, struct vf_evidence *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	bool given = vf_evidence_given(o);
+	bool want_scan = o->scan && (need_note || o->scan_always) && !given;
+	if (!given && !want_scan)
+		return memory_alone(o, need_note, ev);
+	struct vf_mem *mem = (struct vf_mem *)&dump->mem;
+	struct vf_error *err = NULL;
+	if (o->memory && (err = open_memory(dump, o, ev, &mem)))
+		return err;
+	if (!ev->memory_source)
+		ev->memory_source = strdup("the dump's memory");
+
+	struct vf_region r;
+	bool have = false;
+	err = vf_evidence_region(o, &r, &have, &ev->region_source);
+	if (!err && !have && o->saved_state)
+		err = saved_state_region(o, need_note, ev, &r, &have, &want_scan);
+	if (err)
+		return err;
+	bool scanned = false;
+	if (!have && want_scan) {
+		err = scan(dump, o, mem, ev, &r);
+		if (err)
+			return err;
+		have = scanned = true;
+	}
+	if (!have)
+		return NULL;
+	return take_note(dump, mem, &r, scanned, ev);
 }
 
 void vf_evidence_deinit(struct vf_evidence *ev)

@@ -206,12 +206,10 @@ static struct vf_error *check_elf(const struct vf_dump *d, struct vf_problems *p
 	return NULL;
 }
 
-static struct vf_error *check_kdump(const struct vf_dump *d, struct vf_problems *p)
+/* The header status word and version: missing pages, codecs, no notes blob. */
+static struct vf_error *check_kdump_header(const struct vf_kdump_info *kd, struct vf_problems *p)
 {
-	const struct vf_kdump_info *kd = d->kdump;
 	struct vf_error *err;
-	uint64_t sub = kd->block_size;
-
 	if (kd->status & 0x8u) {
 		err = add(p, "kdump-incomplete", VF_SEV_WARNING, true, kd->fo.status,
 			  "the writer ran out of space or was interrupted; some pages are missing",
@@ -234,70 +232,73 @@ static struct vf_error *check_kdump(const struct vf_dump *d, struct vf_problems 
 		if (err)
 			return err;
 	}
-	if (kd->header_version < 4) {
-		err = add(p, "kdump-old-header-version", VF_SEV_WARNING, true, 8,
-			  "libkdumpfile (drgn) finds VMCOREINFO only in the notes of header version 4 and later",
-			  "kdump header_version %d has no notes blob", kd->header_version);
-		if (err)
-			return err;
-	}
+	if (kd->header_version < 4)
+		return add(p, "kdump-old-header-version", VF_SEV_WARNING, true, 8,
+			   "libkdumpfile (drgn) finds VMCOREINFO only in the notes of header version 4 and later",
+			   "kdump header_version %d has no notes blob", kd->header_version);
+	return NULL;
+}
 
-	if (!vf_kdump_utsname_filled(kd)) {
-		err = add(p, "kdump-utsname-incomplete", VF_SEV_WARNING, true, 0xc,
-			  "drgn (libkdumpfile) needs the kernel's utsname; makedumpfile fills all six fields",
-			  "kdump header utsname has only the machine field (\"%s\")", kd->utsname[4]);
-		if (err)
-			return err;
-	} else if (d->vmci) {
-		const char *rel = vf_vmcoreinfo_get(d->vmci, "OSRELEASE");
-		if (rel && strcmp(rel, kd->utsname[2]) != 0) {
-			err = add(p, "kdump-utsname-release-mismatch", VF_SEV_WARNING, true, 0x8e, NULL,
-				  "kdump header release \"%s\" differs from VMCOREINFO OSRELEASE=%s",
-				  kd->utsname[2], rel);
-			if (err)
-				return err;
-		}
-	}
+static struct vf_error *check_kdump_utsname(const struct vf_dump *d, struct vf_problems *p)
+{
+	const struct vf_kdump_info *kd = d->kdump;
+	if (!vf_kdump_utsname_filled(kd))
+		return add(p, "kdump-utsname-incomplete", VF_SEV_WARNING, true, 0xc,
+			   "drgn (libkdumpfile) needs the kernel's utsname; makedumpfile fills all six fields",
+			   "kdump header utsname has only the machine field (\"%s\")", kd->utsname[4]);
+	if (!d->vmci)
+		return NULL;
+	const char *rel = vf_vmcoreinfo_get(d->vmci, "OSRELEASE");
+	if (rel && strcmp(rel, kd->utsname[2]) != 0)
+		return add(p, "kdump-utsname-release-mismatch", VF_SEV_WARNING, true, 0x8e, NULL,
+			   "kdump header release \"%s\" differs from VMCOREINFO OSRELEASE=%s",
+			   kd->utsname[2], rel);
+	return NULL;
+}
 
+/* offset_vmcoreinfo/size_vmcoreinfo against where the VMCOREINFO really is. */
+static struct vf_error *check_kdump_vmci_pointer(const struct vf_dump *d, struct vf_problems *p)
+{
+	const struct vf_kdump_info *kd = d->kdump;
+	uint64_t sub = kd->block_size;
 	if (d->vmci_origin == VF_VMCI_NOTE && kd->header_version >= 3) {
 		uint64_t want_off = d->vmci_note->desc_offset, want_size = d->vmci_note->descsz;
-		if (!kd->offset_vmcoreinfo || !kd->size_vmcoreinfo) {
-			err = add(p, "kdump-vmcoreinfo-pointer-missing", VF_SEV_WARNING, true,
-				  sub + kd->fo.offset_vmcoreinfo,
-				  "crash finds VMCOREINFO only through offset_vmcoreinfo/size_vmcoreinfo",
-				  "kdump sub-header offset_vmcoreinfo/size_vmcoreinfo are not set "
-				  "(the note's text is at 0x%" PRIx64 ", %" PRIu64 " bytes)",
-				  want_off, want_size);
-		} else if (kd->offset_vmcoreinfo != want_off || kd->size_vmcoreinfo != want_size) {
-			err = add(p, "kdump-vmcoreinfo-pointer-wrong", VF_SEV_WARNING, true,
-				  sub + kd->fo.offset_vmcoreinfo,
-				  "crash reads VMCOREINFO through this pointer",
-				  "kdump offset_vmcoreinfo/size_vmcoreinfo = 0x%" PRIx64 "/%" PRIu64
-				  ", but the note's text is at 0x%" PRIx64 ", %" PRIu64 " bytes",
-				  kd->offset_vmcoreinfo, kd->size_vmcoreinfo, want_off, want_size);
-		} else {
-			err = NULL;
-		}
-		if (err)
-			return err;
-	} else if (d->vmci_origin == VF_VMCI_KDUMP_POINTER && kd->header_version >= 4) {
-		err = add(p, "kdump-vmcoreinfo-not-in-notes", VF_SEV_WARNING, true,
-			  kd->offset_vmcoreinfo,
-			  "libkdumpfile (drgn) reads VMCOREINFO from the notes blob only",
-			  "VMCOREINFO is reachable only through offset_vmcoreinfo, not as a note in "
-			  "the notes blob");
-		if (err)
-			return err;
-	} else if (d->vmci_origin == VF_VMCI_NONE && kd->offset_vmcoreinfo && kd->size_vmcoreinfo) {
-		err = add(p, "kdump-vmcoreinfo-pointer-wrong", VF_SEV_WARNING, true,
-			  sub + kd->fo.offset_vmcoreinfo, NULL,
-			  "kdump offset_vmcoreinfo/size_vmcoreinfo = 0x%" PRIx64 "/%" PRIu64
-			  " point outside the file or at more than 1 MiB",
-			  kd->offset_vmcoreinfo, kd->size_vmcoreinfo);
-		if (err)
-			return err;
+		if (!kd->offset_vmcoreinfo || !kd->size_vmcoreinfo)
+			return add(p, "kdump-vmcoreinfo-pointer-missing", VF_SEV_WARNING, true,
+				   sub + kd->fo.offset_vmcoreinfo,
+				   "crash finds VMCOREINFO only through offset_vmcoreinfo/size_vmcoreinfo",
+				   "kdump sub-header offset_vmcoreinfo/size_vmcoreinfo are not set "
+				   "(the note's text is at 0x%" PRIx64 ", %" PRIu64 " bytes)",
+				   want_off, want_size);
+		if (kd->offset_vmcoreinfo != want_off || kd->size_vmcoreinfo != want_size)
+			return add(p, "kdump-vmcoreinfo-pointer-wrong", VF_SEV_WARNING, true,
+				   sub + kd->fo.offset_vmcoreinfo,
+				   "crash reads VMCOREINFO through this pointer",
+				   "kdump offset_vmcoreinfo/size_vmcoreinfo = 0x%" PRIx64 "/%" PRIu64
+				   ", but the note's text is at 0x%" PRIx64 ", %" PRIu64 " bytes",
+				   kd->offset_vmcoreinfo, kd->size_vmcoreinfo, want_off, want_size);
+		return NULL;
 	}
+	if (d->vmci_origin == VF_VMCI_KDUMP_POINTER && kd->header_version >= 4)
+		return add(p, "kdump-vmcoreinfo-not-in-notes", VF_SEV_WARNING, true,
+			   kd->offset_vmcoreinfo,
+			   "libkdumpfile (drgn) reads VMCOREINFO from the notes blob only",
+			   "VMCOREINFO is reachable only through offset_vmcoreinfo, not as a note in "
+			   "the notes blob");
+	if (d->vmci_origin == VF_VMCI_NONE && kd->offset_vmcoreinfo && kd->size_vmcoreinfo)
+		return add(p, "kdump-vmcoreinfo-pointer-wrong", VF_SEV_WARNING, true,
+			   sub + kd->fo.offset_vmcoreinfo, NULL,
+			   "kdump offset_vmcoreinfo/size_vmcoreinfo = 0x%" PRIx64 "/%" PRIu64
+			   " point outside the file or at more than 1 MiB",
+			   kd->offset_vmcoreinfo, kd->size_vmcoreinfo);
+	return NULL;
+}
 
+/* The sub-header phys_base against the note's (truncated to a 32-bit ulong). */
+static struct vf_error *check_kdump_phys_base(const struct vf_dump *d, struct vf_problems *p)
+{
+	const struct vf_kdump_info *kd = d->kdump;
+	struct vf_error *err = NULL;
 	uint64_t pb;
 	const char *key = NULL;
 	struct vf_error *e = vf_note_phys_base(d, &pb, &key);
@@ -306,28 +307,36 @@ static struct vf_error *check_kdump(const struct vf_dump *d, struct vf_problems 
 		uint64_t want = pb;
 		if (kd->fo.ulong_size == 4)
 			want &= 0xffffffffu;
-		if (stored != want) {
-			const char *val = vf_vmcoreinfo_get(d->vmci, key);
-			bool misparse = is_qemu_hex_misparse(d, key, stored);
-			err = add(p, "kdump-phys-base-mismatch", VF_SEV_ERROR, true,
-				  sub + kd->fo.phys_base,
-				  misparse ? "QEMU read the note's decimal digits as hex; makedumpfile "
-					     "then fails (\"Can't get pgd\")"
-					   : "makedumpfile and crash translate kernel addresses with "
-					     "the sub-header phys_base",
-				  "kdump sub-header phys_base is 0x%" PRIx64 " but VMCOREINFO says "
-				  "%s=%s (0x%" PRIx64 ")", stored, key, val ? val : "?", want);
-			if (err)
-				return err;
-		}
-	} else if (e->code == VF_ERR_CORRUPT) {
+		if (stored == want)
+			return NULL;
+		const char *val = vf_vmcoreinfo_get(d->vmci, key);
+		bool misparse = is_qemu_hex_misparse(d, key, stored);
+		return add(p, "kdump-phys-base-mismatch", VF_SEV_ERROR, true,
+			   kd->block_size + kd->fo.phys_base,
+			   misparse ? "QEMU read the note's decimal digits as hex; makedumpfile "
+				      "then fails (\"Can't get pgd\")"
+				    : "makedumpfile and crash translate kernel addresses with "
+				      "the sub-header phys_base",
+			   "kdump sub-header phys_base is 0x%" PRIx64 " but VMCOREINFO says "
+			   "%s=%s (0x%" PRIx64 ")", stored, key, val ? val : "?", want);
+	}
+	if (e->code == VF_ERR_CORRUPT)
 		err = add(p, "malformed-vmcoreinfo", VF_SEV_ERROR, true, d->vmci_offset, NULL,
 			  "%s", e->message);
-		vf_error_destroy(e);
-		return err;
-	}
 	vf_error_destroy(e);
-	return NULL;
+	return err;
+}
+
+static struct vf_error *check_kdump(const struct vf_dump *d, struct vf_problems *p)
+{
+	struct vf_error *err = check_kdump_header(d->kdump, p);
+	if (!err)
+		err = check_kdump_utsname(d, p);
+	if (!err)
+		err = check_kdump_vmci_pointer(d, p);
+	if (!err)
+		err = check_kdump_phys_base(d, p);
+	return err;
 }
 
 /* The machine decides every machine-specific check: unknown is a problem. */

@@ -205,135 +205,173 @@ static uint16_t ehdr_u16(const uint8_t *h, size_t off, bool be)
 	return (uint16_t)vf_load_uint(h + off, 2, be);
 }
 
-/* Read the header and program headers; build the relocated image. */
-static struct vf_error *read_headers(struct vf_dump *dump, uint8_t **image_out,
-				     size_t *image_len)
+/* What locates the tables, read by hand from the ELF header (libelf decodes
+ * the rest), and where in the header each field is. */
+struct ehdr {
+	bool is64, be;
+	size_t ehsz, phentsz, shentsz;    /* this class's structure sizes */
+	size_t o_phoff, o_shoff, o_phentsize, o_phnum, o_shentsize, o_shnum, o_shstrndx;
+	uint8_t h[sizeof(Elf64_Ehdr)];    /* the header as read */
+	uint64_t phoff, shoff;
+	uint16_t phentsize, e_phnum, shentsize;
+	bool xnum;                        /* e_phnum is PN_XNUM: the count is in shdr0 */
+	uint64_t phnum;                   /* the real count */
+	uint8_t shdr0[sizeof(Elf64_Shdr)];
+};
+
+/* Class and byte order from e_ident. */
+static struct vf_error *read_ident(struct vf_dump *dump, struct ehdr *eh)
 {
-	struct vf_src *src = dump->src;
 	uint8_t ident[EI_NIDENT];
-	struct vf_error *err = vf_src_read(src, ident, sizeof(ident), 0, "ELF identification");
+	struct vf_error *err = vf_src_read(dump->src, ident, sizeof(ident), 0,
+					   "ELF identification");
 	if (err)
 		return err;
-	bool is64;
 	switch (ident[EI_CLASS]) {
-	case ELFCLASS32: is64 = false; break;
-	case ELFCLASS64: is64 = true; break;
+	case ELFCLASS32: eh->is64 = false; break;
+	case ELFCLASS64: eh->is64 = true; break;
 	default:
 		return vf_error_at(VF_ERR_CORRUPT, EI_CLASS, "ELF class %u is neither 32- nor 64-bit",
 				   ident[EI_CLASS]);
 	}
-	bool be;
 	switch (ident[EI_DATA]) {
-	case ELFDATA2LSB: be = false; break;
-	case ELFDATA2MSB: be = true; break;
+	case ELFDATA2LSB: eh->be = false; break;
+	case ELFDATA2MSB: eh->be = true; break;
 	default:
 		return vf_error_at(VF_ERR_CORRUPT, EI_DATA, "ELF byte order %u is unknown",
 				   ident[EI_DATA]);
 	}
-	dump->elf_class = is64 ? 64 : 32;
-	dump->big_endian = be;
+	dump->elf_class = eh->is64 ? 64 : 32;
+	dump->big_endian = eh->be;
+	return NULL;
+}
 
-	size_t ehsz = is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
-	size_t phentsz = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
-	size_t shentsz = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
-	uint8_t h[sizeof(Elf64_Ehdr)];
-	err = vf_src_read(src, h, ehsz, 0, "ELF header");
+static struct vf_error *read_ehdr(struct vf_src *src, struct ehdr *eh)
+{
+	bool is64 = eh->is64, be = eh->be;
+	eh->ehsz = is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+	eh->phentsz = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	eh->shentsz = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+	struct vf_error *err = vf_src_read(src, eh->h, eh->ehsz, 0, "ELF header");
 	if (err)
 		return err;
+	eh->o_phoff = is64 ? 0x20 : 0x1c;
+	eh->o_shoff = is64 ? 0x28 : 0x20;
+	eh->o_phentsize = is64 ? 0x36 : 0x2a;
+	eh->o_phnum = eh->o_phentsize + 2;
+	eh->o_shentsize = eh->o_phnum + 2;
+	eh->o_shnum = eh->o_shentsize + 2;
+	eh->o_shstrndx = eh->o_shnum + 2;
+	eh->phoff = vf_load_uint(eh->h + eh->o_phoff, is64 ? 8 : 4, be);
+	eh->shoff = vf_load_uint(eh->h + eh->o_shoff, is64 ? 8 : 4, be);
+	eh->phentsize = ehdr_u16(eh->h, eh->o_phentsize, be);
+	eh->e_phnum = ehdr_u16(eh->h, eh->o_phnum, be);
+	eh->shentsize = ehdr_u16(eh->h, eh->o_shentsize, be);
+	return NULL;
+}
 
-	/* Only what locates the tables is read by hand; libelf decodes the rest. */
-	size_t o_phoff = is64 ? 0x20 : 0x1c, o_shoff = is64 ? 0x28 : 0x20;
-	size_t o_phentsize = is64 ? 0x36 : 0x2a, o_phnum = o_phentsize + 2;
-	size_t o_shentsize = o_phnum + 2, o_shnum = o_shentsize + 2, o_shstrndx = o_shnum + 2;
-	uint64_t phoff = vf_load_uint(h + o_phoff, is64 ? 8 : 4, be);
-	uint64_t shoff = vf_load_uint(h + o_shoff, is64 ? 8 : 4, be);
-	uint16_t phentsize = ehdr_u16(h, o_phentsize, be), e_phnum = ehdr_u16(h, o_phnum, be);
-	uint16_t shentsize = ehdr_u16(h, o_shentsize, be);
-
-	uint64_t phnum = e_phnum;
-	uint8_t shdr0[sizeof(Elf64_Shdr)];
-	bool xnum = e_phnum == PN_XNUM;
-	if (xnum) {
-		if (!shoff || shentsize != shentsz)
-			return vf_error_at(VF_ERR_CORRUPT, o_phnum, "e_phnum is PN_XNUM but there "
+/* The program header count (from section header 0 under PN_XNUM), and a
+ * table that fits the file and the memory bound. */
+static struct vf_error *count_phdrs(struct vf_src *src, struct ehdr *eh)
+{
+	eh->phnum = eh->e_phnum;
+	eh->xnum = eh->e_phnum == PN_XNUM;
+	if (eh->xnum) {
+		if (!eh->shoff || eh->shentsize != eh->shentsz)
+			return vf_error_at(VF_ERR_CORRUPT, eh->o_phnum, "e_phnum is PN_XNUM but there "
 					   "is no valid section header 0 to hold the count");
-		err = vf_src_read(src, shdr0, shentsz, shoff, "section header 0 (PN_XNUM count)");
+		struct vf_error *err = vf_src_read(src, eh->shdr0, eh->shentsz, eh->shoff,
+						   "section header 0 (PN_XNUM count)");
 		if (err)
 			return err;
-		phnum = vf_load_uint(shdr0 + (is64 ? 0x2c : 0x1c), 4, be);  /* sh_info */
+		/* sh_info */
+		eh->phnum = vf_load_uint(eh->shdr0 + (eh->is64 ? 0x2c : 0x1c), 4, eh->be);
 	}
-	if (phnum && phentsize != phentsz)
-		return vf_error_at(VF_ERR_CORRUPT, o_phentsize, "e_phentsize is %u, expected %zu",
-				   phentsize, phentsz);
-	if (phnum > PHNUM_MAX)
-		return vf_error_at(VF_ERR_UNSUPPORTED, o_phnum, "%" PRIu64 " program headers "
-				   "(more than %u are not supported)", phnum, PHNUM_MAX);
-	uint64_t tbl = phnum * phentsz, tend;
-	if (!vf_add_ok(phoff, tbl, &tend) || tend > src->size)
-		return vf_error_at(VF_ERR_CORRUPT, o_phoff, "program header table (0x%" PRIx64
+	if (eh->phnum && eh->phentsize != eh->phentsz)
+		return vf_error_at(VF_ERR_CORRUPT, eh->o_phentsize, "e_phentsize is %u, expected %zu",
+				   eh->phentsize, eh->phentsz);
+	if (eh->phnum > PHNUM_MAX)
+		return vf_error_at(VF_ERR_UNSUPPORTED, eh->o_phnum, "%" PRIu64 " program headers "
+				   "(more than %u are not supported)", eh->phnum, PHNUM_MAX);
+	uint64_t tend;
+	if (!vf_add_ok(eh->phoff, eh->phnum * eh->phentsz, &tend) || tend > src->size)
+		return vf_error_at(VF_ERR_CORRUPT, eh->o_phoff, "program header table (0x%" PRIx64
 				   ", %" PRIu64 " entries) runs past the end of the file (0x%"
-				   PRIx64 ")", phoff, phnum, src->size);
+				   PRIx64 ")", eh->phoff, eh->phnum, src->size);
+	return NULL;
+}
 
-	size_t len = ehsz + (size_t)tbl + (xnum ? shentsz : 0);
+/* The relocated image: the header, the program headers right after it, then
+ * section header 0 under PN_XNUM; the header's offsets point there. */
+static struct vf_error *build_image(struct vf_src *src, const struct ehdr *eh,
+				    uint8_t **image_out, size_t *image_len)
+{
+	bool is64 = eh->is64, be = eh->be;
+	size_t ehsz = eh->ehsz;
+	uint64_t tbl = eh->phnum * eh->phentsz;
+	size_t len = ehsz + (size_t)tbl + (eh->xnum ? eh->shentsz : 0);
 	uint8_t *img = calloc(1, len);
 	if (!img)
 		return &vf_error_nomem;
-	memcpy(img, h, ehsz);
-	err = vf_src_read(src, img + ehsz, (size_t)tbl, phoff, "program header table");
+	memcpy(img, eh->h, ehsz);
+	struct vf_error *err = vf_src_read(src, img + ehsz, (size_t)tbl, eh->phoff,
+					   "program header table");
 	if (err) {
 		free(img);
 		return err;
 	}
-	vf_store_uint(img + o_phoff, is64 ? 8 : 4, be, phnum ? ehsz : 0);
-	if (xnum) {
-		memcpy(img + ehsz + tbl, shdr0, shentsz);
-		vf_store_uint(img + o_shoff, is64 ? 8 : 4, be, ehsz + tbl);
-		vf_store_uint(img + o_shnum, 2, be, 1);
+	vf_store_uint(img + eh->o_phoff, is64 ? 8 : 4, be, eh->phnum ? ehsz : 0);
+	if (eh->xnum) {
+		memcpy(img + ehsz + tbl, eh->shdr0, eh->shentsz);
+		vf_store_uint(img + eh->o_shoff, is64 ? 8 : 4, be, ehsz + tbl);
+		vf_store_uint(img + eh->o_shnum, 2, be, 1);
 	} else {
-		vf_store_uint(img + o_shoff, is64 ? 8 : 4, be, 0);
-		vf_store_uint(img + o_shnum, 2, be, 0);
+		vf_store_uint(img + eh->o_shoff, is64 ? 8 : 4, be, 0);
+		vf_store_uint(img + eh->o_shnum, 2, be, 0);
 	}
-	vf_store_uint(img + o_shstrndx, 2, be, 0);
+	vf_store_uint(img + eh->o_shstrndx, 2, be, 0);
 	*image_out = img;
 	*image_len = len;
-
-	/* Keep the header's own values for the report. */
-	dump->elf->e_phoff = phoff;
-	dump->elf->e_shoff = shoff;
-	dump->elf->e_phnum = e_phnum;
-	dump->elf->e_shnum = ehdr_u16(h, o_shnum, be);
-	dump->elf->e_shstrndx = ehdr_u16(h, o_shstrndx, be);
-	dump->elf->e_shentsize = shentsize;
-	dump->elf->phnum = (size_t)phnum;
 	return NULL;
 }
 
-static struct vf_error *open_dump(struct vf_dump *dump)
+/* Read the header and program headers; build the relocated image. */
+static struct vf_error *read_headers(struct vf_dump *dump, uint8_t **image_out,
+				     size_t *image_len)
 {
-	dump->elf = calloc(1, sizeof(*dump->elf));
-	if (!dump->elf)
-		return &vf_error_nomem;
-	struct vf_elf_info *info = dump->elf;
-	uint8_t *img = NULL;
-	size_t len = 0;
-	struct vf_error *err = read_headers(dump, &img, &len);
+	struct ehdr eh;
+	memset(&eh, 0, sizeof(eh));
+	struct vf_error *err = read_ident(dump, &eh);
+	if (!err)
+		err = read_ehdr(dump->src, &eh);
+	if (!err)
+		err = count_phdrs(dump->src, &eh);
+	if (!err)
+		err = build_image(dump->src, &eh, image_out, image_len);
 	if (err)
 		return err;
+	/* Keep the header's own values for the report. */
+	dump->elf->e_phoff = eh.phoff;
+	dump->elf->e_shoff = eh.shoff;
+	dump->elf->e_phnum = eh.e_phnum;
+	dump->elf->e_shnum = ehdr_u16(eh.h, eh.o_shnum, eh.be);
+	dump->elf->e_shstrndx = ehdr_u16(eh.h, eh.o_shstrndx, eh.be);
+	dump->elf->e_shentsize = eh.shentsize;
+	dump->elf->phnum = (size_t)eh.phnum;
+	return NULL;
+}
 
-	elf_version(EV_CURRENT);
-	Elf *e = elf_memory((char *)img, len);
+/* The ELF header as libelf decodes it; it must be a core with the program
+ * header count read by hand. */
+static struct vf_error *decode_ehdr(Elf *e, struct vf_elf_info *info, size_t *phnum)
+{
 	GElf_Ehdr eh;
-	size_t phnum = 0;
-	if (!e || !gelf_getehdr(e, &eh) || elf_getphdrnum(e, &phnum) != 0) {
-		err = vf_error_at(VF_ERR_CORRUPT, 0, "ELF header not readable: %s",
-				  elf_errmsg(-1));
-		goto out;
-	}
-	if (eh.e_type != ET_CORE) {
-		err = vf_error_at(VF_ERR_CORRUPT, 0x10, "ELF file of type %u is not a core dump "
-				  "(ET_CORE)", eh.e_type);
-		goto out;
-	}
+	if (!e || !gelf_getehdr(e, &eh) || elf_getphdrnum(e, phnum) != 0)
+		return vf_error_at(VF_ERR_CORRUPT, 0, "ELF header not readable: %s",
+				   elf_errmsg(-1));
+	if (eh.e_type != ET_CORE)
+		return vf_error_at(VF_ERR_CORRUPT, 0x10, "ELF file of type %u is not a core dump "
+				   "(ET_CORE)", eh.e_type);
 	info->e_type = eh.e_type;
 	info->e_machine = eh.e_machine;
 	info->e_version = eh.e_version;
@@ -342,57 +380,91 @@ static struct vf_error *open_dump(struct vf_dump *dump)
 	info->e_ehsize = eh.e_ehsize;
 	info->e_phentsize = eh.e_phentsize;
 	info->osabi = eh.e_ident[EI_OSABI];
-	if (phnum != info->phnum) {
-		err = vf_error_at(VF_ERR_CORRUPT, 0, "program header count mismatch (%zu vs %zu)",
-				  phnum, info->phnum);
-		goto out;
+	if (*phnum != info->phnum)
+		return vf_error_at(VF_ERR_CORRUPT, 0, "program header count mismatch (%zu vs %zu)",
+				   *phnum, info->phnum);
+	return NULL;
+}
+
+/* Program header i (at file offset off) must have its data inside the file
+ * and, for a PT_LOAD, a physical range that does not overflow. */
+static struct vf_error *check_phdr(const struct vf_dump *dump, size_t i, uint64_t off,
+				   const GElf_Phdr *ph)
+{
+	uint64_t end;
+	if ((ph->p_type == PT_LOAD || ph->p_type == PT_NOTE) &&
+	    (!vf_add_ok(ph->p_offset, ph->p_filesz, &end) || end > dump->src->size)) {
+		struct vf_error *err = vf_error_at(VF_ERR_CORRUPT, off,
+				"%s %zu: data 0x%" PRIx64 "-0x%" PRIx64 " runs past the "
+				"end of the file (0x%" PRIx64 ")",
+				ph->p_type == PT_LOAD ? "PT_LOAD" : "PT_NOTE", i, ph->p_offset,
+				ph->p_offset + ph->p_filesz, dump->src->size);
+		vf_error_set_hint(err, "the dump is probably truncated: it was not written "
+				  "completely or was cut when copied");
+		return err;
 	}
+	uint64_t pend;
+	if (ph->p_type == PT_LOAD && !vf_add_ok(ph->p_paddr, ph->p_filesz, &pend))
+		return vf_error_at(VF_ERR_CORRUPT, off, "PT_LOAD %zu: physical range overflows", i);
+	return NULL;
+}
+
+static struct vf_error *decode_phdrs(Elf *e, struct vf_dump *dump, size_t phnum)
+{
+	struct vf_elf_info *info = dump->elf;
 	info->phdrs = calloc(phnum ? phnum : 1, sizeof(*info->phdrs));
-	if (!info->phdrs) {
-		err = &vf_error_nomem;
-		goto out;
-	}
+	if (!info->phdrs)
+		return &vf_error_nomem;
 	size_t phentsz = dump->elf_class == 64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
-		if (!gelf_getphdr(e, (int)i, &ph)) {
-			err = vf_error_at(VF_ERR_CORRUPT, info->e_phoff + i * phentsz,
-					  "program header %zu not readable: %s", i, elf_errmsg(-1));
-			goto out;
-		}
+		if (!gelf_getphdr(e, (int)i, &ph))
+			return vf_error_at(VF_ERR_CORRUPT, info->e_phoff + i * phentsz,
+					   "program header %zu not readable: %s", i, elf_errmsg(-1));
 		info->phdrs[i] = (struct vf_elf_phdr){ ph.p_type, ph.p_flags, ph.p_offset,
 						       ph.p_vaddr, ph.p_paddr, ph.p_filesz,
 						       ph.p_memsz, ph.p_align };
-		uint64_t end;
-		if ((ph.p_type == PT_LOAD || ph.p_type == PT_NOTE) &&
-		    (!vf_add_ok(ph.p_offset, ph.p_filesz, &end) || end > dump->src->size)) {
-			err = vf_error_at(VF_ERR_CORRUPT, info->e_phoff + i * phentsz,
-					  "%s %zu: data 0x%" PRIx64 "-0x%" PRIx64 " runs past the "
-					  "end of the file (0x%" PRIx64 ")",
-					  ph.p_type == PT_LOAD ? "PT_LOAD" : "PT_NOTE", i, ph.p_offset,
-					  ph.p_offset + ph.p_filesz, dump->src->size);
-			vf_error_set_hint(err, "the dump is probably truncated: it was not written "
-					  "completely or was cut when copied");
-			goto out;
-		}
-		uint64_t pend;
-		if (ph.p_type == PT_LOAD && !vf_add_ok(ph.p_paddr, ph.p_filesz, &pend)) {
-			err = vf_error_at(VF_ERR_CORRUPT, info->e_phoff + i * phentsz,
-					  "PT_LOAD %zu: physical range overflows", i);
-			goto out;
-		}
+		struct vf_error *err = check_phdr(dump, i, info->e_phoff + i * phentsz, &ph);
+		if (err)
+			return err;
 	}
-	dump->e_machine = info->e_machine;
-	dump->machine_name = vf_arch_name(info->e_machine);
+	return NULL;
+}
+
+/* libelf decodes the relocated image into dump->elf. */
+static struct vf_error *decode_image(struct vf_dump *dump, uint8_t *img, size_t len)
+{
+	elf_version(EV_CURRENT);
+	Elf *e = elf_memory((char *)img, len);
+	size_t phnum = 0;
+	struct vf_error *err = decode_ehdr(e, dump->elf, &phnum);
+	if (!err)
+		err = decode_phdrs(e, dump, phnum);
+	if (e)
+		elf_end(e);
+	return err;
+}
+
+static struct vf_error *open_dump(struct vf_dump *dump)
+{
+	dump->elf = calloc(1, sizeof(*dump->elf));
+	if (!dump->elf)
+		return &vf_error_nomem;
+	uint8_t *img = NULL;
+	size_t len = 0;
+	struct vf_error *err = read_headers(dump, &img, &len);
+	if (err)
+		return err;
+	err = decode_image(dump, img, len);
+	free(img);
+	if (err)
+		return err;
+	dump->e_machine = dump->elf->e_machine;
+	dump->machine_name = vf_arch_name(dump->elf->e_machine);
 	dump->page_size = 4096;
 
-	elf_end(e);
-	e = NULL;
-	free(img);
-	img = NULL;
-
-	for (size_t i = 0; i < phnum; i++) {
-		const struct vf_elf_phdr *p = &info->phdrs[i];
+	for (size_t i = 0; i < dump->elf->phnum; i++) {
+		const struct vf_elf_phdr *p = &dump->elf->phdrs[i];
 		if (p->type != PT_NOTE || !p->filesz)
 			continue;
 		err = vf_dump_add_note_region(dump, p->offset, p->filesz);
@@ -403,11 +475,6 @@ static struct vf_error *open_dump(struct vf_dump *dump)
 	if (err)
 		return err;
 	return setup_mem(dump);
-out:
-	if (e)
-		elf_end(e);
-	free(img);
-	return err;
 }
 
 static void deinit(struct vf_dump *dump)

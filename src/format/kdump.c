@@ -466,6 +466,46 @@ static const struct vf_mem_ops kd_mem_ops = {
 
 /* ----------------------------------------------------------------- open */
 
+/* Byte order and layout: the first interpretation with a sane version and
+ * block size; failing that, the first with a sane version (whose block size
+ * is then reported).  The header's machine string only says which layout
+ * (`layout`) to try first. */
+static struct vf_error *pick_interpretation(struct vf_dump *dump, struct vf_kdump_info *kd,
+					    const uint8_t *h, enum vf_kdump_layout layout)
+{
+	static const enum vf_kdump_layout all[] = { VF_KDUMP_LAYOUT_64, VF_KDUMP_LAYOUT_32_PADDED };
+	int fallback_bo = -1;
+	for (int bo = 0; bo < 2; bo++) {
+		int32_t ver = (int32_t)ld(h, 8, 4, bo == 1);
+		if (ver < 1 || ver > 6)
+			continue;
+		if (fallback_bo < 0)
+			fallback_bo = bo;
+		for (int li = 0; li < 3; li++) {
+			enum vf_kdump_layout l = li == 0 ? layout : all[li - 1];
+			if (li > 0 && l == layout)
+				continue;
+			struct vf_kdump_field_offsets fo;
+			set_offsets(&fo, l);
+			if (!pow2_sane(ld(h, fo.block_size, 4, bo == 1)))
+				continue;
+			dump->big_endian = bo == 1;
+			kd->layout = l;
+			kd->header_version = ver;
+			return NULL;
+		}
+	}
+	if (fallback_bo >= 0) {
+		dump->big_endian = fallback_bo == 1;
+		kd->layout = layout;
+		kd->header_version = (int32_t)ld(h, 8, 4, dump->big_endian);
+		return NULL;
+	}
+	int32_t le = (int32_t)ld(h, 8, 4, false);
+	return vf_error_at(VF_ERR_CORRUPT, 8, "kdump header: header_version %d is not 1-6 "
+			   "in either byte order", le);
+}
+
 static struct vf_error *read_main_header(struct vf_dump *dump, struct vf_kdump_info *kd,
 					 uint8_t *h)
 {
@@ -478,46 +518,9 @@ static struct vf_error *read_main_header(struct vf_dump *dump, struct vf_kdump_i
 	}
 	uint16_t em = vf_arch_em_by_uts(kd->utsname[4]);
 	bool known;
-	enum vf_kdump_layout layout = layout_for(em, &known);
-
-	/* Byte order and layout: the first interpretation with a sane version
-	 * and block size; failing that, the first with a sane version (whose
-	 * block size is then reported). */
-	static const enum vf_kdump_layout all[] = { VF_KDUMP_LAYOUT_64, VF_KDUMP_LAYOUT_32_PADDED };
-	int fallback_bo = -1;
-	bool found = false;
-	for (int bo = 0; bo < 2 && !found; bo++) {
-		int32_t ver = (int32_t)ld(h, 8, 4, bo == 1);
-		if (ver < 1 || ver > 6)
-			continue;
-		if (fallback_bo < 0)
-			fallback_bo = bo;
-		/* the header's machine string only says which layout to try first */
-		for (int li = 0; li < 3 && !found; li++) {
-			enum vf_kdump_layout l = li == 0 ? layout : all[li - 1];
-			if (li > 0 && l == layout)
-				continue;
-			struct vf_kdump_field_offsets fo;
-			set_offsets(&fo, l);
-			if (!pow2_sane(ld(h, fo.block_size, 4, bo == 1)))
-				continue;
-			dump->big_endian = bo == 1;
-			kd->layout = l;
-			kd->header_version = ver;
-			found = true;
-		}
-	}
-	if (!found && fallback_bo >= 0) {
-		dump->big_endian = fallback_bo == 1;
-		kd->layout = layout;
-		kd->header_version = (int32_t)ld(h, 8, 4, dump->big_endian);
-		found = true;
-	}
-	if (!found) {
-		int32_t le = (int32_t)ld(h, 8, 4, false);
-		return vf_error_at(VF_ERR_CORRUPT, 8, "kdump header: header_version %d is not 1-6 "
-				   "in either byte order", le);
-	}
+	err = pick_interpretation(dump, kd, h, layout_for(em, &known));
+	if (err)
+		return err;
 	bool be = dump->big_endian;
 	set_offsets(&kd->fo, kd->layout);
 	struct vf_kdump_field_offsets *fo = &kd->fo;

@@ -141,24 +141,87 @@ static const char *em_name(uint16_t em)
 	return n ? n : "an unknown machine";
 }
 
-struct vf_error *vf_machine_detect(struct vf_dump *dump, const struct vf_vmcoreinfo *extra)
+/* Everything in the dump (and the guest's note, extra) that names a machine. */
+static void collect_votes(struct votes *vs, const struct vf_dump *dump,
+			  const struct vf_vmcoreinfo *extra)
 {
-	struct votes vs = { .n = 0 };
 	if (dump->format == VF_FORMAT_ELF && dump->elf)
-		vote(&vs, dump->elf->e_machine, "ELF e_machine %u", dump->elf->e_machine);
-	vote_prstatus(&vs, dump);
-	vote_arch_notes(&vs, dump);
-	vote_keys(&vs, dump->vmci, "the dump's");
+		vote(vs, dump->elf->e_machine, "ELF e_machine %u", dump->elf->e_machine);
+	vote_prstatus(vs, dump);
+	vote_arch_notes(vs, dump);
+	vote_keys(vs, dump->vmci, "the dump's");
 	if (extra && extra != dump->vmci)
-		vote_keys(&vs, extra, "the guest's");
+		vote_keys(vs, extra, "the guest's");
 	/* The kdump header's string counts only when nothing else speaks. */
-	if (vs.n == 0 && dump->format == VF_FORMAT_KDUMP && dump->kdump) {
+	if (vs->n == 0 && dump->format == VF_FORMAT_KDUMP && dump->kdump) {
 		uint16_t em = vf_arch_em_by_uts(dump->kdump->utsname[4]);
 		if (em != EM_NONE) {
-			vote(&vs, em, "the kdump header's utsname.machine \"%s\" alone",
+			vote(vs, em, "the kdump header's utsname.machine \"%s\" alone",
 			     dump->kdump->utsname[4]);
 		}
 	}
+}
+
+/* The one machine all votes name (EM_NONE: none does), or a conflict: votes
+ * that disagree, or a machine whose word size or byte order the dump has not
+ * (which is then a vote of its own). */
+static bool count_votes(struct votes *vs, const struct vf_dump *dump, uint16_t *em_out)
+{
+	uint16_t em = EM_NONE;
+	bool conflict = false;
+	for (size_t i = 0; i < vs->n; i++) {
+		if (vs->v[i].em == EM_NONE) {
+			conflict = true;
+			continue;
+		}
+		if (em == EM_NONE)
+			em = vs->v[i].em;
+		else if (vs->v[i].em != em)
+			conflict = true;
+	}
+	const struct vf_arch *a = vf_arch_by_em(em);
+	if (a && !conflict && a->word_bits && a->word_bits != dump->elf_class) {
+		conflict = true;
+		vote(vs, EM_NONE, "a %d-bit layout", dump->elf_class);
+	}
+	if (a && !conflict && a->big_endian >= 0 && a->big_endian != (int)dump->big_endian) {
+		conflict = true;
+		vote(vs, EM_NONE, "%s-endian data", dump->big_endian ? "big" : "little");
+	}
+	*em_out = em;
+	return conflict;
+}
+
+/* "ELF e_machine 62, 1 NT_PRSTATUS note of 336 bytes, ..." or, for a
+ * conflict, what each says; malloc'd, NULL when out of memory. */
+static char *describe_votes(const struct votes *vs, bool conflict)
+{
+	size_t cap = 64;
+	for (size_t i = 0; i < vs->n; i++)
+		cap += strlen(vs->v[i].what) + 32;
+	char *s = malloc(cap);
+	if (!s)
+		return NULL;
+	size_t len = 0;
+	s[0] = '\0';
+	for (size_t i = 0; i < vs->n; i++) {
+		uint16_t em = vs->v[i].em;
+		int w;
+		if (conflict)
+			w = snprintf(s + len, cap - len, "%s%s says %s", i ? "; " : "", vs->v[i].what,
+				     em == EM_NONE ? "no known machine" : em_name(em));
+		else
+			w = snprintf(s + len, cap - len, "%s%s", i ? ", " : "", vs->v[i].what);
+		if (w > 0)
+			len += (size_t)w < cap - len ? (size_t)w : cap - len - 1;
+	}
+	return s;
+}
+
+struct vf_error *vf_machine_detect(struct vf_dump *dump, const struct vf_vmcoreinfo *extra)
+{
+	struct votes vs = { .n = 0 };
+	collect_votes(&vs, dump, extra);
 
 	free(dump->machine_how);
 	free(dump->machine_conflict);
@@ -167,47 +230,11 @@ struct vf_error *vf_machine_detect(struct vf_dump *dump, const struct vf_vmcorei
 	dump->e_machine = EM_NONE;
 	dump->machine_name = NULL;
 
-	uint16_t em = EM_NONE;
-	bool conflict = false;
-	for (size_t i = 0; i < vs.n; i++) {
-		if (vs.v[i].em == EM_NONE) {
-			conflict = true;
-			continue;
-		}
-		if (em == EM_NONE)
-			em = vs.v[i].em;
-		else if (vs.v[i].em != em)
-			conflict = true;
-	}
-	const struct vf_arch *a = vf_arch_by_em(em);
-	if (a && !conflict && a->word_bits && a->word_bits != dump->elf_class) {
-		conflict = true;
-		vote(&vs, EM_NONE, "a %d-bit layout", dump->elf_class);
-	}
-	if (a && !conflict && a->big_endian >= 0 && a->big_endian != (int)dump->big_endian) {
-		conflict = true;
-		vote(&vs, EM_NONE, "%s-endian data", dump->big_endian ? "big" : "little");
-	}
-
-	/* "x86_64 (ELF e_machine 62, 1 NT_PRSTATUS note of 336 bytes, ...)" */
-	size_t cap = 64;
-	for (size_t i = 0; i < vs.n; i++)
-		cap += strlen(vs.v[i].what) + 32;
-	char *s = malloc(cap);
+	uint16_t em;
+	bool conflict = count_votes(&vs, dump, &em);
+	char *s = describe_votes(&vs, conflict);
 	if (!s)
 		return &vf_error_nomem;
-	size_t len = 0;
-	s[0] = '\0';
-	for (size_t i = 0; i < vs.n; i++) {
-		int w;
-		if (conflict)
-			w = snprintf(s + len, cap - len, "%s%s says %s", i ? "; " : "", vs.v[i].what,
-				     vs.v[i].em == EM_NONE ? "no known machine" : em_name(vs.v[i].em));
-		else
-			w = snprintf(s + len, cap - len, "%s%s", i ? ", " : "", vs.v[i].what);
-		if (w > 0)
-			len += (size_t)w < cap - len ? (size_t)w : cap - len - 1;
-	}
 	if (conflict) {
 		dump->machine_conflict = s;
 		return NULL;

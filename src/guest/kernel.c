@@ -90,6 +90,82 @@ static struct vf_error *read_kernel_u64(const struct vf_dump *dump, const struct
 
 #define SECTION_MARKED_PRESENT 1u
 
+/* The SPARSEMEM_EXTREME mem_section layout VMCOREINFO describes. */
+struct sparsemem {
+	uint64_t ms;                    /* SYMBOL(mem_section): the array of roots */
+	uint64_t roots, ms_size, map_off, sect_bits, phys_bits;
+	uint64_t per_root;              /* sections in one root's page */
+	uint64_t nsect;                 /* sections in physical memory */
+};
+
+static struct vf_error *sparsemem_layout(const struct vf_dump *dump,
+					 const struct vf_vmcoreinfo *vmci, struct sparsemem *sm)
+{
+	struct vf_error *err = vf_vmcoreinfo_number(vmci, "SYMBOL(mem_section)", &sm->ms);
+	if (!err)
+		err = vf_vmcoreinfo_number(vmci, "LENGTH(mem_section)", &sm->roots);
+	if (!err)
+		err = vf_vmcoreinfo_number(vmci, "SIZE(mem_section)", &sm->ms_size);
+	if (!err)
+		err = vf_vmcoreinfo_number(vmci, "OFFSET(mem_section.section_mem_map)", &sm->map_off);
+	if (!err)
+		err = vf_vmcoreinfo_number(vmci, "NUMBER(SECTION_SIZE_BITS)", &sm->sect_bits);
+	if (!err)
+		err = vf_vmcoreinfo_number(vmci, "NUMBER(MAX_PHYSMEM_BITS)", &sm->phys_bits);
+	if (err)
+		return vf_error_prefix(err, "the kernel's memory map (SPARSEMEM)");
+	uint64_t page = dump->page_size;
+	if (!page || (page & (page - 1)) || sm->ms_size < 8 || sm->ms_size > page ||
+	    sm->map_off + 8 > sm->ms_size || sm->sect_bits < 12 || sm->sect_bits >= sm->phys_bits ||
+	    sm->phys_bits > 52)
+		return vf_error_create(VF_ERR_CORRUPT, "VMCOREINFO's SPARSEMEM numbers do not "
+				       "make sense (SIZE(mem_section)=%" PRIu64 ", SECTION_SIZE_BITS=%"
+				       PRIu64 ", MAX_PHYSMEM_BITS=%" PRIu64 ")", sm->ms_size,
+				       sm->sect_bits, sm->phys_bits);
+	/* SPARSEMEM_EXTREME: mem_section is an array of LENGTH pointers to pages
+	 * of sections; the static two-level form has another LENGTH */
+	sm->per_root = page / sm->ms_size;
+	sm->nsect = 1ull << (sm->phys_bits - sm->sect_bits);
+	if (sm->roots != (sm->nsect + sm->per_root - 1) / sm->per_root)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "not SPARSEMEM_EXTREME "
+				       "(LENGTH(mem_section)=%" PRIu64 "): reading this memory "
+				       "model is not implemented", sm->roots);
+	return NULL;
+}
+
+/* The highest present section below section `want`, from the top down;
+ * *any false when there is none. */
+static struct vf_error *last_present_section(const struct vf_dump *dump, const struct vf_arch *arch,
+					     const struct vf_arch_pgroot *pgd,
+					     const struct sparsemem *sm, uint64_t want,
+					     uint64_t *last, bool *any)
+{
+	uint64_t per_root = sm->per_root;
+	*any = false;
+	for (uint64_t root = (want + per_root - 1) / per_root; root-- > 0 && !*any;) {
+		uint64_t rp;
+		struct vf_error *err = read_kernel_u64(dump, arch, pgd, sm->ms + 8 * root, &rp);
+		if (err)
+			return vf_error_prefix(err, "reading mem_section[%" PRIu64 "]", root);
+		if (!rp)
+			continue;
+		uint64_t n = want - root * per_root < per_root ? want - root * per_root : per_root;
+		for (uint64_t i = n; i-- > 0 && !*any;) {
+			uint64_t map;
+			uint64_t at = rp + i * sm->ms_size + sm->map_off;
+			err = read_kernel_u64(dump, arch, pgd, at, &map);
+			if (err)
+				return vf_error_prefix(err, "reading section %" PRIu64 "'s mem_map",
+						       root * per_root + i);
+			if (map & SECTION_MARKED_PRESENT) {
+				*last = root * per_root + i;
+				*any = true;
+			}
+		}
+	}
+	return NULL;
+}
+
 struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
 				       const struct vf_vmcoreinfo *vmci, uint64_t limit_pfn,
 				       uint64_t *end_pfn)
@@ -98,68 +174,26 @@ struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
 	if (!arch || !arch->has_page_tables)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the kernel's memory map is read on "
 				       "x86_64 only");
-	uint64_t ms, roots, ms_size, map_off, sect_bits, phys_bits;
-	struct vf_error *err = vf_vmcoreinfo_number(vmci, "SYMBOL(mem_section)", &ms);
-	if (!err)
-		err = vf_vmcoreinfo_number(vmci, "LENGTH(mem_section)", &roots);
-	if (!err)
-		err = vf_vmcoreinfo_number(vmci, "SIZE(mem_section)", &ms_size);
-	if (!err)
-		err = vf_vmcoreinfo_number(vmci, "OFFSET(mem_section.section_mem_map)", &map_off);
-	if (!err)
-		err = vf_vmcoreinfo_number(vmci, "NUMBER(SECTION_SIZE_BITS)", &sect_bits);
-	if (!err)
-		err = vf_vmcoreinfo_number(vmci, "NUMBER(MAX_PHYSMEM_BITS)", &phys_bits);
+	struct sparsemem sm;
+	struct vf_error *err = sparsemem_layout(dump, vmci, &sm);
 	if (err)
-		return vf_error_prefix(err, "the kernel's memory map (SPARSEMEM)");
-	uint64_t page = dump->page_size;
-	if (!page || (page & (page - 1)) || ms_size < 8 || ms_size > page || map_off + 8 > ms_size ||
-	    sect_bits < 12 || sect_bits >= phys_bits || phys_bits > 52)
-		return vf_error_create(VF_ERR_CORRUPT, "VMCOREINFO's SPARSEMEM numbers do not "
-				       "make sense (SIZE(mem_section)=%" PRIu64 ", SECTION_SIZE_BITS=%"
-				       PRIu64 ", MAX_PHYSMEM_BITS=%" PRIu64 ")", ms_size, sect_bits,
-				       phys_bits);
-	/* SPARSEMEM_EXTREME: mem_section is an array of LENGTH pointers to pages
-	 * of sections; the static two-level form has another LENGTH */
-	uint64_t per_root = page / ms_size;
-	uint64_t nsect = 1ull << (phys_bits - sect_bits);
-	if (roots != (nsect + per_root - 1) / per_root)
-		return vf_error_create(VF_ERR_UNSUPPORTED, "not SPARSEMEM_EXTREME "
-				       "(LENGTH(mem_section)=%" PRIu64 "): reading this memory "
-				       "model is not implemented", roots);
+		return err;
 	struct vf_arch_pgroot pgd;
 	err = kernel_pgroot(dump, vmci, &arch, &pgd);
 	if (err)
 		return err;
-	uint64_t pages_per_sect = 1ull << (sect_bits - 12);
+	uint64_t page = dump->page_size;
+	uint64_t pages_per_sect = 1ull << (sm.sect_bits - 12);
 	if (page != 4096)
-		pages_per_sect = (1ull << sect_bits) / page;
+		pages_per_sect = (1ull << sm.sect_bits) / page;
 	uint64_t want = (limit_pfn + pages_per_sect - 1) / pages_per_sect;
-	if (want > nsect)
-		want = nsect;
-	/* from the top down: the first present section is the last one */
+	if (want > sm.nsect)
+		want = sm.nsect;
 	uint64_t last = 0;
-	bool any = false;
-	for (uint64_t root = (want + per_root - 1) / per_root; root-- > 0 && !any;) {
-		uint64_t rp;
-		err = read_kernel_u64(dump, arch, &pgd, ms + 8 * root, &rp);
-		if (err)
-			return vf_error_prefix(err, "reading mem_section[%" PRIu64 "]", root);
-		if (!rp)
-			continue;
-		uint64_t n = want - root * per_root < per_root ? want - root * per_root : per_root;
-		for (uint64_t i = n; i-- > 0 && !any;) {
-			uint64_t map;
-			err = read_kernel_u64(dump, arch, &pgd, rp + i * ms_size + map_off, &map);
-			if (err)
-				return vf_error_prefix(err, "reading section %" PRIu64 "'s mem_map",
-						       root * per_root + i);
-			if (map & SECTION_MARKED_PRESENT) {
-				last = root * per_root + i;
-				any = true;
-			}
-		}
-	}
+	bool any;
+	err = last_present_section(dump, arch, &pgd, &sm, want, &last, &any);
+	if (err)
+		return err;
 	if (!any)
 		return vf_error_create(VF_ERR_CORRUPT, "the kernel's memory map has no present "
 				       "section below pfn 0x%" PRIx64, limit_pfn);

@@ -328,15 +328,25 @@ static void how_line(struct line *l, const struct root_result *best, bool la57,
 			 skipped_cpus == 1 ? "" : "s");
 }
 
-struct vf_error *vf_x86_phys_base_derive(struct vf_mem *mem, const struct vf_x86_cpu *cpus,
-					 size_t ncpus, const struct vf_vmcoreinfo *vmci,
-					 uint64_t *phys_base, char **how)
+/* What the walk over the CPUs' page tables has found so far. */
+struct walk {
+	const struct sym *syms;
+	size_t nsyms;
+	const struct sym *pb_sym;   /* SYMBOL(phys_base) among syms, or NULL */
+	struct root_result best;    /* the first root with two agreeing sources */
+	bool best_la57;
+	uint64_t seen[MAX_ROOTS];   /* roots walked, the paging mode in bit 0 */
+	size_t nseen, usable, nskipped, others, nfails;
+	struct line skipped, fails; /* why CPUs were skipped, why roots gave no answer */
+};
+
+/* The symbols to translate, or why no page-table walk can give an answer. */
+static struct vf_error *walk_inputs(const struct vf_vmcoreinfo *vmci, size_t ncpus,
+				    struct sym *syms, struct walk *w)
 {
-	*how = NULL;
 	if (!vmci)
 		return vf_error_create(VF_ERR_NOT_FOUND, "no VMCOREINFO to name kernel symbols "
 				       "for the page-table walk");
-	struct sym syms[MAX_SYMBOLS];
 	size_t nsyms = collect_symbols(vmci, syms);
 	if (nsyms == 0)
 		return vf_error_create(VF_ERR_NOT_FOUND, "VMCOREINFO names no kernel-image "
@@ -359,129 +369,172 @@ struct vf_error *vf_x86_phys_base_derive(struct vf_mem *mem, const struct vf_x86
 							 "no CR3 to walk page tables from"),
 					 "dumps from QEMU's dump-guest-memory have one per "
 					 "vCPU; give phys_base another way");
+	w->syms = syms;
+	w->nsyms = nsyms;
+	w->pb_sym = pb_sym;
+	return NULL;
+}
 
-	struct line skipped = { 0 };
-	struct vf_error *err = NULL;
-	struct root_result best = { 0 };
-	bool best_la57 = false;
-	uint64_t seen[MAX_ROOTS];
-	size_t nseen = 0, usable = 0, nskipped = 0, others = 0, nfails = 0;
-	struct line fails = { 0 };
-	for (size_t c = 0; c < ncpus && nseen < MAX_ROOTS; c++) {
+static void note_skipped(struct walk *w, const struct vf_x86_cpu *cpu, const char *why)
+{
+	if (w->nskipped < MAX_LISTED)
+		line_add(&w->skipped, "%sCPU %zu: %s", w->nskipped ? "; " : "", cpu->index, why);
+	else if (w->nskipped == MAX_LISTED)
+		line_add(&w->skipped, "; ...");
+	w->nskipped++;
+}
+
+/* True the first time a root comes up in this paging mode. */
+static bool first_sight(struct walk *w, uint64_t root, bool la57)
+{
+	for (size_t i = 0; i < w->nseen; i++)
+		if (w->seen[i] == (root | la57))
+			return false;
+	w->seen[w->nseen++] = root | la57;
+	return true;
+}
+
+/* try_root on a CPU's CR3.  A user CR3 under KPTI maps little of the kernel;
+ * its kernel twin is 4 KiB below.  Only a guess, so its disagreement is not
+ * fatal.  r->first_fail is the caller's to destroy, also on error. */
+static struct vf_error *walk_cpu(struct vf_mem *mem, const struct walk *w, uint64_t root,
+				 bool la57, size_t cpu, struct root_result *r)
+{
+	struct vf_error *err = try_root(mem, root, la57, cpu, w->syms, w->nsyms, w->pb_sym, r);
+	if (err || evidence(r) >= 2 || !(root & VF_X86_CR3_PTI_USER))
+		return err;
+	struct root_result k;
+	struct vf_error *kerr = try_root(mem, root & ~VF_X86_CR3_PTI_USER, la57, cpu, w->syms,
+					 w->nsyms, w->pb_sym, &k);
+	if (kerr == &vf_error_nomem) {
+		vf_error_destroy(k.first_fail);
+		return kerr;
+	}
+	if (!kerr && evidence(&k) >= 2) {
+		vf_error_destroy(r->first_fail);
+		*r = k;
+		r->kpti_kernel = true;
+		return NULL;
+	}
+	vf_error_destroy(kerr);
+	vf_error_destroy(k.first_fail);
+	return NULL;
+}
+
+/* Why a root gave no confirmed phys_base, for the error if no root does. */
+static void note_unconfirmed(struct walk *w, const struct root_result *r)
+{
+	const char *sep = w->fails.s ? "; " : "";
+	if (w->nfails == MAX_LISTED)
+		line_add(&w->fails, "; ...");
+	else if (w->nfails < MAX_LISTED && !r->have)
+		line_add(&w->fails, "%sCPU %zu (CR3 0x%" PRIx64 "): %s", sep, r->cpu, r->root,
+			 r->first_fail ? r->first_fail->message : "nothing translates");
+	else if (w->nfails < MAX_LISTED)
+		line_add(&w->fails, "%sCPU %zu (CR3 0x%" PRIx64 "): only %s translates "
+			 "(phys_base 0x%" PRIx64 "), nothing confirms it", sep, r->cpu, r->root,
+			 r->first->key, r->phys_base);
+	w->nfails++;
+}
+
+/* Keep a confirmed answer, or say how it contradicts the one kept. */
+static struct vf_error *take_answer(struct walk *w, const struct root_result *r, bool la57)
+{
+	if (!w->best.have) {
+		w->best = *r;
+		w->best_la57 = la57;
+		return NULL;
+	}
+	if (r->phys_base == w->best.phys_base) {
+		w->others++;
+		return NULL;
+	}
+	return vf_error_set_hint(
+		vf_error_create(VF_ERR_CORRUPT, "CPU %zu's page tables (CR3 0x%" PRIx64 ") give "
+				"phys_base 0x%" PRIx64 ", CPU %zu's (CR3 0x%" PRIx64 ") give 0x%"
+				PRIx64, w->best.cpu, w->best.root, w->best.phys_base, r->cpu,
+				r->root, r->phys_base),
+		"all CPUs share the kernel's mapping, so these must agree: the dump's "
+		"memory or CPU notes are damaged");
+}
+
+/* Walk each distinct usable root once; stop at the first contradiction. */
+static struct vf_error *walk_cpus(struct vf_mem *mem, const struct vf_x86_cpu *cpus,
+				  size_t ncpus, struct walk *w)
+{
+	for (size_t c = 0; c < ncpus && w->nseen < MAX_ROOTS; c++) {
 		const char *why = vf_x86_cpu_unusable(&cpus[c]);
 		if (why) {
-			if (nskipped < MAX_LISTED)
-				line_add(&skipped, "%sCPU %zu: %s", nskipped ? "; " : "",
-					 cpus[c].index, why);
-			else if (nskipped == MAX_LISTED)
-				line_add(&skipped, "; ...");
-			nskipped++;
+			note_skipped(w, &cpus[c], why);
 			continue;
 		}
-		usable++;
+		w->usable++;
 		bool la57 = (cpus[c].cr4 & VF_X86_CR4_LA57) != 0;
 		uint64_t root = cpus[c].cr3 & VF_X86_CR3_ADDR;
-		bool dup = false;
-		for (size_t i = 0; i < nseen; i++)
-			dup |= seen[i] == (root | la57);
-		if (dup)
+		if (!first_sight(w, root, la57))
 			continue;
-		seen[nseen++] = root | la57;
 		struct root_result r;
-		err = try_root(mem, root, la57, cpus[c].index, syms, nsyms, pb_sym, &r);
-		/* A user CR3 under KPTI maps little of the kernel; its kernel twin is
-		 * 4 KiB below.  Only a guess, so its disagreement is not fatal. */
-		if (!err && evidence(&r) < 2 && (root & VF_X86_CR3_PTI_USER)) {
-			struct root_result k;
-			struct vf_error *kerr = try_root(mem, root & ~VF_X86_CR3_PTI_USER, la57,
-							 cpus[c].index, syms, nsyms, pb_sym, &k);
-			if (kerr == &vf_error_nomem) {
-				vf_error_destroy(k.first_fail);
-				err = kerr;
-			} else if (!kerr && evidence(&k) >= 2) {
-				vf_error_destroy(r.first_fail);
-				r = k;
-				r.kpti_kernel = true;
-			} else {
-				vf_error_destroy(kerr);
-				vf_error_destroy(k.first_fail);
-			}
-		}
-		if (err) {
-			vf_error_destroy(r.first_fail);
-			break;
-		}
-		if (evidence(&r) < 2) {
-			const char *sep = fails.s ? "; " : "";
-			if (nfails == MAX_LISTED)
-				line_add(&fails, "; ...");
-			else if (nfails < MAX_LISTED && !r.have)
-				line_add(&fails, "%sCPU %zu (CR3 0x%" PRIx64 "): %s", sep, r.cpu,
-					 r.root, r.first_fail ? r.first_fail->message
-					 : "nothing translates");
-			else if (nfails < MAX_LISTED)
-				line_add(&fails, "%sCPU %zu (CR3 0x%" PRIx64 "): only %s translates "
-					 "(phys_base 0x%" PRIx64 "), nothing confirms it", sep,
-					 r.cpu, r.root, r.first->key, r.phys_base);
-			nfails++;
-			vf_error_destroy(r.first_fail);
-			continue;
-		}
+		struct vf_error *err = walk_cpu(mem, w, root, la57, cpus[c].index, &r);
+		if (!err && evidence(&r) < 2)
+			note_unconfirmed(w, &r);
 		vf_error_destroy(r.first_fail);
 		r.first_fail = NULL;
-		if (!best.have) {
-			best = r;
-			best_la57 = la57;
-		} else if (r.phys_base != best.phys_base) {
-			err = vf_error_set_hint(
-				vf_error_create(VF_ERR_CORRUPT, "CPU %zu's page tables (CR3 0x%"
-						PRIx64 ") give phys_base 0x%" PRIx64 ", CPU %zu's "
-						"(CR3 0x%" PRIx64 ") give 0x%" PRIx64, best.cpu,
-						best.root, best.phys_base, r.cpu, r.root,
-						r.phys_base),
-				"all CPUs share the kernel's mapping, so these must agree: the "
-				"dump's memory or CPU notes are damaged");
-			break;
-		} else {
-			others++;
-		}
+		if (!err && evidence(&r) >= 2)
+			err = take_answer(w, &r, la57);
+		if (err)
+			return err;
 	}
-	if (!err && !best.have) {
-		if (usable == 0)
-			err = vf_error_set_hint(
-				vf_error_create(VF_ERR_NOT_FOUND, "no CPU note has usable paging "
-						"(%s)", skipped.s ? skipped.s : "?"),
-				"the guest was stopped before its kernel enabled paging "
-				"(firmware, boot loader, early boot): its page tables cannot "
-				"give phys_base");
-		else
-			err = vf_error_set_hint(
-				vf_error_create(VF_ERR_NOT_FOUND, "no CPU's page tables give two "
-						"agreeing sources for phys_base (%s)",
-						fails.s ? fails.s : "?"),
-				"a second kernel-image symbol, or the kernel's phys_base "
-				"variable, must confirm the first: the page tables or kernel "
-				"image pages may be missing or damaged; give phys_base another way");
-	}
+	return NULL;
+}
+
+static struct vf_error *no_answer(const struct walk *w)
+{
+	if (w->usable == 0)
+		return vf_error_set_hint(
+			vf_error_create(VF_ERR_NOT_FOUND, "no CPU note has usable paging (%s)",
+					w->skipped.s ? w->skipped.s : "?"),
+			"the guest was stopped before its kernel enabled paging (firmware, "
+			"boot loader, early boot): its page tables cannot give phys_base");
+	return vf_error_set_hint(
+		vf_error_create(VF_ERR_NOT_FOUND, "no CPU's page tables give two agreeing "
+				"sources for phys_base (%s)", w->fails.s ? w->fails.s : "?"),
+		"a second kernel-image symbol, or the kernel's phys_base variable, must "
+		"confirm the first: the page tables or kernel image pages may be missing or "
+		"damaged; give phys_base another way");
+}
+
+struct vf_error *vf_x86_phys_base_derive(struct vf_mem *mem, const struct vf_x86_cpu *cpus,
+					 size_t ncpus, const struct vf_vmcoreinfo *vmci,
+					 uint64_t *phys_base, char **how)
+{
+	*how = NULL;
+	struct sym syms[MAX_SYMBOLS];
+	struct walk w = { 0 };
+	struct vf_error *err = walk_inputs(vmci, ncpus, syms, &w);
+	if (err)
+		return err;
+	err = walk_cpus(mem, cpus, ncpus, &w);
+	if (!err && !w.best.have)
+		err = no_answer(&w);
 	if (!err) {
 		struct line l = { 0 };
-		how_line(&l, &best, best_la57, others, nskipped);
+		how_line(&l, &w.best, w.best_la57, w.others, w.nskipped);
 		if (l.failed || !l.s) {
 			free(l.s);
 			err = &vf_error_nomem;
 		} else {
-			*phys_base = best.phys_base;
+			*phys_base = w.best.phys_base;
 			*how = l.s;
 		}
 	}
-	if (!err && (skipped.failed || fails.failed))
+	if (!err && (w.skipped.failed || w.fails.failed))
 		err = &vf_error_nomem;
 	if (err && *how) {
 		free(*how);
 		*how = NULL;
 	}
-	free(skipped.s);
-	free(fails.s);
+	free(w.skipped.s);
+	free(w.fails.s);
 	return err;
 }
 

@@ -323,72 +323,89 @@ static uint64_t skip_no_data(struct walk *w, uint64_t first, uint64_t step, uint
 	return kk;
 }
 
-struct vf_error *vf_scan_for_note(struct vf_mem *mem, const struct vf_scan_opts *o,
-				  struct vf_scan_result *out)
+/* The pass-1 probes of one range.  Runs of probes known to hold data are read
+ * a chunk per read when there is a chunk buffer, else one small read each. */
+static struct vf_error *probe_range(struct walk *w, const struct vf_mem_range *r,
+				    uint64_t step, uint8_t *chunk, uint64_t per_chunk)
 {
-	memset(out, 0, sizeof(*out));
-	uint64_t page_size = 0, step = 0;
-	struct vf_error *err = check_opts(mem, o, &page_size, &step);
-	if (err)
-		return err;
-	for (size_t i = 0; i < mem->nranges; i++)
-		out->pages_total += range_probes(&mem->ranges[i], step);
+	uint64_t n = range_probes(r, step);
+	uint64_t first = r->start % step ? r->start + (step - r->start % step) : r->start;
+	w->last_note_text = UINT64_MAX;
+	uint64_t kend = 0;   /* probes before kend are known to hold data */
+	struct vf_error *err = NULL;
+	for (uint64_t k = 0; k < n && !err;) {
+		if (k >= kend) {
+			k = skip_no_data(w, first, step, k, n, &kend);
+			if (k >= n)
+				break;
+			if (kend <= k)
+				kend = k + 1;
+		}
+		uint64_t cnt = chunk ? (kend - k < per_chunk ? kend - k : per_chunk) : 1;
+		err = chunk ? probe_chunk(w, r, first, step, k, cnt, chunk)
+			    : probe_each(w, r, first, step, k, cnt);
+		k += cnt;
+	}
+	return err;
+}
 
-	/* Pass 1: read the probes; where big reads are cheap, a chunk of probes
-	 * per read (one buffer, reused), else one small read per probe. */
+/* Pass 1: read the probes; where big reads are cheap, a chunk of probes per
+ * read (one buffer, reused), else one small read per probe. */
+static struct vf_error *read_probes(struct vf_mem *mem, const struct vf_scan_opts *o,
+				    uint64_t page_size, uint64_t step, struct vf_scan_result *out)
+{
 	struct walk w = { .mem = mem, .o = o, .out = out, .page_size = page_size };
 	uint64_t per_chunk = step < BULK_CHUNK ? BULK_CHUNK / step : 1;
 	uint8_t *chunk = NULL;
 	if (mem->bulk_reads_cheap && per_chunk > 1)
 		chunk = malloc((size_t)((per_chunk - 1) * step + PROBE));  /* NULL: small reads */
-	for (size_t i = 0; i < mem->nranges && !err; i++) {
-		const struct vf_mem_range *r = &mem->ranges[i];
-		uint64_t n = range_probes(r, step);
-		uint64_t first = r->start % step ? r->start + (step - r->start % step) : r->start;
-		w.last_note_text = UINT64_MAX;
-		uint64_t kend = 0;   /* probes before kend are known to hold data */
-		for (uint64_t k = 0; k < n && !err;) {
-			if (k >= kend) {
-				k = skip_no_data(&w, first, step, k, n, &kend);
-				if (k >= n)
-					break;
-				if (kend <= k)
-					kend = k + 1;
-			}
-			uint64_t cnt = chunk ? (kend - k < per_chunk ? kend - k : per_chunk) : 1;
-			err = chunk ? probe_chunk(&w, r, first, step, k, cnt, chunk)
-				    : probe_each(&w, r, first, step, k, cnt);
-			k += cnt;
-		}
-	}
+	struct vf_error *err = NULL;
+	for (size_t i = 0; i < mem->nranges && !err; i++)
+		err = probe_range(&w, &mem->ranges[i], step, chunk, per_chunk);
 	free(chunk);
 	if (err)
 		return err;
 	if (o->progress)
 		o->progress(o->progress_arg, out->pages_total, out->pages_total);
+	return NULL;
+}
 
-	/* Pass 2: validate the notes, then let text pages corroborate them. */
-	size_t nvalid = 0, nnotes = 0, ntext = 0;
-	const struct vf_scan_candidate *best = NULL;
-	bool differ = false;
+/* What validating the note candidates found. */
+struct tally {
+	size_t nvalid, nnotes, ntext;
+	const struct vf_scan_candidate *best;  /* the lowest valid note */
+	bool differ;                           /* valid notes with different texts */
+};
+
+static struct vf_error *validate_notes(struct vf_mem *mem, const struct vf_scan_opts *o,
+				       uint64_t page_size, struct vf_scan_result *out,
+				       struct tally *t)
+{
 	for (size_t i = 0; i < out->ncandidates; i++) {
 		struct vf_scan_candidate *c = &out->cands[i];
 		if (c->kind != VF_SCAN_NOTE) {
-			ntext++;
+			t->ntext++;
 			continue;
 		}
-		nnotes++;
-		err = validate(mem, o, page_size, c);
+		t->nnotes++;
+		struct vf_error *err = validate(mem, o, page_size, c);
 		if (err)
 			return err;
 		if (!c->valid)
 			continue;
-		nvalid++;
-		if (!best)
-			best = c;   /* candidates are in address order: the lowest */
-		else if (!same_text(best, c))
-			differ = true;
+		t->nvalid++;
+		if (!t->best)
+			t->best = c;   /* candidates are in address order: the lowest */
+		else if (!same_text(t->best, c))
+			t->differ = true;
 	}
+	return NULL;
+}
+
+/* A text page holding a valid note's text corroborates it and every valid
+ * note with the same text. */
+static struct vf_error *corroborate(struct vf_mem *mem, struct vf_scan_result *out)
+{
 	for (size_t i = 0; i < out->ncandidates; i++) {
 		struct vf_scan_candidate *t = &out->cands[i];
 		if (t->kind != VF_SCAN_TEXT)
@@ -398,7 +415,7 @@ struct vf_error *vf_scan_for_note(struct vf_mem *mem, const struct vf_scan_opts 
 			if (c->kind != VF_SCAN_NOTE || !c->valid)
 				continue;
 			bool match;
-			err = text_matches(mem, t->paddr, c, &match);
+			struct vf_error *err = text_matches(mem, t->paddr, c, &match);
 			if (err)
 				return err;
 			if (match) {
@@ -410,59 +427,68 @@ struct vf_error *vf_scan_for_note(struct vf_mem *mem, const struct vf_scan_opts 
 			}
 		}
 	}
+	return NULL;
+}
 
-	const char *what = mem->name ? mem->name : "guest memory";
-	char counts[160];
-	snprintf(counts, sizeof(counts), "%" PRIu64 " pages checked, %" PRIu64 " skipped (not "
-		 "present or excluded)", out->pages_checked, out->pages_skipped);
-	if (nvalid == 0) {
-		int rc = asprintf(&out->why, "no valid VMCOREINFO note at any %s of %s "
-				  "(%s; %zu note-like candidates refused, %zu text pages)",
-				  step == page_size ? "page start" : "probed address", what,
-				  counts, nnotes, ntext);
-		if (rc < 0) {
-			out->why = NULL;
-			return &vf_error_nomem;
-		}
-		const char *first = NULL;
-		for (size_t i = 0; i < out->ncandidates && !first; i++)
-			if (out->cands[i].kind == VF_SCAN_NOTE)
-				first = out->cands[i].why_invalid;
-		err = vf_error_create(VF_ERR_NOT_FOUND, "%s%s%s", out->why,
-				      first ? "; the first refused: " : "", first ? first : "");
-		return vf_error_set_hint(err, "give the note's region (--region ADDR,SIZE from the "
-					 "guest's /sys/kernel/vmcoreinfo, or --fw-cfg); if the dump "
-					 "skipped pages, the note may be in one of them; an older "
-					 "kernel's note may not start a page");
+static struct vf_error *no_valid_note(struct vf_scan_result *out, const struct tally *t,
+				      const char *what, const char *counts, bool page_starts)
+{
+	int rc = asprintf(&out->why, "no valid VMCOREINFO note at any %s of %s "
+			  "(%s; %zu note-like candidates refused, %zu text pages)",
+			  page_starts ? "page start" : "probed address", what, counts,
+			  t->nnotes, t->ntext);
+	if (rc < 0) {
+		out->why = NULL;
+		return &vf_error_nomem;
 	}
-	if (differ) {
-		char *list = list_valid(out);
-		if (!list)
-			return &vf_error_nomem;
-		if (asprintf(&out->why, "%zu VMCOREINFO notes with different texts in %s: %s",
-			     nvalid, what, list) < 0) {
-			out->why = NULL;
-			free(list);
-			return &vf_error_nomem;
-		}
+	const char *first = NULL;
+	for (size_t i = 0; i < out->ncandidates && !first; i++)
+		if (out->cands[i].kind == VF_SCAN_NOTE)
+			first = out->cands[i].why_invalid;
+	struct vf_error *err = vf_error_create(VF_ERR_NOT_FOUND, "%s%s%s", out->why,
+					       first ? "; the first refused: " : "",
+					       first ? first : "");
+	return vf_error_set_hint(err, "give the note's region (--region ADDR,SIZE from the "
+				 "guest's /sys/kernel/vmcoreinfo, or --fw-cfg); if the dump "
+				 "skipped pages, the note may be in one of them; an older "
+				 "kernel's note may not start a page");
+}
+
+static struct vf_error *notes_differ(struct vf_scan_result *out, size_t nvalid,
+				     const char *what)
+{
+	char *list = list_valid(out);
+	if (!list)
+		return &vf_error_nomem;
+	if (asprintf(&out->why, "%zu VMCOREINFO notes with different texts in %s: %s",
+		     nvalid, what, list) < 0) {
+		out->why = NULL;
 		free(list);
-		err = vf_error_create(VF_ERR_REFUSED, "%s", out->why);
-		return vf_error_set_hint(err, "guest memory holds more than one kernel's note (a "
-					 "kexec'd or rebooted guest): give the running kernel's "
-					 "region with --region ADDR,SIZE (its /sys/kernel/vmcoreinfo) "
-					 "or --fw-cfg");
+		return &vf_error_nomem;
 	}
+	free(list);
+	struct vf_error *err = vf_error_create(VF_ERR_REFUSED, "%s", out->why);
+	return vf_error_set_hint(err, "guest memory holds more than one kernel's note (a "
+				 "kexec'd or rebooted guest): give the running kernel's "
+				 "region with --region ADDR,SIZE (its /sys/kernel/vmcoreinfo) "
+				 "or --fw-cfg");
+}
+
+static struct vf_error *found_note(struct vf_scan_result *out, const struct tally *t,
+				   const char *what, const char *counts)
+{
+	const struct vf_scan_candidate *best = t->best;
 	out->found = true;
 	out->region = (struct vf_region){ best->paddr, best->size, VF_REGION_SCAN };
 	int rc;
-	if (nvalid == 1)
+	if (t->nvalid == 1)
 		rc = asprintf(&out->why, "one valid VMCOREINFO note in %s, at 0x%" PRIx64
 			      " (OSRELEASE %s)%s; %s", what, best->paddr, best->osrelease,
 			      best->corroborated ? ", its text also on a page of its own" : "",
 			      counts);
 	else
 		rc = asprintf(&out->why, "%zu identical VMCOREINFO notes in %s; chose the lowest "
-			      "address, 0x%" PRIx64 " (OSRELEASE %s)%s; %s", nvalid, what,
+			      "address, 0x%" PRIx64 " (OSRELEASE %s)%s; %s", t->nvalid, what,
 			      best->paddr, best->osrelease,
 			      best->corroborated ? ", its text also on a page of its own" : "",
 			      counts);
@@ -471,6 +497,39 @@ struct vf_error *vf_scan_for_note(struct vf_mem *mem, const struct vf_scan_opts 
 		return &vf_error_nomem;
 	}
 	return NULL;
+}
+
+struct vf_error *vf_scan_for_note(struct vf_mem *mem, const struct vf_scan_opts *o,
+				  struct vf_scan_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	uint64_t page_size = 0, step = 0;
+	struct vf_error *err = check_opts(mem, o, &page_size, &step);
+	if (err)
+		return err;
+	for (size_t i = 0; i < mem->nranges; i++)
+		out->pages_total += range_probes(&mem->ranges[i], step);
+	err = read_probes(mem, o, page_size, step, out);
+	if (err)
+		return err;
+
+	/* Pass 2: validate the notes, then let text pages corroborate them. */
+	struct tally t = { 0 };
+	err = validate_notes(mem, o, page_size, out, &t);
+	if (!err)
+		err = corroborate(mem, out);
+	if (err)
+		return err;
+
+	const char *what = mem->name ? mem->name : "guest memory";
+	char counts[160];
+	snprintf(counts, sizeof(counts), "%" PRIu64 " pages checked, %" PRIu64 " skipped (not "
+		 "present or excluded)", out->pages_checked, out->pages_skipped);
+	if (t.nvalid == 0)
+		return no_valid_note(out, &t, what, counts, step == page_size);
+	if (t.differ)
+		return notes_differ(out, t.nvalid, what);
+	return found_note(out, &t, what, counts);
 }
 
 void vf_scan_result_deinit(struct vf_scan_result *r)
