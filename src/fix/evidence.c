@@ -46,13 +46,6 @@ static void note_line(char **notes, const char *line)
 	}
 }
 
-/* May a callee's error become a refusal?  Never the shared static
- * out-of-memory error, nor a failed system call: those pass through. */
-static bool refusable(const struct vf_error *err)
-{
-	return err != &vf_error_nomem && err->code != VF_ERR_OS;
-}
-
 bool vf_evidence_given(const struct vf_evidence_opts *o)
 {
 	return o->region || o->region_file || o->fw_cfg || o->saved_state;
@@ -113,7 +106,7 @@ struct vf_error *vf_evidence_saved_region(const char *path, struct vf_region *r)
 	err = vf_migstream_find_vmcoreinfo(src, &st);
 	if (!err)
 		err = vf_migstream_region(&st, r);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 	vf_src_destroy(src);
 	return vf_error_set_path(err, path);
 }
@@ -135,7 +128,7 @@ static struct vf_error *open_memory(const struct vf_dump *dump, const struct vf_
 		return vf_error_os(e, path, "read");
 	struct vf_error *err;
 	if (vf_migstream_probe(head, (size_t)got)) {
-		err = vf_migstream_mem_open(path, o->memory_layout, &ev->other_mem);
+		err = vf_migstream_mem_init(path, o->memory_layout, &ev->other_mem);
 		if (err)
 			return vf_error_set_path(err, path);
 		ev->other_kind = 3;
@@ -144,7 +137,7 @@ static struct vf_error *open_memory(const struct vf_dump *dump, const struct vf_
 		return NULL;
 	}
 	if (o->memory_layout) {
-		err = vf_rawmem_open(path, o->memory_layout, &ev->other_mem);
+		err = vf_rawmem_init(path, o->memory_layout, &ev->other_mem);
 		if (err)
 			return vf_error_set_path(err, path);
 		ev->other_kind = 2;
@@ -188,11 +181,11 @@ static struct vf_error *scan(const struct vf_dump *dump, const struct vf_evidenc
 		*r = res.region;
 		ev->region_source = dupf("scan of %s: %s", ev->memory_source ? ev->memory_source
 					 : "the dump's memory", res.why ? res.why : "one note");
-	} else if (refusable(err) && err->code == VF_ERR_NOT_FOUND) {
-		err->code = VF_ERR_REFUSED;
-		err = vf_error_set_hint(err, "give the note's place: --region-file (a copy of the "
-					"guest's /sys/kernel/vmcoreinfo), --fw-cfg, --saved-state, or "
-					"other guest memory with --memory");
+	} else if (err->code == VF_ERR_NOT_FOUND) {
+		err = vf_error_set_hint(vf_error_set_code(err, VF_ERR_REFUSED), "give the note's "
+					"place: --region-file (a copy of the guest's /sys/kernel/"
+					"vmcoreinfo), --fw-cfg, --saved-state, or other guest memory "
+					"with --memory");
 	}
 	vf_scan_result_deinit(&res);
 	return err;
@@ -423,8 +416,8 @@ static struct vf_error *saved_state_region(const struct vf_evidence_opts *o, boo
 		*want_scan = true;
 		return NULL;
 	}
-	if (refusable(err) && err->code == VF_ERR_NOT_FOUND)
-		err->code = VF_ERR_REFUSED;  /* no device: not fixable from it */
+	if (err && err->code == VF_ERR_NOT_FOUND)
+		err = vf_error_set_code(err, VF_ERR_REFUSED);  /* no device: not fixable from it */
 	return err;
 }
 
@@ -434,13 +427,12 @@ static struct vf_error *take_note(const struct vf_dump *dump, struct vf_mem *mem
 {
 	struct vf_error *err = vf_guest_note_read(mem, r, dump->big_endian, dump->page_size,
 						  &ev->gn);
-	if (err && refusable(err) &&
-	    (err->code == VF_ERR_NOT_PRESENT || err->code == VF_ERR_EXCLUDED)) {
+	if (err && (err->code == VF_ERR_NOT_PRESENT || err->code == VF_ERR_EXCLUDED)) {
 		/* the evidence points where this memory has nothing: not fixable from it */
-		err->code = VF_ERR_REFUSED;
-		err = vf_error_set_hint(err, "the note's page is not in %s: give guest memory "
-					"that has it with --memory (another dump, the migration "
-					"stream, the RAM file)", ev->memory_source);
+		err = vf_error_set_hint(vf_error_set_code(err, VF_ERR_REFUSED), "the note's page is "
+					"not in %s: give guest memory that has it with --memory "
+					"(another dump, the migration stream, the RAM file)",
+					ev->memory_source);
 	}
 	if (err)
 		return vf_error_prefix(err, "the note %s gives, in %s",
@@ -505,9 +497,9 @@ void vf_evidence_deinit(struct vf_evidence *ev)
 	if (ev->other_kind == 1)
 		vf_dump_destroy(ev->other_dump);
 	else if (ev->other_kind == 2)
-		vf_rawmem_close(&ev->other_mem);
+		vf_rawmem_deinit(&ev->other_mem);
 	else if (ev->other_kind == 3)
-		vf_migstream_mem_close(&ev->other_mem);
+		vf_migstream_mem_deinit(&ev->other_mem);
 	memset(ev, 0, sizeof(*ev));
 }
 

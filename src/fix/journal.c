@@ -152,7 +152,7 @@ static struct vf_error *check_entries(struct vf_journal *j, uint64_t size)
 	return NULL;
 }
 
-struct vf_error *vf_journal_open(int fd, const char *jpath, struct vf_journal *j)
+struct vf_error *vf_journal_init(int fd, const char *jpath, struct vf_journal *j)
 {
 	memset(j, 0, sizeof(*j));
 	j->fd = fd;
@@ -212,7 +212,7 @@ struct vf_error *vf_journal_next(struct vf_journal *j, struct vf_journal_entry *
 	return NULL;
 }
 
-void vf_journal_close(struct vf_journal *j)
+void vf_journal_deinit(struct vf_journal *j)
 {
 	free(j->old);
 	free(j->new_);
@@ -276,10 +276,10 @@ struct vf_error *vf_journal_recover(const char *path, bool *recovered)
 	if (fd < 0)
 		err = vf_error_os(errno, path, "cannot open to finish an interrupted run");
 	if (!err)
-		err = vf_journal_open(jfd, jpath, &j);
+		err = vf_journal_init(jfd, jpath, &j);
 	if (!err)
 		err = replay(&j, fd, path);
-	vf_journal_close(&j);
+	vf_journal_deinit(&j);
 	if (!err) {
 		*recovered = true;
 		err = vf_error_prefix(vf_journal_remove(jpath), "the interrupted run on %s was "

@@ -61,13 +61,13 @@ struct vf_journal {
 struct vf_journal_entry {
 	uint64_t at;
 	uint32_t len;
-	const uint8_t *old, *new_;   /* valid until the next read or close */
+	const uint8_t *old, *new_;   /* valid until the next read or deinit */
 };
 
-struct vf_error *vf_journal_open(int fd, const char *jpath, struct vf_journal *j);
+struct vf_error *vf_journal_init(int fd, const char *jpath, struct vf_journal *j);
 /* The next entry; *more is false (and e untouched) after the last one. */
 struct vf_error *vf_journal_next(struct vf_journal *j, struct vf_journal_entry *e, bool *more);
-void vf_journal_close(struct vf_journal *j);
+void vf_journal_deinit(struct vf_journal *j);
 
 /* Redo the insert of an interrupted run on fd (path): nothing when the size
  * says it was done, VF_ERR_CORRUPT when the size is neither before nor

@@ -337,12 +337,8 @@ static struct vf_error *decode_page(struct kd_priv *p, uint64_t pfn, size_t want
 	enum vf_codec codec;
 	err = vf_codec_from_flags(flags, &codec);
 	if (err) {
-		err = vf_error_prefix(err, "page descriptor of pfn 0x%" PRIx64, pfn);
-		if (err != &vf_error_nomem) {
-			err->has_offset = true;
-			err->offset = doff;
-		}
-		return err;
+		return vf_error_set_offset(vf_error_prefix(err, "page descriptor of pfn 0x%" PRIx64,
+							   pfn), doff);
 	}
 	p->page_valid = 0;
 	const uint8_t *comp;
@@ -352,10 +348,8 @@ static struct vf_error *decode_page(struct kd_priv *p, uint64_t pfn, size_t want
 	err = vf_codec_decompress(codec, comp, size, p->page, kd->block_size, want);
 	if (err) {
 		err = vf_error_prefix(err, "page of pfn 0x%" PRIx64 " at 0x%" PRIx64, pfn, off);
-		if (err != &vf_error_nomem && err->code == VF_ERR_CORRUPT && !err->has_offset) {
-			err->has_offset = true;
-			err->offset = off;
-		}
+		if (err->code == VF_ERR_CORRUPT && !err->has_offset)
+			err = vf_error_set_offset(err, off);
 		return err;
 	}
 	p->page_pfn = pfn;

@@ -20,20 +20,8 @@ static struct vf_error *refuse(const struct vf_region *r, const char *hint, cons
 	va_start(ap, fmt);
 	struct vf_error *err = vf_error_vcreate(VF_ERR_REFUSED, fmt, ap);
 	va_end(ap);
-	if (err != &vf_error_nomem) {
-		err->has_offset = true;
-		err->offset_is_paddr = true;
-		err->offset = r->paddr;
-	}
-	err = vf_error_prefix(err, "VMCOREINFO note from the %s", vf_region_origin_name(r->origin));
+	err = vf_error_prefix(vf_error_set_paddr(err, r->paddr), "VMCOREINFO note from the %s", vf_region_origin_name(r->origin));
 	return hint ? vf_error_set_hint(err, "%s", hint) : err;
-}
-
-/* May a callee's error become a refusal?  Never the shared static
- * out-of-memory error, nor a failed system call: those pass through. */
-static bool refusable(const struct vf_error *err)
-{
-	return err != &vf_error_nomem && err->code != VF_ERR_OS;
 }
 
 /* The note header at the region's start: sizes that fit it, name size and type
@@ -90,12 +78,9 @@ static struct vf_error *check_text(const struct vf_region *r, uint64_t page_size
 	struct vf_error *err = vf_vmcoreinfo_parse((const char *)out->text, out->text_len,
 						   &out->vmci);
 	if (err) {
-		if (!refusable(err))
+		if (err->code == VF_ERR_NOMEM || err->code == VF_ERR_OS)
 			return err;
-		err->code = VF_ERR_REFUSED;
-		err->has_offset = true;
-		err->offset_is_paddr = true;
-		err->offset = r->paddr;
+		err = vf_error_set_paddr(vf_error_set_code(err, VF_ERR_REFUSED), r->paddr);
 		return vf_error_set_hint(err, "the guest's note is damaged: give another copy of "
 					 "guest memory or another region");
 	}
@@ -112,9 +97,7 @@ static struct vf_error *check_text(const struct vf_region *r, uint64_t page_size
 		return refuse(r, "the note belongs to another guest or kernel",
 			      "PAGESIZE=%" PRIu64 " differs from the dump's page size %" PRIu64,
 			      ps, page_size);
-	if (err && refusable(err))
-		err->code = VF_ERR_REFUSED;
-	return err;
+	return vf_error_set_code(err, VF_ERR_REFUSED);
 }
 
 struct vf_error *vf_guest_note_read(struct vf_mem *mem, const struct vf_region *r,

@@ -238,7 +238,7 @@ static struct vf_error *migmem_setup(struct migmem *m, const struct vf_migstate 
 	return NULL;
 }
 
-struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec,
+struct vf_error *vf_migstream_mem_init(const char *path, const char *layout_spec,
 				       struct vf_mem *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -259,7 +259,7 @@ struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec
 							"walk ended before EOF"), path);
 	if (!err)
 		err = migmem_setup(m, &st, &x, layout_spec);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 	free(x.runs);
 	if (!err) {
 		out->ranges = malloc(m->nranges * sizeof(*out->ranges));
@@ -297,7 +297,7 @@ bool vf_migstream_mem_info(const struct vf_mem *mem, struct vf_migstream_mem_inf
 	return true;
 }
 
-void vf_migstream_mem_close(struct vf_mem *mem)
+void vf_migstream_mem_deinit(struct vf_mem *mem)
 {
 	if (mem->ops && mem->ops->destroy)
 		mem->ops->destroy(mem->ctx);

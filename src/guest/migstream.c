@@ -16,7 +16,7 @@
  *   (migram.c).
  *
  * One walker serves both uses: vf_migstream_scan() stops once the device is
- * found (migdevice.c); vf_migstream_mem_open() (migmem.c) walks to EOF,
+ * found (migdevice.c); vf_migstream_mem_init() (migmem.c) walks to EOF,
  * never searches, and indexes the main RAM block's page records as runs.
  * A libvirt save image is read through its layer (source/libvirt.h).
  */
@@ -735,7 +735,7 @@ struct vf_error *vf_mig_scan_with(struct vf_src *src, struct vf_migstate *st,
 		 * one used: walk again with it (decompressing from the start) */
 		vf_src_destroy(l);
 		l = NULL;
-		vf_migstate_release(st);
+		vf_migstate_deinit(st);
 		if (idx) {
 			free(idx->runs);
 			*idx = (struct mig_ram_index){ .block = -1, .max_runs = idx->max_runs };
@@ -755,7 +755,7 @@ struct vf_error *vf_migstream_scan(struct vf_src *src, struct vf_migstate *st)
 	return vf_mig_scan_with(src, st, NULL, NULL);
 }
 
-void vf_migstate_release(struct vf_migstate *st)
+void vf_migstate_deinit(struct vf_migstate *st)
 {
 	if (!st)
 		return;

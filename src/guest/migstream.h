@@ -98,7 +98,7 @@ bool vf_migstream_probe(const uint8_t *head, size_t len);
  * or zstd is walked decompressed, sequentially (zsrc.h), in one pass: the
  * JSON description is read when the walk is done (a second pass only when
  * it gives a page size the walk did not use).  Release st with
- * vf_migstate_release() in every case. */
+ * vf_migstate_deinit() in every case. */
 struct vf_error *vf_migstream_scan(struct vf_src *src, struct vf_migstate *st) VF_MUST_CHECK;
 
 /* vf_migstream_scan(), and VF_ERR_NOT_FOUND when the VM had no vmcoreinfo
@@ -111,7 +111,7 @@ struct vf_error *vf_migstream_find_vmcoreinfo(struct vf_src *src, struct vf_migs
  * and the state's file offset.  origin = VF_REGION_MIGSTREAM. */
 struct vf_error *vf_migstream_region(const struct vf_migstate *st, struct vf_region *r) VF_MUST_CHECK;
 
-void vf_migstate_release(struct vf_migstate *st);
+void vf_migstate_deinit(struct vf_migstate *st);
 
 /* ---------------------------------------------------------------- guest memory
  * Guest physical memory from the RAM pages a stream carries.  One walk at open
@@ -130,7 +130,7 @@ void vf_migstate_release(struct vf_migstate *st);
  * stream never sent, VF_ERR_NOT_PRESENT (never zeros); of a page last sent
  * compressed or as an XBZRLE delta, VF_ERR_UNSUPPORTED naming it.  Streams
  * the walker cannot take to EOF (no section footers: machine types up to
- * 2.3) are VF_ERR_UNSUPPORTED.  Release with vf_migstream_mem_close().
+ * 2.3) are VF_ERR_UNSUPPORTED.  Release with vf_migstream_mem_deinit().
  *
  * A libvirt image compressed with gzip or zstd is read too: the index holds
  * offsets in the decompressed stream, and a read decompresses forward from
@@ -140,11 +140,11 @@ void vf_migstate_release(struct vf_migstate *st);
  * over the stream (vf_migstream_mem_info's restarts counts them).  For many
  * scattered reads, decompress the image first (the stream after
  * stream_offset) and give the stream. */
-struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec,
+struct vf_error *vf_migstream_mem_init(const char *path, const char *layout_spec,
 				       struct vf_mem *out) VF_MUST_CHECK;
 
-/* Destroy what vf_migstream_mem_open() made; safe on a zeroed mem. */
-void vf_migstream_mem_close(struct vf_mem *mem);
+/* Destroy what vf_migstream_mem_init() made; safe on a zeroed mem. */
+void vf_migstream_mem_deinit(struct vf_mem *mem);
 
 /* The rawmem preset of a machine type: "pc-q35-*" and "q35" -> "q35",
  * "pc-*" (i440fx) and "pc" -> "pc", "virt-*" and "virt" -> "virt"; else NULL. */
@@ -160,7 +160,7 @@ struct vf_migstream_mem_info {
 	uint64_t restarts;        /* decompression restarts so far */
 };
 
-/* Describe a memory vf_migstream_mem_open() made; false for any other. */
+/* Describe a memory vf_migstream_mem_init() made; false for any other. */
 bool vf_migstream_mem_info(const struct vf_mem *mem, struct vf_migstream_mem_info *info);
 
 #endif

@@ -316,7 +316,7 @@ static const struct vf_mem_ops rawmem_ops = {
 	.destroy = rawmem_destroy,
 };
 
-struct vf_error *vf_rawmem_open(const char *path, const char *layout_spec, struct vf_mem *out)
+struct vf_error *vf_rawmem_init(const char *path, const char *layout_spec, struct vf_mem *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct rawmem *m = calloc(1, sizeof(*m));
@@ -380,7 +380,7 @@ struct vf_error *vf_rawmem_open(const char *path, const char *layout_spec, struc
 	return NULL;
 }
 
-void vf_rawmem_close(struct vf_mem *mem)
+void vf_rawmem_deinit(struct vf_mem *mem)
 {
 	if (mem->ops && mem->ops->destroy)
 		mem->ops->destroy(mem->ctx);

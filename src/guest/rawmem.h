@@ -50,10 +50,10 @@ struct vf_error *vf_rawmem_parse_layout(const char *spec, uint64_t file_size,
 /* Open path read-only and serve guest physical memory from it with pread().
  * Reads outside the ranges answer VF_ERR_NOT_PRESENT; a read the file can no
  * longer satisfy (it shrank) is a VF_ERR_CORRUPT "truncated" error.  The
- * page size is 4096.  Release with vf_rawmem_close(). */
-struct vf_error *vf_rawmem_open(const char *path, const char *layout_spec, struct vf_mem *out) VF_MUST_CHECK;
+ * page size is 4096.  Release with vf_rawmem_deinit(). */
+struct vf_error *vf_rawmem_init(const char *path, const char *layout_spec, struct vf_mem *out) VF_MUST_CHECK;
 
-/* Destroy what vf_rawmem_open() made (ctx and ranges); safe on a zeroed mem. */
-void vf_rawmem_close(struct vf_mem *mem);
+/* Destroy what vf_rawmem_init() made (ctx and ranges); safe on a zeroed mem. */
+void vf_rawmem_deinit(struct vf_mem *mem);
 
 #endif

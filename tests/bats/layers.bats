@@ -67,3 +67,10 @@ PY
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
+
+@test "errors are changed only through their setters (util/error.c alone writes the fields)" {
+	hits=$(grep -rnE '(err|e|error)->(code|has_offset|offset|offset_is_paddr|errnum|message|path|hint) =[^=]' \
+		"$SRCDIR/src" --include=*.c | grep -v '/src/util/error.c:' || true)
+	echo "$hits"
+	[ -z "$hits" ]
+}

@@ -4,7 +4,7 @@
  * Exit: 0 the device state gives a region, 3 the state is refused (the guest
  * never wrote it ...), 4 the VM had no vmcoreinfo device, 1 other errors.
  *
- * Guest memory from the stream's RAM pages (vf_migstream_mem_open):
+ * Guest memory from the stream's RAM pages (vf_migstream_mem_init):
  *   migread --read FILE PADDR LEN [LAYOUT]   the bytes, to stdout
  *   migread --mem-info FILE [LAYOUT]         block, layout, index size
  * Exit: 0 ok, 3 not present, 1 other errors (as vfread). */
@@ -40,7 +40,7 @@ static int mem_mode(int argc, char **argv)
 	}
 	const char *layout = read ? (argc == 6 ? argv[5] : NULL) : (argc == 4 ? argv[3] : NULL);
 	struct vf_mem mem;
-	struct vf_error *err = vf_migstream_mem_open(argv[2], layout, &mem);
+	struct vf_error *err = vf_migstream_mem_init(argv[2], layout, &mem);
 	if (err)
 		return fail(err, 1);
 	int rc = 0;
@@ -66,7 +66,7 @@ static int mem_mode(int argc, char **argv)
 			rc = 1;
 		free(buf);
 	}
-	vf_migstream_mem_close(&mem);
+	vf_migstream_mem_deinit(&mem);
 	return rc;
 }
 
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 	err = vf_migstream_find_vmcoreinfo(src, &st);
 	vf_src_destroy(src);
 	if (err && err->code != VF_ERR_NOT_FOUND) {
-		vf_migstate_release(&st);
+		vf_migstate_deinit(&st);
 		return fail(err, 1);
 	}
 	struct vf_error *notfound = err;
@@ -128,6 +128,6 @@ int main(int argc, char **argv)
 	} else {
 		printf("region=0x%" PRIx64 " 0x%" PRIx64 "\n", r.paddr, r.size);
 	}
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 	return rc;
 }

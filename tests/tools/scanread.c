@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 	struct vf_mem *mem;
 	struct vf_error *err;
 	if (argc - i == 3 && strcmp(argv[i], "--raw") == 0) {
-		err = vf_rawmem_open(argv[i + 1], argv[i + 2], &raw);
+		err = vf_rawmem_init(argv[i + 1], argv[i + 2], &raw);
 		if (err)
 			return fail(err);
 		mem = &raw;
@@ -83,6 +83,6 @@ int main(int argc, char **argv)
 	if (dump)
 		vf_dump_destroy(dump);
 	else
-		vf_rawmem_close(&raw);
+		vf_rawmem_deinit(&raw);
 	return rc;
 }

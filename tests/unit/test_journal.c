@@ -91,7 +91,7 @@ static void test_write_read(void)
 
 	int jfd = open(jpath, O_RDONLY);
 	struct vf_journal j;
-	err = vf_journal_open(jfd, jpath, &j);
+	err = vf_journal_init(jfd, jpath, &j);
 	TAP_OK(!err && j.count == 2 && j.ins.len == 0, "read back: two patches, no insert");
 	struct vf_journal_entry e;
 	bool more = false;
@@ -104,7 +104,7 @@ static void test_write_read(void)
 	       "second entry: past the file's end, the old bytes are zeros");
 	err = vf_journal_next(&j, &e, &more);
 	TAP_OK(!err && !more, "then the end");
-	vf_journal_close(&j);
+	vf_journal_deinit(&j);
 	close(jfd);
 	TAP_OK(same_file(f, orig, FSIZE), "writing the journal did not touch the file");
 	free(jpath);

@@ -296,7 +296,7 @@ static struct vf_error *mem_of(const uint8_t *p, size_t n, const char *layout, s
 	if (fd < 0 || write(fd, p, n) != (ssize_t)n)
 		abort();
 	close(fd);
-	struct vf_error *err = vf_migstream_mem_open(path, layout, mem);
+	struct vf_error *err = vf_migstream_mem_init(path, layout, mem);
 	unlink(path);
 	return err;
 }
@@ -421,10 +421,10 @@ static void compressed_like_raw(const uint8_t *s, size_t n, const char *what,
 			       "%s: a %s image in %u part%s walks as the raw one (%s)", what,
 			       name, parts, parts > 1 ? "s" : "", err ? err->message : "ok");
 			vf_error_destroy(err);
-			vf_migstate_release(&st);
+			vf_migstate_deinit(&st);
 		}
 	}
-	vf_migstate_release(&raw);
+	vf_migstate_deinit(&raw);
 	free(lv.p);
 	free(z.p);
 }
@@ -458,7 +458,7 @@ static void test_libvirt_compressed(void)
 	       strcmp(st.page_size_from, "description") == 0,
 	       "8 KiB pages from the description alone: the plain stream walks");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 	compressed_like_raw(b.p, b.len, "8 KiB pages from the description alone", 1);
 
 	/* guest memory through the decompressed stream */
@@ -487,7 +487,7 @@ static void test_libvirt_compressed(void)
 				      "| zstd -dc > STREAM"),
 			       "%s image, %s not built: the command to decompress it", name, name);
 			vf_error_destroy(err);
-			vf_migstate_release(&st);
+			vf_migstate_deinit(&st);
 			continue;
 		}
 		zpack(formats[f], b.p, b.len, 1, &z);
@@ -504,7 +504,7 @@ static void test_libvirt_compressed(void)
 		vf_error_destroy(e2);
 		vf_error_destroy(err);
 		if (!err)
-			vf_migstream_mem_close(&m);
+			vf_migstream_mem_deinit(&m);
 
 		/* the compressed payload cut short */
 		size_t cut = z.len / 2;
@@ -515,7 +515,7 @@ static void test_libvirt_compressed(void)
 		       msg_has(err, name), "%s image cut short: corrupt at the file's end, "
 		       "offset %zu (%s)", name, LV_STREAM + cut, err ? err->message : "no error");
 		vf_error_destroy(err);
-		vf_migstate_release(&st);
+		vf_migstate_deinit(&st);
 	}
 
 	/* what no library here decompresses: the exact command */
@@ -531,7 +531,7 @@ static void test_libvirt_compressed(void)
 		       strstr(err->hint, ext[i].cmd), "format %d: unsupported, the command: %s",
 		       ext[i].format, err && err->hint ? err->hint : "(none)");
 		vf_error_destroy(err);
-		vf_migstate_release(&st);
+		vf_migstate_deinit(&st);
 	}
 	free(b.p);
 	free(lv.p);
@@ -763,8 +763,8 @@ static void test_mem(struct buf *old, const struct opts *oo)
 		       "a read spanning a run and a page sent again");
 		vf_error_destroy(err);
 	}
-	vf_migstream_mem_close(&m);
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
+	vf_migstream_mem_deinit(&m);
 	TAP_OK(m.ops == NULL, "close twice is harmless");
 
 	/* an explicit layout: the block's second half at GPA 16 MiB */
@@ -772,12 +772,12 @@ static void test_mem(struct buf *old, const struct opts *oo)
 	TAP_OK(!err && reads_page(&m, 0x1000000 + 0x7f * P, P, 55, 0) &&
 	       read_fails(&m, 0, 1, VF_ERR_NOT_PRESENT, NULL),
 	       "explicit ranges: block offset 0xff000 at GPA 0x107f000");
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 	err = mem_of(r.b.p, r.b.len, "0:0:2M", &m);
 	TAP_OK(err && err->code == VF_ERR_INVALID && msg_has(err, "RAM block 'pc.ram'") &&
 	       err->hint, "a layout past the block's end: refused, naming the block");
 	vf_error_destroy(err);
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 
 	/* ------ q35 split: 4 GiB of pc.ram, 2 GiB below 4 GiB */
 	rs_begin(&r, "pc-q35-7.2", "pc.ram", 4ull << 30);
@@ -794,24 +794,24 @@ static void test_mem(struct buf *old, const struct opts *oo)
 	TAP_OK(reads_page(&m, 0x100001000, P, 3, 0), "and the next page after it");
 	TAP_OK(read_fails(&m, 0x80000000, 1, VF_ERR_NOT_PRESENT, "not in RAM block"),
 	       "GPA 0x80000000 (the PCI hole) is not RAM");
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 	/* the same stream as i440fx: 3 GiB below 4 GiB */
 	memcpy(r.b.p + 13, "pc-i440fx-7", 10);    /* "pc-q35-7.2" -> "pc-i440fx-" */
 	err = mem_of(r.b.p, r.b.len, NULL, &m);
 	TAP_OK(!err && vf_migstream_mem_info(&m, &info) && strcmp(info.layout, "pc") == 0 &&
 	       reads_page(&m, 0x80000000, P, 2, 0) && m.ranges[1].start == 0x100000000 &&
 	       m.ranges[1].size == 0x40000000, "machine pc-i440fx-: pc, 3 GiB below 4 GiB");
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 	memcpy(r.b.p + 13, "microvm-7.", 10);
 	err = mem_of(r.b.p, r.b.len, NULL, &m);
 	TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && msg_has(err, "microvm") && err->hint &&
 	       strstr(err->hint, "FILEOFF"), "an unknown machine type: asks for the layout");
 	vf_error_destroy(err);
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 	err = mem_of(r.b.p, r.b.len, "q35", &m);
 	TAP_OK(!err && reads_page(&m, 0x100000000, P, 2, 0),
 	       "an unknown machine type with layout q35");
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 
 	/* ------ arm virt: mach-virt.ram at 1 GiB */
 	rs_begin(&r, "virt-7.2", "mach-virt.ram", 0x100000);
@@ -821,7 +821,7 @@ static void test_mem(struct buf *old, const struct opts *oo)
 	TAP_OK(!err && reads_page(&m, 0x40002000, P, 7, 0) &&
 	       read_fails(&m, 0x2000, 1, VF_ERR_NOT_PRESENT, NULL),
 	       "virt: mach-virt.ram offset 0x2000 at GPA 0x40002000");
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 
 	/* ------ compressed and XBZRLE pages: reads of them unsupported */
 	rs_begin(&r, "pc-q35-7.2", "pc.ram", 0x100000);
@@ -854,7 +854,7 @@ static void test_mem(struct buf *old, const struct opts *oo)
 		       msg_has(err, off), "a page last sent as an XBZRLE delta: unsupported at %s", off);
 		vf_error_destroy(err);
 	}
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 
 	/* ------ truncated page data: the open fails at the page's offset */
 	rs_begin(&r, "pc-q35-7.2", "pc.ram", 0x100000);
@@ -865,7 +865,7 @@ static void test_mem(struct buf *old, const struct opts *oo)
 	       !err->offset_is_paddr && err->offset == r.last_data,
 	       "page data cut short: truncated at the page's file offset");
 	vf_error_destroy(err);
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 	/* a record beyond the block: corrupt at the record */
 	rs_begin(&r, "pc-q35-7.2", "pc.ram", 0x100000);
 	rs_page(&r, "pc.ram", 0x100000, 1);
@@ -874,7 +874,7 @@ static void test_mem(struct buf *old, const struct opts *oo)
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && err->offset == r.last_record,
 	       "a page record past the block's end: corrupt at the record");
 	vf_error_destroy(err);
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 
 	/* ------ a hostile number of runs: zero pages alternating fill bytes */
 	rs_begin(&r, "pc-q35-7.2", "pc.ram", 4ull << 30);
@@ -890,7 +890,7 @@ static void test_mem(struct buf *old, const struct opts *oo)
 	       err->offset == nth && err->hint,
 	       "2^19 + 1 runs: unsupported at the record that makes one too many");
 	vf_error_destroy(err);
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 	/* the same pages with one fill byte: one run */
 	rs_begin(&r, "pc-q35-7.2", "pc.ram", 4ull << 30);
 	for (size_t i = 0; i <= cap; i++)
@@ -901,7 +901,7 @@ static void test_mem(struct buf *old, const struct opts *oo)
 	       reads_fill(&m, 0x7ffff000, P, 0) && reads_fill(&m, 0x100000000, P, 0) &&
 	       read_fails(&m, 0x100001000, 1, VF_ERR_NOT_PRESENT, "never sent"),
 	       "2^19 + 1 zero pages in order: one run, across the q35 split");
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 	free(r.b.p);
 
 	/* ------ the scan's stream: pages 0 and 2 data (decoys), page 1 zero */
@@ -916,7 +916,7 @@ static void test_mem(struct buf *old, const struct opts *oo)
 		       "page 2 reads its bytes (file offset 0x%zx)", oo->page2_payload);
 		vf_error_destroy(err);
 	}
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 }
 
 int main(void)
@@ -959,7 +959,7 @@ int main(void)
 	       r.origin == VF_REGION_MIGSTREAM, "the region, origin migration stream");
 	TAP_EQ_STR(vf_region_origin_name(r.origin), "vmcoreinfo device state in the migration stream",
 		   "the origin's name");
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* ---------------- guest memory from the RAM pages */
 	test_mem(&b, &o);
@@ -971,7 +971,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && msg_has(err, "footer") && err->hint,
 	       "memory from a stream without footers: unsupported");
 	vf_error_destroy(err);
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 
 	/* ---------------- a description of more than 64 KiB */
 	o = good();
@@ -982,7 +982,7 @@ int main(void)
 	TAP_OK(!err && st.found && st.has_description && st.description_size > 150000 &&
 	       st.description_has_vmcoreinfo && st.description_page_size == 4096,
 	       "a 150 KiB description is found from the end");
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* ---------------- without the JSON description: the default page size */
 	o = good();
@@ -992,7 +992,7 @@ int main(void)
 	TAP_OK(!err && st.found && st.paddr == 0x13ae000 && !st.has_description,
 	       "found without a description");
 	TAP_EQ_STR(st.page_size_from, "default", "page size: the default");
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* ---------------- 8 KiB target pages from the configuration */
 	o = good();
@@ -1003,7 +1003,7 @@ int main(void)
 	TAP_OK(!err && st.found && st.page_size == 8192 && st.ram_pages == 3 &&
 	       st.paddr == 0x13ae000, "target-page-bits 13: 8 KiB pages stepped over");
 	TAP_EQ_STR(st.page_size_from, "configuration", "page size from the configuration");
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* ---------------- x-ignore-shared: each block carries an address */
 	o = good();
@@ -1012,7 +1012,7 @@ int main(void)
 	err = run(b.p, b.len, true, &st);
 	TAP_OK(!err && st.found && st.ignore_shared && st.nramblocks == 2,
 	       "x-ignore-shared block list");
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* ---------------- a big-endian host's stream */
 	o = good();
@@ -1021,7 +1021,7 @@ int main(void)
 	err = run(b.p, b.len, true, &st);
 	TAP_OK(!err && st.found && st.host_big_endian && st.guest_format == 1 &&
 	       st.size == 0x1024 && st.paddr == 0x13ae000, "a big-endian host's values swapped back");
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* ---------------- no footers (machine types up to 2.3): searched */
 	o = good();
@@ -1032,7 +1032,7 @@ int main(void)
 	       "without footers: the device is found by searching");
 	TAP_OK(st.paddr == 0x13ae000 && st.size == 0x1024 && st.section_offset == o.vmci_section,
 	       "the search skips the decoy (version 2) and RAM pages");
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* ---------------- the guest never wrote etc/vmcoreinfo */
 	o = good();
@@ -1051,7 +1051,7 @@ int main(void)
 	TAP_OK(err && err->has_offset && err->offset == o.vmci_state,
 	       "the refusal names the state's offset");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* has_vmcoreinfo 0 although the format is set: a partial write */
 	o = good();
@@ -1062,7 +1062,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_REFUSED && msg_has(err, "partial"),
 	       "has_vmcoreinfo 0, guest_format 1: refused");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* guest_format 2 */
 	o = good();
@@ -1073,7 +1073,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_REFUSED && msg_has(err, "not supported") &&
 	       err->has_offset, "guest_format 2: refused by the fw_cfg rules");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* size of 1 MiB */
 	o = good();
@@ -1083,7 +1083,7 @@ int main(void)
 	err = err ? err : vf_migstream_region(&st, &r);
 	TAP_OK(err && err->code == VF_ERR_REFUSED && msg_has(err, "1 MiB"), "1 MiB note: refused");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* ---------------- no device */
 	o = good();
@@ -1093,12 +1093,12 @@ int main(void)
 	err = run(b.p, b.len, false, &st);
 	TAP_OK(!err && !st.found && st.reached_eof && st.nsections == 6,
 	       "no device: the walk reaches EOF (6 sections)");
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 	err = run(b.p, b.len, true, &st);
 	TAP_OK(err && err->code == VF_ERR_NOT_FOUND && msg_has(err, "no -device vmcoreinfo") &&
 	       err->hint, "no device: said plainly");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 	o = good();
 	o.no_device = true;
 	o.no_footers = true;
@@ -1108,7 +1108,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_NOT_FOUND && st.scanned,
 	       "no device, no footers: searched, not found");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* the description lists the device, the stream has none */
 	o = good();
@@ -1118,7 +1118,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && msg_has(err, "lists a vmcoreinfo device") &&
 	       err->has_offset, "the description lists the device, the stream has none: corrupt");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 	/* found by searching, but the description has no such device */
 	o = good();
 	o.no_footers = true;
@@ -1128,7 +1128,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && err->offset == o.vmci_section,
 	       "a searched-for section the description does not list: corrupt");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* ---------------- version 2 of the device state */
 	o = good();
@@ -1138,7 +1138,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && err->has_offset &&
 	       err->offset == o.vmci_section, "vmcoreinfo version 2: unsupported, at its offset");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* ---------------- truncated */
 	o = good();
@@ -1148,12 +1148,12 @@ int main(void)
 	       err->has_offset && err->offset == o.page2_payload,
 	       "cut inside a RAM page: truncated at the page's offset");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 	err = run(b.p, o.vmci_state + 5, true, &st);
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && err->has_offset,
 	       "cut inside the vmcoreinfo state: corrupt");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 	size_t cuts[] = { 2, 6, 9, 15, 30 };
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(*cuts); i++) {
 		err = run(b.p, cuts[i], true, &st);
@@ -1161,7 +1161,7 @@ int main(void)
 		       "cut after %zu bytes: corrupt, offset 0x%" PRIx64, cuts[i],
 		       err ? err->offset : 0);
 		vf_error_destroy(err);
-		vf_migstate_release(&st);
+		vf_migstate_deinit(&st);
 	}
 
 	/* ---------------- corrupt */
@@ -1172,7 +1172,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && msg_has(err, "block") &&
 	       err->offset == o.bad_block_record, "a record naming an unknown block, at its offset");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	build(&b, &o);
 	vf_store_uint(b.p + o.bad_block_record, 8, true, 0x20000 | 0x8);
@@ -1180,7 +1180,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && msg_has(err, "0x20000 bytes") &&
 	       err->offset == o.bad_block_record, "a page beyond its block's end, at the record");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	build(&b, &o);
 	b.p[o.ram_end_footer + 4] = 0x09;            /* footer names section 9 */
@@ -1188,7 +1188,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && msg_has(err, "footer") &&
 	       err->offset == o.ram_end_footer, "a footer naming another section, at its offset");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	build(&b, &o);
 	b.p[o.ram_end_footer] = 0x42;
@@ -1196,7 +1196,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && err->offset == o.ram_end_footer,
 	       "a missing footer, at its offset");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	build(&b, &o);
 	b.p[o.bad_block_record + 7] |= 0x1;          /* flags 0x9: two kinds at once */
@@ -1204,7 +1204,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && err->offset == o.bad_block_record,
 	       "RAM flags of two kinds: corrupt at the record");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	build(&b, &o);
 	b.p[o.vmci_state] = 7;
@@ -1212,7 +1212,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && err->offset == o.vmci_state &&
 	       msg_has(err, "not a bool"), "has_vmcoreinfo 7: corrupt at the state");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* an unknown section type where a section is due */
 	build(&b, &o);
@@ -1221,7 +1221,7 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && err->offset == o.ram_end_footer + 5 &&
 	       msg_has(err, "section type"), "an unknown section type, at its offset");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* a hostile block length */
 	build(&b, &o);
@@ -1230,19 +1230,19 @@ int main(void)
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && msg_has(err, "exceeds"),
 	       "a RAM block longer than the total: corrupt");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* ---------------- not a stream */
 	err = run((const uint8_t *)"hello, world\n", 13, true, &st);
 	TAP_OK(err && err->code == VF_ERR_NOT_FORMAT, "not a stream: not-format");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 	build(&b, &o);
 	b.p[7] = 2;
 	err = run(b.p, b.len, true, &st);
 	TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && err->offset == 4, "version 2: unsupported");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 
 	/* ---------------- libvirt save images */
 	o = good();
@@ -1264,7 +1264,7 @@ int main(void)
 	TAP_OK(!err && st.found && st.libvirt && st.stream_offset == stream_at &&
 	       st.paddr == 0x13ae000 && st.section_offset == stream_at + o.vmci_section,
 	       "libvirt raw image: the stream after the XML");
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 	err = mem_of(lv.p, lv.len, NULL, &m);
 	{
 		uint8_t got[11];
@@ -1274,14 +1274,14 @@ int main(void)
 		vf_error_destroy(e2);
 	}
 	vf_error_destroy(err);
-	vf_migstream_mem_close(&m);
+	vf_migstream_mem_deinit(&m);
 	test_libvirt_compressed();
 	memcpy(lv.p, "LibvirtQemudPart", 16);
 	err = run(lv.p, lv.len, true, &st);
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && msg_has(err, "partial"),
 	       "a partial libvirt image is refused");
 	vf_error_destroy(err);
-	vf_migstate_release(&st);
+	vf_migstate_deinit(&st);
 	free(lv.p);
 
 	free(b.p);

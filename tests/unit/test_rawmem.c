@@ -119,7 +119,7 @@ int main(void)
 	TAP_OK(write(fd, file, sizeof(file)) == (ssize_t)sizeof(file), "write the file");
 
 	struct vf_mem mem;
-	err = vf_rawmem_open(path, "0x2000:0:4K,0:0x1000:8K", &mem);
+	err = vf_rawmem_init(path, "0x2000:0:4K,0:0x1000:8K", &mem);
 	TAP_OK(!err && mem.nranges == 2 && mem.ranges[0].start == 0 && mem.ranges[0].size == 4096 &&
 	       mem.ranges[1].start == 0x1000 && mem.ranges[1].size == 0x2000 &&
 	       mem.page_size == 4096 && strcmp(mem.name, "raw RAM file") == 0,
@@ -165,26 +165,26 @@ int main(void)
 	if (err)
 		printf("#   %s\n", err->message);
 	vf_error_destroy(err);
-	vf_rawmem_close(&mem);
+	vf_rawmem_deinit(&mem);
 	TAP_OK(mem.ops == NULL && mem.ranges == NULL, "close clears the memory");
 
 	/* a layout past the end of the (now shorter) file is refused at open */
-	err = vf_rawmem_open(path, "0:0:8K", &mem);
+	err = vf_rawmem_init(path, "0:0:8K", &mem);
 	TAP_OK(err && err->code == VF_ERR_INVALID && strstr(err->message, "past the end") &&
 	       err->path && strcmp(err->path, path) == 0 && err->hint,
 	       "open refuses a range past the file's end, naming the file");
 	vf_error_destroy(err);
-	err = vf_rawmem_open(path, "q35", &mem);
+	err = vf_rawmem_init(path, "q35", &mem);
 	TAP_OK(!err && mem.nranges == 1 && mem.ranges[0].size == 0x1800, "q35 on a small file");
 	if (!err) {
 		err = vf_mem_read(&mem, 0x17ff, buf, 2);
 		TAP_OK(err && err->code == VF_ERR_NOT_PRESENT && err->offset == 0x1800,
 		       "preset: past the file's size is not present");
-		vf_rawmem_close(&mem);
+		vf_rawmem_deinit(&mem);
 	}
 	vf_error_destroy(err);
 	unlink(path);
-	err = vf_rawmem_open(path, "q35", &mem);
+	err = vf_rawmem_init(path, "q35", &mem);
 	TAP_OK(err && err->code == VF_ERR_OS && err->path, "a missing file: an OS error naming it");
 	vf_error_destroy(err);
 	return tap_done();
