@@ -20,7 +20,6 @@
 #include "fix/verify.h"
 #include "fix/writer.h"
 #include "format/open.h"
-#include "util/json.h"
 
 static int exit_code_for(const struct vf_error *err)
 {
@@ -195,80 +194,6 @@ static int do_inspect(const struct vf_options *o)
 	return code;
 }
 
-static void print_plan_json(const struct vf_options *o, const struct vf_fix *fx,
-			    const struct vf_evidence *ev, const struct vf_write_stats *st,
-			    bool reassemble)
-{
-	struct vf_json j;
-	vf_json_init(&j, stdout, true);
-	vf_json_begin_object(&j);
-	vf_json_kv_string(&j, "schema", "vmcore-fix-fix/1");
-	vf_json_kv_string(&j, "file", o->input);
-	vf_json_kv_string(&j, "output", o->dry_run ? NULL : o->in_place ? o->input : o->output);
-	vf_json_kv_bool(&j, "in_place", o->in_place);
-	vf_json_kv_bool(&j, "dry_run", o->dry_run);
-	vf_json_kv_bool(&j, "check", o->check);
-	vf_json_kv_bool(&j, "reassemble", reassemble);
-	vf_json_key(&j, "changes");
-	vf_json_begin_array(&j);
-	for (size_t i = 0; i < fx->plan.n; i++) {
-		const struct vf_patch *p = &fx->plan.patches[i];
-		vf_json_begin_object(&j);
-		vf_json_kv_string(&j, "field", p->field);
-		vf_json_kv_hex(&j, "offset", p->offset);
-		vf_json_kv_uint(&j, "length", p->len);
-		vf_json_key(&j, "value");
-		if (p->is_number)
-			vf_json_hex(&j, p->value);
-		else
-			vf_json_null(&j);
-		vf_json_kv_string(&j, "why", p->why);
-		vf_json_end_object(&j);
-	}
-	vf_json_end_array(&j);
-	vf_json_key(&j, "left_alone");
-	vf_json_begin_array(&j);
-	for (size_t i = 0; i < fx->nleft; i++) {
-		vf_json_begin_object(&j);
-		vf_json_kv_string(&j, "field", fx->left[i].field);
-		vf_json_kv_string(&j, "why", fx->left[i].why);
-		vf_json_end_object(&j);
-	}
-	vf_json_end_array(&j);
-	vf_json_key(&j, "guest_note");
-	if (ev->have) {
-		vf_json_begin_object(&j);
-		vf_json_kv_hex(&j, "paddr", ev->gn.region.paddr);
-		vf_json_kv_uint(&j, "size", ev->gn.region.size);
-		vf_json_kv_uint(&j, "text_bytes", ev->gn.text_len);
-		vf_json_kv_string(&j, "region_from", ev->region_source);
-		vf_json_kv_string(&j, "memory_from", ev->memory_source);
-		vf_json_kv_string(&j, "set_aside", ev->notes);
-		vf_json_kv_string(&j, "same_boot", ev->same_boot);
-		vf_json_kv_uint(&j, "pages_scanned", ev->scan_pages);
-		vf_json_end_object(&j);
-	} else {
-		vf_json_null(&j);
-	}
-	vf_json_key(&j, "phys_base");
-	if (fx->have_phys_base) {
-		char how[64];
-		snprintf(how, sizeof(how), "%s in the note", fx->phys_base_key);
-		vf_json_begin_object(&j);
-		vf_json_key(&j, "value");
-		vf_json_int(&j, (int64_t)fx->phys_base);
-		vf_json_kv_hex(&j, "hex", fx->phys_base);
-		vf_json_kv_string(&j, "source", fx->phys_base_how ? "page tables" : "VMCOREINFO");
-		vf_json_kv_string(&j, "how", fx->phys_base_how ? fx->phys_base_how : how);
-		vf_json_end_object(&j);
-	} else {
-		vf_json_null(&j);
-	}
-	vf_json_kv_uint(&j, "bytes_copied", st ? st->bytes_copied : 0);
-	vf_json_end_object(&j);
-	vf_json_finish(&j);
-}
-
 /* A journal beside the input: --in-place finishes it, anything else refuses. */
 static struct vf_error *check_journal(const struct vf_options *o)
 {
@@ -322,19 +247,6 @@ static struct vf_error *gather_evidence(const struct vf_options *o, const struct
 	return err;
 }
 
-static void print_evidence(const struct vf_evidence *ev)
-{
-	if (ev->have) {
-		printf("note: %" PRIu32 " bytes of VMCOREINFO at 0x%" PRIx64 ", found by %s, read "
-		       "from %s\n", ev->gn.text_len, ev->gn.region.paddr, ev->region_source,
-		       ev->memory_source);
-		if (ev->same_boot)
-			printf("this boot's: %s\n", ev->same_boot);
-	}
-	if (ev->notes)
-		printf("%s\n", ev->notes);
-}
-
 /* -o or --in-place, read back before it counts. */
 static struct vf_error *write_fix(const struct vf_options *o, struct vf_dump *dump,
 				  const struct vf_fix *fx, struct vf_write_stats *st)
@@ -354,30 +266,6 @@ static struct vf_error *write_fix(const struct vf_options *o, struct vf_dump *du
 	if (cp.shown && cp.last < 100)
 		fputc('\n', stderr);
 	return err;
-}
-
-static void print_fix_text(const struct vf_options *o, const struct vf_fix *fx, bool reassemble)
-{
-	for (size_t i = 0; i < fx->nleft; i++)
-		printf("left alone: %s: %s\n", fx->left[i].field, fx->left[i].why);
-	if (fx->phys_base_how)
-		printf("phys_base %" PRId64 " (0x%" PRIx64 ") from the page tables: %s\n",
-		       (int64_t)fx->phys_base, fx->phys_base, fx->phys_base_how);
-	size_t changes = fx->plan.n + reassemble;
-	if (changes == 0)
-		printf("%s: nothing to fix\n", o->input);
-	else if (o->check)
-		printf("%s: fixable: %zu change%s\n", o->input, changes, changes == 1 ? "" : "s");
-	if (reassemble)
-		printf("%s the flattened stream into a raw dump: makedumpfile and drgn cannot "
-		       "read flattened files\n", o->dry_run ? "would reassemble" : "reassembled");
-	for (size_t i = 0; i < fx->plan.n; i++) {
-		const struct vf_patch *p = &fx->plan.patches[i];
-		printf("%s %s at 0x%" PRIx64 ": %s\n", o->dry_run ? "would patch" : "patched",
-		       p->field, p->offset, p->why);
-	}
-	if (!o->dry_run && (!o->in_place || fx->plan.n))
-		printf("wrote %s\n", o->in_place ? o->input : o->output);
 }
 
 static int do_fix(const struct vf_options *o)
@@ -403,7 +291,7 @@ static int do_fix(const struct vf_options *o)
 	if (err)
 		err = vf_error_set_path(err, o->input);
 	if (!err && !o->json)
-		print_evidence(&ev);
+		vf_report_evidence_text(stdout, &ev);
 	struct vf_write_stats st = { 0 };
 	if (!err && !o->dry_run)
 		err = write_fix(o, dump, &fx, &st);
@@ -411,10 +299,15 @@ static int do_fix(const struct vf_options *o)
 	if (err) {
 		code = report_error(o, err);
 	} else {
+		struct vf_fix_report r = { .input = o->input,
+			.output = o->dry_run ? NULL : o->in_place ? o->input : o->output,
+			.in_place = o->in_place, .dry_run = o->dry_run, .check = o->check,
+			.reassemble = reassemble, .fx = &fx, .ev = &ev,
+			.bytes_copied = o->dry_run ? 0 : st.bytes_copied };
 		if (o->json)
-			print_plan_json(o, &fx, &ev, o->dry_run ? NULL : &st, reassemble);
+			vf_report_fix_json(stdout, &r);
 		else
-			print_fix_text(o, &fx, reassemble);
+			vf_report_fix_text(stdout, &r);
 		if (o->check && (fx.plan.n || reassemble))
 			code = VF_EXIT_PROBLEMS;
 		code = finish_report(code);

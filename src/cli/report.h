@@ -1,4 +1,5 @@
-/* report.h - the --inspect report, for people and (JSON) for scripts. */
+/* report.h - the reports, for people and (JSON) for scripts: --inspect
+ * (report.c) and the fix (report_fix.c). */
 #ifndef VF_REPORT_H
 #define VF_REPORT_H
 
@@ -6,6 +7,8 @@
 #include <stdio.h>
 
 #include "format/dump.h"
+#include "fix/evidence.h"
+#include "fix/fix.h"
 #include "fix/inspect.h"
 
 /* JSON schema identifier; bump on incompatible changes (docs/JSON.md). */
@@ -19,6 +22,24 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *dump,
 			    const struct vf_problems *probs, const struct vf_guest_check *gc);
 /* An error as a JSON document (for --json when the dump cannot be read). */
 void vf_report_error_json(FILE *out, const char *path, const struct vf_error *err);
+
+/* What a fix did: the command's results, for the two fix reports. */
+struct vf_fix_report {
+	const char *input;
+	const char *output;          /* NULL for --dry-run and --check */
+	bool in_place, dry_run, check;
+	bool reassemble;             /* a flattened input written raw */
+	const struct vf_fix *fx;
+	const struct vf_evidence *ev;
+	uint64_t bytes_copied;
+};
+
+/* Where the guest's note came from (before anything is written). */
+void vf_report_evidence_text(FILE *out, const struct vf_evidence *ev);
+/* What was left alone, changed, written. */
+void vf_report_fix_text(FILE *out, const struct vf_fix_report *r);
+/* The fix as one JSON document (schema vmcore-fix-fix/1). */
+void vf_report_fix_json(FILE *out, const struct vf_fix_report *r);
 
 /* Write s for a terminal: bytes outside printable ASCII (control characters,
  * escape sequences, anything a guest put in a string) become \xNN, and so

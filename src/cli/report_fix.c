@@ -1,0 +1,122 @@
+/* report_fix.c - what a fix (or --check, --dry-run) did, for people and
+ * (JSON, docs/JSON.md) for scripts. */
+#include "config.h"
+#include "cli/report.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "util/json.h"
+
+void vf_report_evidence_text(FILE *out, const struct vf_evidence *ev)
+{
+	if (ev->have) {
+		fprintf(out, "note: %" PRIu32 " bytes of VMCOREINFO at 0x%" PRIx64 ", found by %s, "
+			"read from %s\n", ev->gn.text_len, ev->gn.region.paddr, ev->region_source,
+			ev->memory_source);
+		if (ev->same_boot)
+			fprintf(out, "this boot's: %s\n", ev->same_boot);
+	}
+	if (ev->notes)
+		fprintf(out, "%s\n", ev->notes);
+}
+
+void vf_report_fix_text(FILE *out, const struct vf_fix_report *r)
+{
+	const struct vf_fix *fx = r->fx;
+	bool reassemble = r->reassemble;
+	for (size_t i = 0; i < fx->nleft; i++)
+		fprintf(out, "left alone: %s: %s\n", fx->left[i].field, fx->left[i].why);
+	if (fx->phys_base_how)
+		fprintf(out, "phys_base %" PRId64 " (0x%" PRIx64 ") from the page tables: %s\n",
+		            (int64_t)fx->phys_base, fx->phys_base, fx->phys_base_how);
+	size_t changes = fx->plan.n + reassemble;
+	if (changes == 0)
+		fprintf(out, "%s: nothing to fix\n", r->input);
+	else if (r->check)
+		fprintf(out, "%s: fixable: %zu change%s\n", r->input, changes, changes == 1 ? "" : "s");
+	if (reassemble)
+		fprintf(out, "%s the flattened stream into a raw dump: makedumpfile and drgn cannot "
+		            "read flattened files\n", r->dry_run ? "would reassemble" : "reassembled");
+	for (size_t i = 0; i < fx->plan.n; i++) {
+		const struct vf_patch *p = &fx->plan.patches[i];
+		fprintf(out, "%s %s at 0x%" PRIx64 ": %s\n", r->dry_run ? "would patch" : "patched",
+		            p->field, p->offset, p->why);
+	}
+	if (!r->dry_run && (!r->in_place || fx->plan.n))
+		fprintf(out, "wrote %s\n", r->output);
+}
+
+void vf_report_fix_json(FILE *out, const struct vf_fix_report *r)
+{
+	const struct vf_fix *fx = r->fx;
+	const struct vf_evidence *ev = r->ev;
+	struct vf_json j;
+	vf_json_init(&j, out, true);
+	vf_json_begin_object(&j);
+	vf_json_kv_string(&j, "schema", "vmcore-fix-fix/1");
+	vf_json_kv_string(&j, "file", r->input);
+	vf_json_kv_string(&j, "output", r->output);
+	vf_json_kv_bool(&j, "in_place", r->in_place);
+	vf_json_kv_bool(&j, "dry_run", r->dry_run);
+	vf_json_kv_bool(&j, "check", r->check);
+	vf_json_kv_bool(&j, "reassemble", r->reassemble);
+	vf_json_key(&j, "changes");
+	vf_json_begin_array(&j);
+	for (size_t i = 0; i < fx->plan.n; i++) {
+		const struct vf_patch *p = &fx->plan.patches[i];
+		vf_json_begin_object(&j);
+		vf_json_kv_string(&j, "field", p->field);
+		vf_json_kv_hex(&j, "offset", p->offset);
+		vf_json_kv_uint(&j, "length", p->len);
+		vf_json_key(&j, "value");
+		if (p->is_number)
+			vf_json_hex(&j, p->value);
+		else
+			vf_json_null(&j);
+		vf_json_kv_string(&j, "why", p->why);
+		vf_json_end_object(&j);
+	}
+	vf_json_end_array(&j);
+	vf_json_key(&j, "left_alone");
+	vf_json_begin_array(&j);
+	for (size_t i = 0; i < fx->nleft; i++) {
+		vf_json_begin_object(&j);
+		vf_json_kv_string(&j, "field", fx->left[i].field);
+		vf_json_kv_string(&j, "why", fx->left[i].why);
+		vf_json_end_object(&j);
+	}
+	vf_json_end_array(&j);
+	vf_json_key(&j, "guest_note");
+	if (ev->have) {
+		vf_json_begin_object(&j);
+		vf_json_kv_hex(&j, "paddr", ev->gn.region.paddr);
+		vf_json_kv_uint(&j, "size", ev->gn.region.size);
+		vf_json_kv_uint(&j, "text_bytes", ev->gn.text_len);
+		vf_json_kv_string(&j, "region_from", ev->region_source);
+		vf_json_kv_string(&j, "memory_from", ev->memory_source);
+		vf_json_kv_string(&j, "set_aside", ev->notes);
+		vf_json_kv_string(&j, "same_boot", ev->same_boot);
+		vf_json_kv_uint(&j, "pages_scanned", ev->scan_pages);
+		vf_json_end_object(&j);
+	} else {
+		vf_json_null(&j);
+	}
+	vf_json_key(&j, "phys_base");
+	if (fx->have_phys_base) {
+		char how[64];
+		snprintf(how, sizeof(how), "%s in the note", fx->phys_base_key);
+		vf_json_begin_object(&j);
+		vf_json_key(&j, "value");
+		vf_json_int(&j, (int64_t)fx->phys_base);
+		vf_json_kv_hex(&j, "hex", fx->phys_base);
+		vf_json_kv_string(&j, "source", fx->phys_base_how ? "page tables" : "VMCOREINFO");
+		vf_json_kv_string(&j, "how", fx->phys_base_how ? fx->phys_base_how : how);
+		vf_json_end_object(&j);
+	} else {
+		vf_json_null(&j);
+	}
+	vf_json_kv_uint(&j, "bytes_copied", r->bytes_copied);
+	vf_json_end_object(&j);
+	vf_json_finish(&j);
+}
