@@ -97,7 +97,12 @@ static struct vf_error *check_text(const struct vf_region *r, uint64_t page_size
 		return refuse(r, "the note belongs to another guest or kernel",
 			      "PAGESIZE=%" PRIu64 " differs from the dump's page size %" PRIu64,
 			      ps, page_size);
-	return vf_error_set_code(err, VF_ERR_REFUSED);
+	if (!err || err->code == VF_ERR_NOMEM)
+		return err;
+	err = vf_error_set_paddr(vf_error_set_code(err, VF_ERR_REFUSED), r->paddr);
+	err = vf_error_prefix(err, "VMCOREINFO note from the %s", vf_region_origin_name(r->origin));
+	return vf_error_set_hint(err, "the guest's note is damaged: give another copy of guest "
+				 "memory or another region");
 }
 
 struct vf_error *vf_guest_note_read(struct vf_mem *mem, const struct vf_region *r,

@@ -189,11 +189,13 @@ static void text_rules(bool be)
 	put(be, "VMCOREINFO", 0, "OSRELEASE=6.1.0\nPAGESIZE=4096\nno equals sign\n");
 	TAP_OK(refused(vf_guest_note_read(&M, &r, be, 4096, &gn), "line", BASE + 0x10),
 	       "be=%d: text that does not parse is refused (damaged note)", be);
-	/* not asserted: the address (this refusal, unlike the others, has none) */
 	put(be, "VMCOREINFO", 0, "OSRELEASE=6.1.0\nPAGESIZE=4k\n");
 	struct vf_error *err = vf_guest_note_read(&M, &r, be, 4096, &gn);
 	TAP_OK(err && err->code == VF_ERR_REFUSED && strstr(err->message, "PAGESIZE"),
 	       "be=%d: a PAGESIZE that is no number is refused", be);
+	TAP_OK(err && err->has_offset && err->offset_is_paddr && err->offset == r.paddr &&
+	       err->hint && strstr(err->message, "VMCOREINFO note from the"),
+	       "be=%d: that refusal names the note's address and has a hint, as the others", be);
 	vf_error_destroy(err);
 	put_at = 0;
 }
