@@ -60,6 +60,7 @@ static void str8(struct buf *b, const char *s)
 
 struct opts {
 	bool no_footers, no_device, no_json, json_without_vmci, be_host, ignore_shared, big_json;
+	bool decoy_footers;        /* a 3 MiB device state full of false footers */
 	unsigned page_bits;        /* target-page-bits subsection, 0 = none */
 	uint8_t has;
 	uint16_t host, guest;
@@ -198,6 +199,17 @@ static void build(struct buf *b, struct opts *o)
 		u8(b, (x >> 16) & 0x7f);
 	}
 	footer(b, o, 11);
+	if (o->decoy_footers) {
+		/* every 512 bytes the section's footer bytes, then a byte no section
+		 * starts with: thousands of search hits to refuse (issue 12) */
+		section_head(b, 0x04, 12, "0000:00:03.0/decoys", 0, 1);
+		for (size_t i = 0; i < (3u << 20) / 512; i++) {
+			put(b, "\x7e\x00\x00\x00\x0c\xff", 6);
+			for (size_t k = 6; k < 512; k++)
+				u8(b, (uint8_t)(k * 13));
+		}
+		footer(b, o, 12);
+	}
 	section_head(b, 0x04, 0, "timer", 0, 2);
 	put(b, "\x00\x00\x00\x00\x7e\x00\x00\x00\x00\x55\x01\x02\x03\x04\x05\x06\x07", 17);
 	footer(b, o, 0);
@@ -440,6 +452,13 @@ static void test_libvirt_compressed(void)
 	o.no_footers = true;
 	build(&b, &o);
 	compressed_like_raw(b.p, b.len, "stream without footers (searched)", 0);
+
+	/* thousands of false footers over 3 MiB: the search never reads behind
+	 * the decoder (each such read would start decompression over) */
+	o = good();
+	o.decoy_footers = true;
+	build(&b, &o);
+	compressed_like_raw(b.p, b.len, "6144 false footers in one section", 0);
 
 	/* 8 KiB pages named only by the description: the first walk over the
 	 * decompressed stream, with 4 KiB pages, fails; the description at the
