@@ -141,6 +141,67 @@ static struct vf_error *gather_phys_base(struct vf_dump *dump, struct vf_fix *fx
 	return leave_alone(fx, fx->phys_base_key, true, err);
 }
 
+/* Raise *end to the pfn past [pa, pa + len) when that lies in the dump. */
+static void kernel_page(uint64_t pa, uint64_t len, uint64_t page, uint64_t max_pfn,
+			const char *what, uint64_t *end, const char **which)
+{
+	if (!len || pa / page >= max_pfn)
+		return;  /* not in the dump's bitmaps: a trim cannot drop it */
+	uint64_t last = pa + (len - 1) < pa ? UINT64_MAX : pa + (len - 1);
+	uint64_t e = last / page + 1 < max_pfn ? last / page + 1 : max_pfn;
+	if (e > *end) {
+		*end = e;
+		*which = what;
+	}
+}
+
+/* A trim to the memory map's end must keep every page the fix knows is the
+ * kernel's: its image (VMCOREINFO's kernel text mapping), the guest's note,
+ * init_uts_ns.  A map ending below one of them is not the kernel's. */
+static struct vf_error *trim_keeps_kernel(struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+					  const struct vf_fix *fx, uint64_t m)
+{
+	uint64_t ps = dump->page_size, max = dump->kdump->max_pfn, end = 0;
+	uint64_t va, pa, size, sym, off;
+	const char *how, *which = NULL;
+	struct vf_error *e = vf_kernel_text(dump, vmci, &va, &pa, &size, &how);
+	if (!e)
+		kernel_page(pa, size, ps, max, "the kernel image", &end, &which);
+	vf_error_destroy(e);
+	if (fx->have_note_paddr)
+		kernel_page(fx->note_paddr, 24 + (uint64_t)fx->in.note_len, ps, max,
+			    "the guest's VMCOREINFO note", &end, &which);
+	e = vf_vmcoreinfo_number(vmci, "SYMBOL(init_uts_ns)", &sym);
+	if (!e)
+		e = vf_vmcoreinfo_number(vmci, "OFFSET(uts_namespace.name)", &off);
+	if (!e)
+		e = vf_kernel_vtop(dump, vmci, sym + off, &pa);
+	if (!e)
+		kernel_page(pa, VF_UTS_FIELDS * VF_UTS_LEN, ps, max, "init_uts_ns", &end, &which);
+	vf_error_destroy(e);
+	if (m >= end)
+		return NULL;
+	return vf_error_create(VF_ERR_CORRUPT, "the kernel's memory map (mem_section) ends at "
+			       "pfn 0x%" PRIx64 ", below %s (up to pfn 0x%" PRIx64 "): it is not "
+			       "to be trusted, the bitmaps stay whole", m, which, end);
+}
+
+/* Nor drop a page the dump's own first bitmap says is RAM, when it says so
+ * on its own. */
+static struct vf_error *trim_keeps_ram(struct vf_dump *dump, uint64_t m)
+{
+	if (m >= dump->kdump->max_pfn)
+		return NULL;
+	uint64_t ram = 0;
+	bool describes = false;
+	struct vf_error *err = vf_plan_kdump_ram_above(dump, m, &ram, &describes);
+	if (err || !ram)
+		return err;
+	return vf_error_create(VF_ERR_CORRUPT, "the kernel's memory map (mem_section) ends at "
+			       "pfn 0x%" PRIx64 ", but the dump's first bitmap has %" PRIu64 " RAM "
+			       "pages above it: the bitmaps stay whole", m, ram);
+}
+
 /* kdump: the header's utsname (drgn needs it) and the memory map's end. */
 static struct vf_error *gather_kdump(struct vf_dump *dump, const struct vf_fix_opts *o,
 				     const struct vf_vmcoreinfo *vmci, struct vf_fix *fx)
@@ -156,13 +217,21 @@ static struct vf_error *gather_kdump(struct vf_dump *dump, const struct vf_fix_o
 		return err;
 	uint64_t end = 0;
 	err = vf_kernel_mem_map_end(dump, vmci, dump->kdump->max_pfn, &end);
-	if (!err)
-		fx->in.mem_map_end = end;
-	else
+	if (err)
 		/* without SPARSEMEM keys makedumpfile sizes the bitmaps from
 		 * max_mapnr: nothing to match */
-		err = leave_alone(fx, "kdump bitmaps", err->code != VF_ERR_NOT_FOUND, err);
-	return err;
+		return leave_alone(fx, "kdump bitmaps", err->code != VF_ERR_NOT_FOUND, err);
+	err = trim_keeps_kernel(dump, vmci, fx, end);
+	if (!err)
+		err = trim_keeps_ram(dump, end);
+	if (!err) {
+		fx->in.mem_map_end = end;
+		return NULL;
+	}
+	/* the guest's memory map contradicts what the fix knows: the bitmaps stay
+	 * whole; crash and drgn read them so, only makedumpfile's re-filtering of
+	 * device memory above RAM would still fail (not blocking) */
+	return leave_alone(fx, "kdump bitmaps", false, err);
 }
 
 /* ELF: the note must fit the kernel in this memory (its init_uts_ns, where

@@ -63,6 +63,13 @@ struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_plan_in
 			     struct vf_plan *plan) VF_MUST_CHECK;
 void vf_plan_deinit(struct vf_plan *plan);
 
+/* kdump: whether the first bitmap describes RAM on its own (it differs from
+ * the second somewhere: makedumpfile's; QEMU writes the two equal), and then
+ * how many of its pages lie at or above pfn m (what trimming the bitmaps to
+ * m would drop).  Reads both bitmaps once. */
+struct vf_error *vf_plan_kdump_ram_above(const struct vf_dump *d, uint64_t m,
+					 uint64_t *ram_above, bool *describes_ram) VF_MUST_CHECK;
+
 /* The phys_base the VMCOREINFO note gives for the dump's machine:
  * NUMBER(phys_base) on x86_64, NUMBER(PHYS_OFFSET) on aarch64.
  * VF_ERR_NOT_FOUND if there is no note or no such key. */

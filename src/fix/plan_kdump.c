@@ -81,6 +81,52 @@ static uint64_t popcount_from(const uint8_t *b, size_t len, uint64_t first_bit)
 	return n;
 }
 
+/* Count the set bits from bit `from` on of the bitmap at file offset off
+ * (len bytes), in 64 KiB reads. */
+static struct vf_error *count_from(const struct vf_dump *d, uint64_t off, uint64_t len,
+				   uint64_t from, const char *what, uint64_t *n)
+{
+	*n = 0;
+	uint8_t *chunk = malloc(1u << 16);
+	if (!chunk)
+		return &vf_error_nomem;
+	struct vf_error *err = NULL;
+	for (uint64_t o = from / 8 / (1u << 16) * (1u << 16); !err && o < len; o += 1u << 16) {
+		size_t k = len - o < (1u << 16) ? (size_t)(len - o) : 1u << 16;
+		err = vf_src_read(d->src, chunk, k, off + o, what);
+		if (!err)
+			*n += popcount_from(chunk, k, from > o * 8 ? from - o * 8 : 0);
+	}
+	free(chunk);
+	return err;
+}
+
+struct vf_error *vf_plan_kdump_ram_above(const struct vf_dump *d, uint64_t m,
+					 uint64_t *ram_above, bool *describes_ram)
+{
+	const struct vf_kdump_info *kd = d->kdump;
+	*ram_above = 0;
+	*describes_ram = false;
+	uint8_t *a = malloc(1u << 16), *b = malloc(1u << 16);
+	struct vf_error *err = a && b ? NULL : &vf_error_nomem;
+	/* QEMU writes the two bitmaps equal (its dump level 1); makedumpfile's
+	 * first bitmap is RAM as the kernel's /proc/vmcore describes it */
+	for (uint64_t o = 0; !err && !*describes_ram && o < kd->bitmap_len; o += 1u << 16) {
+		size_t k = kd->bitmap_len - o < (1u << 16) ? (size_t)(kd->bitmap_len - o) : 1u << 16;
+		err = vf_src_read(d->src, a, k, kd->bitmap1_offset + o, "kdump first bitmap");
+		if (!err)
+			err = vf_src_read(d->src, b, k, kd->bitmap2_offset + o, "kdump second bitmap");
+		if (!err)
+			*describes_ram = memcmp(a, b, k) != 0;
+	}
+	free(a);
+	free(b);
+	if (!err && *describes_ram)
+		err = count_from(d, kd->bitmap1_offset, kd->bitmap_len, m, "kdump first bitmap",
+				 ram_above);
+	return err;
+}
+
 /* Bitmaps sized to the kernel's memory map.  makedumpfile re-filtering a
  * kdump file sizes the bitmaps from min(max_mapnr, the end of the kernel's
  * memory map) and reads the second bitmap there: when QEMU's max_mapnr also

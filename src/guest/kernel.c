@@ -3,6 +3,7 @@
 #include "guest/kernel.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch/arch.h"
@@ -72,23 +73,18 @@ static struct vf_error *kernel_pgroot(const struct vf_dump *dump, const struct v
 	return a->kernel_pgroot(vmci, NULL, root);
 }
 
-static struct vf_error *read_kernel_u64(const struct vf_dump *dump, const struct vf_arch *a,
-					const struct vf_arch_pgroot *root, uint64_t vaddr,
-					uint64_t *val)
-{
-	uint64_t pa;
-	uint8_t b[8];
-	struct vf_mem *mem = (struct vf_mem *)&dump->mem;
-	struct vf_error *err = a->pt_vtop(mem, root, vaddr, &pa);
-	if (!err)
-		err = vf_mem_read(mem, pa, b, 8);
-	if (err)
-		return err;
-	*val = vf_load_uint(b, 8, dump->big_endian);
-	return NULL;
-}
-
 #define SECTION_MARKED_PRESENT 1u
+
+/* The ranges of SPARSEMEM numbers a kernel can have: the smallest
+ * SECTION_SIZE_BITS of any architecture's asm/sparsemem.h is 24 (powerpc),
+ * x86_64 and arm64 27, the largest 30 (ia64, sparc, arm64 64K, loongarch);
+ * MAX_PHYSMEM_BITS 32 (i386, sh) to 52 (x86_64 with 5-level paging, arm64
+ * 52-bit PA).  Outside 15..31 and 32..52 the note is not a kernel's: a
+ * SECTION_SIZE_BITS of 12 would make one section per page. */
+#define SECTION_BITS_MIN 15
+#define SECTION_BITS_MAX 31
+#define PHYSMEM_BITS_MIN 32
+#define PHYSMEM_BITS_MAX 52
 
 /* The SPARSEMEM_EXTREME mem_section layout VMCOREINFO describes. */
 struct sparsemem {
@@ -116,12 +112,15 @@ static struct vf_error *sparsemem_layout(const struct vf_dump *dump,
 		return vf_error_prefix(err, "the kernel's memory map (SPARSEMEM)");
 	uint64_t page = dump->page_size;
 	if (!page || (page & (page - 1)) || sm->ms_size < 8 || sm->ms_size > page ||
-	    sm->map_off + 8 > sm->ms_size || sm->sect_bits < 12 || sm->sect_bits >= sm->phys_bits ||
-	    sm->phys_bits > 52)
+	    sm->map_off > sm->ms_size - 8 || sm->sect_bits < SECTION_BITS_MIN ||
+	    sm->sect_bits > SECTION_BITS_MAX || sm->phys_bits < PHYSMEM_BITS_MIN ||
+	    sm->phys_bits > PHYSMEM_BITS_MAX || (1ull << sm->sect_bits) < page)
 		return vf_error_create(VF_ERR_CORRUPT, "VMCOREINFO's SPARSEMEM numbers do not "
 				       "make sense (SIZE(mem_section)=%" PRIu64 ", SECTION_SIZE_BITS=%"
-				       PRIu64 ", MAX_PHYSMEM_BITS=%" PRIu64 ")", sm->ms_size,
-				       sm->sect_bits, sm->phys_bits);
+				       PRIu64 " (a kernel's are %d..%d), MAX_PHYSMEM_BITS=%" PRIu64
+				       " (%d..%d))", sm->ms_size, sm->sect_bits, SECTION_BITS_MIN,
+				       SECTION_BITS_MAX, sm->phys_bits, PHYSMEM_BITS_MIN,
+				       PHYSMEM_BITS_MAX);
 	/* SPARSEMEM_EXTREME: mem_section is an array of LENGTH pointers to pages
 	 * of sections; the static two-level form has another LENGTH */
 	sm->per_root = page / sm->ms_size;
@@ -133,8 +132,57 @@ static struct vf_error *sparsemem_layout(const struct vf_dump *dump,
 	return NULL;
 }
 
+/* len bytes of kernel virtual memory at vaddr, translated page by page. */
+static struct vf_error *read_kernel(const struct vf_dump *dump, const struct vf_arch *a,
+				    const struct vf_arch_pgroot *root, uint64_t vaddr,
+				    uint8_t *buf, size_t len)
+{
+	struct vf_mem *mem = (struct vf_mem *)&dump->mem;
+	uint64_t page = dump->page_size;
+	while (len) {
+		size_t n = page - vaddr % page < len ? (size_t)(page - vaddr % page) : len;
+		uint64_t pa;
+		struct vf_error *err = a->pt_vtop(mem, root, vaddr, &pa);
+		if (!err)
+			err = vf_mem_read(mem, pa, buf, n);
+		if (err)
+			return err;
+		vaddr += n;
+		buf += n;
+		len -= n;
+	}
+	return NULL;
+}
+
+/* The highest present section of root `root` (whose page of sections is
+ * at rp) below section `want`; *any false when there is none.  One read of
+ * the root's sections. */
+static struct vf_error *root_last_present(const struct vf_dump *dump, const struct vf_arch *arch,
+					  const struct vf_arch_pgroot *pgd,
+					  const struct sparsemem *sm, uint64_t root, uint64_t rp,
+					  uint64_t want, uint8_t *secs, uint64_t *last, bool *any)
+{
+	uint64_t per_root = sm->per_root;
+	uint64_t n = want - root * per_root < per_root ? want - root * per_root : per_root;
+	struct vf_error *err = read_kernel(dump, arch, pgd, rp, secs, (size_t)(n * sm->ms_size));
+	if (err)
+		return vf_error_prefix(err, "reading the sections of mem_section[%" PRIu64 "]",
+				       root);
+	for (uint64_t i = n; i-- > 0;) {
+		uint64_t map = vf_load_uint(secs + i * sm->ms_size + sm->map_off, 8,
+					    dump->big_endian);
+		if (map & SECTION_MARKED_PRESENT) {
+			*last = root * per_root + i;
+			*any = true;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
 /* The highest present section below section `want`, from the top down;
- * *any false when there is none. */
+ * *any false when there is none.  At most VF_KERNEL_MEMMAP_MAX_ROOTS roots
+ * are read (each: its pointer, and one page of sections if it has one). */
 static struct vf_error *last_present_section(const struct vf_dump *dump, const struct vf_arch *arch,
 					     const struct vf_arch_pgroot *pgd,
 					     const struct sparsemem *sm, uint64_t want,
@@ -142,28 +190,34 @@ static struct vf_error *last_present_section(const struct vf_dump *dump, const s
 {
 	uint64_t per_root = sm->per_root;
 	*any = false;
-	for (uint64_t root = (want + per_root - 1) / per_root; root-- > 0 && !*any;) {
-		uint64_t rp;
-		struct vf_error *err = read_kernel_u64(dump, arch, pgd, sm->ms + 8 * root, &rp);
-		if (err)
-			return vf_error_prefix(err, "reading mem_section[%" PRIu64 "]", root);
-		if (!rp)
-			continue;
-		uint64_t n = want - root * per_root < per_root ? want - root * per_root : per_root;
-		for (uint64_t i = n; i-- > 0 && !*any;) {
-			uint64_t map;
-			uint64_t at = rp + i * sm->ms_size + sm->map_off;
-			err = read_kernel_u64(dump, arch, pgd, at, &map);
-			if (err)
-				return vf_error_prefix(err, "reading section %" PRIu64 "'s mem_map",
-						       root * per_root + i);
-			if (map & SECTION_MARKED_PRESENT) {
-				*last = root * per_root + i;
-				*any = true;
-			}
+	uint64_t top = (want + per_root - 1) / per_root;
+	uint8_t *secs = malloc((size_t)dump->page_size);
+	if (!secs)
+		return &vf_error_nomem;
+	struct vf_error *err = NULL;
+	uint64_t read = 0;
+	for (uint64_t root = top; root-- > 0 && !*any && !err;) {
+		if (read++ == VF_KERNEL_MEMMAP_MAX_ROOTS) {
+			err = vf_error_create(VF_ERR_CORRUPT, "the kernel's memory map: no present "
+					      "section in the top %u mem_section roots (of %" PRIu64
+					      "; SECTION_SIZE_BITS=%" PRIu64 ", SIZE(mem_section)=%"
+					      PRIu64 "), the most read: its end cannot be had",
+					      VF_KERNEL_MEMMAP_MAX_ROOTS, top, sm->sect_bits,
+					      sm->ms_size);
+			break;
 		}
+		uint8_t b[8];
+		err = read_kernel(dump, arch, pgd, sm->ms + 8 * root, b, 8);
+		if (err) {
+			err = vf_error_prefix(err, "reading mem_section[%" PRIu64 "]", root);
+			break;
+		}
+		uint64_t rp = vf_load_uint(b, 8, dump->big_endian);
+		if (rp)
+			err = root_last_present(dump, arch, pgd, sm, root, rp, want, secs, last, any);
 	}
-	return NULL;
+	free(secs);
+	return err;
 }
 
 struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
@@ -182,10 +236,7 @@ struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
 	err = kernel_pgroot(dump, vmci, &arch, &pgd);
 	if (err)
 		return err;
-	uint64_t page = dump->page_size;
-	uint64_t pages_per_sect = 1ull << (sm.sect_bits - 12);
-	if (page != 4096)
-		pages_per_sect = (1ull << sm.sect_bits) / page;
+	uint64_t pages_per_sect = (1ull << sm.sect_bits) / dump->page_size;
 	uint64_t want = (limit_pfn + pages_per_sect - 1) / pages_per_sect;
 	if (want > sm.nsect)
 		want = sm.nsect;

@@ -25,9 +25,17 @@ struct vf_error *vf_kernel_vtop(const struct vf_dump *dump, const struct vf_vmco
 struct vf_error *vf_kernel_utsname(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
 				   char uts[VF_UTS_FIELDS][VF_UTS_LEN]) VF_MUST_CHECK;
 
+/* mem_section roots the memory-map reader reads at most, from the top down
+ * (each: its pointer, and one page of sections when it has one): with
+ * x86_64's 128 MiB sections, 16 bytes each, 512 TiB of memory above the
+ * last present section; past it the end cannot be had (VF_ERR_CORRUPT). */
+#define VF_KERNEL_MEMMAP_MAX_ROOTS 16384u
+
 /* The end of the kernel's memory map, as makedumpfile computes it: the pfn
  * past the last SPARSEMEM section (among those below limit_pfn) whose
- * section_mem_map is marked present.  Machines with a page-table walk
+ * section_mem_map is marked present.  SECTION_SIZE_BITS must be 15..31 and
+ * MAX_PHYSMEM_BITS 32..52 (a kernel's; else VF_ERR_CORRUPT), and at most
+ * VF_KERNEL_MEMMAP_MAX_ROOTS roots are read.  Machines with a page-table walk
  * (x86_64) and SPARSEMEM_EXTREME only: mem_section is read through the
  * kernel's own page table (the arch's kernel_pgroot: x86_64 init_top_pgt).
  * VF_ERR_UNSUPPORTED for other machines or memory models. */

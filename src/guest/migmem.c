@@ -1,7 +1,11 @@
 /* migmem.c - guest physical memory from a migration stream's RAM pages
  * (migstream.h): the walk to EOF indexes the main RAM block's page records
- * as runs (migram.c); a read finds a page's last run by binary search and
- * reads its data from the stream, or fills a zero page.
+ * as runs (migram.c).  Once the walk is done, a sweep over the runs sorted
+ * by first page turns them into disjoint segments, each naming the run that
+ * sent its pages last (the latest wins where runs overlap): a read finds its
+ * page's segment by binary search, whatever the overlaps (a page sent in one
+ * big run and again in many small ones costs O(log n), not a walk back over
+ * every run), then reads its data from the stream or fills a zero page.
  */
 #include "config.h"
 #include "guest/migstream.h"
@@ -36,6 +40,14 @@ const char *vf_migstream_machine_layout(const char *machine)
 	return NULL;
 }
 
+/* Pages [first, the next segment's first) read as run `run` (NO_RUN: a gap
+ * no run covers).  The last segment ends where its run does. */
+struct seg {
+	uint32_t first;
+	uint32_t run;
+};
+#define NO_RUN UINT32_MAX
+
 struct migmem {
 	struct vf_src *src;       /* the file */
 	struct vf_src *lv;        /* a libvirt image's layer over it, or NULL */
@@ -46,6 +58,8 @@ struct migmem {
 	const char *layout;       /* preset name, or "ranges" */
 	struct mig_run *runs;     /* sorted by (first, seq) */
 	size_t nruns;
+	struct seg *segs;         /* disjoint, by first page */
+	size_t nsegs;
 	uint64_t records;
 	size_t nranges;
 	struct vf_rawmem_range r[VF_RAWMEM_MAX_RANGES];  /* sorted by paddr */
@@ -59,42 +73,121 @@ static int cmp_run(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Sort by first page and record the running maximum of last pages, so a
- * lookup walks back from the last run starting at or before the page only
- * as far as runs can still cover it. */
-static void index_finish(struct mig_ram_index *x)
+/* The max-heap of active runs by seq (indices into runs). */
+static void heap_push(uint32_t *h, size_t *n, const struct mig_run *runs, uint32_t r)
+{
+	size_t i = (*n)++;
+	while (i && runs[h[(i - 1) / 2]].seq < runs[r].seq) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = r;
+}
+
+static void heap_pop(uint32_t *h, size_t *n, const struct mig_run *runs)
+{
+	uint32_t last = h[--*n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && runs[h[c + 1]].seq > runs[h[c]].seq)
+			c++;
+		if (runs[h[c]].seq <= runs[last].seq)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = last;
+}
+
+static uint64_t run_end(const struct mig_run *r)
+{
+	return (uint64_t)r->first + r->count;
+}
+
+static struct vf_error *add_seg(struct seg **segs, size_t *n, size_t *cap, uint64_t first,
+				uint32_t run)
+{
+	if (*n && (*segs)[*n - 1].run == run)
+		return NULL;   /* the same winner goes on */
+	if (*n && (*segs)[*n - 1].first == first) {
+		(*segs)[*n - 1].run = run;   /* an empty segment: replaced */
+		return NULL;
+	}
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct seg *ns = realloc(*segs, ncap * sizeof(*ns));
+		if (!ns)
+			return &vf_error_nomem;
+		*segs = ns;
+		*cap = ncap;
+	}
+	(*segs)[(*n)++] = (struct seg){ (uint32_t)first, run };
+	return NULL;
+}
+
+/* Sort the runs by first page, then sweep them into disjoint segments: at
+ * each boundary (a run's start or end) the active run with the highest seq
+ * wins.  O(n log n) time; the segments (at most 2n) take 8 bytes each. */
+static struct vf_error *index_finish(struct migmem *m, struct mig_ram_index *x)
 {
 	if (x->n > 1)  /* a stream with no main-RAM page: runs is NULL */
 		qsort(x->runs, x->n, sizeof(*x->runs), cmp_run);
-	uint32_t max = 0;
-	for (size_t i = 0; i < x->n; i++) {
-		uint32_t last = x->runs[i].first + (x->runs[i].count - 1);
-		if (i == 0 || last > max)
-			max = last;
-		x->runs[i].maxlast = max;
+	const struct mig_run *runs = x->runs;
+	uint32_t *heap = x->n ? malloc(x->n * sizeof(*heap)) : NULL;
+	if (x->n && !heap)
+		return &vf_error_nomem;
+	struct seg *segs = NULL;
+	size_t nh = 0, ns = 0, cap = 0, i = 0;
+	uint64_t cur = x->n ? runs[0].first : 0;
+	struct vf_error *err = NULL;
+	while (!err && (i < x->n || nh)) {
+		while (i < x->n && runs[i].first <= cur)
+			heap_push(heap, &nh, runs, (uint32_t)i++);
+		while (nh && run_end(&runs[heap[0]]) <= cur)
+			heap_pop(heap, &nh, runs);   /* ended: lazily dropped */
+		if (!nh) {
+			if (i == x->n)
+				break;
+			err = add_seg(&segs, &ns, &cap, cur, NO_RUN);
+			cur = runs[i].first;
+			continue;
+		}
+		uint32_t w = heap[0];
+		uint64_t next = run_end(&runs[w]);
+		if (i < x->n && runs[i].first < next)
+			next = runs[i].first;
+		err = add_seg(&segs, &ns, &cap, cur, w);
+		cur = next;
 	}
+	free(heap);
+	if (err) {
+		free(segs);
+		return err;
+	}
+	m->segs = segs;
+	m->nsegs = ns;
+	return NULL;
 }
 
 /* The run holding page's last record in the stream, or NULL. */
 static const struct mig_run *lookup(const struct migmem *m, uint64_t page)
 {
-	size_t lo = 0, hi = m->nruns;
+	size_t lo = 0, hi = m->nsegs;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (m->runs[mid].first <= page)
+		if (m->segs[mid].first <= page)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	const struct mig_run *best = NULL;
-	for (size_t j = lo; j-- > 0; ) {
-		const struct mig_run *r = &m->runs[j];
-		if (r->maxlast < page)
-			break;
-		if (page - r->first < r->count && (!best || r->seq > best->seq))
-			best = r;
-	}
-	return best;
+	if (!lo || m->segs[lo - 1].run == NO_RUN)
+		return NULL;
+	const struct mig_run *r = &m->runs[m->segs[lo - 1].run];
+	return page - r->first < r->count ? r : NULL;
 }
 
 static const struct vf_rawmem_range *migmem_range(const struct migmem *m, uint64_t paddr)
@@ -179,6 +272,7 @@ static void migmem_destroy(void *ctx)
 		vf_src_destroy(m->src);
 	free(m->block);
 	free(m->runs);
+	free(m->segs);
 	free(m);
 }
 
@@ -230,7 +324,8 @@ static struct vf_error *migmem_setup(struct migmem *m, const struct vf_migstate 
 	m->layout = lay.preset ? lay.preset : "ranges";
 	m->nranges = lay.n;
 	memcpy(m->r, lay.r, lay.n * sizeof(lay.r[0]));
-	index_finish(x);
+	if ((err = index_finish(m, x)))
+		return err;
 	m->runs = x->runs;
 	m->nruns = x->n;
 	m->records = x->records;

@@ -30,13 +30,21 @@
 #include <string.h>
 
 #include "source/libvirt.h"
+#include "source/zsrc.h"
 
 #define CMD_POSTCOPY_ADVISE 3
 #define CMD_PACKAGED 8
 #define CMD_MAX 64
 
 #define SCAN_FIRST 4096u
-#define SCAN_CHUNK (1u << 20)
+/* The search's largest read.  Every byte of it stays within the last
+ * VF_ZSRC_KEEP bytes a compressed stream's decoder keeps, with room for
+ * what accepting a hit reads past it and for the walk going on from the
+ * hit: a search never reads behind the decoder (a restart from the stream's
+ * start per candidate would make a search quadratic). */
+#define SCAN_CHUNK (VF_ZSRC_KEEP / 2)
+_Static_assert(SCAN_CHUNK + 2 * MIG_RD_BUF <= VF_ZSRC_KEEP,
+	       "a search chunk must stay in the decoder's window");
 #define MAX_SECTIONS 16384
 #define MAX_MACHINE_NAME 1024
 #define SECTION_HEAD (4 + MIG_NAME_MAX + 4 + 4)   /* after the type byte */

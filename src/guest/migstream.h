@@ -119,8 +119,10 @@ void vf_migstate_deinit(struct vf_migstate *st);
  * records of the guest's main RAM block ("pc.ram"; "mach-virt.ram" for arm
  * virt) as runs: consecutive records for consecutive pages, data pages at a
  * constant stride in the file, zero pages with the same fill byte.  A page
- * sent more than once reads as its last record.  Memory: 32 bytes a run, at
- * most 2^19 runs (more is VF_ERR_UNSUPPORTED at the record's offset).
+ * sent more than once reads as its last record (the runs are swept into
+ * disjoint segments: a lookup is a binary search).  Memory: 32 bytes a run,
+ * at most 2^19 runs (more is VF_ERR_UNSUPPORTED at the record's offset),
+ * and 8 bytes a segment (at most two a run).
  *
  * layout_spec is vf_rawmem_parse_layout()'s syntax, with FILEOFF the offset
  * in the RAM block ("q35", "pc", "virt", or FILEOFF:GPA:SIZE,...); NULL takes
@@ -137,9 +139,10 @@ void vf_migstate_deinit(struct vf_migstate *st);
  * the decoder's position, or, for a page behind the last 512 KiB it
  * decompressed, starts over from the stream's beginning.  Reads in address
  * order (a scan) cost one pass; each read going back costs up to one pass
- * over the stream (vf_migstream_mem_info's restarts counts them).  For many
- * scattered reads, decompress the image first (the stream after
- * stream_offset) and give the stream. */
+ * over the stream (vf_migstream_mem_info's restarts counts them; after
+ * VF_ZSRC_MAX_RESTARTS the next is VF_ERR_CORRUPT).  For many scattered
+ * reads, decompress the image first (the stream after stream_offset) and
+ * give the stream. */
 struct vf_error *vf_migstream_mem_init(const char *path, const char *layout_spec,
 				       struct vf_mem *out) VF_MUST_CHECK;
 

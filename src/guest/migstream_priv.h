@@ -55,7 +55,6 @@ struct mig_run {
 	uint32_t count;      /* pages */
 	uint32_t stride;     /* RUN_PAGE: bytes from one page's data to the next */
 	uint32_t seq;        /* position in stream order: a later run wins */
-	uint32_t maxlast;    /* once sorted: the largest last page of runs[0..this] */
 	uint8_t kind;
 	uint8_t fill;        /* RUN_ZERO: the byte every page holds */
 };

@@ -38,10 +38,15 @@ static void osrel_copy(const uint8_t *p, size_t n, char out[65])
 	out[k] = '\0';
 }
 
+/* Keep candidate c, or only count it when its kind's cap is reached. */
 static struct vf_error *add_cand(struct vf_scan_result *out, size_t *cap,
 				 const struct vf_scan_candidate *c)
 {
-	if (out->ncandidates == VF_SCAN_MAX_CANDIDATES) {
+	size_t *seen = c->kind == VF_SCAN_NOTE ? &out->notes_seen : &out->texts_seen;
+	size_t max = c->kind == VF_SCAN_NOTE ? VF_SCAN_MAX_NOTES : VF_SCAN_MAX_TEXTS;
+	if ((*seen)++ >= max) {
+		if (c->kind == VF_SCAN_NOTE)
+			out->notes_unchecked++;
 		out->ndropped++;
 		return NULL;
 	}
@@ -57,14 +62,16 @@ static struct vf_error *add_cand(struct vf_scan_result *out, size_t *cap,
 	return NULL;
 }
 
-/* Classify the probe bytes p[0..n) at paddr: a note header, a text page, or nothing. */
+/* Classify the probe bytes p[0..n) at paddr: a note header, a text page, or
+ * nothing (*is_note: a note header, kept or only counted). */
 static struct vf_error *probe(const uint8_t *p, size_t n, uint64_t paddr, bool at_page_start,
 			      bool big_endian, uint64_t last_note_text,
-			      struct vf_scan_result *out, size_t *cap)
+			      struct vf_scan_result *out, size_t *cap, bool *is_note)
 {
 	struct vf_scan_candidate c;
 	memset(&c, 0, sizeof(c));
 	c.paddr = paddr;
+	*is_note = false;
 	if (n >= NOTE_PROBE_MIN) {
 		uint32_t namesz = (uint32_t)vf_load_uint(p, 4, big_endian);
 		uint32_t descsz = (uint32_t)vf_load_uint(p + 4, 4, big_endian);
@@ -75,6 +82,7 @@ static struct vf_error *probe(const uint8_t *p, size_t n, uint64_t paddr, bool a
 			c.kind = VF_SCAN_NOTE;
 			c.size = vf_note_size(namesz, descsz);
 			osrel_copy(p + 24, n - 24, c.osrelease);
+			*is_note = true;
 			return add_cand(out, cap, &c);
 		}
 	}
@@ -99,9 +107,38 @@ static struct vf_error *set_invalid(struct vf_scan_candidate *c, struct vf_error
 	return NULL;
 }
 
-/* Validate a NOTE candidate with QEMU's rules plus the scan's own. */
+/* The distinct text equal to text[0..len), kept as a new one if none is
+ * (while there is room); counts the distinct texts.  NULL: past the cap. */
+static struct vf_error *distinct_text(struct vf_scan_result *out, const uint8_t *text,
+				      uint32_t len, const uint8_t **kept)
+{
+	*kept = NULL;
+	size_t have = out->ndistinct < VF_SCAN_MAX_DISTINCT ? out->ndistinct
+							   : VF_SCAN_MAX_DISTINCT;
+	for (size_t k = 0; k < have; k++)
+		if (out->text_lens[k] == len && memcmp(out->texts[k], text, len) == 0) {
+			*kept = out->texts[k];
+			return NULL;
+		}
+	if (have < VF_SCAN_MAX_DISTINCT) {
+		uint8_t *t = malloc(len ? len : 1);
+		if (!t)
+			return &vf_error_nomem;
+		memcpy(t, text, len);
+		out->texts[have] = t;
+		out->text_lens[have] = len;
+		*kept = t;
+	}
+	out->ndistinct++;
+	return NULL;
+}
+
+/* Validate a NOTE candidate with QEMU's rules plus the scan's own.  A
+ * candidate that cannot be read whole (a page missing, excluded or damaged)
+ * is marked unreadable: not checked. */
 static struct vf_error *validate(struct vf_mem *mem, const struct vf_scan_opts *o,
-				 uint64_t page_size, struct vf_scan_candidate *c)
+				 uint64_t page_size, struct vf_scan_result *out,
+				 struct vf_scan_candidate *c)
 {
 	struct vf_region r = { c->paddr, c->size, VF_REGION_SCAN };
 	struct vf_guest_note gn;
@@ -110,6 +147,12 @@ static struct vf_error *validate(struct vf_mem *mem, const struct vf_scan_opts *
 		if (err->code == VF_ERR_NOMEM || err->code == VF_ERR_OS)
 			return vf_error_prefix(err, "validating the VMCOREINFO note candidate at "
 					       "physical address 0x%" PRIx64, c->paddr);
+		if (err->code == VF_ERR_REFUSED) {
+			out->notes_invalid++;
+		} else {
+			c->unreadable = true;
+			out->notes_unreadable++;
+		}
 		return set_invalid(c, err);
 	}
 	const char *rel = vf_vmcoreinfo_get(gn.vmci, "OSRELEASE");
@@ -117,19 +160,18 @@ static struct vf_error *validate(struct vf_mem *mem, const struct vf_scan_opts *
 	if (!vf_vmcoreinfo_get(gn.vmci, "SYMBOL(swapper_pg_dir)") &&
 	    !vf_vmcoreinfo_get(gn.vmci, "SYMBOL(init_top_pgt)")) {
 		vf_guest_note_deinit(&gn);
+		out->notes_invalid++;
 		return set_invalid(c, vf_error_paddr(VF_ERR_REFUSED, c->paddr, "VMCOREINFO note "
 						     "candidate has no SYMBOL(swapper_pg_dir) or "
 						     "SYMBOL(init_top_pgt): not a kernel's note"));
 	}
-	c->text = malloc(gn.text_len ? gn.text_len : 1);
-	if (!c->text) {
-		vf_guest_note_deinit(&gn);
-		return &vf_error_nomem;
-	}
-	memcpy(c->text, gn.text, gn.text_len);
+	err = distinct_text(out, gn.text, gn.text_len, &c->text);
 	c->text_len = gn.text_len;
-	c->valid = true;
 	vf_guest_note_deinit(&gn);
+	if (err)
+		return err;
+	c->valid = true;
+	out->notes_valid++;
 	return NULL;
 }
 
@@ -154,35 +196,6 @@ static struct vf_error *text_matches(struct vf_mem *mem, uint64_t paddr,
 	}
 	free(buf);
 	return err;
-}
-
-static bool same_text(const struct vf_scan_candidate *a, const struct vf_scan_candidate *b)
-{
-	return a->text_len == b->text_len && memcmp(a->text, b->text, a->text_len) == 0;
-}
-
-/* "0x1364000 (OSRELEASE 6.1.0), 0x..." for the valid notes, malloc'd. */
-static char *list_valid(const struct vf_scan_result *out)
-{
-	char *s = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&s, &len);
-	if (!f)
-		return NULL;
-	const char *sep = "";
-	for (size_t i = 0; i < out->ncandidates; i++) {
-		const struct vf_scan_candidate *c = &out->cands[i];
-		if (c->kind != VF_SCAN_NOTE || !c->valid)
-			continue;
-		fprintf(f, "%s0x%" PRIx64 " (OSRELEASE %s, %" PRIu32 " bytes of text)", sep,
-			c->paddr, c->osrelease[0] ? c->osrelease : "?", c->text_len);
-		sep = ", ";
-	}
-	if (fclose(f) != 0) {
-		free(s);
-		return NULL;
-	}
-	return s;
 }
 
 static struct vf_error *check_opts(const struct vf_mem *mem, const struct vf_scan_opts *o,
@@ -237,12 +250,12 @@ static struct vf_error *take_probe(struct walk *w, uint64_t a, const uint8_t *p,
 				       w->mem->name ? w->mem->name : "guest memory");
 	} else {
 		out->pages_checked++;
-		size_t before = out->ncandidates;
+		bool is_note;
 		err = probe(p, len, a, a % w->page_size == 0, w->o->big_endian, w->last_note_text,
-			    out, &w->cap);
+			    out, &w->cap, &is_note);
 		if (err)
 			return err;
-		if (out->ncandidates > before && out->cands[before].kind == VF_SCAN_NOTE)
+		if (is_note)
 			w->last_note_text = a + 24;
 	}
 	if (w->o->progress && ++w->done % PROGRESS_EVERY == 0)
@@ -370,132 +383,188 @@ static struct vf_error *read_probes(struct vf_mem *mem, const struct vf_scan_opt
 	return NULL;
 }
 
-/* What validating the note candidates found. */
-struct tally {
-	size_t nvalid, nnotes, ntext;
-	const struct vf_scan_candidate *best;  /* the lowest valid note */
-	bool differ;                           /* valid notes with different texts */
-};
-
+/* Pass 2: validate the note candidates kept, in address order (reads go
+ * forward: a compressed stream need not start over).  best: the lowest valid. */
 static struct vf_error *validate_notes(struct vf_mem *mem, const struct vf_scan_opts *o,
 				       uint64_t page_size, struct vf_scan_result *out,
-				       struct tally *t)
+				       const struct vf_scan_candidate **best)
 {
+	*best = NULL;
 	for (size_t i = 0; i < out->ncandidates; i++) {
 		struct vf_scan_candidate *c = &out->cands[i];
-		if (c->kind != VF_SCAN_NOTE) {
-			t->ntext++;
+		if (c->kind != VF_SCAN_NOTE)
 			continue;
-		}
-		t->nnotes++;
-		struct vf_error *err = validate(mem, o, page_size, c);
+		struct vf_error *err = validate(mem, o, page_size, out, c);
 		if (err)
 			return err;
-		if (!c->valid)
-			continue;
-		t->nvalid++;
-		if (!t->best)
-			t->best = c;   /* candidates are in address order: the lowest */
-		else if (!same_text(t->best, c))
-			t->differ = true;
+		if (c->valid && !*best)
+			*best = c;
 	}
 	return NULL;
 }
 
-/* A text page holding a valid note's text corroborates it and every valid
- * note with the same text. */
-static struct vf_error *corroborate(struct vf_mem *mem, struct vf_scan_result *out)
+/* Pass 3, when one text is left: a text page holding it corroborates every
+ * valid note (they all have it). */
+static struct vf_error *corroborate(struct vf_mem *mem, struct vf_scan_result *out,
+				    const struct vf_scan_candidate *best)
 {
+	bool any = false;
 	for (size_t i = 0; i < out->ncandidates; i++) {
 		struct vf_scan_candidate *t = &out->cands[i];
 		if (t->kind != VF_SCAN_TEXT)
 			continue;
-		for (size_t j = 0; j < out->ncandidates && !t->corroborated; j++) {
-			struct vf_scan_candidate *c = &out->cands[j];
-			if (c->kind != VF_SCAN_NOTE || !c->valid)
-				continue;
-			bool match;
-			struct vf_error *err = text_matches(mem, t->paddr, c, &match);
-			if (err)
-				return err;
-			if (match) {
-				t->corroborated = true;
-				for (size_t k = 0; k < out->ncandidates; k++)
-					if (out->cands[k].kind == VF_SCAN_NOTE && out->cands[k].valid &&
-					    same_text(&out->cands[k], c))
-						out->cands[k].corroborated = true;
-			}
-		}
+		struct vf_error *err = text_matches(mem, t->paddr, best, &t->corroborated);
+		if (err)
+			return err;
+		any = any || t->corroborated;
 	}
+	for (size_t k = 0; any && k < out->ncandidates; k++)
+		if (out->cands[k].kind == VF_SCAN_NOTE && out->cands[k].valid)
+			out->cands[k].corroborated = true;
 	return NULL;
 }
 
-static struct vf_error *no_valid_note(struct vf_scan_result *out, const struct tally *t,
-				      const char *what, const char *counts, bool page_starts)
+/* "N note-like candidates (V valid, I refused by the rules, U not readable
+ * whole, C past the limit of 64 checked), T text pages", malloc'd. */
+static char *tally(const struct vf_scan_result *out)
 {
-	int rc = asprintf(&out->why, "no valid VMCOREINFO note at any %s of %s "
-			  "(%s; %zu note-like candidates refused, %zu text pages)",
-			  page_starts ? "page start" : "probed address", what, counts,
-			  t->nnotes, t->ntext);
-	if (rc < 0) {
+	char *s = NULL;
+	if (asprintf(&s, "%zu note-like candidates (%zu valid, %zu refused by the rules, %zu "
+		     "not readable whole, %zu past the limit of %d checked), %zu text pages",
+		     out->notes_seen, out->notes_valid, out->notes_invalid,
+		     out->notes_unreadable, out->notes_unchecked, VF_SCAN_MAX_NOTES,
+		     out->texts_seen) < 0)
+		return NULL;
+	return s;
+}
+
+static const char evidence_hint[] = "any guest process can plant note-like pages, so the "
+	"scan does not choose among what it could not check: give the note's place instead: "
+	"--region-file (a copy of the guest's /sys/kernel/vmcoreinfo), --fw-cfg (QEMU's "
+	"etc/vmcoreinfo entry) or --saved-state (the VM's migration stream or save image)";
+
+/* why = "<head>: <tally>; <counts>" and the error (code, with the hint). */
+static struct vf_error *fail_with(struct vf_scan_result *out, enum vf_err_code code,
+				  const char *head, const char *counts, const char *hint,
+				  bool unreadable_first)
+{
+	char *t = tally(out);
+	if (!t || asprintf(&out->why, "%s: %s; %s", head, t, counts) < 0) {
+		free(t);
 		out->why = NULL;
 		return &vf_error_nomem;
 	}
+	free(t);
+	/* the first reason: of a refused note (none valid), of an unreadable one */
 	const char *first = NULL;
 	for (size_t i = 0; i < out->ncandidates && !first; i++)
-		if (out->cands[i].kind == VF_SCAN_NOTE)
+		if (out->cands[i].kind == VF_SCAN_NOTE && (code == VF_ERR_NOT_FOUND ||
+		    (unreadable_first && out->cands[i].unreadable)))
 			first = out->cands[i].why_invalid;
-	struct vf_error *err = vf_error_create(VF_ERR_NOT_FOUND, "%s%s%s", out->why,
-					       first ? "; the first refused: " : "",
-					       first ? first : "");
-	return vf_error_set_hint(err, "give the note's region (--region ADDR,SIZE from the "
-				 "guest's /sys/kernel/vmcoreinfo, or --fw-cfg); if the dump "
-				 "skipped pages, the note may be in one of them; an older "
-				 "kernel's note may not start a page");
+	struct vf_error *err = vf_error_create(code, "%s%s%s", out->why, !first ? "" :
+					       unreadable_first ? "; the first unreadable: " :
+					       "; the first refused: ", first ? first : "");
+	return vf_error_set_hint(err, "%s", hint);
 }
 
-static struct vf_error *notes_differ(struct vf_scan_result *out, size_t nvalid,
-				     const char *what)
+static struct vf_error *no_valid_note(struct vf_scan_result *out, const char *what,
+				      const char *counts, bool page_starts)
+{
+	char head[300];
+	snprintf(head, sizeof(head), "no valid VMCOREINFO note at any %s of %s",
+		 page_starts ? "page start" : "probed address", what);
+	return fail_with(out, VF_ERR_NOT_FOUND, head, counts, "give the note's region "
+			 "(--region ADDR,SIZE from the guest's /sys/kernel/vmcoreinfo, or "
+			 "--fw-cfg); if the dump skipped pages, the note may be in one of them; "
+			 "an older kernel's note may not start a page", false);
+}
+
+/* "0x1364000 (OSRELEASE 6.1.0, 3000 bytes of text), 0x..." for the valid
+ * notes of distinct texts, malloc'd. */
+static char *list_valid(const struct vf_scan_result *out)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+	if (!f)
+		return NULL;
+	const char *sep = "";
+	const uint8_t *listed[VF_SCAN_MAX_DISTINCT];
+	size_t nlisted = 0;
+	for (size_t i = 0; i < out->ncandidates; i++) {
+		const struct vf_scan_candidate *c = &out->cands[i];
+		bool seen = !c->text;
+		for (size_t k = 0; k < nlisted && !seen; k++)
+			seen = listed[k] == c->text;
+		if (c->kind != VF_SCAN_NOTE || !c->valid || seen)
+			continue;
+		listed[nlisted++] = c->text;
+		fprintf(f, "%s0x%" PRIx64 " (OSRELEASE %s, %" PRIu32 " bytes of text)", sep,
+			c->paddr, c->osrelease[0] ? c->osrelease : "?", c->text_len);
+		sep = ", ";
+	}
+	if (out->ndistinct > nlisted)
+		fprintf(f, "%sand %zu more", sep, out->ndistinct - nlisted);
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static struct vf_error *notes_differ(struct vf_scan_result *out, const char *what,
+				     const char *counts)
 {
 	char *list = list_valid(out);
-	if (!list)
-		return &vf_error_nomem;
-	if (asprintf(&out->why, "%zu VMCOREINFO notes with different texts in %s: %s",
-		     nvalid, what, list) < 0) {
-		out->why = NULL;
+	char *head = NULL;
+	if (!list || asprintf(&head, "%zu VMCOREINFO notes with different texts in %s: %s",
+			      out->ndistinct, what, list) < 0) {
 		free(list);
 		return &vf_error_nomem;
 	}
 	free(list);
-	struct vf_error *err = vf_error_create(VF_ERR_REFUSED, "%s", out->why);
-	return vf_error_set_hint(err, "guest memory holds more than one kernel's note (a "
-				 "kexec'd or rebooted guest): give the running kernel's "
-				 "region with --region ADDR,SIZE (its /sys/kernel/vmcoreinfo) "
-				 "or --fw-cfg");
+	struct vf_error *err = fail_with(out, VF_ERR_REFUSED, head, counts, "guest memory "
+					 "holds more than one kernel's note (a kexec'd or "
+					 "rebooted guest), or a forged one: give the running "
+					 "kernel's with --region-file (its /sys/kernel/vmcoreinfo), "
+					 "--fw-cfg or --saved-state", false);
+	free(head);
+	return err;
 }
 
-static struct vf_error *found_note(struct vf_scan_result *out, const struct tally *t,
-				   const char *what, const char *counts)
+static struct vf_error *unchecked(struct vf_scan_result *out, const char *what,
+				  const char *counts)
 {
-	const struct vf_scan_candidate *best = t->best;
+	char head[300];
+	snprintf(head, sizeof(head), "the scan of %s cannot choose a VMCOREINFO note: %s", what,
+		 out->notes_unchecked ? "more note-like candidates than it checks" :
+		 "a note-like candidate could not be read whole");
+	return fail_with(out, VF_ERR_REFUSED, head, counts, evidence_hint, true);
+}
+
+static struct vf_error *found_note(struct vf_scan_result *out,
+				   const struct vf_scan_candidate *best, const char *what,
+				   const char *counts)
+{
 	out->found = true;
 	out->region = (struct vf_region){ best->paddr, best->size, VF_REGION_SCAN };
-	int rc;
-	if (t->nvalid == 1)
-		rc = asprintf(&out->why, "one valid VMCOREINFO note in %s, at 0x%" PRIx64
-			      " (OSRELEASE %s)%s; %s", what, best->paddr, best->osrelease,
-			      best->corroborated ? ", its text also on a page of its own" : "",
-			      counts);
+	char head[400];
+	if (out->notes_valid == 1)
+		snprintf(head, sizeof(head), "one valid VMCOREINFO note in %s, at 0x%" PRIx64
+			 " (OSRELEASE %s)%s", what, best->paddr, best->osrelease,
+			 best->corroborated ? ", its text also on a page of its own" : "");
 	else
-		rc = asprintf(&out->why, "%zu identical VMCOREINFO notes in %s; chose the lowest "
-			      "address, 0x%" PRIx64 " (OSRELEASE %s)%s; %s", t->nvalid, what,
-			      best->paddr, best->osrelease,
-			      best->corroborated ? ", its text also on a page of its own" : "",
-			      counts);
-	if (rc < 0) {
+		snprintf(head, sizeof(head), "%zu identical VMCOREINFO notes in %s; chose the "
+			 "lowest address, 0x%" PRIx64 " (OSRELEASE %s)%s", out->notes_valid, what,
+			 best->paddr, best->osrelease,
+			 best->corroborated ? ", its text also on a page of its own" : "");
+	char *t = tally(out);
+	if (!t || asprintf(&out->why, "%s; %s; %s", head, t, counts) < 0) {
+		free(t);
 		out->why = NULL;
 		return &vf_error_nomem;
 	}
+	free(t);
 	return NULL;
 }
 
@@ -513,11 +582,11 @@ struct vf_error *vf_scan_for_note(struct vf_mem *mem, const struct vf_scan_opts 
 	if (err)
 		return err;
 
-	/* Pass 2: validate the notes, then let text pages corroborate them. */
-	struct tally t = { 0 };
-	err = validate_notes(mem, o, page_size, out, &t);
-	if (!err)
-		err = corroborate(mem, out);
+	const struct vf_scan_candidate *best = NULL;
+	err = validate_notes(mem, o, page_size, out, &best);
+	bool decided = out->ndistinct == 1 && !out->notes_unchecked && !out->notes_unreadable;
+	if (!err && decided)
+		err = corroborate(mem, out, best);
 	if (err)
 		return err;
 
@@ -525,19 +594,21 @@ struct vf_error *vf_scan_for_note(struct vf_mem *mem, const struct vf_scan_opts 
 	char counts[160];
 	snprintf(counts, sizeof(counts), "%" PRIu64 " pages checked, %" PRIu64 " skipped (not "
 		 "present or excluded)", out->pages_checked, out->pages_skipped);
-	if (t.nvalid == 0)
-		return no_valid_note(out, &t, what, counts, step == page_size);
-	if (t.differ)
-		return notes_differ(out, t.nvalid, what);
-	return found_note(out, &t, what, counts);
+	if (out->ndistinct > 1)
+		return notes_differ(out, what, counts);
+	if (out->notes_unchecked || out->notes_unreadable)
+		return unchecked(out, what, counts);
+	if (!best)
+		return no_valid_note(out, what, counts, step == page_size);
+	return found_note(out, best, what, counts);
 }
 
 void vf_scan_result_deinit(struct vf_scan_result *r)
 {
-	for (size_t i = 0; i < r->ncandidates; i++) {
+	for (size_t i = 0; i < r->ncandidates; i++)
 		free(r->cands[i].why_invalid);
-		free(r->cands[i].text);
-	}
+	for (size_t k = 0; k < VF_SCAN_MAX_DISTINCT; k++)
+		free(r->texts[k]);
 	free(r->cands);
 	free(r->why);
 	memset(r, 0, sizeof(*r));

@@ -22,10 +22,20 @@
  * one read per 2 MiB of probes into one reused buffer; a chunk whose read
  * fails is probed again page by page, so both ways give the same result.
  *
- * The choice is deterministic: one valid note, or several with identical
- * texts (the lowest address wins, and `why` says so).  Valid notes with
- * different texts (a previous kernel's note left in memory, kexec) are
- * refused: VF_ERR_REFUSED listing them.  No valid note: VF_ERR_NOT_FOUND.
+ * Every candidate is counted; at most VF_SCAN_MAX_NOTES note candidates and
+ * VF_SCAN_MAX_TEXTS text pages (the lowest) are kept and checked, and at most
+ * VF_SCAN_MAX_DISTINCT distinct valid texts are kept (memory: a few MiB at
+ * most, whatever the guest put in its pages).  Any guest process can fill
+ * pages with note-like bytes, so the scan never chooses past what it could
+ * not check: the choice is one valid note, or several with identical texts
+ * (the lowest address wins, and `why` says so), and only when every note
+ * candidate was checked.  VF_ERR_REFUSED (naming the counts and the
+ * evidence to give instead: --region-file, --fw-cfg, --saved-state) when
+ * valid notes have different texts (a previous kernel's note left in
+ * memory, kexec, or a forged one), when there were more note candidates than
+ * VF_SCAN_MAX_NOTES, or when a candidate could not be read whole (a page of
+ * it not in the memory, or damaged).  No valid note: VF_ERR_NOT_FOUND.
+ * Text pages never decide: past VF_SCAN_MAX_TEXTS they are only counted.
  */
 #ifndef VF_SCAN_H
 #define VF_SCAN_H
@@ -38,9 +48,16 @@
 #include "util/mem.h"
 #include "guest/region.h"
 
-/* Candidates kept at most (the rest are counted in ndropped): with texts below
- * 1 MiB, valid notes keep at most 64 MiB of text copies. */
-#define VF_SCAN_MAX_CANDIDATES 64
+/* Limits (vmcore-fix(1), LIMITS).  Note candidates validated at most: each
+ * validation reads the note (its text below 1 MiB), so at most 64 MiB are read
+ * for them; more candidates are counted and make the scan refuse. */
+#define VF_SCAN_MAX_NOTES 64
+/* Text pages kept (reported, and compared with the note found) at most; more
+ * are counted only: they are evidence, never a note. */
+#define VF_SCAN_MAX_TEXTS 64
+/* Distinct valid note texts kept at most (two already refuse the scan); more
+ * are counted. */
+#define VF_SCAN_MAX_DISTINCT 4
 
 struct vf_scan_opts {
 	uint64_t page_size;   /* the dump's page size; 0: mem->page_size */
@@ -64,10 +81,13 @@ struct vf_scan_candidate {
 	uint64_t paddr;
 	uint64_t size;         /* NOTE: bytes of the note (header, name, padded text); TEXT: 0 */
 	bool valid;            /* NOTE: passed every rule */
-	char *why_invalid;     /* NOTE, not valid: the rule it failed (owned); else NULL */
+	bool unreadable;       /* NOTE: could not be read whole (a page missing, damaged) */
+	char *why_invalid;     /* NOTE, not valid: the rule it failed, or why it could not
+				* be read (owned); else NULL */
 	char osrelease[65];    /* the OSRELEASE value ("" if not seen; truncated at 64) */
 	bool corroborated;     /* NOTE: a TEXT page holds its text; TEXT: equals a valid note's text */
-	uint8_t *text;         /* valid NOTE: copy of its text (owned); else NULL */
+	const uint8_t *text;   /* valid NOTE: its text (one of the result's distinct
+				* texts), NULL past VF_SCAN_MAX_DISTINCT */
 	uint32_t text_len;
 };
 
@@ -76,7 +96,16 @@ struct vf_scan_result {
 	struct vf_region region;            /* when found: origin VF_REGION_SCAN */
 	size_t ncandidates;
 	struct vf_scan_candidate *cands;    /* by address (owned) */
-	size_t ndropped;                    /* candidates past VF_SCAN_MAX_CANDIDATES */
+	size_t ndropped;                    /* candidates counted but not kept (past the caps) */
+	/* every candidate, counted */
+	size_t notes_seen;                  /* note candidates */
+	size_t notes_valid, notes_invalid;  /* checked: passed every rule / failed one */
+	size_t notes_unreadable;            /* could not be read whole */
+	size_t notes_unchecked;             /* past VF_SCAN_MAX_NOTES */
+	size_t texts_seen;                  /* text pages */
+	size_t ndistinct;                   /* distinct texts among the valid notes */
+	uint8_t *texts[VF_SCAN_MAX_DISTINCT];  /* the first distinct texts (owned) */
+	uint32_t text_lens[VF_SCAN_MAX_DISTINCT];
 	uint64_t pages_total;               /* probes planned (pages when step = page size) */
 	uint64_t pages_checked;             /* probes read */
 	uint64_t pages_skipped;             /* probes not present or excluded */
@@ -84,7 +113,8 @@ struct vf_scan_result {
 };
 
 /* Scan mem.  NULL: found, out->region is the note.  VF_ERR_NOT_FOUND (no
- * valid note) and VF_ERR_REFUSED (different notes) still leave the
+ * valid note) and VF_ERR_REFUSED (different notes, or candidates that could
+ * not be checked) still leave the
  * candidates and counts in *out for a report; other errors (I/O, corrupt,
  * bad options) leave it partial.  Always call vf_scan_result_deinit(). */
 struct vf_error *vf_scan_for_note(struct vf_mem *mem, const struct vf_scan_opts *o,

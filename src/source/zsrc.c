@@ -113,6 +113,18 @@ static struct vf_error *cut_short(struct vf_src *src)
 static struct vf_error *restart(struct vf_src *src)
 {
 	struct zpriv *p = src->priv;
+	if (p->started && p->restarts == VF_ZSRC_MAX_RESTARTS) {
+		struct vf_error *err = vf_error_at(VF_ERR_CORRUPT, p->start, "%s-compressed "
+						   "stream: reads went back behind the decoder "
+						   "more than %u times (each decompresses the "
+						   "stream again from its start): limit",
+						   vf_zsrc_codec_name(p->codec),
+						   VF_ZSRC_MAX_RESTARTS);
+		err = vf_error_set_path(err, src->path);
+		return vf_error_set_hint(err, "decompress it first: tail -c +%" PRIu64 " FILE | "
+					 "%s -dc > STREAM, then give STREAM", p->start + 1,
+					 vf_zsrc_codec_name(p->codec));
+	}
 	if (p->started)
 		p->restarts++;
 	p->in_pos = p->in_len = 0;

@@ -12,7 +12,7 @@
  * after the decoder's position decompresses forward, discarding what lies
  * between; a read within the last window (at least VF_ZSRC_KEEP bytes before
  * the position) is served from it; a read before that restarts from the
- * beginning of the compressed stream (counted).  Memory: the window, an
+ * beginning of the compressed stream (counted; at most VF_ZSRC_MAX_RESTARTS).  Memory: the window, an
  * input buffer and the decoder (zlib 32 KiB window; zstd: the frame's
  * window, at most 128 MiB, 8 MiB or less for `zstd -c` at its default
  * levels).
@@ -39,6 +39,11 @@ enum vf_zsrc_codec {
 
 #define VF_ZSRC_WINDOW (1u << 20)   /* the decompressed bytes kept */
 #define VF_ZSRC_KEEP (VF_ZSRC_WINDOW / 2)  /* at least this much behind the position */
+/* Restarts allowed at most: each costs up to a pass over the whole stream,
+ * so reads that keep going back (scattered reads of guest memory in a
+ * hostile image) would be quadratic.  One more is VF_ERR_CORRUPT saying to
+ * decompress the stream first (vmcore-fix(1), LIMITS). */
+#define VF_ZSRC_MAX_RESTARTS 16
 
 /* "gzip", "zstd". */
 const char *vf_zsrc_codec_name(enum vf_zsrc_codec codec);

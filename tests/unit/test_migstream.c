@@ -60,6 +60,7 @@ static void str8(struct buf *b, const char *s)
 
 struct opts {
 	bool no_footers, no_device, no_json, json_without_vmci, be_host, ignore_shared, big_json;
+	bool decoy_footers;        /* a 3 MiB device state full of false footers */
 	unsigned page_bits;        /* target-page-bits subsection, 0 = none */
 	uint8_t has;
 	uint16_t host, guest;
@@ -198,6 +199,17 @@ static void build(struct buf *b, struct opts *o)
 		u8(b, (x >> 16) & 0x7f);
 	}
 	footer(b, o, 11);
+	if (o->decoy_footers) {
+		/* every 512 bytes the section's footer bytes, then a byte no section
+		 * starts with: thousands of search hits to refuse (issue 12) */
+		section_head(b, 0x04, 12, "0000:00:03.0/decoys", 0, 1);
+		for (size_t i = 0; i < (3u << 20) / 512; i++) {
+			put(b, "\x7e\x00\x00\x00\x0c\xff", 6);
+			for (size_t k = 6; k < 512; k++)
+				u8(b, (uint8_t)(k * 13));
+		}
+		footer(b, o, 12);
+	}
 	section_head(b, 0x04, 0, "timer", 0, 2);
 	put(b, "\x00\x00\x00\x00\x7e\x00\x00\x00\x00\x55\x01\x02\x03\x04\x05\x06\x07", 17);
 	footer(b, o, 0);
@@ -440,6 +452,13 @@ static void test_libvirt_compressed(void)
 	o.no_footers = true;
 	build(&b, &o);
 	compressed_like_raw(b.p, b.len, "stream without footers (searched)", 0);
+
+	/* thousands of false footers over 3 MiB: the search never reads behind
+	 * the decoder (each such read would start decompression over) */
+	o = good();
+	o.decoy_footers = true;
+	build(&b, &o);
+	compressed_like_raw(b.p, b.len, "6144 false footers in one section", 0);
 
 	/* 8 KiB pages named only by the description: the first walk over the
 	 * decompressed stream, with 4 KiB pages, fails; the description at the
@@ -684,6 +703,59 @@ static bool read_fails_at(struct vf_mem *m, uint64_t paddr, uint64_t at, enum vf
 		printf("#   code %d at 0x%" PRIx64 ": %s\n", err->code, err->offset, err->message);
 	vf_error_destroy(err);
 	return ok;
+}
+
+/* Overlapping runs (issue 12): one big run, then many small ones over it in
+ * later passes, in any order: each page reads as its last record, and a
+ * lookup is a binary search over disjoint segments (no walk back). */
+static void test_mem_overlaps(void)
+{
+	enum { NP = 256 };
+	const uint64_t P = 4096;
+	struct ramstream r = { 0 };
+	int kind[NP];            /* 0 never sent, 1 data (seed), 2 zero (fill) */
+	unsigned val[NP];
+	memset(kind, 0, sizeof(kind));
+	rs_begin(&r, "pc-q35-7.2", "pc.ram", NP * P);
+	for (unsigned i = 0; i < NP - 16; i++) {   /* one run: pages 0..239 */
+		rs_page(&r, "pc.ram", i * P, i);
+		kind[i] = 1, val[i] = i;
+	}
+	rs_part(&r);
+	for (unsigned i = 64; i < 192; i++) {      /* a zero run inside it */
+		rs_zero(&r, "pc.ram", i * P, 0x11);
+		kind[i] = 2, val[i] = 0x11;
+	}
+	rs_part(&r);
+	for (unsigned i = 0; i < NP; i += 3) {     /* every third page again */
+		rs_page(&r, "pc.ram", i * P, 1000 + i);
+		kind[i] = 1, val[i] = 1000 + i;
+	}
+	rs_part(&r);
+	for (unsigned i = 200; i >= 100; i -= 7) { /* backwards, single pages */
+		rs_zero(&r, "pc.ram", i * P, 0x22);
+		kind[i] = 2, val[i] = 0x22;
+	}
+	rs_end(&r);
+	struct vf_mem m;
+	struct vf_error *err = mem_of(r.b.p, r.b.len, "0:0:0x100000", &m);
+	TAP_OK(!err, "overlapping runs: the stream opens as memory");
+	vf_error_destroy(err);
+	if (err) {
+		free(r.b.p);
+		return;
+	}
+	unsigned bad = 0;
+	for (unsigned i = 0; i < NP; i++) {
+		bool ok = kind[i] == 0 ? read_fails(&m, i * P, P, VF_ERR_NOT_PRESENT, "never sent")
+			: kind[i] == 1 ? reads_page(&m, i * P, P, val[i], 0)
+				       : reads_fill(&m, i * P, P, (uint8_t)val[i]);
+		if (!ok && bad++ < 4)
+			printf("#   page %u (kind %d) reads wrong\n", i, kind[i]);
+	}
+	TAP_OK(bad == 0, "overlapping runs: every page reads as its last record (%u wrong)", bad);
+	vf_migstream_mem_deinit(&m);
+	free(r.b.p);
 }
 
 static void test_mem(struct buf *old, const struct opts *oo)
@@ -963,6 +1035,7 @@ int main(void)
 
 	/* ---------------- guest memory from the RAM pages */
 	test_mem(&b, &o);
+	test_mem_overlaps();
 	struct vf_mem m;
 	o = good();
 	o.no_footers = true;

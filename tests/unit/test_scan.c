@@ -344,15 +344,103 @@ int main(void)
 	vf_store_uint(f.buf + 9 * PS + 4, 4, false, PS + 16);  /* descsz runs into page 10 */
 	f.state[10] = MISSING;
 	err = vf_scan_for_note(&f.mem, &o, &r);
-	TAP_OK(err && err->code == VF_ERR_NOT_FOUND && r.pages_skipped == 2 &&
-	       strstr(err->message, "1 note-like candidates refused") &&
-	       strstr(err->message, "not present"),
-	       "excluded note page skipped; a note running into a missing page refused, saying why");
+	TAP_OK(err && err->code == VF_ERR_REFUSED && r.pages_skipped == 2 &&
+	       strstr(err->message, "1 not readable whole") &&
+	       strstr(err->message, "the first unreadable") &&
+	       strstr(err->message, "not present") && err->hint &&
+	       strstr(err->hint, "--region-file") && strstr(err->hint, "--saved-state"),
+	       "excluded note page skipped; a note running into a missing page: the scan "
+	       "refuses to choose, saying why");
 	if (err)
 		printf("#   %s\n", err->message);
 	vf_error_destroy(err);
 	vf_scan_result_deinit(&r);
 	fake_fini(&f);
+
+	/* ---- decoys cannot steer the scan (issue 12): every note candidate is
+	 * checked or counted, text pages never push a note out */
+	{
+		static const char FORGED[] = "OSRELEASE=6.6.6-evil\nPAGESIZE=4096\n"
+			"SYMBOL(swapper_pg_dir)=ffffffff9a810000\n";
+		fake_init_n(&f, 400);
+		for (int i = 0; i < 63; i++)
+			put_text(&f, (uint64_t)(10 + i) * PS, "OSRELEASE=6.6.6-evil\n");
+		put_note(&f, 100 * PS, false, "VMCOREINFO", FORGED);
+		put_note(&f, 200 * PS, false, "VMCOREINFO", T1);
+		err = vf_scan_for_note(&f.mem, &o, &r);
+		TAP_OK(err && err->code == VF_ERR_REFUSED && !r.found &&
+		       strstr(err->message, "2 VMCOREINFO notes with different texts") &&
+		       strstr(err->message, "0x64000 (OSRELEASE 6.6.6-evil") &&
+		       strstr(err->message, "0xc8000 (OSRELEASE 6.1.0-56-amd64") &&
+		       strstr(err->message, "63 text pages"),
+		       "63 text pages and a forged note below the real one: refused, both listed");
+		vf_error_destroy(err);
+		vf_scan_result_deinit(&r);
+		/* many more text pages than are kept: the real note alone is still found */
+		memset(f.buf + 100 * PS, 0x55, 24);
+		for (int i = 0; i < 150; i++)
+			put_text(&f, (uint64_t)(210 + i) * PS, "OSRELEASE=6.6.6-evil\n");
+		err = vf_scan_for_note(&f.mem, &o, &r);
+		TAP_OK(!err && r.found && r.region.paddr == 200 * PS && r.texts_seen == 213 &&
+		       count_kind(&r, VF_SCAN_TEXT) == VF_SCAN_MAX_TEXTS &&
+		       r.ndropped == 213 - VF_SCAN_MAX_TEXTS && r.notes_seen == 1,
+		       "213 decoy text pages: the real note is found, the pages counted (%s)",
+		       err ? err->message : r.why);
+		TAP_OK(r.why && strstr(r.why, "213 text pages"), "why counts the text pages");
+		vf_error_destroy(err);
+		vf_scan_result_deinit(&r);
+		/* invalid note-like decoys: checked and refused by the rules, up to the cap */
+		for (int i = 0; i < VF_SCAN_MAX_NOTES - 1; i++)
+			put_note(&f, (uint64_t)(10 + i) * PS, false, "VMCOREINFO",
+				 "OSRELEASE=6.6.6-evil\nPAGESIZE=4096\n");
+		err = vf_scan_for_note(&f.mem, &o, &r);
+		TAP_OK(!err && r.found && r.region.paddr == 200 * PS &&
+		       r.notes_invalid == VF_SCAN_MAX_NOTES - 1 && r.notes_valid == 1,
+		       "%d invalid note-like decoys and the real note: found",
+		       VF_SCAN_MAX_NOTES - 1);
+		vf_error_destroy(err);
+		vf_scan_result_deinit(&r);
+		put_note(&f, (uint64_t)(10 + VF_SCAN_MAX_NOTES - 1) * PS, false, "VMCOREINFO",
+			 "OSRELEASE=6.6.6-evil\nPAGESIZE=4096\n");
+		err = vf_scan_for_note(&f.mem, &o, &r);
+		TAP_OK(err && err->code == VF_ERR_REFUSED && !r.found && r.notes_unchecked == 1 &&
+		       r.notes_seen == VF_SCAN_MAX_NOTES + 1 &&
+		       strstr(err->message, "more note-like candidates than it checks") &&
+		       strstr(err->message, "1 past the limit of 64 checked") && err->hint &&
+		       strstr(err->hint, "--region-file") && strstr(err->hint, "--fw-cfg") &&
+		       strstr(err->hint, "--saved-state"),
+		       "one note-like candidate more than the cap: refused, saying what to give");
+		if (err)
+			printf("#   %s\n", err->message);
+		vf_error_destroy(err);
+		vf_scan_result_deinit(&r);
+		/* identical copies of a valid note are one text: memory for one */
+		for (int i = 0; i < 40; i++)
+			put_note(&f, (uint64_t)(10 + i) * PS, false, "VMCOREINFO", T1);
+		for (int i = 40; i < VF_SCAN_MAX_NOTES; i++)
+			memset(f.buf + (uint64_t)(10 + i) * PS, 0x55, 24);
+		err = vf_scan_for_note(&f.mem, &o, &r);
+		TAP_OK(!err && r.found && r.region.paddr == 10 * PS && r.notes_valid == 41 &&
+		       r.ndistinct == 1 && r.texts[1] == NULL,
+		       "41 identical notes: one distinct text kept, the lowest chosen");
+		vf_error_destroy(err);
+		vf_scan_result_deinit(&r);
+		/* many distinct forged notes: refused, the first few listed, the rest counted */
+		for (int i = 0; i < 8; i++) {
+			char t[128];
+			snprintf(t, sizeof(t), "OSRELEASE=6.6.%d\nPAGESIZE=4096\n"
+				 "SYMBOL(swapper_pg_dir)=ffffffff9a810000\n", i);
+			put_note(&f, (uint64_t)(300 + i) * PS, false, "VMCOREINFO", t);
+		}
+		err = vf_scan_for_note(&f.mem, &o, &r);
+		TAP_OK(err && err->code == VF_ERR_REFUSED && r.ndistinct == 9 &&
+		       strstr(err->message, "9 VMCOREINFO notes with different texts") &&
+		       strstr(err->message, "and 5 more"),
+		       "9 distinct notes: refused, 4 listed and 5 more counted");
+		vf_error_destroy(err);
+		vf_scan_result_deinit(&r);
+		fake_fini(&f);
+	}
 
 	/* ---- any other read error stops the scan */
 	fake_init(&f);

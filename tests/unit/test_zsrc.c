@@ -146,6 +146,24 @@ static void test_codec(enum vf_zsrc_codec codec, const uint8_t *d)
 	TAP_OK(!err && got == 0 && restarts(src) == 1, "%s: a read past the end is empty", name);
 	vf_src_destroy(src);
 
+	/* reads that keep going back: at most VF_ZSRC_MAX_RESTARTS restarts, then
+	 * a clear error (each would decompress the stream again) */
+	src = zsrc_of(codec, z, zn);
+	bool ok = true;
+	for (unsigned k = 0; k < VF_ZSRC_MAX_RESTARTS && ok; k++)
+		ok = same(src, d, 2u << 20, 16) && same(src, d, 100, 16);
+	TAP_OK(ok && restarts(src) == VF_ZSRC_MAX_RESTARTS, "%s: %u reads far behind: %u restarts",
+	       name, VF_ZSRC_MAX_RESTARTS, VF_ZSRC_MAX_RESTARTS);
+	TAP_OK(same(src, d, (2u << 20) + 100, 16), "%s: reads forward still work", name);
+	uint8_t b16[16];
+	err = vf_src_pread(src, b16, sizeof(b16), PREFIX + 100, &got);
+	TAP_OK(err && err->code == VF_ERR_CORRUPT && strstr(err->message, "more than 16 times") &&
+	       err->hint && strstr(err->hint, "decompress it first") &&
+	       restarts(src) == VF_ZSRC_MAX_RESTARTS,
+	       "%s: one more read far behind: refused, saying to decompress first", name);
+	vf_error_destroy(err);
+	vf_src_destroy(src);
+
 	/* a fresh source learns its size by finishing */
 	src = zsrc_of(codec, z, zn);
 	uint64_t size = 0;
