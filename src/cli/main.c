@@ -170,6 +170,7 @@ static int do_inspect(const struct vf_options *o)
 	struct vf_fix_opts fo = { .keep_device_pages = o->keep_device_pages };
 	if (!(err = vf_evidence_memory(dump, &eo, &ev, &mem)) &&
 	    !(err = vf_inspect(dump, &probs)) &&
+	    !(err = vf_inspect_journal(vf_journal_exists(o->input), &probs)) &&
 	    !(err = have_region ? vf_inspect_guest(dump, mem, &region, &gc, &probs) : NULL))
 		err = vf_fix_inspect(dump, &fo, &probs);
 	int code;
@@ -207,8 +208,9 @@ static struct vf_error *check_journal(const struct vf_options *o)
 	}
 	if (!vf_journal_exists(o->input))
 		return NULL;
-	struct vf_error *err = vf_error_create(VF_ERR_REFUSED, "an interrupted --in-place run "
-					       "left the file half patched (its journal is beside it)");
+	struct vf_error *err = vf_error_create(VF_ERR_REFUSED, "journal-pending: an interrupted "
+					       "--in-place run left the file half patched (its journal "
+					       "is beside it)");
 	return vf_error_set_hint(vf_error_set_path(err, o->input),
 				 "run vmcore-fix --in-place on it again to finish");
 }

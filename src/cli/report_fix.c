@@ -4,21 +4,56 @@
 #include "cli/report.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "util/json.h"
+
+/* Text with guest-derived parts: every %s argument goes through
+ * vf_fput_text (non-printable bytes as \xNN), so a guest's escape sequence
+ * or newline cannot reach the terminal or break a line; the rest of the
+ * format is printed as it is.  Only %s and %% are understood. */
+static void put(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	for (const char *c = fmt; *c; c++) {
+		if (c[0] == '%' && c[1] == 's') {
+			const char *s = va_arg(ap, const char *);
+			vf_fput_text(out, s ? s : "(null)");
+			c++;
+		} else if (c[0] == '%' && c[1] == '%') {
+			fputc('%', out);
+			c++;
+		} else {
+			fputc(*c, out);
+		}
+	}
+	va_end(ap);
+}
 
 void vf_report_evidence_text(FILE *out, const struct vf_evidence *ev)
 {
 	if (ev->have) {
-		fprintf(out, "note: %" PRIu32 " bytes of VMCOREINFO at 0x%" PRIx64 ", found by %s, "
-			"read from %s\n", ev->gn.text_len, ev->gn.region.paddr, ev->region_source,
-			ev->memory_source);
+		fprintf(out, "note: %" PRIu32 " bytes of VMCOREINFO at 0x%" PRIx64 ", ",
+			ev->gn.text_len, ev->gn.region.paddr);
+		put(out, "found by %s, read from %s\n", ev->region_source, ev->memory_source);
 		if (ev->same_boot)
-			fprintf(out, "this boot's: %s\n", ev->same_boot);
+			put(out, "this boot's: %s\n", ev->same_boot);
 	}
-	if (ev->notes)
-		fprintf(out, "%s\n", ev->notes);
+	if (ev->notes) {
+		/* one line per piece of evidence set aside: the newlines are ours */
+		for (const char *l = ev->notes; *l;) {
+			const char *nl = strchr(l, '\n');
+			size_t n = nl ? (size_t)(nl - l) : strlen(l);
+			char *line = strndup(l, n);
+			put(out, "%s\n", line ? line : "(out of memory)");
+			free(line);
+			l += n + (nl != NULL);
+		}
+	}
 }
 
 void vf_report_fix_text(FILE *out, const struct vf_fix_report *r)
@@ -26,25 +61,30 @@ void vf_report_fix_text(FILE *out, const struct vf_fix_report *r)
 	const struct vf_fix *fx = r->fx;
 	bool reassemble = r->reassemble;
 	for (size_t i = 0; i < fx->nleft; i++)
-		fprintf(out, "left alone: %s: %s\n", fx->left[i].field, fx->left[i].why);
-	if (fx->phys_base_how)
-		fprintf(out, "phys_base %" PRId64 " (0x%" PRIx64 ") from the page tables: %s\n",
-		            (int64_t)fx->phys_base, fx->phys_base, fx->phys_base_how);
+		put(out, "left alone: %s: %s\n", fx->left[i].field, fx->left[i].why);
+	if (fx->phys_base_how) {
+		fprintf(out, "phys_base %" PRId64 " (0x%" PRIx64 ") ", (int64_t)fx->phys_base,
+			fx->phys_base);
+		put(out, "from the page tables: %s\n", fx->phys_base_how);
+	}
 	size_t changes = fx->plan.n + reassemble;
-	if (changes == 0)
-		fprintf(out, "%s: nothing to fix\n", r->input);
-	else if (r->check)
-		fprintf(out, "%s: fixable: %zu change%s\n", r->input, changes, changes == 1 ? "" : "s");
+	if (changes == 0) {
+		put(out, "%s: nothing to fix\n", r->input);
+	} else if (r->check) {
+		put(out, "%s: ", r->input);
+		fprintf(out, "fixable: %zu change%s\n", changes, changes == 1 ? "" : "s");
+	}
 	if (reassemble)
 		fprintf(out, "%s the flattened stream into a raw dump: makedumpfile and drgn cannot "
 		            "read flattened files\n", r->dry_run ? "would reassemble" : "reassembled");
 	for (size_t i = 0; i < fx->plan.n; i++) {
 		const struct vf_patch *p = &fx->plan.patches[i];
-		fprintf(out, "%s %s at 0x%" PRIx64 ": %s\n", r->dry_run ? "would patch" : "patched",
-		            p->field, p->offset, p->why);
+		put(out, "%s %s ", r->dry_run ? "would patch" : "patched", p->field);
+		fprintf(out, "at 0x%" PRIx64 ": ", p->offset);
+		put(out, "%s\n", p->why);
 	}
 	if (!r->dry_run && (!r->in_place || fx->plan.n))
-		fprintf(out, "wrote %s\n", r->output);
+		put(out, "wrote %s\n", r->output);
 }
 
 void vf_report_fix_json(FILE *out, const struct vf_fix_report *r)

@@ -5,7 +5,9 @@
  * larger header region is inserted (ELF), the patches written and the file
  * synced; the journal goes last.  An error before the journal leaves the
  * file as it was; after it, the journal stays and the next run finishes the
- * patching.  A failed read-back puts the old bytes back. */
+ * patching.  A failed read-back puts the old bytes back.  The file is
+ * opened once, checked to be the inode the dump was read from, and that
+ * descriptor is the one patched. */
 #include "config.h"
 #include "fix/writer.h"
 
@@ -220,14 +222,34 @@ static struct vf_error *do_insert(struct inplace *s)
 
 /* ------------------------------------------------------------- the run */
 
+/* The file is opened for writing once, and only if it is still the inode
+ * the dump was read (and the plan made) from: a file renamed over it since
+ * is refused.  That descriptor is read for the journal's old bytes and
+ * written, to the end. */
+static struct vf_error *open_checked(struct inplace *s)
+{
+	struct stat was, now;
+	if (s->dump->src->fd < 0 || fstat(s->dump->src->fd, &was) < 0)
+		return vf_error_os(s->dump->src->fd < 0 ? EBADF : errno, s->path, "stat");
+	s->fd = open(s->path, O_RDWR | O_CLOEXEC);
+	if (s->fd < 0)
+		return vf_error_os(errno, s->path, "cannot open for writing");
+	if (fstat(s->fd, &now) < 0)
+		return vf_error_os(errno, s->path, "stat");
+	if (now.st_dev != was.st_dev || now.st_ino != was.st_ino || !S_ISREG(now.st_mode))
+		return vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "%s was replaced while it "
+				"was read (it is another file now); nothing was changed", s->path),
+				"run vmcore-fix --in-place on it again");
+	return NULL;
+}
+
 static struct vf_error *prepare(struct inplace *s)
 {
 	struct vf_error *err = vf_physical_patches(s->dump, s->plan, &s->pp, &s->npp, &s->extra);
 	if (err)
 		return err;
-	s->fd = open(s->path, O_RDWR | O_CLOEXEC);
-	if (s->fd < 0)
-		return vf_error_os(errno, s->path, "cannot open for writing");
+	if ((err = open_checked(s)))
+		return err;
 	if (s->verify && !s->plan->shift)
 		err = undo_save(s->fd, s->path, s->pp, s->npp, &s->undo);
 	if (!err && s->plan->shift)
@@ -303,7 +325,7 @@ static struct vf_error *run(struct inplace *s, struct vf_write_stats *stats)
 	bool shift = s->plan->shift != 0;
 	struct vf_error *err = prepare(s);
 	if (!err)
-		err = vf_journal_write(s->jpath, s->dump->src->fd, s->path, s->pp, s->npp,
+		err = vf_journal_write(s->jpath, s->fd, s->path, s->pp, s->npp,
 				       shift ? &s->ins : NULL);
 	if (err)
 		return err;

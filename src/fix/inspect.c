@@ -384,6 +384,16 @@ struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *prob
 	return err;
 }
 
+struct vf_error *vf_inspect_journal(bool pending, struct vf_problems *probs)
+{
+	if (!pending)
+		return NULL;
+	return add(probs, "journal-pending", VF_SEV_ERROR, false, 0,
+		   "run vmcore-fix --in-place on it to finish (the journal is checked to be "
+		   "this file's first)", "an interrupted --in-place run left its journal beside "
+		   "the file: the file may be half patched");
+}
+
 static bool has_id(const struct vf_problems *p, const char *id)
 {
 	for (size_t i = 0; i < p->n; i++)

@@ -35,6 +35,10 @@ struct vf_problems {
 struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *probs) VF_MUST_CHECK;
 void vf_problems_deinit(struct vf_problems *probs);
 
+/* pending: a journal of an interrupted --in-place run is beside the file
+ * (the caller looks: this module reads no file); adds journal-pending. */
+struct vf_error *vf_inspect_journal(bool pending, struct vf_problems *probs) VF_MUST_CHECK;
+
 struct vf_plan;
 
 /* What the fix would still do to this dump (the planner's patches) and what

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "fix/writer.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -13,12 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fix/copy.h"
 #include "fix/flatwrite.h"
 #include "source/src.h"
+
+/* What names a temporary file of ours: ".NAME" TEMP_MARK "XXXXXX". */
+#define TEMP_MARK ".vmcore-fix."
 
 /* The temporary file a signal must remove.  The one piece of mutable
  * file-scope state in the library: a signal handler can reach nothing else. */
@@ -140,31 +145,120 @@ static struct vf_error *not_the_input(const struct vf_src *src, const char *out_
 	return NULL;
 }
 
-/* The temporary file's name: beside the target, so rename is atomic. */
-static char *temp_name(const char *out_path)
+/* A target that cannot be renamed onto (a directory, a name ending in a
+ * slash) fails now, not after the whole dump is copied. */
+static struct vf_error *check_target(const char *out_path)
+{
+	struct stat st;
+	size_t n = strlen(out_path);
+	if ((n && out_path[n - 1] == '/') || (stat(out_path, &st) == 0 && S_ISDIR(st.st_mode)))
+		return vf_error_set_hint(vf_error_create(VF_ERR_INVALID, "the output %s is a "
+							 "directory", out_path),
+					 "name the file to write: -o DIR/NAME");
+	return NULL;
+}
+
+/* The temporary file's name: beside the target, so rename is atomic.
+ * *prefix (malloc'd, may be NULL) is its name in that directory without the
+ * random part, *dir that directory. */
+static char *temp_name(const char *out_path, char **dir, char **prefix)
 {
 	char *dcopy = strdup(out_path), *bcopy = strdup(out_path), *tmp = NULL;
-	if (dcopy && bcopy && asprintf(&tmp, "%s/.%s.vmcore-fix.XXXXXX", dirname(dcopy),
-				       basename(bcopy)) < 0)
+	*dir = *prefix = NULL;
+	const char *d = dcopy ? dirname(dcopy) : NULL, *b = bcopy ? basename(bcopy) : NULL;
+	if (d && b && asprintf(&tmp, "%s/.%s" TEMP_MARK "XXXXXX", d, b) < 0)
 		tmp = NULL;
+	if (tmp && asprintf(prefix, ".%s" TEMP_MARK, b) < 0)
+		*prefix = NULL;
+	if (tmp && (*dir = strdup(d)) == NULL) {
+		free(tmp);
+		tmp = NULL;
+	}
 	free(dcopy);
 	free(bcopy);
 	return tmp;
 }
 
-/* The written file (out, at tmp) synced, closed, checked and renamed. */
+/* name in dir is a temporary file of an earlier -o to this target that no
+ * live writer holds (every writer keeps an flock on its file until it is
+ * renamed): taking the lock proves it; the name is checked to be the file
+ * locked before it is removed. */
+static bool remove_if_stale(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct stat st, again;
+	bool gone = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		    fstatat(dfd, name, &again, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    again.st_dev == st.st_dev && again.st_ino == st.st_ino &&
+		    unlinkat(dfd, name, 0) == 0;
+	close(fd);
+	return gone;
+}
+
+/* Remove the stale temporary files of earlier runs (killed with -9, or by
+ * a crash) beside the target: names of the pattern of temp_name, ours, not
+ * held.  Best effort: what cannot be read or removed stays. */
+static uint64_t remove_stale(const char *dir, const char *prefix)
+{
+	DIR *d = prefix ? opendir(dir) : NULL;
+	if (!d)
+		return 0;
+	uint64_t removed = 0;
+	size_t plen = strlen(prefix);
+	for (struct dirent *de; (de = readdir(d));)
+		if (strncmp(de->d_name, prefix, plen) == 0 && strlen(de->d_name + plen) == 6 &&
+		    remove_if_stale(dirfd(d), de->d_name))
+			removed++;
+	closedir(d);
+	return removed;
+}
+
+/* The written file (out, at tmp) synced, checked, renamed and closed: out
+ * stays open (and locked) until its name is the target's. */
 static struct vf_error *finish(int out, const char *tmp, const char *out_path,
 			       const struct vf_write_opts *wo, struct vf_error *err)
 {
 	if (!err && fsync(out) < 0)
 		err = vf_error_os(errno, out_path, "fsync");
-	if (close(out) < 0 && !err)
-		err = vf_error_os(errno, out_path, "close");
 	if (!err && wo && wo->verify)
 		err = wo->verify(wo->verify_arg, tmp);
 	if (!err && rename(tmp, out_path) < 0)
 		err = vf_error_os(errno, out_path, "rename into place");
+	close(out);  /* synced: a late error of close has nothing left to lose */
 	return err;
+}
+
+/* Whether fd is still the file named path: a run cleaning stale files may
+ * have taken ours in the instant between its creation and its lock. */
+static bool still_named(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* The temporary file created, locked for the writer's whole life, with the
+ * input's mode. */
+static struct vf_error *create_temp(char *tmp, const char *out_path, mode_t mode, int *out)
+{
+	size_t x = strlen(tmp) - 6;
+	for (int tries = 0;; tries++) {
+		memcpy(tmp + x, "XXXXXX", 6);
+		*out = mkostemp(tmp, O_CLOEXEC);
+		if (*out < 0)
+			return vf_error_os(errno, out_path, "cannot create a temporary file beside it");
+		if (flock(*out, LOCK_EX | LOCK_NB) < 0)
+			return vf_error_os(errno, tmp, "cannot lock the temporary file");
+		if (still_named(*out, tmp) || tries == 3)
+			break;
+		close(*out);
+	}
+	if (fchmod(*out, mode & 07777) < 0)
+		return vf_error_os(errno, tmp, "chmod");
+	return NULL;
 }
 
 struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan,
@@ -174,20 +268,23 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 	memset(stats, 0, sizeof(*stats));
 	struct stat ist;
 	struct vf_error *err = not_the_input(dump->src, out_path, &ist);
+	if (!err)
+		err = check_target(out_path);
 	if (err)
 		return err;
-	char *tmp = temp_name(out_path);
-	if (!tmp)
+	char *dir, *prefix, *tmp = temp_name(out_path, &dir, &prefix);
+	if (!tmp) {
+		free(dir);
+		free(prefix);
 		return &vf_error_nomem;
+	}
+	stats->stale_removed = remove_stale(dir, prefix);
 	struct sigaction old[3];
 	guard(tmp, old);
-	int out = mkostemp(tmp, O_CLOEXEC);
-	if (out < 0) {
-		err = vf_error_os(errno, out_path, "cannot create a temporary file beside it");
+	int out;
+	err = create_temp(tmp, out_path, ist.st_mode, &out);
+	if (out < 0)
 		goto out;
-	}
-	if (fchmod(out, ist.st_mode & 07777) < 0)
-		err = vf_error_os(errno, tmp, "chmod");
 	struct vf_copy_io io = { dump->src->fd, out, dump->src->path, out_path,
 				 wo ? wo->progress : NULL, wo ? wo->progress_arg : NULL };
 	if (!err)
@@ -203,6 +300,8 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 out:
 	unguard(old);
 	free(tmp);
+	free(dir);
+	free(prefix);
 	/* renamed: the output is there, complete, but a crash may still lose
 	 * the rename until its directory is synced */
 	if (!err && (err = vf_fsync_dir_of(out_path)))

@@ -6,7 +6,12 @@
  * are written over it, and the file is fsync'd and renamed into place (and
  * its directory fsync'd).  On any error before the rename, or
  * SIGINT/SIGTERM/SIGHUP, the temporary file is removed: there is never a
- * partial output.  A flattened input stays flattened: patches go into the
+ * partial output.  The writer holds an flock on its temporary file from its
+ * creation to the rename; the temporary files of the same pattern beside
+ * the same target (".NAME.vmcore-fix.XXXXXX") that a process killed with -9
+ * left are not locked by anyone, and the next -o to that target removes
+ * them first.  A target that is a directory fails before anything is
+ * written.  A flattened input stays flattened: patches go into the
  * records that hold their bytes.
  *
  * Implemented by writer.c (-o), inplace.c (--in-place) and journal.c (the
@@ -25,6 +30,7 @@
 struct vf_write_stats {
 	uint64_t bytes_copied;   /* data bytes copied (holes excluded) */
 	uint64_t patches;        /* patches written */
+	uint64_t stale_removed;  /* -o: stale temporary files of earlier runs removed */
 };
 
 /* The output's form: the input's, the plain (reassembled) file, or the

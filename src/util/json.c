@@ -77,7 +77,12 @@ static void put_escaped(struct vf_json *j, const char *s, size_t n)
 		case '\r': fputs("\\r", j->out); break;
 		default:
 			/* Control bytes and anything non-ASCII (dump contents are
-			 * untrusted and may not be UTF-8) are escaped. */
+			 * untrusted and may not be UTF-8) are escaped, each byte
+			 * as the code point of its value (\u0000-\u00ff): the
+			 * document is printable ASCII whatever the bytes, valid
+			 * JSON, and a reader gets every byte back (code point =
+			 * byte; UTF-8 text reads as its bytes, not its
+			 * characters). */
 			if (c < 0x20 || c >= 0x7f)
 				fprintf(j->out, "\\u%04x", c);
 			else
@@ -90,7 +95,7 @@ static void put_escaped(struct vf_json *j, const char *s, size_t n)
 void vf_json_key(struct vf_json *j, const char *key)
 {
 	before_item(j);
-	put_escaped(j, key, strlen(key));
+	put_escaped(j, key ? key : "", key ? strlen(key) : 0);
 	fputs(j->pretty ? ": " : ":", j->out);
 	j->after_key = true;
 }

@@ -84,9 +84,16 @@ static void test_write_read(void)
 	       "journal written and renamed into place, nothing left under the other name");
 	size_t n;
 	uint8_t *raw = slurp(jpath, &n);
-	TAP_OK(raw && n == 40 + 12 + 16 + 12 + 8 && memcmp(raw, VF_JOURNAL_MAGIC, 8) == 0 &&
+	TAP_OK(raw && n == 72 + 12 + 16 + 12 + 8 && memcmp(raw, VF_JOURNAL_MAGIC, 8) == 0 &&
 	       vf_load_uint(raw + 8, 8, true) == 2 && vf_load_uint(raw + 24, 8, true) == 0,
-	       "layout: magic, two patches, no insert, exactly the entries");
+	       "layout: magic, two patches, no insert, identity, exactly the entries");
+	struct stat st;
+	uint64_t h = vf_fnv1a(VF_FNV_BASIS, orig + 8, 8);
+	h = vf_fnv1a(h, (const uint8_t *)"\0\0\0\0", 4);
+	TAP_OK(raw && stat(f, &st) == 0 && vf_load_uint(raw + 40, 8, true) == (uint64_t)st.st_dev &&
+	       vf_load_uint(raw + 48, 8, true) == (uint64_t)st.st_ino &&
+	       vf_load_uint(raw + 56, 8, true) == FSIZE && vf_load_uint(raw + 64, 8, true) == h,
+	       "identity: the file's device, inode and size, FNV-1a of the old bytes");
 	free(raw);
 
 	int jfd = open(jpath, O_RDONLY);
@@ -192,15 +199,15 @@ static void test_damaged(void)
 	free(jpath);
 	TAP_OK(!err && good && n > 60, "a good journal to damage");
 	refused("torn in the second entry", good, n - 3, "truncated");
-	refused("torn in the second entry's header", good, 40 + 28 + 6, "truncated");
-	refused("torn in the header", good, 30, "incomplete");
+	refused("torn in the second entry's header", good, 72 + 28 + 6, "truncated");
+	refused("torn in the header", good, 60, "incomplete");
 	refused("empty", good, 0, "incomplete");
 	uint8_t *more = malloc(n + 5);
 	memcpy(more, good, n);
 	memset(more + n, 0x77, 5);
 	refused("bytes after the last entry", more, n + 5, "damaged");
 	memcpy(more, good, n);
-	vf_store_uint(more + 40 + 8, 4, true, 0xfffffff0u);  /* a huge length */
+	vf_store_uint(more + 72 + 8, 4, true, 0xfffffff0u);  /* a huge length */
 	refused("an entry longer than the journal", more, n, "truncated");
 	memcpy(more, good, n);
 	vf_store_uint(more + 8, 8, true, UINT64_MAX);        /* a huge count */
@@ -211,6 +218,131 @@ static void test_damaged(void)
 	refused("garbage", garbage, sizeof(garbage), "incomplete");
 	free(more);
 	free(good);
+}
+
+
+/* ------------------------------------------------------ the identity */
+
+/* Recover f with its journal: refused (code, a phrase), the file as it was
+ * (want, n) and the journal left. */
+static void not_replayed(const char *f, int code, const char *says, const void *want, size_t n,
+			 const char *what)
+{
+	bool rec = true;
+	struct vf_error *err = vf_journal_recover(f, &rec);
+	TAP_OK(err && (int)err->code == code && strstr(err->message, says) && !rec,
+	       "%s: refused (%s)", what, err ? err->message : "no error");
+	TAP_OK(same_file(f, want, n) && vf_journal_exists(f), "%s: the file untouched, the "
+	       "journal left", what);
+	vf_error_destroy(err);
+	char *jpath = vf_journal_path(f);
+	unlink(jpath);
+	free(jpath);
+}
+
+static void test_identity(void)
+{
+	const char *f = at_dir("id"), *g = at_dir("id.other");
+	/* another file under the name (the dump deleted, a new one copied in) */
+	TAP_OK(!journal_for(f, NULL), "a journal for a file");
+	put(g, orig, FSIZE);
+	if (rename(g, f) < 0)
+		abort();
+	not_replayed(f, VF_ERR_REFUSED, "inode", orig, FSIZE, "another file, the same bytes");
+
+	/* the same inode, other bytes */
+	uint8_t other[FSIZE];
+	memset(other, 'z', FSIZE);
+	TAP_OK(!journal_for(f, NULL), "a journal for a file");
+	put(f, other, FSIZE);
+	not_replayed(f, VF_ERR_REFUSED, "holds neither", other, FSIZE, "the same inode, other bytes");
+
+	/* the same inode, shorter */
+	TAP_OK(!journal_for(f, NULL), "a journal for a file");
+	put(f, orig, FSIZE / 2);
+	not_replayed(f, VF_ERR_REFUSED, "bytes", orig, FSIZE / 2, "the same inode, shorter");
+
+	/* torn inside an entry: half its new bytes written */
+	TAP_OK(!journal_for(f, NULL), "a journal for a file");
+	int fd = open(f, O_WRONLY);
+	if (fd < 0 || pwrite(fd, "NEWB", 4, 8) != 4)
+		abort();
+	close(fd);
+	bool rec = false;
+	struct vf_error *err = vf_journal_recover(f, &rec);
+	TAP_OK(!err && rec && same_file(f, done, sizeof(done)), "torn inside an entry: finished");
+	vf_error_destroy(err);
+
+	/* the journal's old bytes changed: the hash says so */
+	TAP_OK(!journal_for(f, NULL), "a journal for a file");
+	char *jpath = vf_journal_path(f);
+	size_t jn;
+	uint8_t *j = slurp(jpath, &jn);
+	j[72 + 12] ^= 1;   /* the first entry's first old byte */
+	put(jpath, j, jn);
+	put(f, done, sizeof(done));
+	not_replayed(f, VF_ERR_CORRUPT, "hash", done, sizeof(done), "an old byte of the journal changed");
+	free(j);
+	free(jpath);
+}
+
+/* Entries that overlap (a later one wins): the bytes both cover may hold
+ * either's new bytes. */
+static void test_overlap(void)
+{
+	const char *f = at_dir("ov");
+	static const struct vf_phys_patch two[] = {
+		{ 8, (const uint8_t *)"NEWBYTES", 8 },
+		{ 10, (const uint8_t *)"xy", 2 },
+	};
+	uint8_t want[FSIZE];
+	memcpy(want, orig, FSIZE);
+	memcpy(want + 8, "NExyYTES", 8);
+	char *jpath = vf_journal_path(f);
+	put(f, orig, FSIZE);
+	int fd = open(f, O_RDONLY);
+	struct vf_error *err = vf_journal_write(jpath, fd, f, two, 2, NULL);
+	close(fd);
+	put(f, orig, FSIZE);   /* keeps its inode: O_TRUNC */
+	fd = open(f, O_WRONLY);
+	if (fd < 0 || pwrite(fd, "NEWBYTES", 8, 8) != 8 || pwrite(fd, "xy", 2, 10) != 2)
+		abort();
+	close(fd);
+	bool rec = false;
+	if (!err)
+		err = vf_journal_recover(f, &rec);
+	TAP_OK(!err && rec && same_file(f, want, FSIZE), "overlapping entries, the later one "
+	       "written: replayed (%s)", err ? err->message : "ok");
+	vf_error_destroy(err);
+	free(jpath);
+}
+
+/* An old journal (version 2, no identity) onto a file whose bytes are
+ * neither its old nor its new ones: refused; onto the right file: replayed. */
+static void test_old_version(void)
+{
+	const char *f = at_dir("v2");
+	uint8_t v2[40 + 12 + 16];
+	memset(v2, 0, sizeof(v2));
+	memcpy(v2, VF_JOURNAL_MAGIC_V2, 8);
+	vf_store_uint(v2 + 8, 8, true, 1);
+	vf_store_uint(v2 + 40, 8, true, 8);
+	vf_store_uint(v2 + 48, 4, true, 8);
+	memcpy(v2 + 52, orig + 8, 8);
+	memcpy(v2 + 60, "NEWBYTES", 8);
+	char *jpath = vf_journal_path(f);
+	uint8_t other[FSIZE];
+	memset(other, 'z', FSIZE);
+	put(f, other, FSIZE);
+	put(jpath, v2, sizeof(v2));
+	not_replayed(f, VF_ERR_REFUSED, "holds neither", other, FSIZE, "version 2, other bytes");
+	put(f, orig, FSIZE);
+	put(jpath, v2, sizeof(v2));
+	bool rec = false;
+	struct vf_error *err = vf_journal_recover(f, &rec);
+	TAP_OK(!err && rec && same_file(f, done, FSIZE), "version 2, the old bytes: replayed");
+	vf_error_destroy(err);
+	free(jpath);
 }
 
 /* ------------------------------------------------------------- the insert */
@@ -307,6 +439,9 @@ int main(void)
 	test_write_read();
 	test_replay();
 	test_damaged();
+	test_identity();
+	test_overlap();
+	test_old_version();
 	test_insert();
 	remove_dir();
 	TAP_OK(access(dir, F_OK) != 0, "the test's directory is removed");
