@@ -136,6 +136,7 @@ machine x86_64
 prstatus 1
 ram 0 2M"
 	cp "$BATS_TEST_TMPDIR/a.dump" "$BATS_TEST_TMPDIR/x"
+	ino=$(stat -c %i "$BATS_TEST_TMPDIR/x")
 	run env VMCOREFIX_TEST_CRASH_IN_PLACE=1 "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/x"
 	[ "$status" -eq 137 ]
 	[ -e "$BATS_TEST_TMPDIR/.x.vmcore-fix-journal" ]
@@ -145,12 +146,16 @@ ram 0 2M"
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"does not belong"* ]]
 	cmp "$BATS_TEST_TMPDIR/x" "$BATS_TEST_TMPDIR/b.dump"
-	# the one it was for, back under the name (same bytes, another inode): refused too
+	# the one it was for, back under the name (same bytes, another inode): refused
+	# too; the file system may hand out the freed inode again, and then it is
+	# the journal's own file by every mark (nothing to tell)
 	cp "$BATS_TEST_TMPDIR/a.dump" "$BATS_TEST_TMPDIR/x.new"
 	mv "$BATS_TEST_TMPDIR/x.new" "$BATS_TEST_TMPDIR/x"
-	run "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/x"
-	[ "$status" -eq 3 ]
-	cmp "$BATS_TEST_TMPDIR/x" "$BATS_TEST_TMPDIR/a.dump"
+	if [ "$(stat -c %i "$BATS_TEST_TMPDIR/x")" != "$ino" ]; then
+		run "$VMCOREFIX" --in-place "$BATS_TEST_TMPDIR/x"
+		[ "$status" -eq 3 ]
+		cmp "$BATS_TEST_TMPDIR/x" "$BATS_TEST_TMPDIR/a.dump"
+	fi
 }
 
 @test "-o killed with SIGKILL leaves its temporary file; the next -o removes it" {
