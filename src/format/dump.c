@@ -54,8 +54,8 @@ static const uint8_t *held_by_earlier(const struct vf_dump *dump, uint64_t offse
 
 /* The notes of all regions stay within the limits (the sizes were checked
  * against the file by the caller). */
-static struct vf_error *check_note_limits(const struct vf_dump *dump, uint64_t offset,
-					  uint64_t size, const uint8_t *data)
+static struct vf_error *note_limits(const struct vf_dump *dump, uint64_t offset,
+				    uint64_t size, const uint8_t *data)
 {
 	if (dump->nregions >= VF_NOTE_REGIONS_MAX)
 		return vf_error_at(VF_ERR_CORRUPT, offset, "more than %u note regions, the limit",
@@ -79,6 +79,14 @@ static struct vf_error *check_note_limits(const struct vf_dump *dump, uint64_t o
 				   "limit of %u notes in a dump", count, dump->nnotes + count,
 				   VF_NOTES_COUNT_MAX);
 	return NULL;
+}
+
+static struct vf_error *check_note_limits(const struct vf_dump *dump, uint64_t offset,
+					  uint64_t size, const uint8_t *data)
+{
+	struct vf_error *err = note_limits(dump, offset, size, data);
+	return err ? vf_error_set_hint(err, "a limit against hostile dumps (LIMITS in "
+				       "vmcore-fix(1)): no dump QEMU writes comes near it") : NULL;
 }
 
 struct vf_error *vf_dump_add_note_region(struct vf_dump *dump, uint64_t offset, uint64_t size)

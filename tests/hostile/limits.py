@@ -135,6 +135,11 @@ def vmci_cases(d):
     p = os.path.join(d, "vmci-near-cap.elf")
     elf(p, [(4, base, 0, len(vn)), load], [(base, vn)], 0x200000 + 0x10000)
     yield "vmci-near-cap", p, "--inspect {}"
+    # the same of the shortest lines there are ("a=": 3 bytes, 350000 lines)
+    vn = note("VMCOREINFO", 0, (VMCI + "a=\n" * ((MiB - 16 - len(VMCI)) // 3)).encode())
+    p = os.path.join(d, "vmci-short-lines.elf")
+    elf(p, [(4, base, 0, len(vn)), load], [(base, vn)], 0x200000 + 0x10000)
+    yield "vmci-short-lines", p, "--check {}"
     # a text full of distinct SYMBOL() keys in the kernel image: each looked
     # up by the page-table readers
     lines, size, i = [VMCI], len(VMCI), 0
