@@ -220,16 +220,18 @@ def flat_cases(d):
 # ------------------------------------------------------ ELF PT_LOAD lookup
 
 def elf_lookup_cases(d):
-    # one PT_LOAD over 4 GiB and 65000 64-byte PT_LOADs inside it: every
-    # read under the large one walked back over all of them (no VMCOREINFO
-    # note: the fix scans the 4 GiB for one)
+    # a PT_LOAD of 256 MiB and 65000 8-byte PT_LOADs inside it, one in the
+    # middle of each page; every fourth page holds data (the rest are file
+    # holes), so the scan for a note reads them one at a time, and each read
+    # at a page start walked back over every PT_LOAD starting below it
     n = 65000
     hdr = 64 + 56 * (n + 1)
     data = (hdr + 4095) // 4096 * 4096
-    big = 4 << 30
-    phdrs = [(1, data, 0, big)] + [(1, data + 64 * i, 0x1000 * i, 64) for i in range(n)]
+    size = 256 * MiB
+    phdrs = [(1, data, 0, size)]
+    phdrs += [(1, data + 4096 * i + 2048, 4096 * i + 2048, 8) for i in range(n)]
     p = os.path.join(d, "elf-nested-loads.elf")
-    elf(p, phdrs, [(data + i * (1 << 20), b"\x01") for i in range(4096)], data + big)
+    elf(p, phdrs, [(data + 4096 * i, b"\x01") for i in range(0, size // 4096, 4)], data + size)
     yield "elf-nested-loads", p, "--check {}"
 
 
