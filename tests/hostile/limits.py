@@ -183,7 +183,9 @@ def kdump_header(max_pfn, bitmap_blocks, blob, bs=4096):
                      min(max_pfn, 0xffffffff), 0, 0, 0, 0, 1)
     sub = bs
     struct.pack_into("<QiiQQ", h, sub, 0, 1, 0, 0, max_pfn)
-    struct.pack_into("<QQQQ", h, sub + 0x20, sub + 0x68 + 24, len(VMCI), sub + 0x68, len(blob))
+    if blob:
+        struct.pack_into("<QQQQ", h, sub + 0x20, sub + 0x68 + 24, len(VMCI), sub + 0x68,
+                         len(blob))
     struct.pack_into("<QQQ", h, sub + 0x50, 0, max_pfn, max_pfn)
     h[sub + 0x68:sub + 0x68 + len(blob)] = blob
     return bytes(h)
@@ -206,6 +208,11 @@ def flat_cases(d):
     flat(p, recs)
     yield "flat-kdump-16t", p, "--inspect {}"
     yield "flat-kdump-16t-check", p, "--check {}"
+    # the same without a note: the fix scans the dumped pages for one
+    recs[0] = (0, kdump_header(blen * 8, blocks, b""))
+    p = os.path.join(d, "flat-kdump-16t-nonote.flat")
+    flat(p, recs)
+    yield "flat-kdump-16t-scan", p, "--check {}"
     # a flattened ELF whose one PT_LOAD of 1 PiB lies in the logical file:
     # one record of headers and notes, one at its end
     # (no VMCOREINFO note: the fix scans guest memory for one)
@@ -255,7 +262,8 @@ def kdump_cases(d):
     full = os.path.join(d, "kdump-full.kdump")
     vfgen_dump(full, spec)
     size = os.path.getsize(full)
-    for name, cut in (("kdump-cut-descs", 512 << 10), ("kdump-cut-data", 20 << 20),
+    # (16384 dumped pages: the descriptors take 0x4000-0x64000)
+    for name, cut in (("kdump-cut-descs", 256 << 10), ("kdump-cut-data", 20 << 20),
                       ("kdump-cut-1", size - 1)):
         p = os.path.join(d, name + ".kdump")
         shutil.copyfile(full, p)
