@@ -228,10 +228,10 @@ def flat_cases(d):
     p = os.path.join(d, "flat-records-overlap.flat")
     flat_tiny(p, (1 << 20) + 1, lambda k: 0)
     yield "flat-records-overlap", p, "--inspect {}"
-    # 4 Mi one-byte records, none overlapping: indexed (48 bytes a record),
+    # 1 Mi one-byte records, none overlapping: indexed (48 bytes a record),
     # headers read many to a read
     p = os.path.join(d, "flat-records.flat")
-    flat_tiny(p, 4 << 20, lambda k: 2 * k)
+    flat_tiny(p, 1 << 20, lambda k: 2 * k)
     yield "flat-records", p, "--inspect {}"
 
 
