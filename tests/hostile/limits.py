@@ -239,7 +239,7 @@ def flat_cases(d):
 
 def elf_lookup_cases(d):
     # a PT_LOAD of 256 MiB and 65000 8-byte PT_LOADs inside it, one in the
-    # middle of each page; every fourth page holds data (the rest are file
+    # middle of each page; every 16th page holds data (the rest are file
     # holes), so the scan for a note reads them one at a time, and each read
     # at a page start walked back over every PT_LOAD starting below it
     n = 65000
@@ -249,21 +249,21 @@ def elf_lookup_cases(d):
     phdrs = [(1, data, 0, size)]
     phdrs += [(1, data + 4096 * i + 2048, 4096 * i + 2048, 8) for i in range(n)]
     p = os.path.join(d, "elf-nested-loads.elf")
-    elf(p, phdrs, [(data + 4096 * i, b"\x01") for i in range(0, size // 4096, 4)], data + size)
+    elf(p, phdrs, [(data + 4096 * i, b"\x01") for i in range(0, size // 4096, 16)], data + size)
     yield "elf-nested-loads", p, "--check {}"
 
 
 # ------------------------------------------------------------------ kdump
 
 def kdump_cases(d):
-    # a kdump of 64 MiB of RAM, all dumped: cut inside the page descriptors,
+    # a kdump of 16 MiB of RAM, all dumped: cut inside the page descriptors,
     # inside the page data, one byte short
-    spec = "format kdump\nmachine x86_64\ncompress none\nram 0 64M\n"
+    spec = "format kdump\nmachine x86_64\ncompress none\nram 0 16M\n"
     full = os.path.join(d, "kdump-full.kdump")
     vfgen_dump(full, spec)
     size = os.path.getsize(full)
-    # (16384 dumped pages: the descriptors take 0x4000-0x64000)
-    for name, cut in (("kdump-cut-descs", 256 << 10), ("kdump-cut-data", 20 << 20),
+    # (4096 dumped pages: the descriptors take 0x4000-0x1c000)
+    for name, cut in (("kdump-cut-descs", 64 << 10), ("kdump-cut-data", 8 << 20),
                       ("kdump-cut-1", size - 1)):
         p = os.path.join(d, name + ".kdump")
         shutil.copyfile(full, p)
