@@ -207,6 +207,23 @@ static struct vf_error *check_elf(const struct vf_dump *d, struct vf_problems *p
 }
 
 /* The header status word and version: missing pages, codecs, no notes blob. */
+/* A file cut inside its page descriptors or page data: the problem says
+ * where it ends and what is missing. */
+static struct vf_error *check_kdump_truncated(const struct vf_dump *d, struct vf_problems *p)
+{
+	if (!d->kdump->truncated)
+		return NULL;
+	struct vf_error *t = vf_kdump_truncation(d->kdump, d->src->size);
+	if (!t)
+		return NULL;
+	if (t == &vf_error_nomem)
+		return t;
+	struct vf_error *err = add(p, "kdump-truncated", VF_SEV_ERROR, true, t->offset, t->hint,
+				   "%s", t->message);
+	vf_error_destroy(t);
+	return err;
+}
+
 static struct vf_error *check_kdump_header(const struct vf_kdump_info *kd, struct vf_problems *p)
 {
 	struct vf_error *err;
@@ -329,7 +346,9 @@ static struct vf_error *check_kdump_phys_base(const struct vf_dump *d, struct vf
 
 static struct vf_error *check_kdump(const struct vf_dump *d, struct vf_problems *p)
 {
-	struct vf_error *err = check_kdump_header(d->kdump, p);
+	struct vf_error *err = check_kdump_truncated(d, p);
+	if (!err)
+		err = check_kdump_header(d->kdump, p);
 	if (!err)
 		err = check_kdump_utsname(d, p);
 	if (!err)

@@ -309,6 +309,8 @@ struct vf_error *vf_plan_kdump(const struct vf_dump *d, const struct vf_plan_inp
 				   struct vf_plan *plan)
 {
 	const struct vf_kdump_info *kd = d->kdump;
+	if (kd->truncated)   /* a fixed copy would be cut too */
+		return vf_kdump_truncation(kd, d->src->size);
 	if (!vf_plan_keeps_note(d, in))
 		return plan_kdump_add_note(d, in, plan);
 	if (d->vmci_origin == VF_VMCI_NONE || !d->vmci)

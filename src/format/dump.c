@@ -21,7 +21,8 @@ void vf_dump_destroy(struct vf_dump *dump)
 		dump->mem.ops->destroy(dump->mem.ctx);
 	free(dump->mem.ranges);
 	for (size_t i = 0; i < dump->nregions; i++)
-		free(dump->regions[i].data);
+		if (!dump->regions[i].shared)
+			free(dump->regions[i].data);
 	free(dump->regions);
 	free(dump->notes);
 	vf_error_destroy(dump->notes_malformed);
@@ -34,6 +35,60 @@ void vf_dump_destroy(struct vf_dump *dump)
 	free(dump);
 }
 
+/* The bytes of [offset, offset + size) when an earlier region holds them
+ * all; *same: it is exactly that region. */
+static const uint8_t *held_by_earlier(const struct vf_dump *dump, uint64_t offset,
+				      uint64_t size, bool *same)
+{
+	*same = false;
+	for (size_t i = 0; i < dump->nregions; i++) {
+		const struct vf_note_region *r = &dump->regions[i];
+		if (offset < r->offset || offset - r->offset > r->size ||
+		    size > r->size - (offset - r->offset))
+			continue;
+		*same = offset == r->offset && size == r->size;
+		return r->data + (offset - r->offset);
+	}
+	return NULL;
+}
+
+/* The notes of all regions stay within the limits (the sizes were checked
+ * against the file by the caller). */
+static struct vf_error *note_limits(const struct vf_dump *dump, uint64_t offset,
+				    uint64_t size, const uint8_t *data)
+{
+	if (dump->nregions >= VF_NOTE_REGIONS_MAX)
+		return vf_error_at(VF_ERR_CORRUPT, offset, "more than %u note regions, the limit",
+				   VF_NOTE_REGIONS_MAX);
+	uint64_t total = size;
+	for (size_t i = 0; i < dump->nregions; i++)
+		total += dump->regions[i].size;
+	if (total > VF_NOTES_TOTAL_MAX && !dump->nregions)
+		return vf_error_at(VF_ERR_CORRUPT, offset, "0x%" PRIx64 " bytes of notes, above "
+				   "the limit of %u MiB of notes in a dump", size,
+				   VF_NOTES_TOTAL_MAX >> 20);
+	if (total > VF_NOTES_TOTAL_MAX)
+		return vf_error_at(VF_ERR_CORRUPT, offset, "0x%" PRIx64 " more bytes of notes (0x%"
+				   PRIx64 " in all), above the limit of %u MiB of notes in a dump",
+				   size, total, VF_NOTES_TOTAL_MAX >> 20);
+	if (!data)
+		return NULL;
+	size_t count = vf_notes_count(data, (size_t)size, dump->big_endian);
+	if (count > VF_NOTES_COUNT_MAX - dump->nnotes)
+		return vf_error_at(VF_ERR_CORRUPT, offset, "%zu notes here, %zu in all: above the "
+				   "limit of %u notes in a dump", count, dump->nnotes + count,
+				   VF_NOTES_COUNT_MAX);
+	return NULL;
+}
+
+static struct vf_error *check_note_limits(const struct vf_dump *dump, uint64_t offset,
+					  uint64_t size, const uint8_t *data)
+{
+	struct vf_error *err = note_limits(dump, offset, size, data);
+	return err ? vf_error_set_hint(err, "a limit against hostile dumps (LIMITS in "
+				       "vmcore-fix(1)): no dump QEMU writes comes near it") : NULL;
+}
+
 struct vf_error *vf_dump_add_note_region(struct vf_dump *dump, uint64_t offset, uint64_t size)
 {
 	uint64_t end;
@@ -41,10 +96,13 @@ struct vf_error *vf_dump_add_note_region(struct vf_dump *dump, uint64_t offset, 
 		return vf_error_at(VF_ERR_CORRUPT, offset,
 				   "notes (0x%" PRIx64 " bytes) run past the end of the file "
 				   "(size 0x%" PRIx64 ")", size, dump->src->size);
-	if (size > VF_NOTE_REGION_MAX)
-		return vf_error_at(VF_ERR_UNSUPPORTED, offset,
-				   "notes of 0x%" PRIx64 " bytes exceed the limit of %u MiB",
-				   size, VF_NOTE_REGION_MAX >> 20);
+	bool same;
+	const uint8_t *held = held_by_earlier(dump, offset, size, &same);
+	if (same)
+		return NULL;  /* the same notes again: read and parsed once */
+	struct vf_error *err = check_note_limits(dump, offset, size, NULL);
+	if (err)
+		return err;
 
 	struct vf_note_region *regions = realloc(dump->regions,
 						 (dump->nregions + 1) * sizeof(*regions));
@@ -52,12 +110,18 @@ struct vf_error *vf_dump_add_note_region(struct vf_dump *dump, uint64_t offset, 
 		return &vf_error_nomem;
 	dump->regions = regions;
 	struct vf_note_region *r = &regions[dump->nregions];
-	r->offset = offset;
-	r->size = size;
-	r->data = NULL;
-	struct vf_error *err = vf_src_read_alloc(dump->src, size, offset, "notes", &r->data);
-	if (err)
+	*r = (struct vf_note_region){ offset, size, (uint8_t *)held, held != NULL };
+	if (!held) {
+		err = vf_src_read_alloc(dump->src, size, offset, "notes", &r->data);
+		if (err)
+			return err;
+	}
+	err = check_note_limits(dump, offset, size, r->data);
+	if (err) {
+		if (!r->shared)
+			free(r->data);
 		return err;
+	}
 	dump->nregions++;
 
 	struct vf_error *malformed = NULL;

@@ -46,7 +46,9 @@ struct vf_format_ops {
 struct vf_note_region {
 	uint64_t offset;    /* file offset (logical) */
 	uint64_t size;
-	uint8_t *data;      /* the bytes, owned */
+	uint8_t *data;      /* the bytes, owned unless shared */
+	bool shared;        /* data points into an earlier region's bytes (this
+			     * region lies inside it: read once) */
 };
 
 /* Where the VMCOREINFO text was found. */
@@ -56,7 +58,14 @@ enum vf_vmci_origin {
 	VF_VMCI_KDUMP_POINTER, /* kdump offset_vmcoreinfo/size_vmcoreinfo only */
 };
 
-#define VF_NOTE_REGION_MAX (64u << 20)   /* refuse note regions above 64 MiB */
+/* Limits on the notes, over all note regions together (a guest or a forged
+ * header decides how many PT_NOTEs point where): bytes of notes read and
+ * parsed, and notes kept.  QEMU writes one or two notes a CPU (under 1 KiB
+ * each) and a VMCOREINFO below 1 MiB: 4096 CPUs take under 5 MiB.  Beyond
+ * either limit the dump is refused as corrupt (exit 4): nothing is dropped. */
+#define VF_NOTES_TOTAL_MAX (16u << 20)   /* 16 MiB of notes in all */
+#define VF_NOTES_COUNT_MAX 65536u        /* 65536 notes in all */
+#define VF_NOTE_REGIONS_MAX 4096u        /* 4096 distinct note regions (PT_NOTEs) */
 
 struct vf_dump {
 	struct vf_src *src;          /* owned */
@@ -94,7 +103,10 @@ struct vf_dump {
 void vf_dump_destroy(struct vf_dump *dump);
 
 /* Helpers for the format readers: load a note region, parse its notes, and
- * after all regions are loaded, locate and parse VMCOREINFO. */
+ * after all regions are loaded, locate and parse VMCOREINFO.  A region that
+ * repeats an earlier one (same offset and size) is skipped: its notes are
+ * those already parsed; one inside an earlier region is parsed from the
+ * bytes already read.  The limits above apply to the sum of the rest. */
 struct vf_error *vf_dump_add_note_region(struct vf_dump *dump, uint64_t offset, uint64_t size) VF_MUST_CHECK;
 struct vf_error *vf_dump_find_vmcoreinfo(struct vf_dump *dump) VF_MUST_CHECK;
 /* A VMCOREINFO text the format points at outside the notes (kdump's

@@ -21,17 +21,20 @@
 #include "util/cursor.h"
 #include "arch/arch.h"
 #include "format/dump.h"
+#include "source/flat.h"
 
 #define PHNUM_MAX (1u << 18)   /* bounded memory: 262144 program headers */
-
 struct seg {
 	uint64_t paddr, size, offset;
 };
 
+/* The file-backed PT_LOAD parts resolved once at open into disjoint pieces
+ * sorted by paddr (where PT_LOADs overlap, the one starting last holds the
+ * bytes, as a walk back from the last segment starting below found them):
+ * a read or a lookup is one binary search, whatever the segments nest. */
 struct elf_mem {
 	struct vf_src *src;
-	struct seg *segs;      /* file-backed PT_LOAD parts, sorted by paddr */
-	uint64_t *max_end;     /* prefix maximum of paddr + size */
+	struct seg *pieces;
 	size_t n;
 };
 
@@ -40,33 +43,28 @@ static bool probe(const uint8_t *head, size_t len)
 	return len >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0;
 }
 
-/* Find a segment covering paddr; NULL if none. */
-static const struct seg *find_seg(const struct elf_mem *m, uint64_t paddr)
+/* The first piece that ends after paddr (n: none). */
+static size_t piece_after(const struct elf_mem *m, uint64_t paddr)
 {
 	size_t lo = 0, hi = m->n;
-	while (lo < hi) {   /* first segment with start > paddr */
+	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (m->segs[mid].paddr <= paddr)
+		if (m->pieces[mid].paddr + m->pieces[mid].size <= paddr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i-- > 0;) {
-		if (m->max_end[i] <= paddr)
-			break;
-		if (paddr - m->segs[i].paddr < m->segs[i].size)
-			return &m->segs[i];
-	}
-	return NULL;
+	return lo;
 }
 
 static struct vf_error *elf_mem_read(void *ctx, uint64_t paddr, void *buf, size_t len)
 {
 	struct elf_mem *m = ctx;
 	uint8_t *out = buf;
+	size_t i = piece_after(m, paddr);
 	while (len > 0) {
-		const struct seg *s = find_seg(m, paddr);
-		if (!s)
+		const struct seg *s = i < m->n ? &m->pieces[i] : NULL;
+		if (!s || s->paddr > paddr)
 			return vf_error_paddr(VF_ERR_NOT_PRESENT, paddr,
 					      "not in this dump (no PT_LOAD holds it)");
 		uint64_t in = paddr - s->paddr;
@@ -78,6 +76,7 @@ static struct vf_error *elf_mem_read(void *ctx, uint64_t paddr, void *buf, size_
 		out += n;
 		paddr += n;
 		len -= (size_t)n;
+		i++;
 	}
 	return NULL;
 }
@@ -87,50 +86,61 @@ static void elf_mem_destroy(void *ctx)
 	struct elf_mem *m = ctx;
 	if (!m)
 		return;
-	free(m->segs);
-	free(m->max_end);
+	free(m->pieces);
 	free(m);
 }
 
-/* The first address at or after paddr in a segment whose file bytes are not a
- * hole (SEEK_DATA on plain files; a flattened stream answers paddr). */
+/* Where piece s holds data at or after a (its file offset fo = s->offset +
+ * (a - s->paddr)): SEEK_DATA on a plain file, the records of a flattened
+ * stream; UINT64_MAX: none in this piece. */
+static uint64_t piece_data(const struct elf_mem *m, const struct seg *s, uint64_t a,
+			   uint64_t *data_end)
+{
+	uint64_t end = s->paddr + s->size;
+	*data_end = end;
+	if (m->src->kind == VF_SRC_FLATTENED) {
+		for (;;) {
+			uint64_t fo = s->offset + (a - s->paddr), pos, len;
+			bool held = vf_flat_locate(m->src, fo, &pos, &len);
+			if (held) {
+				*data_end = len < end - a ? a + len : end;
+				return a;
+			}
+			if (len >= end - a)
+				return UINT64_MAX;
+			a += len;   /* the next record starts inside the piece */
+		}
+	}
+	if (m->src->kind != VF_SRC_FILE)
+		return a;
+	off_t d = lseek(m->src->fd, (off_t)(s->offset + (a - s->paddr)), SEEK_DATA);
+	if (d < 0)
+		return errno == ENXIO ? UINT64_MAX : a;
+	if ((uint64_t)d >= s->offset + s->size)
+		return UINT64_MAX;
+	uint64_t at = s->paddr + ((uint64_t)d - s->offset);
+	/* the data ends at the next hole, or where the piece ends (the next is
+	 * asked again) */
+	off_t h = lseek(m->src->fd, d, SEEK_HOLE);
+	if (h > d && (uint64_t)h < s->offset + s->size)
+		*data_end = s->paddr + ((uint64_t)h - s->offset);
+	return at > a ? at : a;
+}
+
+/* The first address at or after paddr in a piece whose file bytes are not a
+ * hole (plain file) or that a record holds (flattened stream). */
 static uint64_t elf_next_data(void *ctx, uint64_t paddr, uint64_t *data_end)
 {
 	struct elf_mem *m = ctx;
 	*data_end = UINT64_MAX;
-	size_t lo = 0, hi = m->n;
-	while (lo < hi) {   /* the first segment starting after paddr */
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->segs[mid].paddr <= paddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	size_t i = lo;
-	if (i > 0 && m->max_end[i - 1] > paddr) {
-		/* inside segment i - 1, unless segments overlap: then no skipping */
-		if (paddr - m->segs[i - 1].paddr >= m->segs[i - 1].size)
-			return paddr;
-		i--;
-	}
-	for (; i < m->n; i++) {
-		const struct seg *s = &m->segs[i];
+	for (size_t i = piece_after(m, paddr); i < m->n; i++) {
+		const struct seg *s = &m->pieces[i];
 		uint64_t a = paddr > s->paddr ? paddr : s->paddr;
-		if (m->src->kind != VF_SRC_FILE)
-			return a;
-		off_t d = lseek(m->src->fd, (off_t)(s->offset + (a - s->paddr)), SEEK_DATA);
-		if (d < 0)
-			return errno == ENXIO ? UINT64_MAX : a;
-		if ((uint64_t)d < s->offset + s->size) {
-			uint64_t at = s->paddr + ((uint64_t)d - s->offset);
-			/* the data ends at the next hole, or where the segment ends
-			 * (the next segment is asked again) */
-			off_t h = lseek(m->src->fd, d, SEEK_HOLE);
-			*data_end = h > d && (uint64_t)h < s->offset + s->size ?
-				    s->paddr + ((uint64_t)h - s->offset) : s->paddr + s->size;
-			return at > a ? at : a;
-		}
+		uint64_t at = piece_data(m, s, a, data_end);
+		if (at != UINT64_MAX)
+			return at;
 	}
+	*data_end = UINT64_MAX;
 	return UINT64_MAX;
 }
 
@@ -140,58 +150,112 @@ static const struct vf_mem_ops elf_mem_ops = {
 	.destroy = elf_mem_destroy,
 };
 
-static int cmp_seg(const void *a, const void *b)
+/* A PT_LOAD part with its program header index, for a stable sort. */
+struct load {
+	struct seg seg;
+	size_t index;
+};
+
+static int cmp_load(const void *a, const void *b)
 {
-	const struct seg *x = a, *y = b;
-	if (x->paddr != y->paddr)
-		return x->paddr < y->paddr ? -1 : 1;
-	return 0;
+	const struct load *x = a, *y = b;
+	if (x->seg.paddr != y->seg.paddr)
+		return x->seg.paddr < y->seg.paddr ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Append [a, b) as load l holds it, merged with the piece before when that
+ * is the same bytes' preceding part. */
+static void emit(struct elf_mem *m, const struct seg *l, uint64_t a, uint64_t b)
+{
+	if (a >= b)
+		return;
+	uint64_t off = l->offset + (a - l->paddr);
+	struct seg *last = m->n ? &m->pieces[m->n - 1] : NULL;
+	if (last && last->paddr + last->size == a && last->offset + last->size == off) {
+		last->size += b - a;
+		return;
+	}
+	m->pieces[m->n++] = (struct seg){ a, b - a, off };
+}
+
+/* A sweep over the loads by start with a stack of those open there: a load
+ * starting later covers the ones below it up to its end, and those ending
+ * before it leave the stack (ends decrease from bottom to top). */
+static void resolve(struct elf_mem *m, struct load *loads, size_t n, size_t *stack)
+{
+	size_t sp = 0;
+	uint64_t cur = n ? loads[0].seg.paddr : 0;
+#define END(k) (loads[k].seg.paddr + loads[k].seg.size)
+	for (size_t j = 0; j < n; j++) {
+		uint64_t s = loads[j].seg.paddr, e = END(j);
+		while (sp && END(stack[sp - 1]) <= s) {
+			emit(m, &loads[stack[sp - 1]].seg, cur, END(stack[sp - 1]));
+			cur = END(stack[sp - 1]) > cur ? END(stack[sp - 1]) : cur;
+			sp--;
+		}
+		if (sp)
+			emit(m, &loads[stack[sp - 1]].seg, cur, s);
+		cur = s > cur ? s : cur;
+		while (sp && END(stack[sp - 1]) <= e)
+			sp--;
+		stack[sp++] = j;
+	}
+	for (; sp; sp--) {
+		emit(m, &loads[stack[sp - 1]].seg, cur, END(stack[sp - 1]));
+		cur = END(stack[sp - 1]) > cur ? END(stack[sp - 1]) : cur;
+	}
+#undef END
+}
+
+/* Ranges for reports: the pieces merged where they touch (a kernel-text
+ * PT_LOAD may map the same physical bytes as a RAM PT_LOAD). */
+static void report_ranges(const struct elf_mem *m, struct vf_mem *mem)
+{
+	size_t nr = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct seg *p = &m->pieces[i];
+		struct vf_mem_range *r = nr ? &mem->ranges[nr - 1] : NULL;
+		if (r && p->paddr == r->start + r->size)
+			r->size += p->size;
+		else
+			mem->ranges[nr++] = (struct vf_mem_range){ p->paddr, p->size };
+	}
+	mem->nranges = nr;
 }
 
 static struct vf_error *setup_mem(struct vf_dump *dump)
 {
 	struct vf_elf_info *elf = dump->elf;
-	struct elf_mem *m = calloc(1, sizeof(*m));
-	if (!m)
-		return &vf_error_nomem;
 	size_t nload = 0;
 	for (size_t i = 0; i < elf->phnum; i++)
 		if (elf->phdrs[i].type == PT_LOAD && elf->phdrs[i].filesz)
 			nload++;
-	m->src = dump->src;
-	m->segs = malloc((nload ? nload : 1) * sizeof(*m->segs));
-	m->max_end = malloc((nload ? nload : 1) * sizeof(*m->max_end));
-	dump->mem.ranges = malloc((nload ? nload : 1) * sizeof(*dump->mem.ranges));
-	if (!m->segs || !m->max_end || !dump->mem.ranges) {
+	struct elf_mem *m = calloc(1, sizeof(*m));
+	struct load *loads = malloc((nload ? nload : 1) * sizeof(*loads));
+	size_t *stack = malloc((nload ? nload : 1) * sizeof(*stack));
+	if (m)   /* each load adds at most two pieces */
+		m->pieces = malloc((nload ? 2 * nload : 1) * sizeof(*m->pieces));
+	dump->mem.ranges = malloc((nload ? 2 * nload : 1) * sizeof(*dump->mem.ranges));
+	if (!m || !loads || !stack || !m->pieces || !dump->mem.ranges) {
 		elf_mem_destroy(m);
+		free(loads);
+		free(stack);
 		return &vf_error_nomem;
 	}
+	size_t n = 0;
 	for (size_t i = 0; i < elf->phnum; i++) {
 		const struct vf_elf_phdr *p = &elf->phdrs[i];
 		if (p->type == PT_LOAD && p->filesz)
-			m->segs[m->n++] = (struct seg){ p->paddr, p->filesz, p->offset };
+			loads[n++] = (struct load){ { p->paddr, p->filesz, p->offset }, i };
 	}
-	if (m->n > 1)  /* qsort(NULL, 0) is undefined */
-		qsort(m->segs, m->n, sizeof(*m->segs), cmp_seg);
-	uint64_t mx = 0;
-	size_t nr = 0;
-	for (size_t i = 0; i < m->n; i++) {
-		uint64_t end = m->segs[i].paddr + m->segs[i].size;
-		mx = end > mx ? end : mx;
-		m->max_end[i] = mx;
-		/* Ranges for reports: merged, since a kernel-text PT_LOAD may map
-		 * the same physical bytes as a RAM PT_LOAD. */
-		if (nr && m->segs[i].paddr <= dump->mem.ranges[nr - 1].start +
-						 dump->mem.ranges[nr - 1].size) {
-			struct vf_mem_range *r = &dump->mem.ranges[nr - 1];
-			if (end > r->start + r->size)
-				r->size = end - r->start;
-		} else {
-			dump->mem.ranges[nr++] = (struct vf_mem_range){ m->segs[i].paddr,
-									m->segs[i].size };
-		}
-	}
-	dump->mem.nranges = nr;
+	if (n > 1)  /* qsort(NULL, 0) is undefined */
+		qsort(loads, n, sizeof(*loads), cmp_load);
+	m->src = dump->src;
+	resolve(m, loads, n, stack);
+	free(loads);
+	free(stack);
+	report_ranges(m, &dump->mem);
 	dump->mem.ops = &elf_mem_ops;
 	dump->mem.ctx = m;
 	dump->mem.name = "ELF dump";

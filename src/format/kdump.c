@@ -1,10 +1,15 @@
 /* kdump.c - kdump-compressed dumps ("KDUMP   "), header versions 1 to 6.
  *
- * Open reads only the main header and the sub-header (plus the notes blob
- * through dump.c): nothing that scales with the dump.  Memory reads locate a
- * page through the two bitmaps and a lazily built cumulative popcount index
- * (one count per 4 KiB bitmap chunk, extended only as far as a lookup
- * needs), read its one 24-byte descriptor and decode only that page.
+ * Open reads the main header and the sub-header (plus the notes blob through
+ * dump.c), and the second bitmap once, for a popcount index that holds only
+ * the 4 KiB chunks with a dumped page (chunks the file does not hold, holes
+ * of a plain file or what no record of a flattened stream wrote, are skipped
+ * unread: the index and its cost follow the file's real content, not the
+ * bitmap size the header claims).  Its total is the number of dumped pages:
+ * the descriptor table's extent and the last descriptor's data are checked
+ * against the file's end (a cut file is reported, not fixed).  Memory reads
+ * locate a page through the two bitmaps and the index, read its one 24-byte
+ * descriptor and decode only that page.
  * mem.ranges is the single range [0, max_pfn * page_size): which pages in it
  * are RAM, and which were dumped, is known only by reading the bitmaps,
  * which a report must not need to do.
@@ -12,14 +17,17 @@
 #include "config.h"
 #include "format/kdump.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "format/codec.h"
 #include "util/cursor.h"
 #include "arch/arch.h"
 #include "format/dump.h"
+#include "source/flat.h"
 
 #define HDR_READ 0x1d0
 #define CHUNK 4096u          /* bitmap bytes per popcount index entry */
@@ -35,13 +43,19 @@ struct chunk_cache {
 	unsigned age;
 };
 
+/* A chunk of the second bitmap with a dumped page: its number and the set
+ * bits before it. */
+struct nz_chunk {
+	uint64_t chunk;
+	uint64_t cum;
+};
+
 struct kd_priv {
 	struct vf_src *src;
 	struct vf_kdump_info *kd;
 	uint64_t page_size;
-	uint64_t *cum;           /* cum[i] = set bits in bitmap2 before chunk i */
-	uint64_t ncum;           /* valid entries of cum */
-	uint64_t nchunks;
+	struct nz_chunk *nz;     /* the chunks with set bits (below max_pfn), in order */
+	size_t nnz;
 	struct chunk_cache cache[NCACHE];
 	unsigned clock;
 	uint8_t *page;           /* last decoded page */
@@ -204,25 +218,32 @@ static unsigned popcount_bits(const uint8_t *d, uint64_t from, uint64_t to)
 	return c;
 }
 
+/* The first index entry whose chunk is at or after chunk (nnz: none). */
+static size_t nz_at(const struct kd_priv *p, uint64_t chunk)
+{
+	size_t lo = 0, hi = p->nnz;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->nz[mid].chunk < chunk)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Index of pfn's descriptor: set bits in bitmap2 before pfn. */
 static struct vf_error *desc_index(struct kd_priv *p, uint64_t pfn, uint64_t *idx)
 {
 	uint64_t chunk = pfn / CHUNK_BITS;
-	const uint8_t *d;
-	struct vf_error *err;
-	while (p->ncum <= chunk) {
-		if (p->ncum == 0) {
-			p->cum[0] = 0;
-			p->ncum = 1;
-			continue;
-		}
-		err = bitmap_chunk(p, p->kd->bitmap2_offset, p->ncum - 1, &d);
-		if (err)
-			return err;
-		p->cum[p->ncum] = p->cum[p->ncum - 1] + popcount_bytes(d, CHUNK);
-		p->ncum++;
+	size_t e = nz_at(p, chunk);
+	uint64_t before = e < p->nnz ? p->nz[e].cum : p->kd->ndumped;
+	if (e == p->nnz || p->nz[e].chunk != chunk) {
+		*idx = before;   /* a chunk without dumped pages: pfn is not one */
+		return NULL;
 	}
-	err = bitmap_chunk(p, p->kd->bitmap2_offset, chunk, &d);
+	const uint8_t *d;
+	struct vf_error *err = bitmap_chunk(p, p->kd->bitmap2_offset, chunk, &d);
 	if (err)
 		return err;
 	uint64_t i = pfn % CHUNK_BITS;
@@ -230,7 +251,7 @@ static struct vf_error *desc_index(struct kd_priv *p, uint64_t pfn, uint64_t *id
 	if (p->last_pfn != UINT64_MAX && p->last_pfn / CHUNK_BITS == chunk && p->last_pfn <= pfn)
 		c = p->last_idx + popcount_bits(d, p->last_pfn % CHUNK_BITS, i);   /* walking up */
 	else
-		c = p->cum[chunk] + popcount_bits(d, 0, i);
+		c = before + popcount_bits(d, 0, i);
 	p->last_pfn = pfn;
 	p->last_idx = c;
 	*idx = c;
@@ -396,22 +417,34 @@ static void kd_mem_destroy(void *ctx)
 	struct kd_priv *p = ctx;
 	if (!p)
 		return;
-	free(p->cum);
+	free(p->nz);
 	free(p->page);
 	free(p->comp);
 	free(p->win);
 	free(p);
 }
 
-/* The first set bit of the second bitmap at or after pfn whose value is
- * `want` (true: a dumped page, false: a page not dumped), skipping words
- * that cannot hold it; max_pfn if none; UINT64_MAX on a read error. */
+/* The first pfn at or after pfn whose bit in the second bitmap is `want`
+ * (true: a dumped page, false: a page not dumped), through the index (a
+ * chunk it does not hold has no dumped page) and, inside a chunk, skipping
+ * words that cannot hold it; max_pfn if none; UINT64_MAX on a read error. */
 static uint64_t kd_find(struct kd_priv *p, uint64_t pfn, bool want)
 {
 	uint64_t skip = want ? 0 : UINT64_MAX;
 	while (pfn < p->kd->max_pfn) {
+		uint64_t chunk = pfn / CHUNK_BITS;
+		size_t e = nz_at(p, chunk);
+		bool held = e < p->nnz && p->nz[e].chunk == chunk;
+		if (!held && !want)
+			return pfn;
+		if (!held) {
+			if (e == p->nnz)
+				break;
+			chunk = p->nz[e].chunk;
+			pfn = chunk * CHUNK_BITS;
+		}
 		const uint8_t *d;
-		struct vf_error *err = bitmap_chunk(p, p->kd->bitmap2_offset, pfn / CHUNK_BITS, &d);
+		struct vf_error *err = bitmap_chunk(p, p->kd->bitmap2_offset, chunk, &d);
 		if (err) {
 			vf_error_destroy(err);
 			return UINT64_MAX;
@@ -426,11 +459,11 @@ static uint64_t kd_find(struct kd_priv *p, uint64_t pfn, bool want)
 					break;
 			}
 			if ((bool)((d[i / 8] >> (i % 8)) & 1) == want) {
-				uint64_t at = pfn / CHUNK_BITS * CHUNK_BITS + i;
+				uint64_t at = chunk * CHUNK_BITS + i;
 				return at < p->kd->max_pfn ? at : p->kd->max_pfn;
 			}
 		}
-		pfn = (pfn / CHUNK_BITS + 1) * CHUNK_BITS;
+		pfn = (chunk + 1) * CHUNK_BITS;
 	}
 	return p->kd->max_pfn;
 }
@@ -609,6 +642,119 @@ static struct vf_error *check_layout(struct vf_dump *dump, struct vf_kdump_info 
 	return NULL;
 }
 
+/* Where the file holds bytes at or after off: [*start, *end) (*start
+ * UINT64_MAX: nothing more; *end UINT64_MAX: unknown).  What it does not hold
+ * reads as zeros: holes of a plain file, what no flattened record wrote. */
+static void held_run(struct vf_src *src, uint64_t off, uint64_t *start, uint64_t *end)
+{
+	*start = off;
+	*end = UINT64_MAX;
+	if (src->kind == VF_SRC_FLATTENED) {
+		uint64_t pos, len;
+		if (!vf_flat_locate(src, off, &pos, &len)) {
+			if (len == UINT64_MAX) {
+				*start = UINT64_MAX;
+				return;
+			}
+			*start = off + len;
+			if (!vf_flat_locate(src, *start, &pos, &len))
+				return;
+		}
+		*end = *start + len;
+	} else if (src->kind == VF_SRC_FILE) {
+		off_t d = lseek(src->fd, (off_t)off, SEEK_DATA);
+		if (d < 0) {
+			if (errno == ENXIO)
+				*start = UINT64_MAX;
+			return;   /* no SEEK_DATA here: all of it is data */
+		}
+		off_t h = lseek(src->fd, d, SEEK_HOLE);
+		*start = (uint64_t)d;
+		if (h > d)
+			*end = (uint64_t)h;
+	}
+}
+
+static struct vf_error *nz_add(struct kd_priv *p, size_t *cap, uint64_t chunk, uint64_t cum)
+{
+	if (p->nnz == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		struct nz_chunk *nz = realloc(p->nz, c * sizeof(*nz));
+		if (!nz)
+			return &vf_error_nomem;
+		p->nz = nz;
+		*cap = c;
+	}
+	p->nz[p->nnz++] = (struct nz_chunk){ chunk, cum };
+	return NULL;
+}
+
+/* One pass over the chunks of the second bitmap that the file holds (up to
+ * max_pfn): the index of those with set bits, and kd->ndumped. */
+static struct vf_error *build_popcount_index(struct kd_priv *p)
+{
+	struct vf_kdump_info *kd = p->kd;
+	uint64_t nchunks = (kd->max_pfn + CHUNK_BITS - 1) / CHUNK_BITS, cum = 0;
+	uint64_t run_start = 0, run_end = 0;   /* the file holds [run_start, run_end) */
+	size_t cap = 0;
+	for (uint64_t c = 0; c < nchunks; c++) {
+		uint64_t off = kd->bitmap2_offset + c * CHUNK;
+		if (off >= run_end || off + CHUNK <= run_start) {
+			held_run(p->src, off, &run_start, &run_end);
+			if (run_start == UINT64_MAX)
+				break;
+			if (run_start >= off + CHUNK) {   /* skip to the chunk holding it */
+				uint64_t next = (run_start - kd->bitmap2_offset) / CHUNK;
+				c = next > c ? next - 1 : c;
+				continue;
+			}
+		}
+		const uint8_t *d;
+		struct vf_error *err = bitmap_chunk(p, kd->bitmap2_offset, c, &d);
+		if (err)
+			return err;
+		uint64_t bits = kd->max_pfn - c * CHUNK_BITS;
+		unsigned n = popcount_bits(d, 0, bits < CHUNK_BITS ? bits : CHUNK_BITS);
+		if (n && (err = nz_add(p, &cap, c, cum)))
+			return err;
+		cum += n;
+	}
+	kd->ndumped = cum;
+	return NULL;
+}
+
+/* A file cut inside its page descriptors or page data (the table has one
+ * descriptor a dumped page; page data is written in page order after the
+ * one shared zero page, so the last descriptor's data ends the file). */
+static struct vf_error *check_complete(struct kd_priv *p)
+{
+	struct vf_kdump_info *kd = p->kd;
+	uint64_t size = p->src->size, table, end;
+	kd->truncated = false;
+	if (!vf_mul_ok(kd->ndumped, DESC_SZ, &table) || !vf_add_ok(kd->pd_offset, table, &end) ||
+	    end > size) {
+		kd->truncated = true;
+		kd->truncated_what = "page descriptors";
+		kd->truncated_need = vf_add_ok(kd->pd_offset, table, &end) ? end : UINT64_MAX;
+		return NULL;
+	}
+	if (!kd->ndumped)
+		return NULL;
+	uint8_t raw[DESC_SZ];
+	struct vf_error *err = vf_src_read(p->src, raw, DESC_SZ, end - DESC_SZ,
+					   "last page descriptor");
+	if (err)
+		return err;
+	uint64_t off = vf_load_uint(raw, 8, p->big_endian);
+	uint32_t dsize = (uint32_t)vf_load_uint(raw + 8, 4, p->big_endian);
+	if ((int64_t)off >= 0 && vf_add_ok(off, dsize, &end) && end > size) {
+		kd->truncated = true;
+		kd->truncated_what = "page data";
+		kd->truncated_need = end;
+	}
+	return NULL;
+}
+
 static struct vf_error *setup_mem(struct vf_dump *dump, struct vf_kdump_info *kd)
 {
 	struct kd_priv *p = calloc(1, sizeof(*p));
@@ -618,12 +764,10 @@ static struct vf_error *setup_mem(struct vf_dump *dump, struct vf_kdump_info *kd
 	p->kd = kd;
 	p->page_size = kd->block_size;
 	p->big_endian = dump->big_endian;
-	p->nchunks = (kd->bitmap_len + CHUNK - 1) / CHUNK;
-	p->cum = malloc((p->nchunks + 1) * sizeof(*p->cum));
 	p->page = malloc(kd->block_size);
 	p->comp = malloc(kd->block_size);
 	dump->mem.ranges = malloc(sizeof(*dump->mem.ranges));
-	if (!p->cum || !p->page || !p->comp || !dump->mem.ranges) {
+	if (!p->page || !p->comp || !dump->mem.ranges) {
 		kd_mem_destroy(p);
 		return &vf_error_nomem;
 	}
@@ -633,6 +777,13 @@ static struct vf_error *setup_mem(struct vf_dump *dump, struct vf_kdump_info *kd
 	p->data_next = UINT64_MAX;
 	p->comp_off = UINT64_MAX;
 	p->win = malloc(DATA_WINDOW);   /* NULL: no read-ahead, one read per page */
+	struct vf_error *err = build_popcount_index(p);
+	if (!err)
+		err = check_complete(p);
+	if (err) {
+		kd_mem_destroy(p);
+		return err;
+	}
 	dump->mem.ops = &kd_mem_ops;
 	dump->mem.ctx = p;
 	dump->mem.name = "kdump dump";
@@ -678,6 +829,25 @@ static void deinit(struct vf_dump *dump)
 {
 	free(dump->kdump);
 	dump->kdump = NULL;
+}
+
+struct vf_error *vf_kdump_truncation(const struct vf_kdump_info *kd, uint64_t file_size)
+{
+	if (!kd->truncated)
+		return NULL;
+	struct vf_error *err;
+	if (kd->truncated_need == UINT64_MAX)
+		err = vf_error_at(VF_ERR_CORRUPT, file_size, "kdump truncated: the file ends at 0x%"
+				  PRIx64 ", and the page descriptors of its %" PRIu64 " dumped pages "
+				  "do not fit any file", file_size, kd->ndumped);
+	else
+		err = vf_error_at(VF_ERR_CORRUPT, file_size, "kdump truncated: the file ends at 0x%"
+				  PRIx64 ", inside its %s (0x%" PRIx64 " bytes missing: they end at "
+				  "0x%" PRIx64 ", %" PRIu64 " pages were dumped)", file_size,
+				  kd->truncated_what, kd->truncated_need - file_size,
+				  kd->truncated_need, kd->ndumped);
+	return vf_error_set_hint(err, "the file was cut (a copy or a write that did not finish): "
+				 "take the dump again, or copy it whole");
 }
 
 bool vf_kdump_utsname_filled(const struct vf_kdump_info *kd)

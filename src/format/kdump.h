@@ -63,11 +63,20 @@ struct vf_kdump_info {
 	uint64_t bitmap_len;       /* bytes of each bitmap */
 	uint64_t pd_offset;        /* file offset of the first page descriptor */
 	uint32_t codecs_seen;      /* status compression bits (header) */
+	uint64_t ndumped;          /* pages dumped: set bits of the second bitmap below max_pfn */
+	bool truncated;            /* the file ends inside its descriptors or page data */
+	const char *truncated_what;/* "page descriptors" or "page data" */
+	uint64_t truncated_need;   /* where they end (UINT64_MAX: overflows) */
 	void *priv;                /* reader state: bitmap cache, popcount index */
 };
 
 /* The format: the opener (format/open.c) probes it and lets it open. */
 extern const struct vf_format_ops vf_kdump_format;
+
+/* The error a cut file is (VF_ERR_CORRUPT at the file's end, naming what is
+ * missing, with a hint), or NULL when kd->truncated is false.  Inspect
+ * reports it as kdump-truncated; the fix refuses with it. */
+struct vf_error *vf_kdump_truncation(const struct vf_kdump_info *kd, uint64_t file_size) VF_MUST_CHECK;
 
 /* The header's utsname holds more than the machine field (makedumpfile fills
  * all six from init_uts_ns; QEMU only the machine). */

@@ -2,9 +2,12 @@
  *
  * The records are kept in stream order (for writers), and resolved once into
  * disjoint segments sorted by logical offset, each the part of one record
- * that no later record overrides, as `makedumpfile -R` would leave it.  A
- * read or a lookup finds its first segment by binary search and takes the
- * segments from there; areas nobody wrote read as 0.
+ * that no later record overrides, as `makedumpfile -R` would leave it (when
+ * no record overwrites another, as QEMU and makedumpfile write them, the
+ * records sorted by offset are the segments).  A read or a lookup finds its
+ * first segment by binary search and takes the segments from there; areas
+ * nobody wrote read as 0.  The index is bounded (flat.h): records in all,
+ * and records in a stream where some overlap.
  */
 #include "config.h"
 #include "source/flat.h"
@@ -169,7 +172,39 @@ static void add_seg(struct flat_priv *p, uint64_t pos, uint64_t len,
 	p->segs[p->nsegs++] = (struct flat_seg){ pos, len, data };
 }
 
-static struct vf_error *resolve(struct flat_priv *p)
+static int cmp_seg(const void *a, const void *b)
+{
+	const struct flat_seg *x = a, *y = b;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* The common case: no record overwrites another (QEMU and makedumpfile write
+ * each byte once).  The records sorted by offset are then the segments; true
+ * when they are (p->segs set), false when two overlap. */
+static struct vf_error *sorted_disjoint(struct flat_priv *p, bool *disjoint)
+{
+	*disjoint = false;
+	p->segs = malloc((p->n ? p->n : 1) * sizeof(*p->segs));
+	if (!p->segs)
+		return &vf_error_nomem;
+	for (size_t i = 0; i < p->n; i++)
+		p->segs[i] = (struct flat_seg){ p->records[i].offset, p->records[i].size,
+						p->records[i].data_pos };
+	if (p->n > 1)
+		qsort(p->segs, p->n, sizeof(*p->segs), cmp_seg);
+	for (size_t i = 1; i < p->n; i++) {
+		if (p->segs[i - 1].offset + p->segs[i - 1].size > p->segs[i].offset) {
+			free(p->segs);
+			p->segs = NULL;
+			return NULL;
+		}
+	}
+	p->nsegs = p->n;
+	*disjoint = true;
+	return NULL;
+}
+
+static struct vf_error *sweep(struct flat_priv *p)
 {
 	size_t n = p->n, hn = 0;
 	if (n > SIZE_MAX / (2 * sizeof(struct edge)))
@@ -210,7 +245,49 @@ static struct vf_error *resolve(struct flat_priv *p)
 	return NULL;
 }
 
-static struct vf_error *build_index(struct flat_priv *p, uint64_t *logical_size)
+static struct vf_error *resolve(struct flat_priv *p)
+{
+	bool disjoint;
+	struct vf_error *err = sorted_disjoint(p, &disjoint);
+	if (err || disjoint)
+		return err;
+	if (p->n > VF_FLAT_OVERLAP_RECORDS_MAX)
+		return vf_error_set_hint(vf_error_at(VF_ERR_CORRUPT, VF_FLAT_HEADER_SIZE,
+			"%zu records, some of which overwrite others: a stream of more than %u "
+			"records is indexed only when none does", p->n, VF_FLAT_OVERLAP_RECORDS_MAX),
+			"a limit against hostile streams (LIMITS in vmcore-fix(1)); reassemble the "
+			"stream with makedumpfile -R and give the plain file");
+	return sweep(p);
+}
+
+/* Record headers read through a window of the stream: small records come
+ * many to a read; after a large one, only its 16 bytes are read. */
+struct hdr_reader {
+	struct vf_src *base;
+	uint8_t buf[64 << 10];
+	uint64_t at;           /* stream offset of buf[0] */
+	size_t len;            /* bytes held */
+};
+
+static struct vf_error *read_hdr(struct hdr_reader *r, uint64_t pos, bool small,
+				 const uint8_t **rh)
+{
+	if (pos >= r->at && pos - r->at + 16 <= r->len) {
+		*rh = r->buf + (pos - r->at);
+		return NULL;
+	}
+	size_t got;
+	struct vf_error *err = vf_src_pread(r->base, r->buf, small ? sizeof(r->buf) : 16, pos,
+					    &got);
+	if (err)
+		return err;
+	r->at = pos;
+	r->len = got;
+	*rh = got >= 16 ? r->buf : NULL;
+	return NULL;
+}
+
+static struct vf_error *check_stream_header(struct flat_priv *p)
 {
 	uint64_t file_size = p->base->size;
 	uint8_t hdr[32];
@@ -228,49 +305,89 @@ static struct vf_error *build_index(struct flat_priv *p, uint64_t *logical_size)
 	if (version != 1)
 		return vf_error_at(VF_ERR_UNSUPPORTED, 24, "flattened stream: version %" PRIu64
 				   " (only 1 is known)", version);
+	return NULL;
+}
 
+static struct vf_error *add_record(struct flat_priv *p, size_t *cap, size_t max_records,
+				   uint64_t pos, uint64_t offset, uint64_t size)
+{
+	if (p->n >= max_records)
+		return vf_error_set_hint(vf_error_at(VF_ERR_CORRUPT, pos, "more than %zu records "
+			"(the limit)", max_records), "a limit against hostile streams (LIMITS in "
+			"vmcore-fix(1)): 256 GiB of QEMU's 16 KiB records; reassemble the stream "
+			"with makedumpfile -R and give the plain file");
+	if (p->n == *cap) {
+		size_t c = *cap ? *cap * 2 : 1024;
+		struct vf_flat_record *r = realloc(p->records, c * sizeof(*r));
+		if (!r)
+			return &vf_error_nomem;
+		p->records = r;
+		*cap = c;
+	}
+	p->records[p->n++] = (struct vf_flat_record){ offset, size, pos + 16 };
+	return NULL;
+}
+
+static struct vf_error *build_index(struct flat_priv *p, size_t max_records,
+				    uint64_t *logical_size)
+{
+	uint64_t file_size = p->base->size;
+	struct vf_error *err = check_stream_header(p);
+	if (err)
+		return err;
+	struct hdr_reader *rd = malloc(sizeof(*rd));
+	if (!rd)
+		return &vf_error_nomem;
+	rd->base = p->base;
+	rd->len = 0;
 	size_t cap = 0;
-	uint64_t pos = VF_FLAT_HEADER_SIZE, lsize = 0;
+	uint64_t pos = VF_FLAT_HEADER_SIZE, lsize = 0, last_size = 0;
 	for (;;) {
-		uint8_t rh[16];
-		err = vf_src_pread(p->base, rh, sizeof(rh), pos, &got);
-		if (err)
-			return err;
-		if (got < sizeof(rh))
-			return vf_error_at(VF_ERR_CORRUPT, pos, "truncated flattened stream: no end "
-					   "marker (file ends at 0x%" PRIx64 ")", file_size);
+		const uint8_t *rh;
+		if ((err = read_hdr(rd, pos, last_size < 4096, &rh)))
+			break;
+		if (!rh) {
+			err = vf_error_at(VF_ERR_CORRUPT, pos, "truncated flattened stream: no end "
+					  "marker (file ends at 0x%" PRIx64 ")", file_size);
+			break;
+		}
 		uint64_t offset = vf_load_uint(rh, 8, true), size = vf_load_uint(rh + 8, 8, true);
 		if (offset == UINT64_MAX && size == UINT64_MAX) {
 			p->end_pos = pos;
 			break;
 		}
+		uint64_t lend = 0, dend = 0;
 		if (size == 0)
-			return vf_error_at(VF_ERR_CORRUPT, pos, "flattened stream: zero-length record");
-		uint64_t lend, dend;
-		if ((int64_t)offset < 0 || (int64_t)size < 0 || !vf_add_ok(offset, size, &lend))
-			return vf_error_at(VF_ERR_CORRUPT, pos, "flattened stream: record offset 0x%"
-					   PRIx64 " size 0x%" PRIx64 " out of range", offset, size);
-		if (!vf_add_ok(pos + 16, size, &dend) || dend > file_size)
-			return vf_error_at(VF_ERR_CORRUPT, pos, "truncated flattened stream: record "
-					   "needs 0x%" PRIx64 " bytes, file ends at 0x%" PRIx64,
-					   size, file_size);
-		if (p->n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			struct vf_flat_record *r = realloc(p->records, cap * sizeof(*r));
-			if (!r)
-				return &vf_error_nomem;
-			p->records = r;
-		}
-		p->records[p->n++] = (struct vf_flat_record){ offset, size, pos + 16 };
+			err = vf_error_at(VF_ERR_CORRUPT, pos, "flattened stream: zero-length record");
+		else if ((int64_t)offset < 0 || (int64_t)size < 0 || !vf_add_ok(offset, size, &lend))
+			err = vf_error_at(VF_ERR_CORRUPT, pos, "flattened stream: record offset 0x%"
+					  PRIx64 " size 0x%" PRIx64 " out of range", offset, size);
+		else if (!vf_add_ok(pos + 16, size, &dend) || dend > file_size)
+			err = vf_error_at(VF_ERR_CORRUPT, pos, "truncated flattened stream: record "
+					  "needs 0x%" PRIx64 " bytes, file ends at 0x%" PRIx64,
+					  size, file_size);
+		else
+			err = add_record(p, &cap, max_records, pos, offset, size);
+		if (err)
+			break;
 		if (lend > lsize)
 			lsize = lend;
 		pos = dend;
+		last_size = size;
 	}
+	free(rd);
+	if (err)
+		return err;
 	*logical_size = lsize;
 	return resolve(p);
 }
 
 struct vf_error *vf_flat_open(struct vf_src *base, struct vf_src **ret)
+{
+	return vf_flat_open_limit(base, VF_FLAT_RECORDS_MAX, ret);
+}
+
+struct vf_error *vf_flat_open_limit(struct vf_src *base, size_t max_records, struct vf_src **ret)
 {
 	struct vf_src *src = calloc(1, sizeof(*src));
 	struct flat_priv *p = calloc(1, sizeof(*p));
@@ -286,7 +403,7 @@ struct vf_error *vf_flat_open(struct vf_src *base, struct vf_src **ret)
 	src->fd = base->fd;
 	src->file_size = base->file_size;
 	src->priv = p;
-	struct vf_error *err = build_index(p, &src->size);
+	struct vf_error *err = build_index(p, max_records, &src->size);
 	if (err) {
 		vf_src_destroy(src);
 		return vf_error_prefix(err, "makedumpfile flattened stream");

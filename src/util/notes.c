@@ -26,12 +26,15 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-struct vf_error *vf_notes_parse(const uint8_t *buf, size_t len, bool big_endian,
-				uint64_t file_off, uint32_t region, struct vf_note **notes,
-				size_t *n, struct vf_error **malformed)
+/* Walk the well-formed notes of buf: the count of them, each (when out is
+ * not NULL) filled into out[], and the first malformed one (its error in
+ * *malformed, NULL if none).  One pass, no allocation but the error. */
+static size_t walk_notes(const uint8_t *buf, size_t len, bool big_endian, uint64_t file_off,
+			 uint32_t region, struct vf_note *out, struct vf_error **malformed)
 {
 	struct vf_cursor c;
 	vf_cursor_init(&c, buf, len, big_endian, file_off, "note");
+	size_t count = 0;
 	*malformed = NULL;
 	while (vf_cursor_left(&c) > 0) {
 		size_t start = c.pos;
@@ -42,7 +45,7 @@ struct vf_error *vf_notes_parse(const uint8_t *buf, size_t len, bool big_endian,
 			*malformed = vf_error_at(VF_ERR_CORRUPT, file_off + start,
 						 "note header truncated (need 12 bytes, have %zu)",
 						 vf_cursor_left(&c));
-			return *malformed == &vf_error_nomem ? &vf_error_nomem : NULL;
+			break;
 		}
 		vf_cursor_u32(&c, &namesz);
 		vf_cursor_u32(&c, &descsz);
@@ -53,36 +56,71 @@ struct vf_error *vf_notes_parse(const uint8_t *buf, size_t len, bool big_endian,
 				"note name size %" PRIu32 " and descriptor size %" PRIu32
 				" run past the end of the notes (ends at 0x%" PRIx64 ")",
 				namesz, descsz, file_off + len);
-			return *malformed == &vf_error_nomem ? &vf_error_nomem : NULL;
+			break;
 		}
 		const uint8_t *name = NULL, *desc = NULL;
 		vf_cursor_bytes(&c, (size_t)pad4(namesz), &name);
 		size_t desc_pos = c.pos;
 		vf_cursor_bytes(&c, (size_t)pad4(descsz), &desc);
+		if (out) {
+			struct vf_note *note = &out[count];
+			memset(note, 0, sizeof(*note));
+			note->namesz = namesz;
+			note->descsz = descsz;
+			note->type = type;
+			size_t nl = namesz;
+			if (nl > 0 && name[nl - 1] == '\0')
+				nl--;
+			if (nl > VF_NOTE_NAME_MAX)
+				nl = VF_NOTE_NAME_MAX;
+			memcpy(note->name, name, nl);
+			note->name[nl] = '\0';
+			note->desc = desc;
+			note->hdr_offset = file_off + start;
+			note->desc_offset = file_off + desc_pos;
+			note->region = region;
+		}
+		count++;
+	}
+	return count;
+}
 
-		struct vf_note *arr = realloc(*notes, (*n + 1) * sizeof(*arr));
+size_t vf_notes_count(const uint8_t *buf, size_t len, bool big_endian)
+{
+	struct vf_error *malformed;
+	size_t n = walk_notes(buf, len, big_endian, 0, 0, NULL, &malformed);
+	vf_error_destroy(malformed);
+	return n;
+}
+
+/* Two passes: count, grow the array once, fill (a realloc per note made
+ * many tiny notes quadratic in time and memory). */
+struct vf_error *vf_notes_parse(const uint8_t *buf, size_t len, bool big_endian,
+				uint64_t file_off, uint32_t region, struct vf_note **notes,
+				size_t *n, struct vf_error **malformed)
+{
+	size_t count = walk_notes(buf, len, big_endian, file_off, region, NULL, malformed);
+	if (*malformed == &vf_error_nomem) {
+		*malformed = NULL;
+		return &vf_error_nomem;
+	}
+	if (count) {
+		if (count > SIZE_MAX / sizeof(**notes) - *n)
+			goto nomem;
+		struct vf_note *arr = realloc(*notes, (*n + count) * sizeof(*arr));
 		if (!arr)
-			return &vf_error_nomem;
+			goto nomem;
 		*notes = arr;
-		struct vf_note *note = &arr[*n];
-		memset(note, 0, sizeof(*note));
-		note->namesz = namesz;
-		note->descsz = descsz;
-		note->type = type;
-		size_t nl = namesz;
-		if (nl > 0 && name[nl - 1] == '\0')
-			nl--;
-		if (nl > VF_NOTE_NAME_MAX)
-			nl = VF_NOTE_NAME_MAX;
-		memcpy(note->name, name, nl);
-		note->name[nl] = '\0';
-		note->desc = desc;
-		note->hdr_offset = file_off + start;
-		note->desc_offset = file_off + desc_pos;
-		note->region = region;
-		(*n)++;
+		struct vf_error *again;
+		walk_notes(buf, len, big_endian, file_off, region, arr + *n, &again);
+		vf_error_destroy(again);
+		*n += count;
 	}
 	return NULL;
+nomem:
+	vf_error_destroy(*malformed);
+	*malformed = NULL;
+	return &vf_error_nomem;
 }
 
 bool vf_note_is_vmcoreinfo(const struct vf_note *note)

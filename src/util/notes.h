@@ -26,10 +26,15 @@ struct vf_note {
  * after the last note) end the list.  Appends to *notes / *n (realloc'd).
  * A malformed or truncated note stops parsing: the notes before it are kept
  * and *malformed gets an error naming its offset (the function itself then
- * still returns NULL); only out-of-memory is returned as failure. */
+ * still returns NULL); only out-of-memory is returned as failure.  Linear:
+ * the array grows once per call, by the count of notes in buf. */
 struct vf_error *vf_notes_parse(const uint8_t *buf, size_t len, bool big_endian,
 				uint64_t file_off, uint32_t region, struct vf_note **notes,
 				size_t *n, struct vf_error **malformed) VF_MUST_CHECK;
+
+/* How many well-formed notes vf_notes_parse() would append for buf (a
+ * caller's limit is checked before anything is allocated). */
+size_t vf_notes_count(const uint8_t *buf, size_t len, bool big_endian);
 
 /* Is this the Linux VMCOREINFO note (name "VMCOREINFO", type 0)? */
 bool vf_note_is_vmcoreinfo(const struct vf_note *note);

@@ -14,13 +14,19 @@ struct vf_vmci_entry {
 };
 
 struct vf_vmcoreinfo {
-	struct vf_vmci_entry *entries;  /* in text order */
+	struct vf_vmci_entry *entries;  /* in text order; keys and values point into text */
 	size_t n;
 	size_t text_len;                /* bytes of text up to the first NUL */
+	char *text;                     /* one copy of the text, the lines cut into strings */
+	uint32_t *index;                /* hash of the keys: entry number + 1, 0 = empty;
+					 * NULL (a caller-made view): lookups are linear */
+	size_t index_mask;              /* slots - 1 (a power of two, at least 2n) */
 };
 
 /* Parse the descriptor text (stops at the first NUL).  Lines without '=' or
- * with non-printable bytes are a VF_ERR_CORRUPT error naming the line. */
+ * with non-printable bytes are a VF_ERR_CORRUPT error naming the line.
+ * Memory is one copy of the text and 24 bytes a line; lookups by key are
+ * one hash probe (the first line of a key wins, as in text order). */
 struct vf_error *vf_vmcoreinfo_parse(const char *text, size_t len, struct vf_vmcoreinfo **ret) VF_MUST_CHECK;
 void vf_vmcoreinfo_destroy(struct vf_vmcoreinfo *vmci);
 

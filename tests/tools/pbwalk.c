@@ -91,6 +91,7 @@ int main(int argc, char **argv)
 		return fail(&vf_error_nomem);
 	}
 	view.n = 0;
+	view.index = NULL;   /* its entries differ from the parsed text's: linear lookups */
 	for (size_t i = 0; i < vmci->n; i++)
 		if (strcmp(vmci->entries[i].key, "NUMBER(phys_base)") != 0)
 			view.entries[view.n++] = vmci->entries[i];

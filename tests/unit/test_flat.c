@@ -271,6 +271,61 @@ int main(void)
 	       vf_load_uint(d + 12, 4, false) == 123458, "read spanning three records");
 	vf_src_destroy(src);
 
+	/* the record limit: refused as corrupt at the record past it, nothing
+	 * indexed; at the limit, indexed */
+	f = fopen(path, "w");
+	header(f);
+	for (uint64_t i = 0; i < 11; i++)
+		record(f, i * 8, 8, "12345678");
+	end_marker(f);
+	fclose(f);
+	struct vf_src *base = NULL;
+	err = vf_src_open_file(path, &base);
+	if (!err)
+		err = vf_flat_open_limit(base, 10, &src);
+	TAP_OK(err && err->code == VF_ERR_CORRUPT && err->has_offset &&
+	       err->offset == VF_FLAT_HEADER_SIZE + 10 * 24 && strstr(err->message, "more than 10") &&
+	       err->hint, "11 records over a limit of 10: corrupt at the 11th, with a hint");
+	vf_error_destroy(err);
+	err = vf_src_open_file(path, &base);
+	if (!err)
+		err = vf_flat_open_limit(base, 11, &src);
+	TAP_OK(!err && src->size == 88, "11 records at a limit of 11: indexed");
+	if (!err)
+		vf_src_destroy(src);
+	vf_error_destroy(err);
+
+	/* many tiny records, headers read many to a read: every one in place,
+	 * stream order kept, overlapping ones resolved by the sweep */
+	f = fopen(path, "w");
+	header(f);
+	for (uint64_t i = 0; i < 50000; i++) {
+		uint8_t c = (uint8_t)i;
+		record(f, (i * 7919) % 50000, 1, &c);
+	}
+	record(f, 10, 2, "zz");   /* overwrites two of them */
+	end_marker(f);
+	fclose(f);
+	err = open_path(path, &src);
+	TAP_OK(!err && src->size == 50000, "50001 one-byte records indexed");
+	bool right = !err;
+	for (uint64_t i = 0; right && i < 50000; i++) {
+		uint8_t c;
+		uint64_t off = (i * 7919) % 50000;
+		right = !vf_src_read(src, &c, 1, off, "byte") &&
+			c == (off == 10 || off == 11 ? 'z' : (uint8_t)i);
+	}
+	TAP_OK(right, "each byte is its record's, the later record over the earlier");
+	const struct vf_flat_record *rs;
+	size_t nr;
+	if (!err) {
+		vf_flat_records(src, &rs, &nr);
+		TAP_OK(nr == 50001 && rs[1].offset == 7919 && rs[50000].size == 2,
+		       "records kept in stream order");
+		vf_src_destroy(src);
+	}
+	vf_error_destroy(err);
+
 	struct {
 		const char *what;
 		int kind;

@@ -2,6 +2,7 @@
  * bitmaps, descriptors, and corrupt headers. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -155,6 +156,90 @@ static void corrupt_case(const char *what, size_t poke_off, size_t n, uint64_t v
 	free(b);
 }
 
+/* Cut after `cut` bytes (0: whole): opens; truncated or not, and what the
+ * error says. */
+static void truncation_case(const char *name, size_t cut, const char *what)
+{
+	struct opts o = { VF_KDUMP_LAYOUT_64, false, 6, "x86_64" };
+	uint8_t *b;
+	size_t len = build(&o, &b);
+	struct vf_dump *d = NULL;
+	struct vf_error *err = open_buf(b, cut ? cut : len, &d);
+	TAP_OK(!err, "%s: opens", name);
+	if (err) {
+		vf_error_destroy(err);
+		free(b);
+		return;
+	}
+	TAP_EQ_U64(d->kdump->ndumped, 15, "%s: 15 dumped pages counted", name);
+	TAP_OK(d->kdump->truncated == (what != NULL), "%s: %s", name,
+	       what ? "truncated" : "complete");
+	err = vf_kdump_truncation(d->kdump, d->src->size);
+	if (what) {
+		TAP_OK(err && err->code == VF_ERR_CORRUPT && err->has_offset && err->offset == cut &&
+		       strstr(err->message, what) && err->hint, "%s: CORRUPT at the file's end, "
+		       "naming the %s, with a hint", name, what);
+		if (err)
+			printf("#   %s\n", err->message);
+	} else {
+		TAP_OK(!err, "%s: no truncation error", name);
+	}
+	vf_error_destroy(err);
+	vf_dump_destroy(d);
+	free(b);
+}
+
+/* A plain sparse file whose header claims two 4 GiB bitmaps (2^35 pages):
+ * only the chunks the file holds are read; one page is dumped. */
+static void sparse_bitmaps_case(void)
+{
+	const uint64_t blen = (uint64_t)1 << 32, b1 = 2 * BS, b2 = b1 + blen, pd = b2 + blen;
+	uint8_t h[2 * BS];
+	memset(h, 0, sizeof(h));
+	memcpy(h, "KDUMP   ", 8);
+	vf_store_uint(h + 8, 4, false, 6);
+	memcpy(h + 0xc + 65 * 4, "x86_64", 6);
+	vf_store_uint(h + 0x1ac, 4, false, BS);
+	vf_store_uint(h + 0x1b0, 4, false, 1);
+	vf_store_uint(h + 0x1b4, 4, false, 2 * blen / BS);
+	vf_store_uint(h + BS + 0x60, 8, false, blen * 8);    /* max_mapnr_64 */
+	uint8_t desc[24], page[BS], one = 0x05;              /* pages 0 and 2 */
+	memset(desc, 0, sizeof(desc));
+	memset(page, 0x42, sizeof(page));
+	FILE *f = fopen(path, "w");
+	bool ok = f && fwrite(h, 1, sizeof(h), f) == sizeof(h);
+	fclose(f);
+	int fd = open(path, O_WRONLY);
+	vf_store_uint(desc, 8, false, pd + 48);
+	vf_store_uint(desc + 8, 4, false, BS);
+	ok = ok && fd >= 0 && pwrite(fd, &one, 1, (off_t)b1) == 1 &&
+	     pwrite(fd, &one, 1, (off_t)b2) == 1 && pwrite(fd, desc, 24, (off_t)pd) == 24 &&
+	     pwrite(fd, desc, 24, (off_t)pd + 24) == 24 &&
+	     pwrite(fd, page, BS, (off_t)(pd + 48)) == (ssize_t)BS;
+	if (fd >= 0)
+		close(fd);
+	struct vf_dump *d = NULL;
+	struct vf_error *err = ok ? vf_dump_open(path, &d) : &vf_error_nomem;
+	TAP_OK(!err, "sparse 4 GiB bitmaps: opens");
+	if (err) {
+		vf_error_destroy(err);
+		return;
+	}
+	TAP_EQ_U64(d->kdump->ndumped, 2, "sparse 4 GiB bitmaps: 2 dumped pages counted");
+	TAP_OK(!d->kdump->truncated, "sparse 4 GiB bitmaps: complete");
+	uint8_t buf[16];
+	err = vf_mem_read(&d->mem, 2 * BS, buf, sizeof(buf));
+	TAP_OK(!err && buf[0] == 0x42, "sparse 4 GiB bitmaps: page 2 reads through the index");
+	vf_error_destroy(err);
+	err = vf_mem_read(&d->mem, (blen * 8 - 1) * BS, buf, sizeof(buf));
+	TAP_OK(err && err->code == VF_ERR_NOT_PRESENT, "sparse 4 GiB bitmaps: the last page is "
+	       "not RAM");
+	vf_error_destroy(err);
+	uint64_t end, next = d->mem.ops->next_data(d->mem.ctx, 3 * BS, &end);
+	TAP_OK(next == UINT64_MAX, "sparse 4 GiB bitmaps: no dumped page after page 2");
+	vf_dump_destroy(d);
+}
+
 int main(void)
 {
 	int fd = mkstemp(path);
@@ -179,6 +264,15 @@ int main(void)
 	corrupt_case("descriptor size 0", 4 * BS + 8, 4, 0, 0, true);
 	corrupt_case("two codec bits", 4 * BS + 12, 4, 3, 0, true);
 	corrupt_case("version 9", 8, 4, 9, 0, false);
+
+	/* pd = 4 * BS; 15 descriptors, then 15 pages of data */
+	size_t pd = 4 * BS, data = pd + 24 * 15, end = data + 15 * BS;
+	truncation_case("whole file", 0, NULL);
+	truncation_case("cut inside the descriptors", pd + 24 * 5 + 3, "page descriptors");
+	truncation_case("cut at the first page's data", data, "page data");
+	truncation_case("cut inside the page data", end - BS - 10, "page data");
+	truncation_case("one byte short", end - 1, "page data");
+	sparse_bitmaps_case();
 	unlink(path);
 	return tap_done();
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/cursor.h"
 #include "util/notes.h"
 #include "tap.h"
 
@@ -75,5 +76,32 @@ int main(void)
 	vf_error_destroy(bad);
 	free(notes);
 	TAP_EQ_U64(vf_note_size(11, 3279), 12 + 12 + 3280, "note size rounds to 4");
+
+	/* many tiny notes: appended after the notes already there, all of
+	 * them, counted beforehand (linear: a realloc per note was quadratic) */
+	size_t many = 200000;
+	uint8_t *tiny = calloc(many, 12);
+	for (size_t i = 0; tiny && i < many; i++)
+		vf_store_uint(tiny + 12 * i + 8, 4, false, i + 1);   /* type */
+	TAP_EQ_U64(tiny ? vf_notes_count(tiny, many * 12, false) : 0, many,
+		   "200000 12-byte notes counted");
+	notes = NULL;
+	n = 0;
+	err = tiny ? vf_notes_parse(buf, vf_note_encode(buf, false, "CORE", 1, prs, 4), false, 0,
+				    0, &notes, &n, &bad) : &vf_error_nomem;
+	TAP_OK(!err && !bad && n == 1, "one note first");
+	err = tiny ? vf_notes_parse(tiny, many * 12, false, 0x5000, 1, &notes, &n, &bad)
+		   : &vf_error_nomem;
+	TAP_OK(!err && !bad && n == many + 1, "then 200000 appended");
+	TAP_OK(n == many + 1 && !strcmp(notes[0].name, "CORE") && notes[many].type == many &&
+	       notes[many].hdr_offset == 0x5000 + 12 * (many - 1) && notes[many].region == 1,
+	       "the first kept, the last in place");
+	free(notes);
+	/* a malformed note after good ones: counted up to it */
+	if (tiny)
+		vf_store_uint(tiny + 12 * 1000 + 4, 4, false, 0xffffffff);
+	TAP_EQ_U64(tiny ? vf_notes_count(tiny, many * 12, false) : 0, 1000,
+		   "counted up to a malformed note");
+	free(tiny);
 	return tap_done();
 }

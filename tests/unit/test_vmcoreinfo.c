@@ -72,5 +72,35 @@ int main(void)
 	vf_error_destroy(err);
 	TAP_OK(vf_vmcoreinfo_key_is_hex("SYMBOL(x)") && !vf_vmcoreinfo_key_is_hex("NUMBER(x)"),
 	       "hex key classification");
+	/* a text of 100000 distinct keys and a repeated one: every key found
+	 * through the index, the first line of a key wins; a view without the
+	 * index (a caller's filtered copy) looks up linearly */
+	size_t nk = 100000, cap = nk * 40 + 64, len = 0;
+	char *big = malloc(cap);
+	for (size_t i = 0; big && i < nk; i++)
+		len += (size_t)snprintf(big + len, cap - len, "SYMBOL(s%zx)=%zx\n", i, i * 16);
+	if (big)
+		len += (size_t)snprintf(big + len, cap - len, "SYMBOL(s0)=dead\n");
+	err = big ? vf_vmcoreinfo_parse(big, len, &v) : &vf_error_nomem;
+	TAP_OK(!err && v->n == nk + 1 && v->index, "100001 lines parse, with an index");
+	bool all = !err;
+	for (size_t i = 0; all && i < nk; i++) {
+		char key[40];
+		snprintf(key, sizeof(key), "SYMBOL(s%zx)", i);
+		all = !vf_vmcoreinfo_number(v, key, &x) && x == i * 16;
+	}
+	TAP_OK(all, "each of 100000 keys found with its value");
+	TAP_OK(!err && vf_vmcoreinfo_number(v, "SYMBOL(s0)", &x) == NULL && x == 0,
+	       "the first line of a repeated key wins");
+	TAP_OK(!err && vf_vmcoreinfo_get(v, "SYMBOL(s186a0)") == NULL, "an absent key is absent");
+	if (!err) {
+		struct vf_vmcoreinfo view = *v;
+		view.index = NULL;
+		view.n = 3;
+		TAP_OK(vf_vmcoreinfo_get(&view, "SYMBOL(s2)") && !vf_vmcoreinfo_get(&view, "SYMBOL(s3)"),
+		       "a view without the index: linear lookups over its entries");
+		vf_vmcoreinfo_destroy(v);
+	}
+	free(big);
 	return tap_done();
 }
