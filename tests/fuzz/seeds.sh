@@ -241,6 +241,22 @@ bytes 0xb000 0000000000000000"; then
 	{ printf '\003'; cat "$tmp/raw"; } >"$out/fuzz_scan/raw-ram.step"
 fi
 
+# the regression cases: tests/fuzz/regress/TARGET--NAME.spec, a finding
+# expressed as a vfgen spec, joins TARGET's seeds, so that every fuzz run
+# (and the CI tier) executes it first
+for spec in "$top"/tests/fuzz/regress/*--*.spec; do
+	[ -f "$spec" ] || continue
+	base=$(basename "$spec" .spec)
+	t=${base%%--*}
+	name=regress-${base#*--}
+	[ -d "$out/fuzz_$t" ] || { echo "seeds.sh: $spec: no target $t" >&2; exit 1; }
+	gen "$name" "$(cat "$spec")" || continue
+	case $t in
+	scan) { printf '\000'; cat "$tmp/$name.dump"; } >"$out/fuzz_scan/$name" ;;
+	*) cp "$tmp/$name.dump" "$out/fuzz_$t/$name" ;;
+	esac
+done
+
 # notes regions taken from the ELF seeds, texts, regions, streams and images
 python3 "$top/tests/fuzz/seeds.py" "$out" "$tmp"/*.dump
 n=$(find "$out" -type f | wc -l)
