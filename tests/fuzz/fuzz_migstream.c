@@ -1,0 +1,88 @@
+/* fuzz_migstream.c - libFuzzer target: QEMU migration streams and libvirt
+ * save images, plain or with a gzip or zstd stream.
+ *
+ * The input is the file given to --saved-state or --memory.  Walk it as the
+ * evidence code does (vf_migstream_find_vmcoreinfo, then the region), map its
+ * RAM pages (vf_migstream_mem_init) and read at the first ranges' starts,
+ * and open it as a libvirt image layer and read its XML and its first bytes. */
+#include "fuzz.h"
+
+#include "guest/migstream.h"
+#include "guest/region.h"
+#include "source/libvirt.h"
+#include "source/open.h"
+
+#define FZ_RANGES_READ 4
+#define FZ_READ_LEN 4096
+
+static void walk(const char *path)
+{
+	struct vf_src *src;
+	struct vf_error *err = vf_source_open(path, &src);
+	if (err) {
+		fz_drop(err);
+		return;
+	}
+	struct vf_migstate st = { 0 };
+	err = vf_migstream_find_vmcoreinfo(src, &st);
+	struct vf_region r;
+	if (!err)
+		err = vf_migstream_region(&st, &r);
+	(void)vf_migstream_machine_layout(st.machine);
+	fz_drop(err);
+	vf_migstate_deinit(&st);
+	vf_src_destroy(src);
+}
+
+static void memory(const char *path)
+{
+	struct vf_mem mem = { 0 };
+	struct vf_error *err = vf_migstream_mem_init(path, NULL, &mem);
+	if (err) {
+		fz_drop(err);
+		vf_migstream_mem_deinit(&mem);
+		return;
+	}
+	static uint8_t buf[FZ_READ_LEN];
+	for (size_t i = 0; i < mem.nranges && i < FZ_RANGES_READ; i++) {
+		size_t len = mem.ranges[i].size < FZ_READ_LEN ? (size_t)mem.ranges[i].size
+							      : FZ_READ_LEN;
+		fz_drop(vf_mem_read(&mem, mem.ranges[i].start, buf, len));
+	}
+	/* and the first range again: a read going back (a decompressor restart) */
+	if (mem.nranges)
+		fz_drop(vf_mem_read(&mem, mem.ranges[0].start, buf, 1));
+	struct vf_migstream_mem_info info;
+	(void)vf_migstream_mem_info(&mem, &info);
+	vf_migstream_mem_deinit(&mem);
+}
+
+static void libvirt(const uint8_t *data, size_t size)
+{
+	struct vf_src *lv;
+	struct vf_error *err = vf_libvirt_open(fz_mem_src(data, size), true, &lv);
+	if (err) {
+		fz_drop(err);
+		return;
+	}
+	char *xml = NULL;
+	fz_drop(vf_libvirt_xml(lv, &xml));
+	free(xml);
+	struct vf_libvirt_info info;
+	static uint8_t buf[FZ_READ_LEN];
+	size_t got;
+	if (vf_libvirt_info(lv, &info))
+		fz_drop(vf_src_pread(lv, buf, sizeof(buf), info.stream_offset, &got));
+	fz_drop(vf_src_pread(lv, buf, sizeof(buf), 0, &got));
+	vf_src_destroy(lv);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char path[32];
+	fz_file(data, size, path);
+	walk(path);
+	memory(path);
+	libvirt(data, size);
+	return 0;
+}
