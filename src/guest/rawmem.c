@@ -25,32 +25,6 @@ static const char layout_hint[] =
 static struct vf_error *bad(const char *tok, size_t toklen, size_t idx, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Text of the user's (or a file's) quoted in a one-line message: at most
- * QUOTE_MAX of its bytes, newlines, tabs and carriage returns as \\n \\t
- * \\r, a backslash as \\\\, other non-printable bytes as \\ooo (octal), "..."
- * after a cut.  out holds QUOTE_BUF bytes. */
-#define QUOTE_MAX 64
-#define QUOTE_BUF (4 * QUOTE_MAX + 4)
-static const char *quote(const char *s, size_t n, char out[QUOTE_BUF])
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n && i < QUOTE_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *e = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r"
-			      : c == '\\' ? "\\\\" : NULL;
-		if (e)
-			o += (size_t)snprintf(out + o, QUOTE_BUF - o, "%s", e);
-		else if (c < 0x20 || c >= 0x7f)
-			o += (size_t)snprintf(out + o, QUOTE_BUF - o, "\\%03o", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	if (n > QUOTE_MAX)
-		strcpy(out + o, "...");
-	return out;
-}
-
 /* A refusal naming the token (range idx, counted from 1) that is wrong. */
 static struct vf_error *bad(const char *tok, size_t toklen, size_t idx, const char *fmt, ...)
 {
@@ -58,8 +32,8 @@ static struct vf_error *bad(const char *tok, size_t toklen, size_t idx, const ch
 	va_start(ap, fmt);
 	struct vf_error *err = vf_error_vcreate(VF_ERR_INVALID, fmt, ap);
 	va_end(ap);
-	char q[QUOTE_BUF];
-	err = vf_error_prefix(err, "raw RAM layout: range %zu '%s'", idx, quote(tok, toklen, q));
+	char q[VF_QUOTE_BUF];
+	err = vf_error_prefix(err, "raw RAM layout: range %zu '%s'", idx, vf_quote(tok, toklen, q));
 	return vf_error_set_hint(err, "%s", layout_hint);
 }
 
@@ -135,11 +109,11 @@ static struct vf_error *parse_token(const char *tok, size_t n, size_t idx,
 		const char *q = p;
 		size_t qn = len;
 		trim(&q, &qn);
-		char qq[QUOTE_BUF];
+		char qq[VF_QUOTE_BUF];
 		if (!parse_num(q, qn, &v[f]))
 			return bad(tok, n, idx, "the %s '%s' is not a number (decimal or 0x "
 				   "hex, optional K/M/G/T suffix) below 2^64", field[f],
-				   quote(q, qn, qq));
+				   vf_quote(q, qn, qq));
 		p += len + (colon ? 1 : 0);
 		left -= len + (colon ? 1 : 0);
 	}
@@ -245,18 +219,18 @@ struct vf_error *vf_rawmem_parse_layout(const char *spec, uint64_t file_size,
 				"whether the file is a complete copy of the guest's RAM");
 		for (size_t i = 0; i < out->n; i++) {
 			const struct vf_rawmem_range *o = &out->r[i];
-			char q[QUOTE_BUF];
+			char q[VF_QUOTE_BUF];
 			if (r->paddr < o->paddr + o->size && o->paddr < r->paddr + r->size)
 				return bad(t, tn, out->n + 1, "guest physical addresses "
 					   "0x%" PRIx64 "-0x%" PRIx64 " overlap range %zu '%s'",
 					   r->paddr, r->paddr + r->size - 1, i + 1,
-					   quote(toks[i], toklens[i], q));
+					   vf_quote(toks[i], toklens[i], q));
 			if (r->file_off < o->file_off + o->size &&
 			    o->file_off < r->file_off + r->size)
 				return bad(t, tn, out->n + 1, "file offsets 0x%" PRIx64 "-0x%" PRIx64
 					   " overlap range %zu '%s' (each byte of guest RAM is "
 					   "in the file once)", r->file_off, r->file_off + r->size - 1,
-					   i + 1, quote(toks[i], toklens[i], q));
+					   i + 1, vf_quote(toks[i], toklens[i], q));
 		}
 		toks[out->n] = t;
 		toklens[out->n] = tn;

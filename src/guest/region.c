@@ -57,32 +57,6 @@ static bool parse_u64(const char *s, size_t n, int base, uint64_t *v)
 	return true;
 }
 
-/* Text of the user's (or a file's) quoted in a one-line message: at most
- * QUOTE_MAX of its bytes, newlines, tabs and carriage returns as \\n \\t
- * \\r, a backslash as \\\\, other non-printable bytes as \\ooo (octal), "..."
- * after a cut.  out holds QUOTE_BUF bytes. */
-#define QUOTE_MAX 64
-#define QUOTE_BUF (4 * QUOTE_MAX + 4)
-static const char *quote(const char *s, size_t n, char out[QUOTE_BUF])
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n && i < QUOTE_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *e = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r"
-			      : c == '\\' ? "\\\\" : NULL;
-		if (e)
-			o += (size_t)snprintf(out + o, QUOTE_BUF - o, "%s", e);
-		else if (c < 0x20 || c >= 0x7f)
-			o += (size_t)snprintf(out + o, QUOTE_BUF - o, "\\%03o", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	if (n > QUOTE_MAX)
-		strcpy(out + o, "...");
-	return out;
-}
-
 struct vf_error *vf_region_parse(const char *text, struct vf_region *r)
 {
 	size_t len = strlen(text);
@@ -114,9 +88,9 @@ struct vf_error *vf_region_parse(const char *text, struct vf_region *r)
 		r->origin = VF_REGION_ARG;
 	}
 	if (!ok) {
-		char q[QUOTE_BUF];
+		char q[VF_QUOTE_BUF];
 		struct vf_error *err = vf_error_create(VF_ERR_INVALID, "vmcoreinfo region '%s' is "
-						       "not ADDR SIZE", quote(text, strlen(text), q));
+						       "not ADDR SIZE", vf_quote(text, strlen(text), q));
 		return vf_error_set_hint(err, "give the guest's /sys/kernel/vmcoreinfo line "
 					 "(\"0x00000000013ae000 1024\", both hex) or ADDR,SIZE "
 					 "(0x for hex)");

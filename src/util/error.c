@@ -145,6 +145,26 @@ struct vf_error *vf_error_set_hint(struct vf_error *err, const char *fmt, ...)
 	return err;
 }
 
+const char *vf_quote(const char *s, size_t n, char out[VF_QUOTE_BUF])
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && i < VF_QUOTE_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *e = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r"
+			      : c == '\\' ? "\\\\" : NULL;
+		if (e)
+			o += (size_t)snprintf(out + o, VF_QUOTE_BUF - o, "%s", e);
+		else if (c < 0x20 || c >= 0x7f)
+			o += (size_t)snprintf(out + o, VF_QUOTE_BUF - o, "\\%03o", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	if (n > VF_QUOTE_MAX)
+		strcpy(out + o, "...");
+	return out;
+}
+
 char *vf_error_string(const struct vf_error *err)
 {
 	char *s = NULL;

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum vf_err_code {
@@ -81,6 +82,14 @@ struct vf_error *vf_error_set_code(struct vf_error *err, enum vf_err_code code);
 /* Set (replace) the hint; returns err. */
 struct vf_error *vf_error_set_hint(struct vf_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Text of the user's (or a file's) quoted in a one-line message: at most
+ * VF_QUOTE_MAX of its n bytes, newlines, tabs and carriage returns as \n \t
+ * \r, a backslash as \\, other non-printable bytes as \ooo (octal), "..."
+ * after a cut.  out holds VF_QUOTE_BUF bytes; returns out. */
+#define VF_QUOTE_MAX 64
+#define VF_QUOTE_BUF (4 * VF_QUOTE_MAX + 4)
+const char *vf_quote(const char *s, size_t n, char out[VF_QUOTE_BUF]);
 
 /* One line: "PATH: at offset 0x..: message: strerror" (no newline, no hint).
  * Returns a malloc'd string or NULL on allocation failure. */
