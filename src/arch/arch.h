@@ -61,9 +61,6 @@ struct vf_arch {
 	 * kdump_sub_header as that compiler lays it out): 4 packed (i386), 8
 	 * padded (arm, ppc); 0 for 64-bit architectures. */
 	int u64_align32;
-	/* The kdump layout cannot be told from the machine (MIPS: 32 or 64
-	 * bits): the reader decides it from the header's own sanity. */
-	bool kdump_layout_guessed;
 	/* The kernel image's fixed virtual window, [kimage_base, kimage_end):
 	 * kimage_base maps to physical phys_base (x86_64 __START_KERNEL_map).
 	 * Both 0 where the image has no fixed window (aarch64 KASLR). */

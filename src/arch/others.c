@@ -32,7 +32,6 @@ const struct vf_arch vf_arch_mips = {
 	.big_endian = -1,
 	.keys = none,
 	.kdump_block_size = 0,  /* QEMU's dump-guest-memory has no MIPS target */
-	.kdump_layout_guessed = true,
 };
 
 const struct vf_arch vf_arch_loongarch64 = {

@@ -63,8 +63,8 @@ void vf_report_fix_text(FILE *out, const struct vf_fix_report *r)
 	for (size_t i = 0; i < fx->nleft; i++)
 		put(out, "left alone: %s: %s\n", fx->left[i].field, fx->left[i].why);
 	if (fx->phys_base_how) {
-		fprintf(out, "phys_base %" PRId64 " (0x%" PRIx64 ") ", (int64_t)fx->phys_base,
-			fx->phys_base);
+		fprintf(out, "phys_base %" PRId64 " (0x%" PRIx64 ") ", (int64_t)fx->in.phys_base,
+			fx->in.phys_base);
 		put(out, "from the page tables: %s\n", fx->phys_base_how);
 	}
 	size_t changes = fx->plan.n + reassemble;
@@ -143,13 +143,13 @@ void vf_report_fix_json(FILE *out, const struct vf_fix_report *r)
 		vf_json_null(&j);
 	}
 	vf_json_key(&j, "phys_base");
-	if (fx->have_phys_base) {
+	if (fx->in.have_phys_base) {
 		char how[64];
 		snprintf(how, sizeof(how), "%s in the note", fx->phys_base_key);
 		vf_json_begin_object(&j);
 		vf_json_key(&j, "value");
-		vf_json_int(&j, (int64_t)fx->phys_base);
-		vf_json_kv_hex(&j, "hex", fx->phys_base);
+		vf_json_int(&j, (int64_t)fx->in.phys_base);
+		vf_json_kv_hex(&j, "hex", fx->in.phys_base);
 		vf_json_kv_string(&j, "source", fx->phys_base_how ? "page tables" : "VMCOREINFO");
 		vf_json_kv_string(&j, "how", fx->phys_base_how ? fx->phys_base_how : how);
 		vf_json_end_object(&j);

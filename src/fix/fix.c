@@ -79,10 +79,11 @@ static struct vf_error *derive_phys_base(struct vf_dump *dump, const struct vf_a
 	uint64_t pb;
 	char *how = NULL;
 	struct vf_error *err = vf_x86_phys_base_from_pgtables(dump, *vmci, &pb, &how);
-	size_t len;
+	size_t base_len, len;
+	const uint8_t *base = vf_fix_note_text(fx, dump, &base_len);
 	uint8_t *t;
 	if (!err)
-		err = vf_fix_text_add_phys_base(a, fx->in.note_text, fx->in.note_len, pb, &t, &len);
+		err = vf_fix_text_add_phys_base(a, base, base_len, pb, &t, &len);
 	if (err) {
 		free(how);
 		return err;
@@ -96,13 +97,14 @@ static struct vf_error *derive_phys_base(struct vf_dump *dump, const struct vf_a
 	fx->text = t;
 	fx->in.note_text = t;
 	fx->in.note_len = (uint32_t)len;
-	fx->have_phys_base = true;
-	fx->phys_base = pb;
+	fx->in.have_phys_base = true;
+	fx->in.phys_base = pb;
 	fx->phys_base_how = how;
 	char line[96];
 	if (vf_arch_phys_base_line(a, pb, line, sizeof(line)) < 0)
 		line[0] = 0;
 	fx->phys_base_origin = dupf("the page tables (%s added to the note)", line);
+	fx->in.phys_base_origin = fx->phys_base_origin;
 	*vmci = fx->text_vmci;
 	return fx->phys_base_origin ? NULL : &vf_error_nomem;
 }
@@ -119,10 +121,11 @@ static struct vf_error *gather_phys_base(struct vf_dump *dump, struct vf_fix *fx
 	uint64_t pb;
 	struct vf_error *err = vf_vmcoreinfo_number(*vmci, fx->phys_base_key, &pb);
 	if (!err) {
-		fx->have_phys_base = true;
-		fx->phys_base = pb;
+		fx->in.have_phys_base = true;
+		fx->in.phys_base = pb;
 		fx->phys_base_origin = dupf("%s VMCOREINFO %s=%s", whose, fx->phys_base_key,
 					    vf_vmcoreinfo_get(*vmci, fx->phys_base_key));
+		fx->in.phys_base_origin = fx->phys_base_origin;
 		return fx->phys_base_origin ? NULL : &vf_error_nomem;
 	}
 	if (err->code != VF_ERR_NOT_FOUND || !a->has_page_tables) {
@@ -286,13 +289,8 @@ static struct vf_error *choose_note(const struct vf_dump *dump, const struct vf_
 		fx->note_paddr = gn->region.paddr;
 		return NULL;
 	}
-	*vmci = dump->vmci;
+	*vmci = dump->vmci;  /* the dump's own: note_text stays NULL */
 	*whose = "the dump's";
-	if (dump->vmci) {
-		/* the dump's own, as a text the phys_base derivation can extend */
-		fx->in.note_text = NULL;
-		fx->in.note_len = 0;
-	}
 	return NULL;
 }
 
@@ -304,25 +302,9 @@ static struct vf_error *gather(struct vf_dump *dump, const struct vf_guest_note 
 	struct vf_error *err = choose_note(dump, gn, o, fx, &vmci, &whose);
 	if (err || !vmci)
 		return err;
-	if (!fx->in.note_text) {
-		/* derive_phys_base extends the text written: start from the dump's */
-		fx->in.note_text = dump->vmci_origin == VF_VMCI_NOTE ? dump->vmci_note->desc
-								    : dump->vmci_pointer_text;
-		fx->in.note_len = (uint32_t)dump->vmci_size;
-		err = gather_phys_base(dump, fx, whose, &vmci);
-		if (!fx->text) {
-			fx->in.note_text = NULL;  /* unchanged: the dump's own */
-			fx->in.note_len = 0;
-		}
-	} else {
-		err = gather_phys_base(dump, fx, whose, &vmci);
-	}
-	if (err)
+	if ((err = gather_phys_base(dump, fx, whose, &vmci)))
 		return err;
 	fx->vmci = vmci;
-	fx->in.have_phys_base = fx->have_phys_base;
-	fx->in.phys_base = fx->phys_base;
-	fx->in.phys_base_origin = fx->phys_base_origin;
 	if (dump->format == VF_FORMAT_KDUMP)
 		return gather_kdump(dump, o, vmci, fx);
 	return gather_elf(dump, vmci, fx);

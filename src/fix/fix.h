@@ -44,9 +44,8 @@ struct vf_fix {
 	struct vf_plan plan;      /* valid after a successful vf_fix_prepare */
 	struct vf_fix_left left[VF_FIX_LEFT_MAX];
 	size_t nleft;
-	/* phys_base of the fixed dump: the note's key, or derived (how != NULL) */
-	bool have_phys_base;
-	uint64_t phys_base;
+	/* phys_base of the fixed dump is in.phys_base (in.have_phys_base): the
+	 * note's key, or derived from the page tables (then how says how) */
 	char *phys_base_how;      /* how the page tables gave it, or NULL: from the note */
 	const char *phys_base_key;/* the architecture's VMCOREINFO key */
 	/* the note the fixed dump carries, parsed (the dump's, the guest's or

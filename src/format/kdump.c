@@ -132,10 +132,11 @@ static void set_offsets(struct vf_kdump_field_offsets *fo, enum vf_kdump_layout 
 	}
 }
 
-static enum vf_kdump_layout layout_for(uint16_t em, bool *known)
+/* The layout the header's machine name suggests: a hint that
+ * pick_interpretation tries first, never trusted alone. */
+static enum vf_kdump_layout layout_for(uint16_t em)
 {
 	const struct vf_arch *a = vf_arch_by_em(em);
-	*known = em != 0 && !(a && a->kdump_layout_guessed);
 	if (a && a->u64_align32 == 4)
 		return VF_KDUMP_LAYOUT_32_PACKED;
 	if (a && a->u64_align32 == 8)
@@ -544,8 +545,7 @@ static struct vf_error *read_main_header(struct vf_dump *dump, struct vf_kdump_i
 		kd->utsname[i][VF_KDUMP_UTS_LEN] = '\0';
 	}
 	uint16_t em = vf_arch_em_by_uts(kd->utsname[4]);
-	bool known;
-	err = pick_interpretation(dump, kd, h, layout_for(em, &known));
+	err = pick_interpretation(dump, kd, h, layout_for(em));
 	if (err)
 		return err;
 	bool be = dump->big_endian;

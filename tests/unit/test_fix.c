@@ -57,7 +57,7 @@ static void kdump_own_note(void)
 		vf_dump_destroy(d);
 		return;
 	}
-	TAP_OK(fx.have_phys_base && fx.phys_base == 0x1000000 && !fx.phys_base_how,
+	TAP_OK(fx.in.have_phys_base && fx.in.phys_base == 0x1000000 && !fx.phys_base_how,
 	       "kdump: phys_base from the note, not derived");
 	TAP_EQ_STR(fx.in.phys_base_origin, "the dump's VMCOREINFO NUMBER(phys_base)=16777216",
 		   "kdump: the planner is told where phys_base comes from");
@@ -109,7 +109,7 @@ static void guest_note(void)
 		TAP_OK(fx.in.note_text == gn.text, "the guest's text goes to the planner");
 		TAP_EQ_STR(fx.in.note_origin, "the guest's (replacing the dump's)", "its origin");
 		TAP_OK(fx.have_note_paddr && fx.note_paddr == 0x2f3000, "its address, for the read-back");
-		TAP_OK(!fx.have_phys_base, "the guest's note has no phys_base: none claimed");
+		TAP_OK(!fx.in.have_phys_base, "the guest's note has no phys_base: none claimed");
 		/* its text has no phys_base and no kernel symbols: neither can be had */
 		bool ktext = false, uts_soft = false;
 		for (size_t i = 0; i < fx.nleft; i++) {
