@@ -17,6 +17,25 @@ t = ("OSRELEASE=%s\nPAGESIZE=4096\nSYMBOL(_stext)=ffffffff80100000\nSYMBOL(swapp
 sys.stdout.buffer.write(struct.pack("<III", 11, len(t), 0) + b"VMCOREINFO\0\0" + t + b"\0" * (-len(t) % 4))' "$2" > "$1"
 }
 
+# f.dump: a kdump whose note's page was filtered out; full.dump: an ELF dump
+# of the same guest that has it.
+gen_lacking_and_full() {
+	gen f "format kdump
+machine x86_64
+compress zlib
+vmcoreinfo-note no
+$KTEXT_OK
+ram 0 4M
+vmcoreinfo-in-memory 0x2f3000
+exclude 0x2f0000 0x10000"
+	gen full "format elf
+machine x86_64
+vmcoreinfo-note no
+$KTEXT_OK
+ram 0 4M
+vmcoreinfo-in-memory 0x2f3000"
+}
+
 @test "no note and no evidence: the note is found by scanning, and the report says so" {
 	for fmt in elf kdump; do
 		gen s$fmt "format $fmt
@@ -85,20 +104,7 @@ file 0x100000 $BATS_TEST_TMPDIR/a.bin"
 }
 
 @test "--memory: the note read from another dump of the guest when this one lacks the page" {
-	gen f "format kdump
-machine x86_64
-compress zlib
-vmcoreinfo-note no
-$KTEXT_OK
-ram 0 4M
-vmcoreinfo-in-memory 0x2f3000
-exclude 0x2f0000 0x10000"
-	gen full "format elf
-machine x86_64
-vmcoreinfo-note no
-$KTEXT_OK
-ram 0 4M
-vmcoreinfo-in-memory 0x2f3000"
+	gen_lacking_and_full
 	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/f.dump" -o "$BATS_TEST_TMPDIR/out" --region 0x2f3000,0x1000
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"excluded"* ]]
@@ -123,20 +129,7 @@ ram 0x40000000 1M"
 }
 
 @test "--inspect reads the guest's note from --memory, as the fix does" {
-	gen f "format kdump
-machine x86_64
-compress zlib
-vmcoreinfo-note no
-$KTEXT_OK
-ram 0 4M
-vmcoreinfo-in-memory 0x2f3000
-exclude 0x2f0000 0x10000"
-	gen full "format elf
-machine x86_64
-vmcoreinfo-note no
-$KTEXT_OK
-ram 0 4M
-vmcoreinfo-in-memory 0x2f3000"
+	gen_lacking_and_full
 	# the dump lacks the note's page: read there, the region holds nothing
 	run "$VMCOREFIX" --inspect --json --region 0x2f3000,0x1000 "$BATS_TEST_TMPDIR/f.dump"
 	json=$output
