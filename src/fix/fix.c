@@ -231,10 +231,11 @@ static struct vf_error *gather_kdump(struct vf_dump *dump, const struct vf_fix_o
 		fx->in.mem_map_end = end;
 		return NULL;
 	}
-	/* the guest's memory map contradicts what the fix knows: the bitmaps stay
-	 * whole; crash and drgn read them so, only makedumpfile's re-filtering of
-	 * device memory above RAM would still fail (not blocking) */
-	return leave_alone(fx, "kdump bitmaps", false, err);
+	/* the guest's memory map contradicts what the fix knows: no trim by it.
+	 * makedumpfile re-filtering sizes its bitmaps by that same memory map,
+	 * so it would read the untrimmed ones wrong: a consumer fails, and the
+	 * fix is refused rather than called healthy */
+	return leave_alone(fx, "kdump bitmaps", true, err);
 }
 
 /* ELF: the note must fit the kernel in this memory (its init_uts_ns, where

@@ -72,18 +72,18 @@ hostile() {
 	[[ "$output" == *"no present section in the top 16384 mem_section roots (of 32768"*"cannot be had"* ]]
 }
 
-@test "memory map: a mem_section that would trim the kernel image away: the bitmaps stay whole" {
+@test "memory map: a mem_section that would trim the kernel image away: the bitmaps stay whole and the fix is refused" {
 	hostile memmap-drops-kernel
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"left alone: kdump bitmaps: the kernel's memory map (mem_section) ends at pfn 0x800, below the kernel image"* ]]
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"would still lack its kdump bitmaps"*"the kernel's memory map (mem_section) ends at pfn 0x800, below the kernel image"* ]]
 	[[ "$output" != *"would patch kdump bitmaps"* ]]
 	[[ "$output" != *"max_mapnr"* ]]
 }
 
-@test "memory map: a mem_section ending below the dump's own RAM: the bitmaps stay whole" {
+@test "memory map: a mem_section ending below the dump's own RAM: the bitmaps stay whole and the fix is refused" {
 	hostile memmap-ram-above
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"left alone: kdump bitmaps"*"the dump's first bitmap has 131072 RAM pages above it"* ]]
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"would still lack its kdump bitmaps"*"the dump's first bitmap has 131072 RAM pages above it"* ]]
 	[[ "$output" != *"would patch kdump bitmaps"* ]]
 }
 
