@@ -263,17 +263,15 @@ struct vf_error *vf_flatten(const struct vf_dump *dump, const struct vf_plan *pl
 struct vf_error *vf_reassemble(const struct vf_dump *dump, int out, const char *out_path,
 			       uint64_t *copied)
 {
-	const struct vf_flat_record *recs;
-	size_t n;
-	vf_flat_records(dump->src, &recs, &n);
+	size_t n = vf_flat_record_count(dump->src);
 	*copied = 0;
 	for (size_t i = 0; i < n; i++) {
+		struct vf_flat_record r = vf_flat_record_at(dump->src, i);
 		struct vf_copy_io io = { dump->src->fd, out, dump->src->path, out_path, NULL, NULL };
-		struct vf_error *err = vf_copy_range(&io, recs[i].data_pos, recs[i].size,
-						     recs[i].offset - recs[i].data_pos);
+		struct vf_error *err = vf_copy_range(&io, r.data_pos, r.size, r.offset - r.data_pos);
 		if (err)
 			return err;
-		*copied += recs[i].size;
+		*copied += r.size;
 	}
 	if (ftruncate(out, (off_t)dump->src->size) < 0)
 		return vf_error_os(errno, out_path, "setting the size");
@@ -311,16 +309,15 @@ static struct vf_error *moved_records(const struct vf_dump *dump, const struct v
 				      int out, const char *out_path, bool flat_out, uint64_t *at,
 				      uint64_t *copied)
 {
-	const struct vf_flat_record *recs;
-	size_t n;
-	vf_flat_records(dump->src, &recs, &n);
+	size_t n = vf_flat_record_count(dump->src);
 	uint64_t from = plan->shift_from, shift = plan->shift;
 	struct vf_copy_io io = { dump->src->fd, out, dump->src->path, out_path, NULL, NULL };
 	struct vf_error *err = NULL;
 	uint8_t rh[16];
 	for (size_t i = 0; !err && i < n; i++) {
-		uint64_t lo = recs[i].offset, hi = recs[i].offset + recs[i].size;
-		uint64_t pos = recs[i].data_pos;
+		struct vf_flat_record r = vf_flat_record_at(dump->src, i);
+		uint64_t lo = r.offset, hi = r.offset + r.size;
+		uint64_t pos = r.data_pos;
 		if (hi <= from)
 			continue;
 		if (lo < from) {

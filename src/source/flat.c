@@ -1,13 +1,15 @@
 /* flat.c - makedumpfile flattened streams, served as the file they encode.
  *
- * The records are kept in stream order (for writers), and resolved once into
- * disjoint segments sorted by logical offset, each the part of one record
- * that no later record overrides, as `makedumpfile -R` would leave it (when
- * no record overwrites another, as QEMU and makedumpfile write them, the
- * records sorted by offset are the segments).  A read or a lookup finds its
- * first segment by binary search and takes the segments from there; areas
- * nobody wrote read as 0.  The index is bounded (flat.h): records in all,
- * and records in a stream where some overlap.
+ * The records are kept in stream order (for writers), 16 bytes each, and
+ * resolved once into disjoint segments sorted by logical offset, each the
+ * part of one record that no later record overrides, as `makedumpfile -R`
+ * would leave it: the records that overlap no other (as QEMU and
+ * makedumpfile write them: all) are segments as they are, listed by offset
+ * in 4 bytes each; the overlapping ones are swept into explicit segments.
+ * A read or a lookup finds its first segment in each list by binary search
+ * and takes the segments from there in offset order; areas nobody wrote read
+ * as 0.  The index is bounded (flat.h): records in all, and records that
+ * overlap others.
  */
 #include "config.h"
 #include "source/flat.h"
@@ -24,14 +26,37 @@ struct flat_seg {
 	uint64_t data_pos;    /* in the stream */
 };
 
+/* A record as kept: its size is what lies before the next record's header
+ * (or the end marker), so it is not stored. */
+struct flat_rec {
+	uint64_t offset;
+	uint64_t data_pos;
+};
+
 struct flat_priv {
 	struct vf_src *base;             /* the stream; owned */
-	struct vf_flat_record *records;  /* stream order */
+	struct flat_rec *recs;           /* stream order */
 	size_t n;
-	struct flat_seg *segs;           /* disjoint, by offset */
-	size_t nsegs;
 	uint64_t end_pos;                /* file offset of the end marker */
+	/* The segments, disjoint, in two sorted lists: the records that overlap
+	 * no other, by offset (indices into recs), and the resolved parts of
+	 * those that do (clusters of overlapping records, swept). */
+	uint32_t *alone;
+	size_t nalone;
+	struct flat_seg *swept;
+	size_t nswept;
 };
+
+static uint64_t rec_size(const struct flat_priv *p, size_t i)
+{
+	uint64_t next = i + 1 < p->n ? p->recs[i + 1].data_pos - 16 : p->end_pos;
+	return next - p->recs[i].data_pos;
+}
+
+static struct flat_seg rec_seg(const struct flat_priv *p, size_t i)
+{
+	return (struct flat_seg){ p->recs[i].offset, rec_size(p, i), p->recs[i].data_pos };
+}
 
 bool vf_flat_probe(const uint8_t *head, size_t len)
 {
@@ -39,35 +64,68 @@ bool vf_flat_probe(const uint8_t *head, size_t len)
 	return len >= 16 && memcmp(head, sig, sizeof(sig)) == 0;
 }
 
-/* The first segment that ends after off (nsegs: none). */
-static size_t seg_after(const struct flat_priv *p, uint64_t off)
+/* Where the two segment lists stand at a logical offset: the first entry of
+ * each that ends after it. */
+struct seg_pos {
+	size_t a, s;
+};
+
+static struct seg_pos seg_after(const struct flat_priv *p, uint64_t off)
 {
-	size_t lo = 0, hi = p->nsegs;
+	struct seg_pos at;
+	size_t lo = 0, hi = p->nalone;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (p->segs[mid].offset + p->segs[mid].size <= off)
+		size_t r = p->alone[mid];
+		if (p->recs[r].offset + rec_size(p, r) <= off)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo;
+	at.a = lo;
+	lo = 0, hi = p->nswept;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->swept[mid].offset + p->swept[mid].size <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	at.s = lo;
+	return at;
+}
+
+/* The segment at *at (the lower of the two lists' next ones), and step past
+ * it; false when both lists are done. */
+static bool seg_next(const struct flat_priv *p, struct seg_pos *at, struct flat_seg *seg)
+{
+	bool a = at->a < p->nalone, s = at->s < p->nswept;
+	if (a && s)
+		a = p->recs[p->alone[at->a]].offset < p->swept[at->s].offset;
+	else if (!a && !s)
+		return false;
+	if (a)
+		*seg = rec_seg(p, p->alone[at->a++]);
+	else
+		*seg = p->swept[at->s++];
+	return true;
 }
 
 bool vf_flat_locate(const struct vf_src *src, uint64_t off, uint64_t *data_pos, uint64_t *len)
 {
 	const struct flat_priv *p = src->priv;
-	size_t i = seg_after(p, off);
-	if (i == p->nsegs) {
+	struct seg_pos at = seg_after(p, off);
+	struct flat_seg s;
+	if (!seg_next(p, &at, &s)) {
 		*len = UINT64_MAX;
 		return false;
 	}
-	const struct flat_seg *s = &p->segs[i];
-	if (s->offset > off) {  /* a gap: up to the next record's start */
-		*len = s->offset - off;
+	if (s.offset > off) {  /* a gap: up to the next record's start */
+		*len = s.offset - off;
 		return false;
 	}
-	*data_pos = s->data_pos + (off - s->offset);
-	*len = s->offset + s->size - off;
+	*data_pos = s.data_pos + (off - s.offset);
+	*len = s.offset + s.size - off;
 	return true;
 }
 
@@ -82,16 +140,17 @@ static struct vf_error *flat_pread(struct vf_src *src, void *buf, size_t len, ui
 		len = (size_t)(src->size - off);
 	memset(buf, 0, len);
 	uint64_t end = off + len;
-	for (size_t i = seg_after(p, off); i < p->nsegs && p->segs[i].offset < end; i++) {
-		const struct flat_seg *s = &p->segs[i];
-		uint64_t a = s->offset > off ? s->offset : off;
-		uint64_t b = s->offset + s->size < end ? s->offset + s->size : end;
-		uint64_t at = s->data_pos + (a - s->offset);
+	struct seg_pos at = seg_after(p, off);
+	struct flat_seg s;
+	while (seg_next(p, &at, &s) && s.offset < end) {
+		uint64_t a = s.offset > off ? s.offset : off;
+		uint64_t b = s.offset + s.size < end ? s.offset + s.size : end;
+		uint64_t from = s.data_pos + (a - s.offset);
 		size_t n;
 		struct vf_error *err = vf_src_pread(p->base, (uint8_t *)buf + (a - off),
-						    (size_t)(b - a), at, &n);
+						    (size_t)(b - a), from, &n);
 		if (!err && n < b - a)
-			err = vf_error_truncated(at, "flattened record data", b - a, n);
+			err = vf_error_truncated(from, "flattened record data", b - a, n);
 		if (err)
 			return err;
 	}
@@ -106,8 +165,9 @@ static void flat_destroy(struct vf_src *src)
 		return;
 	vf_src_destroy(p->base);   /* closes the fd this source shows */
 	src->fd = -1;
-	free(p->records);
-	free(p->segs);
+	free(p->recs);
+	free(p->alone);
+	free(p->swept);
 	free(p);
 }
 
@@ -117,40 +177,49 @@ static const struct vf_src_ops flat_ops = {
 };
 
 /* ------------------------------------------------------------ resolving
- * A sweep over the records' edges by logical offset, with a max-heap of the
- * records open there (by stream position; closed ones leave it lazily): the
- * top of the heap is what the bytes up to the next edge hold. */
+ * The records sorted by offset (an index array: 4 bytes a record) fall into
+ * clusters, runs that overlap one another.  A record alone in its cluster is
+ * a segment as it is (QEMU and makedumpfile write each byte once: all of
+ * them).  The clusters' records, few, are swept over their edges by offset
+ * (sweep()). */
 
-struct edge {
-	uint64_t pos;
-	size_t rec;
-	bool start;
-};
-
-static int cmp_edge(const void *a, const void *b)
+static int cmp_by_offset(const void *a, const void *b, void *ctx)
 {
-	const struct edge *x = a, *y = b;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
+	const struct flat_rec *r = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	if (r[x].offset != r[y].offset)
+		return r[x].offset < r[y].offset ? -1 : 1;
+	return x < y ? -1 : x > y;
 }
 
-static void heap_push(size_t *h, size_t *n, size_t v)
+/* Binary heaps of record indices: by stream position, the latest on top
+ * (the record whose bytes win), or by end offset, the first to end on top. */
+static bool heap_above(const struct flat_priv *p, bool by_end, uint32_t x, uint32_t y)
+{
+	if (!by_end)
+		return x > y;
+	return p->recs[x].offset + rec_size(p, x) < p->recs[y].offset + rec_size(p, y);
+}
+
+static void heap_push(const struct flat_priv *p, bool by_end, uint32_t *h, size_t *n, uint32_t v)
 {
 	size_t i = (*n)++;
-	for (; i > 0 && h[(i - 1) / 2] < v; i = (i - 1) / 2)
+	for (; i > 0 && heap_above(p, by_end, v, h[(i - 1) / 2]); i = (i - 1) / 2)
 		h[i] = h[(i - 1) / 2];
 	h[i] = v;
 }
 
-static void heap_pop(size_t *h, size_t *n)
+static void heap_pop(const struct flat_priv *p, bool by_end, uint32_t *h, size_t *n)
 {
-	size_t v = h[--*n], i = 0;
+	uint32_t v = h[--*n];
+	size_t i = 0;
 	for (;;) {
 		size_t c = 2 * i + 1;
 		if (c >= *n)
 			break;
-		if (c + 1 < *n && h[c + 1] > h[c])
+		if (c + 1 < *n && heap_above(p, by_end, h[c + 1], h[c]))
 			c++;
-		if (h[c] <= v)
+		if (!heap_above(p, by_end, h[c], v))
 			break;
 		h[i] = h[c];
 		i = c;
@@ -160,108 +229,123 @@ static void heap_pop(size_t *h, size_t *n)
 
 /* Append [pos, pos + len) as record r holds it, merged with the segment
  * before when that is the same record's preceding bytes. */
-static void add_seg(struct flat_priv *p, uint64_t pos, uint64_t len,
-		    const struct vf_flat_record *r)
+static void add_swept(struct flat_priv *p, uint64_t pos, uint64_t len, uint32_t r)
 {
-	uint64_t data = r->data_pos + (pos - r->offset);
-	struct flat_seg *last = p->nsegs ? &p->segs[p->nsegs - 1] : NULL;
+	uint64_t data = p->recs[r].data_pos + (pos - p->recs[r].offset);
+	struct flat_seg *last = p->nswept ? &p->swept[p->nswept - 1] : NULL;
 	if (last && last->offset + last->size == pos && last->data_pos + last->size == data) {
 		last->size += len;
 		return;
 	}
-	p->segs[p->nsegs++] = (struct flat_seg){ pos, len, data };
+	p->swept[p->nswept++] = (struct flat_seg){ pos, len, data };
 }
 
-static int cmp_seg(const void *a, const void *b)
+/* Sweep the n records of idx (whole clusters, sorted by offset) into
+ * p->swept: the starts come from idx in order, the ends from a heap of the
+ * open records by end; at each edge the latest open record holds the bytes
+ * up to the next edge. */
+static struct vf_error *sweep(struct flat_priv *p, const uint32_t *idx, size_t n)
 {
-	const struct flat_seg *x = a, *y = b;
-	return x->offset < y->offset ? -1 : x->offset > y->offset;
-}
-
-/* The common case: no record overwrites another (QEMU and makedumpfile write
- * each byte once).  The records sorted by offset are then the segments; true
- * when they are (p->segs set), false when two overlap. */
-static struct vf_error *sorted_disjoint(struct flat_priv *p, bool *disjoint)
-{
-	*disjoint = false;
-	p->segs = malloc((p->n ? p->n : 1) * sizeof(*p->segs));
-	if (!p->segs)
-		return &vf_error_nomem;
-	for (size_t i = 0; i < p->n; i++)
-		p->segs[i] = (struct flat_seg){ p->records[i].offset, p->records[i].size,
-						p->records[i].data_pos };
-	if (p->n > 1)
-		qsort(p->segs, p->n, sizeof(*p->segs), cmp_seg);
-	for (size_t i = 1; i < p->n; i++) {
-		if (p->segs[i - 1].offset + p->segs[i - 1].size > p->segs[i].offset) {
-			free(p->segs);
-			p->segs = NULL;
-			return NULL;
-		}
-	}
-	p->nsegs = p->n;
-	*disjoint = true;
-	return NULL;
-}
-
-static struct vf_error *sweep(struct flat_priv *p)
-{
-	size_t n = p->n, hn = 0;
-	if (n > SIZE_MAX / (2 * sizeof(struct edge)))
-		return &vf_error_nomem;
-	struct edge *ev = malloc((n ? 2 * n : 1) * sizeof(*ev));
-	size_t *heap = malloc((n ? n : 1) * sizeof(*heap));
-	bool *closed = calloc(n ? n : 1, sizeof(*closed));
-	/* every edge starts at most one segment */
-	p->segs = malloc((n ? 2 * n : 1) * sizeof(*p->segs));
-	if (!ev || !heap || !closed || !p->segs) {
-		free(ev);
-		free(heap);
+	size_t nwin = 0, nend = 0;
+	uint32_t *win = malloc((n ? n : 1) * sizeof(*win));
+	uint32_t *ends = malloc((n ? n : 1) * sizeof(*ends));
+	/* closed[r]: record r's end has passed (calloc'd: only the clusters'
+	 * part of it is touched) */
+	bool *closed = calloc(p->n ? p->n : 1, sizeof(*closed));
+	/* every edge starts at most one segment (only the pages used count) */
+	p->swept = malloc((n ? 2 * n : 1) * sizeof(*p->swept));
+	if (!win || !ends || !closed || !p->swept) {
+		free(win);
+		free(ends);
 		free(closed);
 		return &vf_error_nomem;
 	}
-	for (size_t i = 0; i < n; i++) {
-		ev[2 * i] = (struct edge){ p->records[i].offset, i, true };
-		ev[2 * i + 1] = (struct edge){ p->records[i].offset + p->records[i].size, i, false };
-	}
-	if (n)
-		qsort(ev, 2 * n, sizeof(*ev), cmp_edge);
-	for (size_t i = 0; i < 2 * n; ) {
-		uint64_t pos = ev[i].pos;
-		for (; i < 2 * n && ev[i].pos == pos; i++) {
-			if (ev[i].start)
-				heap_push(heap, &hn, ev[i].rec);
-			else
-				closed[ev[i].rec] = true;
+	size_t i = 0;
+	while (i < n || nend) {
+		uint64_t pos = UINT64_MAX;
+		if (i < n)
+			pos = p->recs[idx[i]].offset;
+		if (nend && p->recs[ends[0]].offset + rec_size(p, ends[0]) < pos)
+			pos = p->recs[ends[0]].offset + rec_size(p, ends[0]);
+		for (; nend && p->recs[ends[0]].offset + rec_size(p, ends[0]) == pos;) {
+			closed[ends[0]] = true;
+			heap_pop(p, true, ends, &nend);
 		}
-		while (hn && closed[heap[0]])
-			heap_pop(heap, &hn);
-		if (hn)  /* an open record: another edge follows */
-			add_seg(p, pos, ev[i].pos - pos, &p->records[heap[0]]);
+		for (; i < n && p->recs[idx[i]].offset == pos; i++) {
+			heap_push(p, false, win, &nwin, idx[i]);
+			heap_push(p, true, ends, &nend, idx[i]);
+		}
+		while (nwin && closed[win[0]])
+			heap_pop(p, false, win, &nwin);
+		if (!nwin)
+			continue;
+		/* an open record: it ends, or another starts, somewhere after pos */
+		uint64_t next = p->recs[ends[0]].offset + rec_size(p, ends[0]);
+		if (i < n && p->recs[idx[i]].offset < next)
+			next = p->recs[idx[i]].offset;
+		add_swept(p, pos, next - pos, win[0]);
 	}
-	free(ev);
-	free(heap);
+	free(win);
+	free(ends);
 	free(closed);
 	return NULL;
 }
 
 static struct vf_error *resolve(struct flat_priv *p)
 {
-	bool disjoint;
-	struct vf_error *err = sorted_disjoint(p, &disjoint);
-	if (err || disjoint)
-		return err;
-	if (p->n > VF_FLAT_OVERLAP_RECORDS_MAX)
-		return vf_error_set_hint(vf_error_at(VF_ERR_CORRUPT, VF_FLAT_HEADER_SIZE,
-			"%zu records, some of which overwrite others: a stream of more than %u "
-			"records is indexed only when none does", p->n, VF_FLAT_OVERLAP_RECORDS_MAX),
-			"a limit against hostile streams (LIMITS in vmcore-fix(1)); reassemble the "
-			"stream with makedumpfile -R and give the plain file");
-	return sweep(p);
+	size_t n = p->n;
+	p->alone = malloc((n ? n : 1) * sizeof(*p->alone));
+	if (!p->alone)
+		return &vf_error_nomem;
+	for (size_t i = 0; i < n; i++)
+		p->alone[i] = (uint32_t)i;
+	if (n > 1)
+		qsort_r(p->alone, n, sizeof(*p->alone), cmp_by_offset, p->recs);
+	/* Split by clusters: the lone records stay in alone (in place, in
+	 * order), the clustered ones gather at its end, after a count that
+	 * stops at the limit. */
+	size_t nalone = 0, nclus = 0, cap = 0;
+	uint32_t *clus = NULL;
+	for (size_t i = 0; i < n;) {
+		uint64_t end = p->recs[p->alone[i]].offset + rec_size(p, p->alone[i]);
+		size_t j = i + 1;
+		for (; j < n && p->recs[p->alone[j]].offset < end; j++) {
+			uint64_t e = p->recs[p->alone[j]].offset + rec_size(p, p->alone[j]);
+			if (e > end)
+				end = e;
+		}
+		if (j - i == 1) {
+			p->alone[nalone++] = p->alone[i];
+		} else {
+			if (nclus + (j - i) > VF_FLAT_OVERLAP_RECORDS_MAX) {
+				free(clus);
+				return vf_error_set_hint(vf_error_at(VF_ERR_CORRUPT, VF_FLAT_HEADER_SIZE,
+					"more than %u records overwrite others or are overwritten "
+					"(the limit)", VF_FLAT_OVERLAP_RECORDS_MAX),
+					"a limit against hostile streams (LIMITS in vmcore-fix(1)); "
+					"reassemble the stream with makedumpfile -R and give the "
+					"plain file");
+			}
+			if (nclus + (j - i) > cap) {
+				cap = 2 * (nclus + (j - i));
+				uint32_t *c = realloc(clus, cap * sizeof(*c));
+				if (!c) {
+					free(clus);
+					return &vf_error_nomem;
+				}
+				clus = c;
+			}
+			memcpy(clus + nclus, p->alone + i, (j - i) * sizeof(*clus));
+			nclus += j - i;
+		}
+		i = j;
+	}
+	p->nalone = nalone;
+	struct vf_error *err = nclus ? sweep(p, clus, nclus) : NULL;
+	free(clus);
+	return err;
 }
 
-/* Record headers read through a window of the stream: small records come
- * many to a read; after a large one, only its 16 bytes are read. */
 struct hdr_reader {
 	struct vf_src *base;
 	uint8_t buf[64 << 10];
@@ -309,7 +393,7 @@ static struct vf_error *check_stream_header(struct flat_priv *p)
 }
 
 static struct vf_error *add_record(struct flat_priv *p, size_t *cap, size_t max_records,
-				   uint64_t pos, uint64_t offset, uint64_t size)
+				   uint64_t pos, uint64_t offset)
 {
 	if (p->n >= max_records)
 		return vf_error_set_hint(vf_error_at(VF_ERR_CORRUPT, pos, "more than %zu records "
@@ -318,13 +402,13 @@ static struct vf_error *add_record(struct flat_priv *p, size_t *cap, size_t max_
 			"with makedumpfile -R and give the plain file");
 	if (p->n == *cap) {
 		size_t c = *cap ? *cap * 2 : 1024;
-		struct vf_flat_record *r = realloc(p->records, c * sizeof(*r));
+		struct flat_rec *r = realloc(p->recs, c * sizeof(*r));
 		if (!r)
 			return &vf_error_nomem;
-		p->records = r;
+		p->recs = r;
 		*cap = c;
 	}
-	p->records[p->n++] = (struct vf_flat_record){ offset, size, pos + 16 };
+	p->recs[p->n++] = (struct flat_rec){ offset, pos + 16 };
 	return NULL;
 }
 
@@ -367,7 +451,7 @@ static struct vf_error *build_index(struct flat_priv *p, size_t max_records,
 					  "needs 0x%" PRIx64 " bytes, file ends at 0x%" PRIx64,
 					  size, file_size);
 		else
-			err = add_record(p, &cap, max_records, pos, offset, size);
+			err = add_record(p, &cap, max_records, pos, offset);
 		if (err)
 			break;
 		if (lend > lsize)
@@ -412,11 +496,16 @@ struct vf_error *vf_flat_open_limit(struct vf_src *base, size_t max_records, str
 	return NULL;
 }
 
-void vf_flat_records(const struct vf_src *src, const struct vf_flat_record **recs, size_t *n)
+size_t vf_flat_record_count(const struct vf_src *src)
 {
 	const struct flat_priv *p = src->kind == VF_SRC_FLATTENED ? src->priv : NULL;
-	*recs = p ? p->records : NULL;
-	*n = p ? p->n : 0;
+	return p ? p->n : 0;
+}
+
+struct vf_flat_record vf_flat_record_at(const struct vf_src *src, size_t i)
+{
+	const struct flat_priv *p = src->priv;
+	return (struct vf_flat_record){ p->recs[i].offset, rec_size(p, i), p->recs[i].data_pos };
 }
 
 uint64_t vf_flat_end_pos(const struct vf_src *src)

@@ -38,19 +38,21 @@ struct vf_error *vf_flat_open(struct vf_src *base, struct vf_src **ret) VF_MUST_
 
 /* Limits of the index (beyond them the stream is refused as corrupt, exit 4):
  * records in all (QEMU writes page data in 16 KiB records: 16 Mi of them
- * carry 256 GiB; the index costs 48 bytes a record, 768 MiB at the limit),
- * and records in a stream where some overwrite others (resolving overlaps
- * costs about 130 bytes a record; QEMU and makedumpfile write each byte
- * once).  A larger stream can be reassembled by makedumpfile -R first. */
+ * carry 256 GiB; the index costs 20 bytes a record, 320 MiB at the limit),
+ * and records that overwrite others or are overwritten (resolving them costs
+ * about 90 bytes a record more; QEMU and makedumpfile write each byte once).
+ * A larger stream can be reassembled by makedumpfile -R first. */
 #define VF_FLAT_RECORDS_MAX ((size_t)1 << 24)
-#define VF_FLAT_OVERLAP_RECORDS_MAX (1u << 20)
+#define VF_FLAT_OVERLAP_RECORDS_MAX (1u << 18)
 
 /* vf_flat_open with another record limit than VF_FLAT_RECORDS_MAX (tests). */
 struct vf_error *vf_flat_open_limit(struct vf_src *base, size_t max_records,
 				    struct vf_src **ret) VF_MUST_CHECK;
 
-/* The records in stream order (for writers that copy a flattened stream). */
-void vf_flat_records(const struct vf_src *src, const struct vf_flat_record **recs, size_t *n);
+/* The records in stream order (for writers that copy a flattened stream):
+ * their number (0 for a source that is not flattened), and record i. */
+size_t vf_flat_record_count(const struct vf_src *src);
+struct vf_flat_record vf_flat_record_at(const struct vf_src *src, size_t i);
 
 /* Where the reassembled file's byte off lives: true and *data_pos, its offset
  * in the flattened file, valid for *len bytes (to the end of the record that

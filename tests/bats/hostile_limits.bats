@@ -39,7 +39,7 @@ refused() {
 
 CASES="notes-repeat notes-repeat-small notes-overlap notes-tiny-60m notes-tiny-count
 notes-tiny-ok vmci-near-cap vmci-short-lines vmci-symbols flat-kdump-16t flat-kdump-16t-check
-flat-kdump-16t-scan flat-elf-1p flat-elf-1p-check flat-records-overlap flat-records
+flat-kdump-16t-scan flat-elf-1p flat-elf-1p-check flat-records-overlap flat-records-overlap-max flat-records
 elf-nested-loads kdump-cut-descs kdump-cut-descs-check kdump-cut-descs-fix kdump-cut-data
 kdump-cut-data-check kdump-cut-data-fix kdump-cut-1 kdump-cut-1-check kdump-cut-1-fix kdump-full"
 
@@ -122,9 +122,14 @@ kdump-cut-data-check kdump-cut-data-fix kdump-cut-1 kdump-cut-1-check kdump-cut-
 	[[ "$output" == *"; 1 pages checked, "* ]]
 }
 
-@test "flattened: 2^20 + 1 records overwriting each other: the overlap limit" {
+@test "flattened: 2^18 + 1 records overwriting each other: the overlap limit" {
 	run_case flat-records-overlap
-	refused 4 "1048577 records, some of which overwrite others"
+	refused 4 "more than 262144 records overwrite others or are overwritten (the limit)"
+}
+
+@test "flattened: 2^20 records, 2^18 of them overlapping in pairs: indexed" {
+	run_case flat-records-overlap-max
+	refused 4 "not an ELF core or kdump-compressed dump"
 }
 
 @test "flattened: 2^20 one-byte records are indexed" {

@@ -31,13 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	read_at(src, 0);
 	read_at(src, src->size / 2);
 	read_at(src, src->size ? src->size - 1 : 0);
-	const struct vf_flat_record *recs;
-	size_t n;
-	vf_flat_records(src, &recs, &n);
+	size_t n = vf_flat_record_count(src);
 	for (size_t i = 0; i < n && i < FZ_RECORDS_READ; i++) {
-		read_at(src, recs[i].offset);
-		if (recs[i].size)
-			read_at(src, recs[i].offset + recs[i].size - 1);
+		struct vf_flat_record r = vf_flat_record_at(src, i);
+		read_at(src, r.offset);
+		if (r.size)
+			read_at(src, r.offset + r.size - 1);
 	}
 	(void)vf_flat_end_pos(src);
 	vf_src_destroy(src);

@@ -223,12 +223,17 @@ def flat_cases(d):
     flat(p, recs)
     yield "flat-elf-1p", p, "--inspect {}"
     yield "flat-elf-1p-check", p, "--check {}"
-    # 2^20 + 1 one-byte records, all at one offset: too many overlapping
-    # records to resolve (the sweep costs about 130 bytes a record)
+    # 2^18 + 1 one-byte records, all at one offset: too many overlapping
+    # records to resolve (the sweep costs about 90 bytes a record)
     p = os.path.join(d, "flat-records-overlap.flat")
-    flat_tiny(p, (1 << 20) + 1, lambda k: 0)
+    flat_tiny(p, (1 << 18) + 1, lambda k: 0)
     yield "flat-records-overlap", p, "--inspect {}"
-    # 1 Mi one-byte records, none overlapping: indexed (48 bytes a record),
+    # 1 Mi one-byte records, pairs of them overlapping up to the limit of
+    # 2^18 overlapping records, the rest alone: indexed
+    p = os.path.join(d, "flat-records-overlap-max.flat")
+    flat_tiny(p, 1 << 20, lambda k: 4 * (k // 2) if k < (1 << 18) else 4 * k)
+    yield "flat-records-overlap-max", p, "--inspect {}"
+    # 1 Mi one-byte records, none overlapping: indexed (20 bytes a record),
     # headers read many to a read
     p = os.path.join(d, "flat-records.flat")
     flat_tiny(p, 1 << 20, lambda k: 2 * k)

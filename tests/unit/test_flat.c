@@ -246,11 +246,8 @@ int main(void)
 	TAP_OK(!vf_flat_locate(src, 4, &at, &run) && run == 96, "locate: a gap, up to the next record");
 	TAP_OK(!vf_flat_locate(src, 203, &at, &run) && run == UINT64_MAX,
 	       "locate: past the end, no record follows");
-	const struct vf_flat_record *recs;
-	size_t n;
-	vf_flat_records(src, &recs, &n);
-	TAP_EQ_U64(n, 4, "records kept in stream order");
-	TAP_EQ_U64(recs[2].offset, 102, "third record offset");
+	TAP_EQ_U64(vf_flat_record_count(src), 4, "records kept in stream order");
+	TAP_EQ_U64(vf_flat_record_at(src, 2).offset, 102, "third record offset");
 	vf_src_destroy(src);
 
 	/* many records: index and a read in the middle */
@@ -316,12 +313,12 @@ int main(void)
 			c == (off == 10 || off == 11 ? 'z' : (uint8_t)i);
 	}
 	TAP_OK(right, "each byte is its record's, the later record over the earlier");
-	const struct vf_flat_record *rs;
-	size_t nr;
 	if (!err) {
-		vf_flat_records(src, &rs, &nr);
-		TAP_OK(nr == 50001 && rs[1].offset == 7919 && rs[50000].size == 2,
-		       "records kept in stream order");
+		struct vf_flat_record r1 = vf_flat_record_at(src, 1);
+		struct vf_flat_record rl = vf_flat_record_at(src, 50000);
+		TAP_OK(vf_flat_record_count(src) == 50001 && r1.offset == 7919 && r1.size == 1 &&
+		       r1.data_pos == VF_FLAT_HEADER_SIZE + 17 + 16 && rl.offset == 10 &&
+		       rl.size == 2, "records kept in stream order, with their sizes");
 		vf_src_destroy(src);
 	}
 	vf_error_destroy(err);
