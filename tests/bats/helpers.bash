@@ -59,6 +59,13 @@ real_setup() {
 	printf '%s\n' "$out" | tail -n 1 > "$BATS_FILE_TMPDIR/real-dir"
 }
 
+# debug_vmlinux KVER: the path of KVER's debug vmlinux (installed, or unpacked into the
+# cache by tests/real/debug-vmlinux.sh, which the test command's install-deps runs), or
+# nothing (status 1) when there is none; never fetches.
+debug_vmlinux() {
+	VMCOREFIX_DBG=0 "$SRCDIR/tests/real/debug-vmlinux.sh" "$1" 2>/dev/null
+}
+
 real_dir() {
 	[ -s "$BATS_FILE_TMPDIR/real-dir" ] || skip "real QEMU fixtures unavailable (tests/real/make-dumps.sh)"
 	REAL=$(cat "$BATS_FILE_TMPDIR/real-dir")

@@ -291,6 +291,10 @@ trixie_setup_file() {
 	TRIXIE_RC=$rc
 	TRIXIE_DIR=${out##*$'\n'}
 	TRIXIE_ROOT=
-	if [ "$rc" = 0 ]; then TRIXIE_ROOT=$("$TRIXIE" --root 2>>"$TRIXIE_LOG") || TRIXIE_RC=1; fi
+	# --root also fetches the debug vmlinux for crash (VMCOREFIX_TRIXIE_DBG=0: not)
+	if [ "$rc" = 0 ]; then
+		TRIXIE_ROOT=$(VMCOREFIX_TRIXIE_DBG=${VMCOREFIX_TRIXIE_DBG:-1} "$TRIXIE" --root 2>>"$TRIXIE_LOG") ||
+			TRIXIE_RC=1
+	fi
 	export TRIXIE TRIXIE_LOG TRIXIE_RC TRIXIE_DIR TRIXIE_ROOT
 }

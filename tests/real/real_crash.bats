@@ -14,8 +14,7 @@ setup() {
 	command -v crash >/dev/null || skip "crash not installed"
 	real_dir
 	kver=$(. "$REAL/vmcoreinfo/facts.env"; echo "$KERNEL_VERSION")
-	VMLINUX=/usr/lib/debug/boot/vmlinux-$kver
-	[ -r "$VMLINUX" ] || skip "no debug vmlinux (apt-get install linux-image-$kver-dbg)"
+	VMLINUX=$(debug_vmlinux "$kver") || skip "no debug vmlinux (tests/real/debug-vmlinux.sh $kver fetches it)"
 }
 
 @test "crash: QEMU's ELF and kdump-zlib dumps after the fix" {

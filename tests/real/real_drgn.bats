@@ -17,13 +17,13 @@ setup() {
 	/usr/bin/python3 -c 'import drgn' 2>/dev/null || skip "python3-drgn not installed"
 	real_dir
 	kver=$(. "$REAL/vmcoreinfo/facts.env"; echo "$KERNEL_VERSION")
-	VMLINUX=/usr/lib/debug/boot/vmlinux-$kver
+	VMLINUX=$(debug_vmlinux "$kver") || VMLINUX=/nonexistent/vmlinux-$kver
 }
 
 hx() { printf '0x%x\n' "$(($1))"; }
 
 need_vmlinux() {
-	[ -r "$VMLINUX" ] || skip "no debug vmlinux (apt-get install linux-image-$kver-dbg)"
+	[ -r "$VMLINUX" ] || skip "no debug vmlinux (tests/real/debug-vmlinux.sh $kver fetches it)"
 }
 
 # drgn_reads DUMP SCENARIO: drgn with the debug vmlinux reads the release from

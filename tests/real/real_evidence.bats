@@ -16,7 +16,7 @@ setup() {
 	command -v makedumpfile >/dev/null || skip "makedumpfile not installed"
 	real_dir
 	kver=$(. "$REAL/vmcoreinfo/facts.env"; echo "$KERNEL_VERSION")
-	VMLINUX=/usr/lib/debug/boot/vmlinux-$kver
+	VMLINUX=$(debug_vmlinux "$kver") || VMLINUX=/nonexistent/vmlinux-$kver
 }
 
 # crash_ok DUMP SCENARIO: where crash and the debug vmlinux are installed, crash's

@@ -45,8 +45,7 @@ deb12() {
 	la57_dir "$REAL"
 	ORACLE_RUN=()
 	ORACLE_TMP=$BATS_TEST_TMPDIR
-	ORACLE_VMLINUX=/usr/lib/debug/boot/vmlinux-$KERNEL_VERSION
-	[ -r "$ORACLE_VMLINUX" ] || ORACLE_VMLINUX=
+	ORACLE_VMLINUX=$(debug_vmlinux "$KERNEL_VERSION") || ORACLE_VMLINUX=
 	oracle_probe
 	MDF=(makedumpfile)
 }

@@ -23,8 +23,7 @@ setup() {
 	ORACLE_RUN=()
 	ORACLE_TMP=$BATS_TEST_TMPDIR
 	kver=$(. "$REAL/vmcoreinfo/facts.env"; echo "$KERNEL_VERSION")
-	ORACLE_VMLINUX=/usr/lib/debug/boot/vmlinux-$kver
-	[ -r "$ORACLE_VMLINUX" ] || ORACLE_VMLINUX=
+	ORACLE_VMLINUX=$(debug_vmlinux "$kver") || ORACLE_VMLINUX=
 	oracle_probe
 }
 
@@ -32,7 +31,7 @@ setup() {
 oracle() {
 	[ -d "$REAL/$1" ] || skip "no $1 scenario in $REAL (see its generation.env)"
 	[ -e "$REAL/$1/$2" ] || skip "no $2 in $REAL/$1 (see its variants.txt)"
-	[ -n "$ORACLE_VMLINUX" ] || echo "# no debug vmlinux: drgn-debug and crash left out (apt-get install linux-image-$kver-dbg)" >&3
+	[ -n "$ORACLE_VMLINUX" ] || echo "# no debug vmlinux: drgn-debug and crash left out (tests/real/debug-vmlinux.sh $kver fetches it)" >&3
 	local rc=0
 	oracle_fix_and_agree "$REAL/$1/$2" "$REAL/$1" >"$BATS_TEST_TMPDIR/oracle.txt" 2>&1 || rc=$?
 	cat "$BATS_TEST_TMPDIR/oracle.txt"

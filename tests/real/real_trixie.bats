@@ -48,7 +48,7 @@ trixie_fix() {
 	shift 2
 	[ -d "$TRIXIE_DIR/$sc" ] || skip "no $sc scenario in $TRIXIE_DIR (see its generation.env)"
 	[ -n "$ORACLE_VMLINUX" ] ||
-		echo "# no debug vmlinux in the root: drgn-debug and crash left out (VMCOREFIX_TRIXIE_DBG=1 installs linux-image-$KVER-dbg)" >&3
+		echo "# no debug vmlinux in the root: drgn-debug and crash left out (the suite fetches linux-image-$KVER-dbg unless VMCOREFIX_TRIXIE_DBG=0)" >&3
 	oracle_fix_and_agree "$TRIXIE_DIR/$sc/$f" "$TRIXIE_DIR/$sc" "$@" >"$BATS_TEST_TMPDIR/oracle.txt" 2>&1 || rc=$?
 	cat "$BATS_TEST_TMPDIR/oracle.txt"
 	[ "$ORACLE_FIX" = 0 ] || { echo "vmcore-fix $f -o OUT $* exited $ORACLE_FIX" >&2; return 1; }
@@ -135,7 +135,7 @@ trixie_fix() {
 
 @test "Debian 13 crash with the debug vmlinux: log and phys_base of the fixed ELF and kdump" {
 	[ -n "$ORACLE_VMLINUX" ] ||
-		skip "no debug vmlinux in the Debian 13 root: package linux-image-$KVER-dbg (about 1 GB; VMCOREFIX_TRIXIE_DBG=1 tests/real/trixie.sh installs it)"
+		skip "no debug vmlinux in the Debian 13 root: package linux-image-$KVER-dbg (about 1 GB; VMCOREFIX_TRIXIE_DBG=1 tests/real/trixie.sh --root fetches it)"
 	[ "$ORACLE_HAVE_CRASH" = 1 ] || skip "no crash in the Debian 13 root"
 	local S=$TRIXIE_DIR/vmcoreinfo f pb
 	. "$S/facts.env"
