@@ -154,15 +154,19 @@ static struct vf_error *open_memory(const struct vf_dump *dump, const struct vf_
 		return vf_error_prefix(err, "guest memory");
 	}
 	ev->other_kind = 1;
-	if (ev->other_dump->e_machine != dump->e_machine ||
-	    ev->other_dump->page_size != dump->page_size)
+	/* the same machine; the kernel's page size where both dumps' notes say
+	 * it (an ELF dump and a kdump of one aarch64 guest have different
+	 * dump page sizes: 4 KiB pages, 64 KiB blocks) */
+	const struct vf_dump *od = ev->other_dump;
+	if (od->e_machine != dump->e_machine || od->big_endian != dump->big_endian ||
+	    (od->kernel_page_size_known && dump->kernel_page_size_known &&
+	     od->kernel_page_size != dump->kernel_page_size))
 		return vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "%s is a dump of "
-				"another machine (%s, page size %" PRIu64 ") than the dump being "
-				"fixed (%s, %" PRIu64 ")", path,
-				ev->other_dump->machine_name ? ev->other_dump->machine_name : "?",
-				ev->other_dump->page_size,
-				dump->machine_name ? dump->machine_name : "?", dump->page_size),
-				"give a dump of the same guest");
+				"another machine (%s, kernel page size %" PRIu64 ") than the dump "
+				"being fixed (%s, %" PRIu64 ")", path,
+				od->machine_name ? od->machine_name : "?", od->kernel_page_size,
+				dump->machine_name ? dump->machine_name : "?",
+				dump->kernel_page_size), "give a dump of the same guest");
 	ev->memory_source = dupf("the memory of dump %s", path);
 	*mem = &ev->other_dump->mem;
 	return NULL;
@@ -171,7 +175,9 @@ static struct vf_error *open_memory(const struct vf_dump *dump, const struct vf_
 static struct vf_error *scan(const struct vf_dump *dump, const struct vf_evidence_opts *o,
 			     struct vf_mem *mem, struct vf_evidence *ev, struct vf_region *r)
 {
-	struct vf_scan_opts so = { .page_size = dump->page_size, .big_endian = dump->big_endian,
+	struct vf_scan_opts so = { .page_size = dump->kernel_page_size,
+				   .note_page_limit = vf_dump_note_page_limit(dump),
+				   .big_endian = dump->big_endian,
 				   .progress = o->progress, .progress_arg = o->progress_arg };
 	struct vf_scan_result res;
 	memset(&res, 0, sizeof(res));
@@ -425,8 +431,8 @@ static struct vf_error *saved_state_region(const struct vf_evidence_opts *o, boo
 static struct vf_error *take_note(const struct vf_dump *dump, struct vf_mem *mem,
 				  const struct vf_region *r, bool scanned, struct vf_evidence *ev)
 {
-	struct vf_error *err = vf_guest_note_read(mem, r, dump->big_endian, dump->page_size,
-						  &ev->gn);
+	struct vf_error *err = vf_guest_note_read(mem, r, dump->big_endian,
+						  vf_dump_note_page_limit(dump), &ev->gn);
 	if (err && (err->code == VF_ERR_NOT_PRESENT || err->code == VF_ERR_EXCLUDED)) {
 		/* the evidence points where this memory has nothing: not fixable from it */
 		err = vf_error_set_hint(vf_error_set_code(err, VF_ERR_REFUSED), "the note's page is "

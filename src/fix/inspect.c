@@ -2,6 +2,7 @@
  * only what vf_dump already holds, never the file. */
 #include "config.h"
 #include "fix/inspect.h"
+#include "arch/arch.h"
 #include "format/elfcore.h"
 #include "format/kdump.h"
 
@@ -121,7 +122,9 @@ static struct vf_error *check_notes(const struct vf_dump *d, struct vf_problems 
 		}
 		uint64_t ps;
 		struct vf_error *e = vf_vmcoreinfo_number(d->vmci, "PAGESIZE", &ps);
-		if (!e && d->format == VF_FORMAT_KDUMP && ps != d->kdump->block_size) {
+		const struct vf_arch *a = vf_arch_by_em(d->e_machine);
+		if (!e && d->format == VF_FORMAT_KDUMP && ps != d->kdump->block_size &&
+		    !(d->kernel_page_size_known && a && a->kdump_block_size == d->kdump->block_size)) {
 			err = add(p, "page-size-mismatch", VF_SEV_WARNING, true, d->vmci_offset, NULL,
 				  "VMCOREINFO PAGESIZE=%" PRIu64 " but the kdump block_size is %" PRIu32,
 				  ps, d->kdump->block_size);
@@ -507,8 +510,8 @@ struct vf_error *vf_inspect_guest(struct vf_dump *dump, struct vf_mem *mem,
 	memset(gc, 0, sizeof(*gc));
 	gc->checked = true;
 	gc->region = *r;
-	struct vf_error *err = vf_guest_note_read(mem, r, dump->big_endian, dump->page_size,
-						  &gc->note);
+	struct vf_error *err = vf_guest_note_read(mem, r, dump->big_endian,
+						  vf_dump_note_page_limit(dump), &gc->note);
 	if (err) {
 		if (err == &vf_error_nomem || err->code == VF_ERR_OS)
 			return err;

@@ -201,3 +201,10 @@ const char *vf_format_name(const struct vf_dump *dump)
 		return flat ? "elf-flattened" : "elf";
 	return flat ? "kdump-flattened" : "kdump";
 }
+
+uint64_t vf_dump_note_page_limit(const struct vf_dump *dump)
+{
+	if (dump->format == VF_FORMAT_ELF && !dump->kernel_page_size_known)
+		return 0;
+	return dump->page_size;
+}

@@ -78,6 +78,12 @@ struct vf_dump {
 	char *machine_how;           /* what the machine was decided from, or NULL */
 	char *machine_conflict;      /* why it is unknown: the evidence disagrees, or NULL */
 	uint64_t page_size;          /* from the header, or VMCOREINFO PAGESIZE, or 4096 */
+	/* the kernel's page size: the dump's own VMCOREINFO PAGESIZE (a power
+	 * of two from 4 KiB dividing page_size: a kdump's block may be larger,
+	 * QEMU writes 64 KiB blocks on aarch64), else 4096; and whether it came
+	 * from the note */
+	uint64_t kernel_page_size;
+	bool kernel_page_size_known;
 
 	struct vf_note_region *regions;
 	size_t nregions;
@@ -114,6 +120,10 @@ struct vf_error *vf_dump_find_vmcoreinfo(struct vf_dump *dump) VF_MUST_CHECK;
  * the file and below the text cap (else inspect reports the pointer). */
 struct vf_error *vf_dump_vmcoreinfo_at(struct vf_dump *dump, uint64_t offset, uint64_t size) VF_MUST_CHECK;
 
+/* What a guest note's PAGESIZE must divide to belong to this dump: a kdump's
+ * block size; an ELF dump's page size when its own note gave it; 0 (any page
+ * size) for an ELF dump that has no note. */
+uint64_t vf_dump_note_page_limit(const struct vf_dump *dump);
 const char *vf_format_name(const struct vf_dump *dump); /* "elf", "kdump", "kdump-flattened", "elf-flattened" */
 
 #endif

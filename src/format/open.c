@@ -27,22 +27,33 @@ struct vf_error *vf_dump_open(const char *path, struct vf_dump **ret)
 	return vf_dump_open_src(src, ret);
 }
 
+/* The dump's page size (ELF: none in the file, the note's PAGESIZE) and the
+ * kernel's. */
 static void refine_page_size(struct vf_dump *dump)
 {
 	uint64_t ps;
-	if (dump->format != VF_FORMAT_ELF || !dump->vmci)
+	dump->kernel_page_size = dump->format == VF_FORMAT_ELF ? dump->page_size : 4096;
+	if (!dump->vmci)
 		return;
 	struct vf_error *err = vf_vmcoreinfo_number(dump->vmci, "PAGESIZE", &ps);
 	if (err) {
 		vf_error_destroy(err);
 		return;
 	}
-	/* Only a sane power of two replaces the architecture default. */
-	if (ps >= 1024 && ps <= (1u << 20) && (ps & (ps - 1)) == 0) {
+	/* Only a sane power of two replaces the architecture default; in a
+	 * kdump it must divide the block. */
+	if (ps < 4096 || ps > (1u << 20) || (ps & (ps - 1)) != 0)
+		return;
+	if (dump->format == VF_FORMAT_ELF) {
 		dump->page_size = ps;
 		dump->mem.page_size = ps;
+	} else if (dump->page_size % ps) {
+		return;
 	}
+	dump->kernel_page_size = ps;
+	dump->kernel_page_size_known = true;
 }
+
 
 struct vf_error *vf_dump_open_src(struct vf_src *src, struct vf_dump **ret)
 {

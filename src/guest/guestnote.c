@@ -71,7 +71,8 @@ static struct vf_error *read_note(struct vf_mem *mem, const struct vf_region *r,
 	return NULL;
 }
 
-/* The text must parse, with OSRELEASE and a PAGESIZE that is the dump's. */
+/* The text must parse, with OSRELEASE and a PAGESIZE that divides page_size
+ * (0: any page size). */
 static struct vf_error *check_text(const struct vf_region *r, uint64_t page_size,
 				   struct vf_guest_note *out)
 {
@@ -93,9 +94,15 @@ static struct vf_error *check_text(const struct vf_region *r, uint64_t page_size
 	}
 	uint64_t ps;
 	err = vf_vmcoreinfo_number(out->vmci, "PAGESIZE", &ps);
-	if (!err && page_size && ps != page_size)
+	if (!err && (ps < 4096 || ps > (1u << 20) || (ps & (ps - 1))))
+		return refuse(r, "the guest's note is damaged: give another copy of guest memory "
+			      "or another region", "PAGESIZE=%" PRIu64 " is no page size (a power of two from 4 KiB "
+			      "to 1 MiB)", ps);
+	/* a kdump's pages are its blocks, which may hold several kernel pages
+	 * (QEMU writes 64 KiB blocks on aarch64) */
+	if (!err && page_size && page_size % ps)
 		return refuse(r, "the note belongs to another guest or kernel",
-			      "PAGESIZE=%" PRIu64 " differs from the dump's page size %" PRIu64,
+			      "PAGESIZE=%" PRIu64 " does not fit the dump's page size %" PRIu64,
 			      ps, page_size);
 	if (!err || err->code == VF_ERR_NOMEM)
 		return err;

@@ -24,8 +24,9 @@ struct vf_guest_note {
 
 /* Read and validate.  Refusals (VF_ERR_REFUSED) say which rule failed: size
  * below 1 MiB, a note header whose sizes fit the region, name "VMCOREINFO"
- * (namesz 11) and type 0, text that parses with OSRELEASE and PAGESIZE, and
- * PAGESIZE equal to the dump's page size (0: not checked).  Memory errors
+ * (namesz 11) and type 0, text that parses with OSRELEASE and PAGESIZE, a
+ * PAGESIZE that is a power of two from 4 KiB to 1 MiB and divides page_size
+ * (a kdump's block, or an ELF dump's page size from its own note; 0: any).  Memory errors
  * (not present, excluded, I/O) pass through with context. */
 struct vf_error *vf_guest_note_read(struct vf_mem *mem, const struct vf_region *r,
 				    bool big_endian, uint64_t page_size,

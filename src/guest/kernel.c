@@ -73,6 +73,21 @@ static struct vf_error *kernel_pgroot(const struct vf_dump *dump, const struct v
 	return a->kernel_pgroot(vmci, NULL, root);
 }
 
+/* The kernel's page size: its note's PAGESIZE (the note given may be another
+ * than the dump's own), else what the dump says. */
+static uint64_t kernel_page(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci)
+{
+	uint64_t ps;
+	struct vf_error *err = vf_vmcoreinfo_number(vmci, "PAGESIZE", &ps);
+	if (err) {
+		vf_error_destroy(err);
+		return dump->kernel_page_size;
+	}
+	if (ps < 4096 || ps > (1u << 20) || (ps & (ps - 1)))
+		return dump->kernel_page_size;
+	return ps;
+}
+
 #define SECTION_MARKED_PRESENT 1u
 
 /* The ranges of SPARSEMEM numbers a kernel can have: the smallest
@@ -110,7 +125,7 @@ static struct vf_error *sparsemem_layout(const struct vf_dump *dump,
 		err = vf_vmcoreinfo_number(vmci, "NUMBER(MAX_PHYSMEM_BITS)", &sm->phys_bits);
 	if (err)
 		return vf_error_prefix(err, "the kernel's memory map (SPARSEMEM)");
-	uint64_t page = dump->page_size;
+	uint64_t page = kernel_page(dump, vmci);
 	if (!page || (page & (page - 1)) || sm->ms_size < 8 || sm->ms_size > page ||
 	    sm->map_off > sm->ms_size - 8 || sm->sect_bits < SECTION_BITS_MIN ||
 	    sm->sect_bits > SECTION_BITS_MAX || sm->phys_bits < PHYSMEM_BITS_MIN ||
@@ -132,17 +147,43 @@ static struct vf_error *sparsemem_layout(const struct vf_dump *dump,
 	return NULL;
 }
 
-/* len bytes of kernel virtual memory at vaddr, translated page by page. */
-static struct vf_error *read_kernel(const struct vf_dump *dump, const struct vf_arch *a,
-				    const struct vf_arch_pgroot *root, uint64_t vaddr,
-				    uint8_t *buf, size_t len)
+/* How kernel virtual addresses are translated: through the kernel's page
+ * table where the architecture has a walk (root), else by the fixed
+ * mappings its kernel_vtop knows (vmci). */
+struct kview {
+	const struct vf_arch *a;
+	struct vf_arch_pgroot root;
+	const struct vf_vmcoreinfo *vmci;
+	uint64_t page;                  /* the kernel's page size */
+};
+
+static struct vf_error *kview_init(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				   struct kview *kv)
+{
+	kv->a = vf_arch_by_em(dump->e_machine);
+	kv->vmci = vmci;
+	kv->page = kernel_page(dump, vmci);
+	if (kv->a && kv->a->has_page_tables)
+		return kv->a->kernel_pgroot(vmci, NULL, &kv->root);
+	if (kv->a && kv->a->kernel_vtop)
+		return NULL;
+	return vf_error_create(VF_ERR_UNSUPPORTED, "reading kernel data of %s is not "
+			       "implemented", machine(dump));
+}
+
+/* len bytes of kernel virtual memory at vaddr, translated a kernel page at
+ * a time. */
+static struct vf_error *read_kernel(const struct vf_dump *dump, const struct kview *kv,
+				    uint64_t vaddr, uint8_t *buf, size_t len)
 {
 	struct vf_mem *mem = (struct vf_mem *)&dump->mem;
-	uint64_t page = dump->page_size;
+	uint64_t page = kv->page;
 	while (len) {
 		size_t n = page - vaddr % page < len ? (size_t)(page - vaddr % page) : len;
 		uint64_t pa;
-		struct vf_error *err = a->pt_vtop(mem, root, vaddr, &pa);
+		struct vf_error *err = kv->a->has_page_tables
+			? kv->a->pt_vtop(mem, &kv->root, vaddr, &pa)
+			: kv->a->kernel_vtop(kv->vmci, NULL, vaddr, &pa);
 		if (!err)
 			err = vf_mem_read(mem, pa, buf, n);
 		if (err)
@@ -157,14 +198,13 @@ static struct vf_error *read_kernel(const struct vf_dump *dump, const struct vf_
 /* The highest present section of root `root` (whose page of sections is
  * at rp) below section `want`; *any false when there is none.  One read of
  * the root's sections. */
-static struct vf_error *root_last_present(const struct vf_dump *dump, const struct vf_arch *arch,
-					  const struct vf_arch_pgroot *pgd,
+static struct vf_error *root_last_present(const struct vf_dump *dump, const struct kview *kv,
 					  const struct sparsemem *sm, uint64_t root, uint64_t rp,
 					  uint64_t want, uint8_t *secs, uint64_t *last, bool *any)
 {
 	uint64_t per_root = sm->per_root;
 	uint64_t n = want - root * per_root < per_root ? want - root * per_root : per_root;
-	struct vf_error *err = read_kernel(dump, arch, pgd, rp, secs, (size_t)(n * sm->ms_size));
+	struct vf_error *err = read_kernel(dump, kv, rp, secs, (size_t)(n * sm->ms_size));
 	if (err)
 		return vf_error_prefix(err, "reading the sections of mem_section[%" PRIu64 "]",
 				       root);
@@ -183,15 +223,14 @@ static struct vf_error *root_last_present(const struct vf_dump *dump, const stru
 /* The highest present section below section `want`, from the top down;
  * *any false when there is none.  At most VF_KERNEL_MEMMAP_MAX_ROOTS roots
  * are read (each: its pointer, and one page of sections if it has one). */
-static struct vf_error *last_present_section(const struct vf_dump *dump, const struct vf_arch *arch,
-					     const struct vf_arch_pgroot *pgd,
+static struct vf_error *last_present_section(const struct vf_dump *dump, const struct kview *kv,
 					     const struct sparsemem *sm, uint64_t want,
 					     uint64_t *last, bool *any)
 {
 	uint64_t per_root = sm->per_root;
 	*any = false;
 	uint64_t top = (want + per_root - 1) / per_root;
-	uint8_t *secs = malloc((size_t)dump->page_size);
+	uint8_t *secs = malloc((size_t)kv->page);
 	if (!secs)
 		return &vf_error_nomem;
 	struct vf_error *err = NULL;
@@ -207,14 +246,14 @@ static struct vf_error *last_present_section(const struct vf_dump *dump, const s
 			break;
 		}
 		uint8_t b[8];
-		err = read_kernel(dump, arch, pgd, sm->ms + 8 * root, b, 8);
+		err = read_kernel(dump, kv, sm->ms + 8 * root, b, 8);
 		if (err) {
 			err = vf_error_prefix(err, "reading mem_section[%" PRIu64 "]", root);
 			break;
 		}
 		uint64_t rp = vf_load_uint(b, 8, dump->big_endian);
 		if (rp)
-			err = root_last_present(dump, arch, pgd, sm, root, rp, want, secs, last, any);
+			err = root_last_present(dump, kv, sm, root, rp, want, secs, last, any);
 	}
 	free(secs);
 	return err;
@@ -224,25 +263,25 @@ struct vf_error *vf_kernel_mem_map_end(const struct vf_dump *dump,
 				       const struct vf_vmcoreinfo *vmci, uint64_t limit_pfn,
 				       uint64_t *end_pfn)
 {
-	const struct vf_arch *arch = vf_arch_by_em(dump->e_machine);
-	if (!arch || !arch->has_page_tables)
-		return vf_error_create(VF_ERR_UNSUPPORTED, "the kernel's memory map is read on "
-				       "x86_64 only");
 	struct sparsemem sm;
 	struct vf_error *err = sparsemem_layout(dump, vmci, &sm);
 	if (err)
 		return err;
-	struct vf_arch_pgroot pgd;
-	err = kernel_pgroot(dump, vmci, &arch, &pgd);
+	struct kview kv;
+	err = kview_init(dump, vmci, &kv);
 	if (err)
-		return err;
+		return vf_error_prefix(err, "the kernel's memory map");
+	if ((1ull << sm.sect_bits) < dump->page_size)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "the kernel's memory sections (%" PRIu64
+				       " bytes) are smaller than the dump's pages (%" PRIu64 ")",
+				       (uint64_t)1 << sm.sect_bits, dump->page_size);
 	uint64_t pages_per_sect = (1ull << sm.sect_bits) / dump->page_size;
 	uint64_t want = (limit_pfn + pages_per_sect - 1) / pages_per_sect;
 	if (want > sm.nsect)
 		want = sm.nsect;
 	uint64_t last = 0;
 	bool any;
-	err = last_present_section(dump, arch, &pgd, &sm, want, &last, &any);
+	err = last_present_section(dump, &kv, &sm, want, &last, &any);
 	if (err)
 		return err;
 	if (!any)
@@ -281,7 +320,7 @@ static uint64_t last_image_symbol(const struct vf_vmcoreinfo *vmci, uint64_t sta
 static uint64_t linear_extent(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
 			      uint64_t start, uint64_t paddr)
 {
-	const struct vf_arch *a;
+	const struct vf_arch *a = NULL;
 	struct vf_arch_pgroot pgd;
 	struct vf_error *err = kernel_pgroot(dump, vmci, &a, &pgd);
 	if (err) {

@@ -142,7 +142,9 @@ static struct vf_error *validate(struct vf_mem *mem, const struct vf_scan_opts *
 {
 	struct vf_region r = { c->paddr, c->size, VF_REGION_SCAN };
 	struct vf_guest_note gn;
-	struct vf_error *err = vf_guest_note_read(mem, &r, o->big_endian, page_size, &gn);
+	struct vf_error *err = vf_guest_note_read(mem, &r, o->big_endian,
+						  o->note_page_limit ? o->note_page_limit : page_size,
+						  &gn);
 	if (err) {
 		if (err->code == VF_ERR_NOMEM || err->code == VF_ERR_OS)
 			return vf_error_prefix(err, "validating the VMCOREINFO note candidate at "

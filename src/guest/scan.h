@@ -60,7 +60,11 @@
 #define VF_SCAN_MAX_DISTINCT 4
 
 struct vf_scan_opts {
-	uint64_t page_size;   /* the dump's page size; 0: mem->page_size */
+	uint64_t page_size;   /* the kernel's page size, where notes and text pages
+			       * start (4096 when it is not known: the smallest);
+			       * 0: mem->page_size */
+	uint64_t note_page_limit; /* a note's PAGESIZE must divide it (the dump's
+				   * page: vf_dump_note_page_limit); 0: page_size */
 	uint64_t step;        /* probe every `step` bytes; 0: the page size.  A smaller
 			       * step (a multiple of 4 dividing the page size) also finds
 			       * notes that do not start a page (older kernels' static

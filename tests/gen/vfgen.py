@@ -283,31 +283,36 @@ class Spec:
         self.place_guest_uts()
         if self.format == "kdump":
             for s, n, _ in self.ram:
-                if s % self.page_size or n % self.page_size:
-                    raise SpecError("kdump ram ranges must be page-aligned")
+                if s % self.block_size or n % self.block_size:
+                    raise SpecError("kdump ram ranges must be block-aligned")
         if self.dump_level is None:
             self.dump_level = 31 if self.exclude else 1
 
     def place_guest_uts(self):
-        """x86_64: the kernel's init_uts_ns.name (struct new_utsname) in guest
-        memory at SYMBOL(init_uts_ns) + OFFSET(uts_namespace.name), translated
-        with NUMBER(phys_base), when RAM holds it and no bytes are put there."""
-        if not self.guest_uts or self.machine != "x86_64":
+        """x86_64 and aarch64: the kernel's init_uts_ns.name (struct
+        new_utsname) in guest memory at SYMBOL(init_uts_ns) +
+        OFFSET(uts_namespace.name), translated with NUMBER(phys_base) (x86_64)
+        or NUMBER(kimage_voffset) (aarch64), when RAM holds it and no bytes
+        are put there."""
+        if not self.guest_uts or self.machine not in ("x86_64", "aarch64"):
             return
         kv = dict(l.partition("=")[::2] for l in self.vmci_text().decode().splitlines())
         try:
             sym = int(kv["SYMBOL(init_uts_ns)"], 16)
             off = int(kv.get("OFFSET(uts_namespace.name)", "4"))
-            pb = int(kv.get("NUMBER(phys_base)", "0"))
+            if self.machine == "aarch64":   # the image where kimage_voffset says
+                pa = (sym - int(kv["NUMBER(kimage_voffset)"], 16)) % (1 << 64) + off
+            else:
+                pb = int(kv.get("NUMBER(phys_base)", "0"))
+                pa = (sym - 0xffffffff80000000 + pb) % (1 << 64) + off
         except (KeyError, ValueError):
             return
-        pa = (sym - 0xffffffff80000000 + pb) % (1 << 64) + off
         if not any(s <= pa and pa + 6 * 65 <= s + n for s, n, _ in self.ram):
             return
         if any(a < pa + 6 * 65 and pa < a + len(b) for a, b in self.overlays):
             return
         fields = ("Linux", "vfgen", kv.get("OSRELEASE", ""), "#1 SMP PREEMPT_DYNAMIC",
-                  "x86_64", "(none)")
+                  self.machine, "(none)")
         self.overlays.append((pa, b"".join(f.encode()[:64].ljust(65, b"\0") for f in fields)))
 
     # ------------------------------------------------------------ contents
@@ -653,7 +658,9 @@ def write_bitmap(out, off, length, pfns):
 
 
 def write_kdump(sp, out):
-    be, ps, bs = sp.be, sp.page_size, sp.block_size
+    # a kdump's pages are its blocks: QEMU on aarch64 writes 64 KiB blocks
+    # (pfn = address / 64 KiB) whatever the kernel's page size (PAGESIZE)
+    be, ps, bs = sp.be, sp.block_size, sp.block_size
     kind = KDUMP_LAYOUT[sp.machine]
     fields, sublen = sub_layout(kind)
     ulong = 8 if kind == "64" else 4

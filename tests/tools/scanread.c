@@ -50,7 +50,8 @@ int main(int argc, char **argv)
 			return fail(err);
 		mem = &dump->mem;
 		o.big_endian = dump->big_endian;
-		o.page_size = dump->page_size;
+		o.page_size = dump->kernel_page_size;
+		o.note_page_limit = vf_dump_note_page_limit(dump);
 	} else {
 		fprintf(stderr, "usage: scanread [--step N] DUMP | scanread [--step N] --raw FILE "
 			"LAYOUT\n");

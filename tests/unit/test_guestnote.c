@@ -184,8 +184,16 @@ static void text_rules(bool be)
 	TAP_OK(refused(vf_guest_note_read(&M, &r, be, 4096, &gn), "no PAGESIZE", BASE + 0x10),
 	       "be=%d: text without PAGESIZE is refused", be);
 	put(be, "VMCOREINFO", 0, "OSRELEASE=6.1.0\nPAGESIZE=16384\n");
-	TAP_OK(refused(vf_guest_note_read(&M, &r, be, 4096, &gn), "PAGESIZE=16384 differs",
-		       BASE + 0x10), "be=%d: PAGESIZE other than the dump's is refused", be);
+	TAP_OK(refused(vf_guest_note_read(&M, &r, be, 4096, &gn), "PAGESIZE=16384 does not fit",
+		       BASE + 0x10), "be=%d: PAGESIZE larger than the dump's page is refused", be);
+	TAP_OK(!vf_guest_note_read(&M, &r, be, 65536, &gn),
+	       "be=%d: PAGESIZE dividing the dump's page (a kdump block) is accepted", be);
+	vf_guest_note_deinit(&gn);
+	TAP_OK(!vf_guest_note_read(&M, &r, be, 0, &gn), "be=%d: page size 0: any PAGESIZE", be);
+	vf_guest_note_deinit(&gn);
+	put(be, "VMCOREINFO", 0, "OSRELEASE=6.1.0\nPAGESIZE=20480\n");
+	TAP_OK(refused(vf_guest_note_read(&M, &r, be, 0, &gn), "PAGESIZE=20480 is no page size",
+		       BASE + 0x10), "be=%d: a PAGESIZE that is no power of two is refused", be);
 	put(be, "VMCOREINFO", 0, "OSRELEASE=6.1.0\nPAGESIZE=4096\nno equals sign\n");
 	TAP_OK(refused(vf_guest_note_read(&M, &r, be, 4096, &gn), "line", BASE + 0x10),
 	       "be=%d: text that does not parse is refused (damaged note)", be);

@@ -311,8 +311,8 @@ static void aarch64(void)
 	vf_error_destroy(err);
 
 	uint64_t end;
-	TAP_OK(is(vf_kernel_mem_map_end(d, d->vmci, 0x1000, &end), VF_ERR_UNSUPPORTED, NULL),
-	       "aarch64: mem_map_end is not implemented");
+	TAP_OK(is(vf_kernel_mem_map_end(d, d->vmci, 0x1000, &end), VF_ERR_NOT_FOUND,
+		  "SYMBOL(mem_section)"), "aarch64: mem_map_end without SPARSEMEM keys: NOT_FOUND");
 
 	uint64_t va, size;
 	const char *how = NULL;
@@ -325,6 +325,60 @@ static void aarch64(void)
 	err = vf_kernel_text(d, v, &va, &pa, &size, &how);
 	TAP_OK(!err && va == 0xffff800008010000ull && pa == 0x40010000 && size == 2u << 20,
 	       "aarch64 text: _stext without _text");
+	vf_error_destroy(err);
+	vf_vmcoreinfo_destroy(v);
+	vf_dump_destroy(d);
+}
+
+/* aarch64 kdump as QEMU writes it (64 KiB blocks, 4 KiB kernel pages), its
+ * mem_section in the linear map: PAGE_OFFSET 0xffff000000000000 (VA_BITS
+ * 48) maps to PHYS_OFFSET 0x40000000. */
+static const char a64_sparse[] =
+	"OSRELEASE=6.1.0-57-arm64\nPAGESIZE=4096\nNUMBER(VA_BITS)=48\n"
+	"NUMBER(PHYS_OFFSET)=0x40000000\nNUMBER(kimage_voffset)=0xffff7fffc7e00000\n"
+	"SYMBOL(mem_section)=ffff000000300000\nLENGTH(mem_section)=8192\n"
+	"SIZE(mem_section)=16\nOFFSET(mem_section.section_mem_map)=8\n"
+	"NUMBER(SECTION_SIZE_BITS)=27\nNUMBER(MAX_PHYSMEM_BITS)=48\n";
+
+static void aarch64_sparsemem(void)
+{
+	spec[0] = 0;
+	add("format kdump\nmachine aarch64\npage_size 4096\nblock_size 65536\nprstatus 1\n"
+	    "ram 0x40000000 0x400000 zero\nram 0x48000000 0x10000 zero\n");
+	add("vmcoreinfo-line OSRELEASE=6.1.0-57-arm64\nvmcoreinfo-line PAGESIZE=4096\n");
+	add_u64(0x40300000, 0xffff000000310000ull);   /* mem_section[0] -> linear 0x40310000 */
+	/* of root 0's 256 sections: 8 (0x40000000) and 9 (0x48000000) present */
+	add_u64(0x40310000 + 16 * 8 + 8, 0xfffffc0000000003ull);
+	add_u64(0x40310000 + 16 * 9 + 8, 0xfffffc0000000003ull);
+	struct vf_dump *d = vfgen_open("a64sm", spec);
+	TAP_OK(d && d->page_size == 65536 && d->kernel_page_size == 4096 &&
+	       d->kernel_page_size_known, "aarch64 kdump: 64 KiB blocks, a kernel of 4 KiB pages");
+	if (!d)
+		return;
+	struct vf_vmcoreinfo *v = vmci_of(a64_sparse);
+	uint64_t pa = 0, end = 0;
+	struct vf_error *err = vf_kernel_vtop(d, v, 0xffff000000310008ull, &pa);
+	TAP_EQ_U64(err ? 0 : pa, 0x40310008, "aarch64: a linear-map address, by PHYS_OFFSET");
+	vf_error_destroy(err);
+	err = vf_kernel_vtop(d, v, 0xffff800008010000ull, &pa);
+	TAP_EQ_U64(err ? 0 : pa, 0x40210000, "aarch64: an image address, by kimage_voffset");
+	vf_error_destroy(err);
+	/* max pfn (64 KiB blocks) 0x4801; sections of 2048 blocks */
+	err = vf_kernel_mem_map_end(d, v, 0x4801, &end);
+	TAP_EQ_U64(err ? 0 : end, 0x4801, "aarch64 mem_map_end: section 9 present, at most the limit");
+	vf_error_destroy(err);
+	err = vf_kernel_mem_map_end(d, v, 0x4800, &end);
+	TAP_EQ_U64(err ? 0 : end, 0x4800, "aarch64 mem_map_end: below section 9, section 8's end");
+	vf_error_destroy(err);
+	vf_vmcoreinfo_destroy(v);
+	/* PHYS_OFFSET wrong by 1 GiB: the roots read where RAM is not */
+	char text[1024];
+	snprintf(text, sizeof(text), "%s", a64_sparse);
+	memcpy(strstr(text, "=0x40000000"), "=0x00000000", 11);
+	v = vmci_of(text);
+	err = vf_kernel_mem_map_end(d, v, 0x4801, &end);
+	TAP_OK(err && strstr(err->message, "mem_section[0]"),
+	       "aarch64 mem_map_end: a wrong PHYS_OFFSET reads nothing: an error naming the root");
 	vf_error_destroy(err);
 	vf_vmcoreinfo_destroy(v);
 	vf_dump_destroy(d);
@@ -356,6 +410,7 @@ int main(void)
 	x86_vtop_uts();
 	sparsemem();
 	aarch64();
+	aarch64_sparsemem();
 	others();
 	return tap_done();
 }

@@ -97,8 +97,11 @@ int main(void)
 		vf_guest_note_deinit(&gn);
 
 		err = vf_guest_note_read(&mem, &reg, be, 65536, &gn);
+		TAP_OK(!err, "a PAGESIZE dividing the dump's page (a 64 KiB kdump block) is accepted");
+		vf_guest_note_deinit(&gn);
+		err = vf_guest_note_read(&mem, &reg, be, 2048, &gn);
 		TAP_OK(err && err->code == VF_ERR_REFUSED && strstr(err->message, "PAGESIZE"),
-		       "a PAGESIZE other than the dump's is refused");
+		       "a PAGESIZE larger than the dump's page is refused");
 		vf_error_destroy(err);
 
 		struct vf_region small = { 0x13ae000, 64, VF_REGION_ARG };
