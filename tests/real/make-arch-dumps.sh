@@ -132,7 +132,10 @@ APT_OPTS=(-o "Dir::State::Lists=$APTDIR/lists" -o "Dir::Cache=$APTDIR/cache"
 	-o "APT::Architectures::=$DEB_ARCH" -o "Acquire::Languages=none")
 apt_update() {
 	log "apt-get update for $SUITE/$DEB_ARCH (private lists in $APTDIR)"
-	if apt-get "${APT_OPTS[@]}" -qq update >"$APTDIR/update.log" 2>&1; then
+	# apt-get update may exit 0 when a source failed: the lists must hold the suite's Packages.
+	if apt-get "${APT_OPTS[@]}" -qq update >"$APTDIR/update.log" 2>&1 &&
+		! grep -q '^[EW]: ' "$APTDIR/update.log" &&
+		compgen -G "$APTDIR/lists/*_dists_${SUITE}_main_binary-${DEB_ARCH}_Packages*" >/dev/null; then
 		touch "$APTDIR/updated"
 	else
 		log "apt-get update failed: $(tail -n 2 "$APTDIR/update.log" | tr '\n' ' ')"
@@ -147,7 +150,7 @@ if [ -z "$(find "$APTDIR/updated" -mmin -1440 2>/dev/null)" ]; then
 fi
 # apt_show PKG FIELD: the candidate's FIELD
 apt_show() {
-	apt-cache "${APT_OPTS[@]}" show --no-all-versions "$1" 2>/dev/null | sed -n "s/^$2: //p" | head -n 1
+	{ apt-cache "${APT_OPTS[@]}" show --no-all-versions "$1" 2>/dev/null || true; } | sed -n "s/^$2: //p" | head -n 1
 }
 # What the lists say is kept beside them (apt-cache takes a few seconds a call).
 RESOLVED=$APTDIR/resolved-${VMCOREFIX_ARCH_KERNEL_VERSION:-default}.env
@@ -158,7 +161,7 @@ else
 	if [ -n "${VMCOREFIX_ARCH_KERNEL_VERSION:-}" ]; then
 		KVER=$VMCOREFIX_ARCH_KERNEL_VERSION
 	else
-		KVER=$(apt_show "linux-image-$FLAVOUR" Depends | grep -o "linux-image-[0-9][^ ,]*-$FLAVOUR" | head -n 1)
+		KVER=$(apt_show "linux-image-$FLAVOUR" Depends | { grep -o "linux-image-[0-9][^ ,]*-$FLAVOUR" || true; } | head -n 1)
 		KVER=${KVER#linux-image-}
 		[ -n "$KVER" ] || skip "linux-image-$FLAVOUR:$DEB_ARCH has no kernel dependency in $SUITE"
 	fi
