@@ -34,7 +34,8 @@ arch_setup() {
 		tail -n 30 "$ARCH_LOG" >&2
 		return 1
 	fi
-	[ -n "$ARCH_DIR" ] && [ -f "$ARCH_DIR/COMPLETE" ] || {
+	[ -n "$ARCH_DIR" ] || ARCH_DIR=/nonexistent
+	[ -f "$ARCH_DIR/COMPLETE" ] || {
 		echo "make-arch-dumps.sh printed '$ARCH_DIR', which is not a complete cache directory" >&2
 		return 1
 	}

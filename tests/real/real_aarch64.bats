@@ -43,7 +43,11 @@ setup() { arch_setup; }
 		if grep -qF "$MARKER" qemu-cmdline.txt; then false; fi
 	done
 	# KASLR: the two boots have different offsets
-	[ "$(. "$ARCH_DIR/vmcoreinfo/facts.env"; echo "$KERNELOFFSET")" != "$(. "$ARCH_DIR/nodevice/facts.env"; echo "$KERNELOFFSET")" ]
+	# shellcheck disable=SC1091
+	k1=$(. "$ARCH_DIR/vmcoreinfo/facts.env"; echo "$KERNELOFFSET")
+	# shellcheck disable=SC1091
+	k2=$(. "$ARCH_DIR/nodevice/facts.env"; echo "$KERNELOFFSET")
+	[ "$k1" != "$k2" ]
 }
 
 @test "aarch64 fixtures: with the device the dumps carry the guest's note; without it they carry none" {

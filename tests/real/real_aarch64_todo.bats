@@ -99,7 +99,7 @@ f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2])); f.write(struct.pack("<Q"
 		"$T/bad.kdump" "$KDUMP_BLOCK_SIZE" "$((PHYS_OFFSET + 0x10000000))"
 	[ "$(kdump_field "$T/bad.kdump" "$KDUMP_BLOCK_SIZE" 8)" = "$(printf '0x%x' $((PHYS_OFFSET + 0x10000000)))" ]
 	json=$("$VMCOREFIX" --inspect --json "$T/bad.kdump" || true)
-	echo "$(jq -c '[.problems[] | {id, offset}]' <<<"$json")"
+	jq -c '[.problems[] | {id, offset}]' <<<"$json"
 	sub=$(printf '0x%x' "$KDUMP_BLOCK_SIZE")
 	[ "$(jq -r --arg o "$sub" '.problems | map(select(.offset == $o and (.id | test("phys")))) | length' <<<"$json")" -ge 1 ]
 	fix_ok "$T/bad.kdump"
