@@ -23,7 +23,9 @@ export DEBIAN_FRONTEND=noninteractive
 #   util-linux            flock (one generator per cache key)
 #   bats                  tests/real/real_fixtures.bats
 #   debootstrap wget      the Debian 13 root of tests/real/trixie.sh (QEMU 10, kernel 6.12)
-pkgs="qemu-system-x86 busybox-static makedumpfile crash python3-drgn python3 cpio gzip kmod
+#   qemu-system-arm       qemu-system-aarch64 for make-arch-dumps.sh aarch64 (which fetches
+#                         the arm64 kernel, busybox and -dbg itself, never installing them)
+pkgs="qemu-system-x86 qemu-system-arm busybox-static makedumpfile crash python3-drgn python3 cpio gzip kmod
 xz-utils zstd util-linux coreutils bats debootstrap wget"
 
 # A guest kernel: any installed Debian kernel image will do; otherwise the metapackage.
