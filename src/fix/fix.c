@@ -205,10 +205,38 @@ static struct vf_error *trim_keeps_ram(struct vf_dump *dump, uint64_t m)
 			       "pages above it: the bitmaps stay whole", m, ram);
 }
 
+/* A kdump whose blocks are larger than the kernel's pages (QEMU's aarch64
+ * dumps: 64 KiB blocks, PAGESIZE 4096) cannot be read by libkdumpfile
+ * (drgn), which counts pages by PAGESIZE: a physical address becomes a pfn
+ * 16 times too large ("Out-of-bounds PFN").  No patch of the file changes
+ * that; its pages would have to be rewritten. */
+static struct vf_error *check_blocks(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				     struct vf_fix *fx)
+{
+	uint64_t ps;
+	struct vf_error *err = vf_vmcoreinfo_number(vmci, "PAGESIZE", &ps);
+	if (err) {
+		vf_error_destroy(err);
+		return NULL;
+	}
+	uint32_t bs = dump->kdump->block_size;
+	if (ps == bs)
+		return NULL;
+	return leave_alone(fx, "kdump block size", true, vf_error_create(VF_ERR_UNSUPPORTED,
+		"its %" PRIu32 "-byte blocks hold %" PRIu64 " pages of the kernel's %" PRIu64
+		" (QEMU writes such blocks on %s): libkdumpfile (drgn) counts a kdump's pages "
+		"by PAGESIZE and cannot read it, and rewriting the pages (to ELF or to %" PRIu64
+		"-byte blocks) is not implemented", bs, ps ? bs / ps : 0, ps,
+		dump->machine_name ? dump->machine_name : "this machine", ps));
+}
+
 /* kdump: the header's utsname (drgn needs it) and the memory map's end. */
 static struct vf_error *gather_kdump(struct vf_dump *dump, const struct vf_fix_opts *o,
 				     const struct vf_vmcoreinfo *vmci, struct vf_fix *fx)
 {
+	struct vf_error *berr = check_blocks(dump, vmci, fx);
+	if (berr)
+		return berr;
 	/* makedumpfile fills the kdump header's utsname from init_uts_ns */
 	struct vf_error *err = vf_kernel_utsname(dump, vmci, fx->uts);
 	if (!err)
@@ -338,8 +366,7 @@ struct vf_error *vf_fix_blocked(const struct vf_fix *fx)
 			continue;
 		return vf_error_set_hint(vf_error_create(VF_ERR_REFUSED, "the fixed dump would "
 			"still lack its %s, which consumers need: %s", fx->left[i].field,
-			fx->left[i].why), "vmcore-fix --inspect and --dry-run show the rest; give "
-			"guest memory that holds it (--memory) or the note (--region-file)");
+			fx->left[i].why), "%s", vf_consumer_need_hint(fx->left[i].field));
 	}
 	return NULL;
 }

@@ -454,6 +454,15 @@ static bool bitmap_field(const char *f)
 	       !strcmp(f, "kdump sub-header max_mapnr_64");
 }
 
+const char *vf_consumer_need_hint(const char *field)
+{
+	if (strcmp(field, "kdump block size") == 0)
+		return "take an ELF dump of the guest instead (QMP dump-guest-memory without "
+		       "a format, virsh dump --memory-only), which vmcore-fix fixes";
+	return "vmcore-fix --inspect and --dry-run show the rest; give guest memory that "
+	       "holds it (--memory) or the note (--region-file)";
+}
+
 struct vf_error *vf_inspect_plan(const struct vf_dump *dump, const struct vf_plan *plan,
 				 const char *const *blocked_field, char *const *blocked_why,
 				 size_t nblocked, struct vf_problems *probs)
@@ -461,8 +470,7 @@ struct vf_error *vf_inspect_plan(const struct vf_dump *dump, const struct vf_pla
 	struct vf_error *err = NULL;
 	for (size_t i = 0; i < nblocked && !err; i++)
 		err = add(probs, "consumer-need-unavailable", VF_SEV_ERROR, false, 0,
-			  "vmcore-fix --dry-run says what it would do; give guest memory or the "
-			  "note that holds it",
+			  vf_consumer_need_hint(blocked_field[i]),
 			  "the %s cannot be made right, and consumers need it: %s", blocked_field[i],
 			  blocked_why[i]);
 	for (size_t i = 0; i < plan->n && !err; i++) {

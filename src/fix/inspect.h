@@ -41,6 +41,9 @@ struct vf_error *vf_inspect_journal(bool pending, struct vf_problems *probs) VF_
 
 struct vf_plan;
 
+/* What to do about a field the fix cannot make right that consumers need
+ * (the hint of the fix's refusal and of --inspect's consumer-need-unavailable). */
+const char *vf_consumer_need_hint(const char *field);
 /* What the fix would still do to this dump (the planner's patches) and what
  * a consumer needs that cannot be had (blocked: field and reason), as
  * problems, so that --inspect reports every reason --check does not call

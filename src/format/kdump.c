@@ -469,18 +469,41 @@ static uint64_t kd_find(struct kd_priv *p, uint64_t pfn, bool want)
 	return p->kd->max_pfn;
 }
 
+/* Is pfn RAM by the first bitmap?  -1 on a read error. */
+static int in_ram(struct kd_priv *p, uint64_t pfn)
+{
+	bool set;
+	struct vf_error *err = bit(p, p->kd->bitmap1_offset, pfn, &set);
+	if (err) {
+		vf_error_destroy(err);
+		return -1;
+	}
+	return set;
+}
+
 /* The first dumped page at or after paddr, and where its run of dumped pages
- * ends: a walk over the second bitmap (a 1 TiB guest's is 32 MiB). */
+ * ends: a walk over the second bitmap (a 1 TiB guest's is 32 MiB), and over
+ * the first where the second marks pages it does not call RAM (a read of
+ * those fails: skipped here, not read one error at a time). */
 static uint64_t kd_next_data(void *ctx, uint64_t paddr, uint64_t *data_end)
 {
 	struct kd_priv *p = ctx;
 	*data_end = UINT64_MAX;
 	uint64_t first = kd_find(p, paddr / p->page_size, true);
-	if (first == UINT64_MAX)
+	int ram;
+	while (first < p->kd->max_pfn && (ram = in_ram(p, first)) == 0)
+		first = kd_find(p, first + 1, true);
+	if (first == UINT64_MAX || (first < p->kd->max_pfn && ram < 0))
 		return paddr;  /* a read error: let the read report it */
 	if (first >= p->kd->max_pfn)
 		return UINT64_MAX;
 	uint64_t end = kd_find(p, first + 1, false);
+	for (uint64_t q = first + 1; end != UINT64_MAX && q < end; q++) {
+		if (in_ram(p, q) != 1) {
+			end = q;
+			break;
+		}
+	}
 	if (end != UINT64_MAX)
 		*data_end = end * p->page_size;
 	return first * p->page_size > paddr ? first * p->page_size : paddr;
