@@ -43,6 +43,9 @@ ns_build_root() { # ns_build_root TMPROOT MIRROR
 		tail -n 30 "$r.debootstrap.log" >&2
 		die "debootstrap failed (log above)"
 	}
+	# mktemp -d made it 0700: as "/" that keeps every other user out (man-db's trigger
+	# runs as "man")
+	chmod 0755 "$r"
 	printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
 	chmod 0755 "$r/usr/sbin/policy-rc.d"
 	printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$r/etc/apt/apt.conf.d/90vmcorefix"
@@ -162,6 +165,7 @@ template) echo "$ROOT" ;;
 fresh)
 	[ ! -e "$DEST" ] || die "$DEST exists"
 	cp -a --reflink=auto "$ROOT" "$DEST" || die "copying $ROOT to $DEST failed"
+	chmod 0755 "$DEST"
 	echo "$DEST"
 	;;
 esac

@@ -111,7 +111,8 @@ snapshot() {
 	[ -f "$PKG_DEB" ]
 	# the version is configure.ac's, the changelog NEWS's
 	[ "$(dpkg-deb -f "$PKG_DEB" Version)" = "$PKG_VERSION" ]
-	cmp "$PKG_TREE/debian/changelog" <(sh "$SRCDIR/scripts/changelog-from-news" "$PKG_TREE")
+	sh "$SRCDIR/scripts/changelog-from-news" --check "$PKG_TREE"
+	[ "$(dpkg-parsechangelog -l "$PKG_TREE/debian/changelog" -S Version)" = "$PKG_VERSION" ]
 	# the library dependencies come from dpkg-shlibdeps, none is written by hand
 	grep -qx 'Depends: ${misc:Depends}, ${shlibs:Depends}' "$PKG_TREE/debian/control"
 	deps=$(dpkg-deb -f "$PKG_DEB" Depends)
@@ -199,8 +200,10 @@ snapshot() {
 	[ "$status" -eq 0 ]
 	grep -qx 'comp: _vmcore-fix' <<<"$output"
 	grep -q '/usr/share/zsh/vendor-completions/_vmcore-fix' <<<"$output"
-	# fish: autoloaded from vendor_completions.d
-	run in_pkgroot fish --no-config -c 'complete -C "vmcore-fix --ins"'
+	# fish: autoloaded from vendor_completions.d (its history and config in /tmp, not
+	# in /root: the purge test compares the whole root)
+	run in_pkgroot env HOME=/tmp XDG_CONFIG_HOME=/tmp/config XDG_DATA_HOME=/tmp/data \
+		fish -c 'complete -C "vmcore-fix --ins"'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	grep -q '^--inspect' <<<"$output"
