@@ -32,7 +32,7 @@ STAMP_NAME=.vmcorefix-pkgroot.env
 log() { echo "pkgroot: $*" >&2; }
 skip() { echo "pkgroot: SKIP: $*" >&2; exit 77; }
 die() { echo "pkgroot: ERROR: $*" >&2; exit 1; }
-# shellcheck source=debroot.bash
+# shellcheck source-path=SCRIPTDIR source=debroot.bash
 . "$HERE/debroot.bash"
 
 # ------------------------------------------------------------------ inside the namespace

@@ -46,7 +46,7 @@ STAMP_NAME=.vmcorefix-root.env
 log() { echo "trixie: $*" >&2; }
 skip() { echo "trixie: SKIP: $*" >&2; exit 77; }
 die() { echo "trixie: ERROR: $*" >&2; exit 1; }
-# shellcheck source=../debroot.bash
+# shellcheck source-path=SCRIPTDIR source=../debroot.bash
 . "$HERE/../debroot.bash"
 
 # ------------------------------------------------------------------ inside the namespace
