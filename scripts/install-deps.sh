@@ -1,8 +1,10 @@
 #!/bin/sh
 # install-deps.sh [build|test] - install what vmcore-fix needs on Debian 12 (as root).
 #   build: compiler, autotools and the libraries (libelf, zlib, lzo2, snappy, zstd)
-#   test:  build + bats, clang with libFuzzer (tests/fuzz) and the real-QEMU test
-#          tier (qemu, a guest kernel, busybox, makedumpfile, crash, drgn)
+#   test:  build + bats, clang with libFuzzer (tests/fuzz), the Debian packaging
+#          tools and debootstrap (tests/bats/package.bats builds the .deb, runs
+#          lintian and installs it into a fresh Debian 12 root) and the real-QEMU
+#          test tier (qemu, a guest kernel, busybox, makedumpfile, crash, drgn)
 set -eu
 what=${1:-build}
 SUDO=
@@ -11,9 +13,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 build_pkgs="build-essential autoconf automake pkg-config libelf-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev python3"
 test_pkgs="bats clang libclang-rt-dev python3 python3-lzo python3-snappy python3-zstd jq groff-base bash-completion binutils elfutils zsh fish"
+pkg_pkgs="dpkg-dev debhelper fakeroot lintian debootstrap wget"
 
 pkgs=$build_pkgs
-[ "$what" = test ] && pkgs="$pkgs $test_pkgs"
+[ "$what" = test ] && pkgs="$pkgs $test_pkgs $pkg_pkgs"
 
 missing=
 for p in $pkgs; do

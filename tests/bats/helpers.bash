@@ -46,9 +46,21 @@ has_problem() {
 	jq -e --arg id "$1" '.problems | map(.id) | index($id) != null' <<<"$json" >/dev/null
 }
 
+# slow_tests_off: true when make check was told to leave the slow tiers out
+# (configure --disable-slow-tests, as make distcheck does, or
+# VMCOREFIX_SLOW_TESTS=no); prints the reason a skip gives.
+slow_tests_off() {
+	[ "${VMCOREFIX_SLOW_TESTS:-yes}" = no ] || return 1
+	echo "VMCOREFIX_SLOW_TESTS=no (configure --disable-slow-tests, as make distcheck does): slow tier left out"
+}
+
 # The real-QEMU fixtures: sets REAL to the cache dir, or skips.
 real_setup() {
 	local out rc=0
+	if slow_tests_off >/dev/null; then
+		echo "make-dumps: SKIP: $(slow_tests_off)" >"$BATS_FILE_TMPDIR/make-dumps.log"
+		return 77
+	fi
 	out=$("$SRCDIR/tests/real/make-dumps.sh" 2>"$BATS_FILE_TMPDIR/make-dumps.log") || rc=$?
 	if [ "$rc" = 77 ]; then
 		return 77
@@ -67,7 +79,11 @@ debug_vmlinux() {
 }
 
 real_dir() {
-	[ -s "$BATS_FILE_TMPDIR/real-dir" ] || skip "real QEMU fixtures unavailable (tests/real/make-dumps.sh)"
+	local why
+	if [ ! -s "$BATS_FILE_TMPDIR/real-dir" ]; then
+		why=$(grep 'SKIP:' "$BATS_FILE_TMPDIR/make-dumps.log" 2>/dev/null | tail -n 1)
+		skip "real QEMU fixtures unavailable (tests/real/make-dumps.sh)${why:+: $why}"
+	fi
 	REAL=$(cat "$BATS_FILE_TMPDIR/real-dir")
 }
 

@@ -43,66 +43,17 @@ python3-drgn python3 cpio gzip kmod xz-utils zstd util-linux coreutils"
 ROOT_FORMAT=1
 ROOT_SPEC="suite=$SUITE variant=minbase format=$ROOT_FORMAT packages=$(tr '\n' ' ' <<<"$ROOT_PACKAGES")"
 STAMP_NAME=.vmcorefix-root.env
-CHROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { echo "trixie: $*" >&2; }
 skip() { echo "trixie: SKIP: $*" >&2; exit 77; }
 die() { echo "trixie: ERROR: $*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=../debroot.bash
+. "$HERE/../debroot.bash"
 
 # ------------------------------------------------------------------ inside the namespace
 # "$SELF" --_ns ROOT MODE ARGS... runs in a private mount namespace (unshare): every mount
 # made here disappears with the namespace, and the trap unmounts them before that anyway.
-MOUNTS=()
-CREATED=()
-ns_umount_all() {
-	local i ok=1
-	for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
-		umount -R "${MOUNTS[i]}" 2>/dev/null || umount -l "${MOUNTS[i]}" 2>/dev/null || ok=0
-	done
-	MOUNTS=()
-	# Mount points this run created outside the root's (tmpfs) /tmp: remove them again
-	# (only when everything is unmounted: never walk into a host directory).
-	if [ "$ok" = 1 ]; then
-		for i in "${CREATED[@]}"; do
-			if [ -d "$i" ]; then find "$i" -depth -type d -empty -delete 2>/dev/null || true; fi
-		done
-	fi
-	CREATED=()
-}
-ns_mount() { # ns_mount MOUNTPOINT MOUNT-ARGS...: mount, remembered for the trap
-	local mp=$1
-	shift
-	mount "$@" "$mp" || die "mount $* $mp failed"
-	MOUNTS+=("$mp")
-}
-ns_mkpoint() { # ns_mkpoint PATH: mkdir -p PATH, remembering the first directory it made
-	local p=$1 top=
-	while [ ! -e "$p" ]; do
-		top=$p
-		p=$(dirname "$p")
-	done
-	mkdir -p "$1"
-	if [ -n "$top" ]; then CREATED+=("$top"); fi
-}
-ns_base_mounts() { # ns_base_mounts ROOT: /proc /dev /sys and an empty /tmp
-	local r=$1
-	ns_mount "$r/proc" -t proc proc
-	ns_mount "$r/dev" --rbind /dev
-	ns_mount "$r/sys" -t sysfs sysfs
-	ns_mount "$r/tmp" -t tmpfs -o mode=1777 tmpfs
-}
-ns_bind() { # ns_bind ROOT DIR [ro]: DIR at the same path inside ROOT
-	local r=$1 d=$2
-	ns_mkpoint "$r$d"
-	ns_mount "$r$d" --bind "$d"
-	if [ "${3:-}" = ro ]; then mount -o remount,bind,ro "$r$d" || die "remount ro $r$d failed"; fi
-}
-in_root() { # in_root ROOT CMD...: CMD inside ROOT with a clean environment
-	local r=$1
-	shift
-	chroot "$r" /usr/bin/env -i PATH="$CHROOT_PATH" HOME=/root LC_ALL=C.UTF-8 TERM=dumb \
-		TMPDIR=/tmp DEBIAN_FRONTEND=noninteractive INITRD=No "$@"
-}
+# The mount helpers (ns_base_mounts, ns_bind, in_root, ns_umount_all) are tests/debroot.bash's.
 
 ns_main() {
 	local r=$1 mode=$2
@@ -249,12 +200,7 @@ done
 RUN_CMD=("$@")
 
 # ------------------------------------------------------------------ what we need
-[ "$(id -u)" = 0 ] || skip "needs root (debootstrap, chroot and mounts); run as root"
-for p in unshare:util-linux chroot:coreutils mount:mount flock:util-linux sha256sum:coreutils; do
-	command -v "${p%%:*}" >/dev/null || skip "${p%%:*} not found: apt-get install ${p#*:}"
-done
-unshare --mount --propagation private true 2>/dev/null ||
-	skip "cannot make a private mount namespace here (unshare --mount failed)"
+debroot_need_namespace
 
 CACHE=${VMCOREFIX_TRIXIE_CACHE:-/var/cache/vmcore-fix/trixie}
 mkdir -p "$CACHE" 2>/dev/null || skip "cannot create the cache root $CACHE"
@@ -265,44 +211,8 @@ RHASH=$(printf '%s\n' "$ROOT_SPEC" | sha256sum | cut -c1-12)
 ROOT=$CACHE/rootfs-$SUITE-$RHASH
 
 # mirror_from_host: the first Debian archive URL (not the security archive) in the host's
-# apt sources, one-line (*.list) or deb822 (*.sources) format
-mirror_from_host() {
-	local f
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		case "$f" in
-		*.sources)
-			awk 'BEGIN { RS = ""; FS = "\n" } {
-				types = ""; uris = ""; suites = ""; enabled = "yes"
-				for (i = 1; i <= NF; i++) {
-					line = $i; sub(/#.*/, "", line)
-					if (match(line, /^[A-Za-z-]+:/)) {
-						k = tolower(substr(line, 1, RLENGTH - 1)); v = substr(line, RLENGTH + 1)
-						if (k == "types") types = v; else if (k == "uris") uris = v
-						else if (k == "suites") suites = v; else if (k == "enabled") enabled = v
-					}
-				}
-				gsub(/^[ \t]+|[ \t]+$/, "", enabled)
-				if (enabled == "no" || types !~ /(^|[ \t])deb([ \t]|$)/ || suites ~ /security/) next
-				n = split(uris, u, /[ \t]+/)
-				for (j = 1; j <= n; j++) if (u[j] ~ /^https?:\/\// && u[j] !~ /security/) print u[j]
-			}' "$f"
-			;;
-		*)
-			awk '{ sub(/#.*/, "") } $1 == "deb" {
-				i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/ && i < NF) i++; i++ }
-				if ($i ~ /^https?:\/\// && $i !~ /security/ && $(i + 1) !~ /security/) print $i }' "$f"
-			;;
-		esac
-	done | awk '!seen[$0]++' | while read -r u; do
-		# a Debian archive has pool/ and dists/; check it serves our suite
-		u=${u%/}
-		if wget -q -T 20 -t 1 -O /dev/null "$u/dists/$SUITE/Release" 2>/dev/null; then
-			echo "$u"
-			break
-		fi
-	done
-}
+# apt sources that serves our suite (tests/debroot.bash)
+mirror_from_host() { debroot_mirror "$SUITE"; }
 
 # ------------------------------------------------------------------ the root
 root_complete() { [ -f "$ROOT/$STAMP_NAME" ]; }
@@ -315,20 +225,12 @@ ensure_root() {
 		flock -w 3600 8 || die "timed out waiting for the lock $CACHE/.lock-rootfs-$RHASH"
 	fi
 	if [ "$FORCE_ROOT" != 1 ] && root_complete; then exec 8>&-; return 0; fi
-	if ! command -v debootstrap >/dev/null; then
-		command -v apt-get >/dev/null || skip "debootstrap not found and no apt-get to install it"
-		log "installing debootstrap on the host (apt-get install debootstrap)"
-		apt-get install -y -qq -o DPkg::Lock::Timeout=600 debootstrap >&2 ||
-			skip "debootstrap is not installable (apt-get install debootstrap failed)"
-	fi
-	command -v wget >/dev/null || skip "wget not found (debootstrap needs it): apt-get install wget"
+	debroot_need_debootstrap "$SUITE"
 	local mirror=${VMCOREFIX_TRIXIE_MIRROR:-}
 	if [ -z "$mirror" ]; then
 		mirror=$(mirror_from_host)
 		[ -n "$mirror" ] || skip "no Debian mirror in the host's apt sources serves dists/$SUITE (or set VMCOREFIX_TRIXIE_MIRROR)"
 	fi
-	[ -e /usr/share/debootstrap/scripts/$SUITE ] ||
-		skip "this debootstrap does not know $SUITE (/usr/share/debootstrap/scripts/$SUITE): upgrade debootstrap"
 	# Leftovers of interrupted runs (we hold the lock: nobody uses them).
 	rm -rf "$CACHE/.tmp-rootfs-$RHASH".* "$CACHE/.old-rootfs-$RHASH".*
 	local tmp t0=$SECONDS
