@@ -283,7 +283,8 @@ static int do_fix(const struct vf_options *o)
 	struct vf_fix fx;
 	bool prepared = false;
 	struct vf_fix_opts fo = { .replace_note = o->replace_note,
-				  .keep_device_pages = o->keep_device_pages };
+				  .keep_device_pages = o->keep_device_pages,
+				  .to_elf = o->out_form == VF_OUT_ELF };
 	if (!(err = check_reassembly(o, dump, &reassemble)) &&
 	    !(err = gather_evidence(o, dump, &ev)) &&
 	    !(err = vf_fix_prepare(dump, ev.have ? &ev.gn : NULL, &fo, &fx))) {

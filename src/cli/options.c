@@ -38,7 +38,8 @@ static const struct argp_option options[] = {
 	{ "output-format", OPT_OUTPUT_FORMAT, "FORM", 0,
 	  "raw (default: a plain file every consumer reads; flattened input is "
 	  "reassembled), flattened (the makedumpfile stream: only crash and "
-	  "makedumpfile -R read it) or same (the input's)", 1 },
+	  "makedumpfile -R read it), same (the input's) or elf (a kdump input "
+	  "becomes an ELF dump of its memory)", 1 },
 	{ "in-place", OPT_IN_PLACE, NULL, 0,
 	  "Patch DUMP itself (journaled: an interrupted run is finished by the next)", 1 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0,
@@ -94,8 +95,10 @@ static void parse_output_format(struct vf_options *o, const char *arg, struct ar
 		o->out_form = VF_OUT_RAW;
 	else if (strcmp(arg, "flattened") == 0)
 		o->out_form = VF_OUT_FLATTENED;
+	else if (strcmp(arg, "elf") == 0)
+		o->out_form = VF_OUT_ELF;
 	else
-		argp_error(state, "--output-format is same, raw or flattened, not '%s'", arg);
+		argp_error(state, "--output-format is same, raw, flattened or elf, not '%s'", arg);
 }
 
 static void parse_progress(struct vf_options *o, const char *arg, struct argp_state *state)
@@ -126,10 +129,14 @@ static void check_options(struct vf_options *o, struct argp_state *state)
 		argp_error(state, "--check writes nothing: leave out -o and --in-place");
 	if (o->in_place && o->output)
 		argp_error(state, "give -o FILE or --in-place, not both");
+	if (o->in_place && o->out_form == VF_OUT_ELF)
+		argp_error(state, "--output-format elf writes a new file: give -o FILE, not "
+			   "--in-place");
 	if (o->out_form_given && !o->output &&
-	    !(o->in_place && o->out_form != VF_OUT_RAW))
+	    !(o->in_place && o->out_form != VF_OUT_RAW) &&
+	    !((o->check || o->dry_run) && o->out_form == VF_OUT_ELF))
 		argp_error(state, "--output-format goes with -o FILE (or, flattened or "
-			   "same, with --in-place)");
+			   "same, with --in-place; elf also with --check and --dry-run)");
 	if (o->replace_note && !o->region && !o->region_file && !o->fw_cfg &&
 	    !o->saved_state)
 		argp_error(state, "--replace-note needs the guest's note: give --region, "

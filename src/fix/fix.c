@@ -225,8 +225,8 @@ static struct vf_error *check_blocks(const struct vf_dump *dump, const struct vf
 	return leave_alone(fx, "kdump block size", true, vf_error_create(VF_ERR_UNSUPPORTED,
 		"its %" PRIu32 "-byte blocks hold %" PRIu64 " pages of the kernel's %" PRIu64
 		" (QEMU writes such blocks on %s): libkdumpfile (drgn) counts a kdump's pages "
-		"by PAGESIZE and cannot read it, and rewriting the pages (to ELF or to %" PRIu64
-		"-byte blocks) is not implemented", bs, ps ? bs / ps : 0, ps,
+		"by PAGESIZE and cannot read it, nor any kdump patched from it (%" PRIu64
+		"-byte blocks would be)", bs, ps ? bs / ps : 0, ps,
 		dump->machine_name ? dump->machine_name : "this machine", ps));
 }
 
@@ -334,7 +334,7 @@ static struct vf_error *gather(struct vf_dump *dump, const struct vf_guest_note 
 	if ((err = gather_phys_base(dump, fx, whose, &vmci)))
 		return err;
 	fx->vmci = vmci;
-	if (dump->format == VF_FORMAT_KDUMP)
+	if (dump->format == VF_FORMAT_KDUMP && !o->to_elf)
 		return gather_kdump(dump, o, vmci, fx);
 	return gather_elf(dump, vmci, fx);
 }
@@ -349,7 +349,9 @@ struct vf_error *vf_fix_prepare(struct vf_dump *dump, const struct vf_guest_note
 		err = vf_machine_detect(dump, gn->vmci);
 	if (!err)
 		err = gather(dump, gn, opts, fx);
-	if (!err)
+	if (!err && opts->to_elf && dump->format == VF_FORMAT_KDUMP && dump->e_machine != EM_NONE)
+		err = vf_plan_to_elf(dump, &fx->in, &fx->plan);
+	else if (!err)
 		err = vf_plan_fix(dump, &fx->in, &fx->plan);
 	if (err) {
 		vf_fix_deinit(fx);

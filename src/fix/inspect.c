@@ -457,8 +457,9 @@ static bool bitmap_field(const char *f)
 const char *vf_consumer_need_hint(const char *field)
 {
 	if (strcmp(field, "kdump block size") == 0)
-		return "take an ELF dump of the guest instead (QMP dump-guest-memory without "
-		       "a format, virsh dump --memory-only), which vmcore-fix fixes";
+		return "vmcore-fix -o OUT --output-format elf writes it as an ELF dump, which "
+		       "drgn reads (or take an ELF dump of the guest: QMP dump-guest-memory "
+		       "without a format, virsh dump --memory-only)";
 	return "vmcore-fix --inspect and --dry-run show the rest; give guest memory that "
 	       "holds it (--memory) or the note (--region-file)";
 }

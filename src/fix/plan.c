@@ -123,6 +123,9 @@ void vf_plan_deinit(struct vf_plan *plan)
 	free(plan->patches);
 	plan->patches = NULL;
 	plan->n = 0;
+	free(plan->runs);
+	plan->runs = NULL;
+	plan->nruns = 0;
 }
 
 bool vf_plan_keeps_note(const struct vf_dump *d, const struct vf_plan_inputs *in)

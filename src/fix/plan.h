@@ -32,6 +32,18 @@ struct vf_plan {
 	 * offsets. */
 	uint64_t shift_from;
 	uint64_t shift;
+	/* kdump to ELF (vf_plan_to_elf): the output is a new ELF dump whose
+	 * header region (ELF header, program headers, notes) is patches[0] and
+	 * which holds these runs of the dump's guest memory, each
+	 * [paddr, paddr + size) at file offset `offset`; out_size bytes in all. */
+	bool to_elf;
+	struct vf_plan_run *runs;
+	size_t nruns;
+	uint64_t out_size;
+};
+
+struct vf_plan_run {
+	uint64_t paddr, size, offset;
 };
 
 /* What the planner knows besides the dump's headers, all read beforehand
@@ -62,6 +74,16 @@ struct vf_plan_inputs {
 struct vf_error *vf_plan_fix(const struct vf_dump *dump, const struct vf_plan_inputs *in,
 			     struct vf_plan *plan) VF_MUST_CHECK;
 void vf_plan_deinit(struct vf_plan *plan);
+
+/* A kdump dump as a new ELF dump of its memory (--output-format elf): a
+ * PT_LOAD for each run of pages it holds (bitmap runs; pages it does not
+ * hold are in no PT_LOAD), the kernel image's PT_LOADs as /proc/vmcore has
+ * them (in->ktext_*), the dump's notes but VMCOREINFO and then the note
+ * text to carry (in->note_text, else the dump's).  For kdump blocks larger
+ * than the kernel's pages (QEMU's aarch64 dumps), which libkdumpfile cannot
+ * read. */
+struct vf_error *vf_plan_to_elf(const struct vf_dump *dump, const struct vf_plan_inputs *in,
+				struct vf_plan *plan) VF_MUST_CHECK;
 
 /* kdump: whether the first bitmap describes RAM on its own (it differs from
  * the second somewhere: makedumpfile's; QEMU writes the two equal), and then

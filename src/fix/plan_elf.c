@@ -28,7 +28,7 @@ static void put(uint8_t **p, size_t n, bool be, uint64_t v)
 	*p += n;
 }
 
-static void encode_phdr(uint8_t *p, bool is64, bool be, const struct vf_elf_phdr *ph)
+void vf_plan_encode_phdr(uint8_t *p, bool is64, bool be, const struct vf_elf_phdr *ph)
 {
 	if (is64) {
 		put(&p, 4, be, ph->type); put(&p, 4, be, ph->flags); put(&p, 8, be, ph->offset);
@@ -185,12 +185,12 @@ static struct vf_error *encode_region(const struct vf_elf_info *e, const struct 
 	struct vf_elf_phdr note = { .type = PT_NOTE, .offset = noff, .filesz = o->nsize,
 				    .memsz = o->nsize, .flags = o->first_note ? o->first_note->flags : 0,
 				    .align = o->first_note ? o->first_note->align : 0 };
-	encode_phdr(h + o->ehsz, o->is64, o->be, &note);
+	vf_plan_encode_phdr(h + o->ehsz, o->is64, o->be, &note);
 	size_t k = 1;
 	for (size_t i = 0; i < o->nk; i++) {
 		struct vf_elf_phdr ph = o->kp[i];
 		ph.offset += o->shift;
-		encode_phdr(h + o->ehsz + k++ * o->phsz, o->is64, o->be, &ph);
+		vf_plan_encode_phdr(h + o->ehsz + k++ * o->phsz, o->is64, o->be, &ph);
 	}
 	for (size_t i = 0; i < e->phnum; i++) {
 		struct vf_elf_phdr ph = e->phdrs[i];
@@ -198,7 +198,7 @@ static struct vf_error *encode_region(const struct vf_elf_info *e, const struct 
 			continue;
 		if (ph.filesz)
 			ph.offset += o->shift;
-		encode_phdr(h + o->ehsz + k++ * o->phsz, o->is64, o->be, &ph);
+		vf_plan_encode_phdr(h + o->ehsz + k++ * o->phsz, o->is64, o->be, &ph);
 	}
 	uint64_t nsize, vhdr;
 	return vf_plan_encode_notes(o->d, o->vtext, o->vlen, h + noff, &nsize, &vhdr);

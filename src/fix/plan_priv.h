@@ -24,6 +24,10 @@ struct vf_error *vf_plan_add_bytes(struct vf_plan *plan, uint64_t off, uint8_t *
 struct vf_error *vf_plan_encode_notes(const struct vf_dump *d, const uint8_t *vtext,
 				      uint32_t vlen, uint8_t *out, uint64_t *size, uint64_t *vhdr)
 	VF_MUST_CHECK;
+/* One program header at p, in the output's word size and byte order. */
+struct vf_elf_phdr;
+void vf_plan_encode_phdr(uint8_t *p, bool is64, bool be, const struct vf_elf_phdr *ph);
+
 /* The text in must write is the dump's own (or none is given). */
 bool vf_plan_keeps_note(const struct vf_dump *d, const struct vf_plan_inputs *in);
 /* The refusal when there is no note to write. */

@@ -25,12 +25,14 @@ struct vf_error *vf_verify_output(void *arg, const char *tmp)
 	struct vf_error *err = vf_dump_open(tmp, &out);
 	if (err)
 		return vf_error_prefix(err, "the written dump does not reopen");
-	if (out->format != in->format || out->elf_class != in->elf_class ||
+	bool to_elf = v->plan && v->plan->to_elf;
+	enum vf_format want = to_elf ? VF_FORMAT_ELF : in->format;
+	if (out->format != want || out->elf_class != in->elf_class ||
 	    out->big_endian != in->big_endian)
 		err = mismatch("another format, word size or byte order");
 	else if (out->e_machine != in->e_machine)
 		err = mismatch("another machine");
-	else if (in->format == VF_FORMAT_KDUMP &&
+	else if (!to_elf && in->format == VF_FORMAT_KDUMP &&
 		 (out->kdump->layout != in->kdump->layout ||
 		  out->kdump->block_size != in->kdump->block_size))
 		err = mismatch("another kdump header layout or block size");

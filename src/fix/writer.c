@@ -98,11 +98,60 @@ static struct vf_error *write_raw(struct vf_dump *dump, const struct vf_plan *pl
 	return err;
 }
 
+/* A kdump converted: its runs of guest memory read through its reader (each
+ * page decompressed) and written where the ELF plan puts them, zero pages
+ * left as holes; then the header region. */
+static struct vf_error *write_elf_runs(struct vf_dump *dump, const struct vf_plan *plan,
+				       const struct vf_copy_io *io, uint64_t *copied)
+{
+	enum { CHUNK = 1 << 20 };
+	uint8_t *buf = malloc(CHUNK);
+	if (!buf)
+		return &vf_error_nomem;
+	struct vf_error *err = NULL;
+	uint64_t total = 0, done = 0;
+	for (size_t i = 0; i < plan->nruns; i++)
+		total += plan->runs[i].size;
+	for (size_t i = 0; !err && i < plan->nruns; i++) {
+		const struct vf_plan_run *r = &plan->runs[i];
+		for (uint64_t o = 0; !err && o < r->size;) {
+			size_t n = r->size - o < CHUNK ? (size_t)(r->size - o) : CHUNK;
+			err = vf_mem_read(&dump->mem, r->paddr + o, buf, n);
+			if (err) {
+				err = vf_error_prefix(err, "reading the dump's memory");
+				break;
+			}
+			size_t z = 0;
+			while (z < n && buf[z] == 0)
+				z++;
+			if (z < n)
+				err = vf_write_all(io->out, buf, n, r->offset + o, io->out_path);
+			*copied += n;
+			o += n;
+			done += n;
+			if (io->progress)
+				io->progress(io->progress_arg, done, total);
+		}
+	}
+	free(buf);
+	if (!err && ftruncate(io->out, (off_t)plan->out_size) < 0)
+		err = vf_error_os(errno, io->out_path, "setting the size");
+	for (size_t i = 0; !err && i < plan->n; i++) {
+		const struct vf_patch *p = &plan->patches[i];
+		err = vf_write_all(io->out, p->bytes, p->len, p->offset, io->out_path);
+	}
+	return err;
+}
+
 static struct vf_error *write_contents(struct vf_dump *dump, const struct vf_plan *plan,
 				       const struct vf_copy_io *io, enum vf_out_form form,
 				       uint64_t in_size, uint64_t *copied)
 {
+	if (plan->to_elf)
+		return write_elf_runs(dump, plan, io, copied);
 	bool flat_in = dump->src->kind == VF_SRC_FLATTENED;
+	if (form == VF_OUT_ELF)
+		form = VF_OUT_RAW;  /* an ELF input: its own form */
 	if (form == VF_OUT_SAME)
 		form = flat_in ? VF_OUT_FLATTENED : VF_OUT_RAW;
 	bool flat_out = form == VF_OUT_FLATTENED;

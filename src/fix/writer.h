@@ -39,6 +39,7 @@ enum vf_out_form {
 	VF_OUT_SAME,
 	VF_OUT_RAW,
 	VF_OUT_FLATTENED,
+	VF_OUT_ELF,       /* a kdump input converted (the plan's runs); else as RAW */
 };
 
 /* Optional: progress of the copy (bytes of the input done, of total). */

@@ -51,7 +51,7 @@ $3"
 refused_blocks() {
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"kdump block size"*"65536-byte blocks hold 16 pages of the kernel's 4096"* ]]
-	[[ "$output" == *"take an ELF dump of the guest instead"* ]]
+	[[ "$output" == *"vmcore-fix -o OUT --output-format elf writes it as an ELF dump"* ]]
 }
 
 @test "aarch64 kdump of 64 KiB blocks, PAGESIZE=4096: no page-size mismatch, but drgn cannot read it: a consumer need, and --check refuses" {
@@ -147,4 +147,65 @@ vmcoreinfo-in-memory 0x40f0b000"
 	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/n.dump" --region 0x40f0b000,1024
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"PAGESIZE=12288 is no page size"* ]]
+}
+
+@test "--output-format elf: QEMU's aarch64 kdump becomes an ELF dump of its memory, with the kernel image's PT_LOAD, and is healthy" {
+	gen_a64 k kdump "exclude 0x41000000 0x20000"
+	run "$VMCOREFIX" --check --output-format elf "$BATS_TEST_TMPDIR/k.dump"
+	[ "$status" -eq 1 ]
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/k.dump" -o "$BATS_TEST_TMPDIR/f.elf" --output-format elf
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"an ELF dump of the kdump's memory"* ]]
+	inspect_json "$BATS_TEST_TMPDIR/f.elf"
+	[ "$(jget .format)" = elf ]
+	[ "$(jget .machine)" = aarch64 ]
+	[ "$(jget '.problems | length')" = 0 ]
+	[ "$(jget .vmcoreinfo.values.OSRELEASE)" = 6.1.0-57-arm64 ]
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/f.elf"
+	[ "$status" -eq 0 ]
+	# the kernel image's PT_LOAD at _stext's virtual address, physical 0x40210000
+	run readelf -lW "$BATS_TEST_TMPDIR/f.elf"
+	[[ "$output" == *"0xffff800008010000 0x0000000040210000"* ]]
+	# guest memory reads the same: first and last page, the kernel image, and
+	# the excluded pages are in no PT_LOAD (vfread: 3, not present)
+	for a in 0x40000000 0x40210000 0x40ff0000 0x43fff000; do
+		"$VFGEN" --expect "$BATS_TEST_TMPDIR/k.spec" $a 4096 > "$BATS_TEST_TMPDIR/want"
+		"$VFREAD" "$BATS_TEST_TMPDIR/f.elf" $a 4096 > "$BATS_TEST_TMPDIR/got"
+		cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	done
+	run "$VFREAD" "$BATS_TEST_TMPDIR/f.elf" 0x41000000 16
+	[ "$status" -eq 3 ]
+	# zero pages take no room: the file is sparse
+	[ "$(du -k "$BATS_TEST_TMPDIR/f.elf" | cut -f1)" -lt $((64 * 1024)) ]
+}
+
+@test "--output-format elf: an x86_64 kdump without a note, the guest's note found by the scan, becomes a healthy ELF dump" {
+	gen x "format kdump
+machine x86_64
+compress zlib
+prstatus 1
+vmcoreinfo-note no
+$KTEXT_OK
+ram 0 4M
+vmcoreinfo-in-memory 0x2f3000"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/x.dump" -o "$BATS_TEST_TMPDIR/f.elf" --output-format elf
+	[ "$status" -eq 0 ]
+	inspect_json "$BATS_TEST_TMPDIR/f.elf"
+	[ "$(jget .format)" = elf ]
+	[ "$(jget '.problems | length')" = 0 ]
+	[ "$(jget .vmcoreinfo.values.OSRELEASE)" = 6.1.0-56-amd64 ]
+	"$VFGEN" --expect "$BATS_TEST_TMPDIR/x.spec" 0x100000 8192 > "$BATS_TEST_TMPDIR/want"
+	"$VFREAD" "$BATS_TEST_TMPDIR/f.elf" 0x100000 8192 > "$BATS_TEST_TMPDIR/got"
+	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+}
+
+@test "--output-format elf: not with --in-place; with --check and --dry-run it writes nothing" {
+	gen_a64 k kdump ""
+	run "$VMCOREFIX" --in-place --output-format elf "$BATS_TEST_TMPDIR/k.dump"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--output-format elf writes a new file"* ]]
+	run "$VMCOREFIX" --dry-run --output-format elf "$BATS_TEST_TMPDIR/k.dump"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"would patch ELF header region"* ]]
+	[ "$(ls "$BATS_TEST_TMPDIR")" = "$(printf 'k.dump\nk.spec')" ]
 }

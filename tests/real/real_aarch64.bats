@@ -200,7 +200,7 @@ refused_blocks() {
 	cat "$T/fix.out"
 	[ "$rc" = 3 ]
 	grep -q "kdump block size.*65536-byte blocks hold 16 pages of the kernel's 4096" "$T/fix.out"
-	grep -q "take an ELF dump of the guest instead" "$T/fix.out"
+	grep -q -- "--output-format elf writes it as an ELF dump" "$T/fix.out"
 	[ ! -e "$T/out" ]
 }
 
@@ -268,3 +268,19 @@ f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2])); f.write(struct.pack("<Q"
 	refused_blocks "$T/bad.kdump"
 }
 
+
+@test "aarch64 kdump --output-format elf (raw and flattened, with and without the device): an ELF dump drgn reads, and --check agrees" {
+	need_vmlinux
+	for sc in vmcoreinfo nodevice; do
+		arch_scenario "$sc"
+		for f in dump.kdump-zlib dump.kdump-zlib.flat; do
+			rm -f "$T/out.elf"
+			"$VMCOREFIX" "$f" -o "$T/out.elf" --output-format elf
+			[ "$(head -c 4 "$T/out.elf" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]
+			/usr/bin/python3 "$ELFNOTES" --vmcoreinfo "$T/out.elf" >"$T/n.txt"
+			cmp "$T/n.txt" vmcoreinfo-note.txt
+			verdict "$T/out.elf"
+			"$VMCOREFIX" --check "$T/out.elf"
+		done
+	done
+}

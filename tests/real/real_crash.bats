@@ -33,3 +33,14 @@ setup() {
 		rm -f "$BATS_TEST_TMPDIR/n"
 	done
 }
+
+@test "crash: QEMU's kdump-zlib (raw and flattened) as an ELF dump (--output-format elf)" {
+	for f in dump.kdump-zlib dump.kdump-zlib.flat; do
+		[ -e "$REAL/vmcoreinfo/$f" ] || continue
+		"$VMCOREFIX" "$REAL/vmcoreinfo/$f" -o "$BATS_TEST_TMPDIR/f.elf" --output-format elf >/dev/null
+		[ "$(head -c 4 "$BATS_TEST_TMPDIR/f.elf" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]
+		"$VMCOREFIX" --check "$BATS_TEST_TMPDIR/f.elf"
+		crash_sees "$BATS_TEST_TMPDIR/f.elf" vmcoreinfo
+		rm -f "$BATS_TEST_TMPDIR/f.elf"
+	done
+}
