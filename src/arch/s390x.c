@@ -3,7 +3,28 @@
 #include "arch/arch.h"
 
 #include <elf.h>
+#include <inttypes.h>
 #include <string.h>
+
+/* Linux on s390x before 6.6 runs its kernel at virtual = physical: the image
+ * and the identity map alike.  Later kernels map themselves elsewhere and
+ * say so with IDENTITYBASE (and a virtual KERNELOFFSET), which is not
+ * translated here. */
+static struct vf_error *kernel_vtop(const struct vf_vmcoreinfo *vmci, const uint64_t *phys_base,
+				    uint64_t vaddr, uint64_t *paddr)
+{
+	if (vf_vmcoreinfo_get(vmci, "IDENTITYBASE"))
+		return vf_error_create(VF_ERR_UNSUPPORTED, "translating the kernel addresses of "
+				       "an s390x kernel with IDENTITYBASE (Linux 6.6 and later: the "
+				       "kernel at virtual addresses) is not implemented");
+	*paddr = vaddr;
+	return NULL;
+}
+
+static struct vf_error *kernel_text_start(const struct vf_vmcoreinfo *vmci, uint64_t *vaddr)
+{
+	return vf_vmcoreinfo_number(vmci, "SYMBOL(_stext)", vaddr);
+}
 
 /* NT_S390_* (0x300...): QEMU's s390x target writes them as "CORE" notes,
  * the kernel as "LINUX". */
@@ -26,6 +47,8 @@ const struct vf_arch vf_arch_s390x = {
 	.prstatus_size = 336,  /* as x86_64's: the byte order tells them apart */
 	.keys = keys,
 	.kdump_block_size = 4096,  /* TARGET_PAGE_SIZE */
+	.kernel_vtop = kernel_vtop,
+	.kernel_text_start = kernel_text_start,
 	.own_note = own_note,
 	.own_notes_what = "s390 register notes (NT_S390_*)",
 };

@@ -289,12 +289,12 @@ class Spec:
             self.dump_level = 31 if self.exclude else 1
 
     def place_guest_uts(self):
-        """x86_64 and aarch64: the kernel's init_uts_ns.name (struct
+        """x86_64, aarch64 and s390x: the kernel's init_uts_ns.name (struct
         new_utsname) in guest memory at SYMBOL(init_uts_ns) +
-        OFFSET(uts_namespace.name), translated with NUMBER(phys_base) (x86_64)
-        or NUMBER(kimage_voffset) (aarch64), when RAM holds it and no bytes
-        are put there."""
-        if not self.guest_uts or self.machine not in ("x86_64", "aarch64"):
+        OFFSET(uts_namespace.name), translated with NUMBER(phys_base) (x86_64),
+        NUMBER(kimage_voffset) (aarch64) or as it is (s390x), when RAM holds
+        it and no bytes are put there."""
+        if not self.guest_uts or self.machine not in ("x86_64", "aarch64", "s390x"):
             return
         kv = dict(l.partition("=")[::2] for l in self.vmci_text().decode().splitlines())
         try:
@@ -302,6 +302,8 @@ class Spec:
             off = int(kv.get("OFFSET(uts_namespace.name)", "4"))
             if self.machine == "aarch64":   # the image where kimage_voffset says
                 pa = (sym - int(kv["NUMBER(kimage_voffset)"], 16)) % (1 << 64) + off
+            elif self.machine == "s390x":   # virtual = physical (Linux before 6.6)
+                pa = sym + off
             else:
                 pb = int(kv.get("NUMBER(phys_base)", "0"))
                 pa = (sym - 0xffffffff80000000 + pb) % (1 << 64) + off

@@ -392,12 +392,23 @@ static void others(void)
 	TAP_OK(d != NULL, "s390x ELF: generated and opened");
 	if (!d)
 		return;
-	uint64_t pa, va, size;
+	uint64_t pa = 0, va, size;
 	const char *how;
-	TAP_OK(is(vf_kernel_vtop(d, d->vmci, 0x1000, &pa), VF_ERR_UNSUPPORTED, "s390x"),
-	       "s390x: vtop is not implemented, naming the machine");
-	TAP_OK(is(vf_kernel_text(d, d->vmci, &va, &pa, &size, &how), VF_ERR_UNSUPPORTED, NULL),
-	       "s390x: text is not known");
+	struct vf_error *err = vf_kernel_vtop(d, d->vmci, 0x123456, &pa);
+	TAP_OK(!err && pa == 0x123456, "s390x: virtual = physical (no IDENTITYBASE)");
+	vf_error_destroy(err);
+	struct vf_vmcoreinfo *v = vmci_of("IDENTITYBASE=3ffe00000000\n");
+	TAP_OK(is(vf_kernel_vtop(d, v, 0x1000, &pa), VF_ERR_UNSUPPORTED, "IDENTITYBASE"),
+	       "s390x: a kernel with IDENTITYBASE is not translated");
+	vf_vmcoreinfo_destroy(v);
+	TAP_OK(is(vf_kernel_text(d, d->vmci, &va, &pa, &size, &how), VF_ERR_NOT_FOUND,
+		  "SYMBOL(_stext)"), "s390x: text starts at _stext, which this note lacks");
+	vf_dump_destroy(d);
+	d = vfgen_open("ppc", "format elf\nmachine ppc64\nprstatus 1\n"
+		       "vmcoreinfo-line OSRELEASE=6.1.0\nvmcoreinfo-line PAGESIZE=65536\n"
+		       "ram 0 1M\n");
+	TAP_OK(d && is(vf_kernel_vtop(d, d->vmci, 0x1000, &pa), VF_ERR_UNSUPPORTED, "ppc64"),
+	       "ppc64: vtop is not implemented, naming the machine");
 	vf_dump_destroy(d);
 }
 
