@@ -93,10 +93,12 @@ struct vf_arch {
 	 * what such notes are called in the machine's "decided from" line. */
 	bool (*own_note)(const struct vf_note *note);
 	const char *own_notes_what;
-	/* Future: notes QEMU leaves in guest memory rather than in the dump
-	 * (s390x: through the lowcore pointer).  NULL for every architecture. */
-	struct vf_error *(*locate_notes)(struct vf_mem *mem, const struct vf_vmcoreinfo *vmci,
-					 uint64_t *paddr, uint64_t *size);
+	/* Where the kernel itself says its VMCOREINFO note is, in guest memory
+	 * (s390x: the lowcore's pointer at absolute 0xe0c): the note's physical
+	 * address and size from its header, read in mem; VF_ERR_NOT_FOUND when
+	 * the pointer is empty.  NULL: the architecture has no such pointer. */
+	struct vf_error *(*locate_note)(struct vf_mem *mem, uint64_t *paddr, uint64_t *size);
+	const char *locate_note_what;  /* "the lowcore's vmcore_info pointer (0xe0c)" */
 };
 
 /* The x86_64 table, for the code that reads QEMU's x86 CPU-state notes. */

@@ -1,6 +1,7 @@
 /* s390x.c - IBM Z, 64-bit, big-endian. */
 #include "config.h"
 #include "arch/arch.h"
+#include "util/cursor.h"
 
 #include <elf.h>
 #include <inttypes.h>
@@ -34,6 +35,33 @@ static bool own_note(const struct vf_note *n)
 	       (strcmp(n->name, "CORE") == 0 || strcmp(n->name, "LINUX") == 0);
 }
 
+/* The kernel keeps its VMCOREINFO note's physical address in the lowcore,
+ * the u64 at absolute address 0xe0c (struct lowcore's vmcore_info). */
+#define LOWCORE_VMCORE_INFO 0xe0cu
+
+static struct vf_error *locate_note(struct vf_mem *mem, uint64_t *paddr, uint64_t *size)
+{
+	uint8_t b[12];
+	struct vf_error *err = vf_mem_read(mem, LOWCORE_VMCORE_INFO, b, 8);
+	if (err)
+		return vf_error_prefix(err, "reading the lowcore's vmcore_info pointer");
+	uint64_t p = vf_load_uint(b, 8, true);
+	if (!p)
+		return vf_error_paddr(VF_ERR_NOT_FOUND, LOWCORE_VMCORE_INFO, "the lowcore's "
+				      "vmcore_info pointer is 0");
+	if ((err = vf_mem_read(mem, p, b, 12)))
+		return vf_error_prefix(err, "reading the note the lowcore points to");
+	uint64_t namesz = vf_load_uint(b, 4, true), descsz = vf_load_uint(b + 4, 4, true);
+	uint64_t n = 12 + ((namesz + 3) & ~3ull) + ((descsz + 3) & ~3ull);
+	if (namesz != 11 || descsz >= (1u << 20))
+		return vf_error_paddr(VF_ERR_CORRUPT, p, "what the lowcore points to has note "
+				      "sizes %" PRIu64 "/%" PRIu64 ": not a VMCOREINFO note", namesz,
+				      descsz);
+	*paddr = p;
+	*size = n;
+	return NULL;
+}
+
 static const char *const uts_prefixes[] = { "s390", NULL };
 static const char *const keys[] = { "SYMBOL(lowcore_ptr)", "SAMODE31", "IDENTITYBASE", NULL };
 
@@ -49,6 +77,8 @@ const struct vf_arch vf_arch_s390x = {
 	.kdump_block_size = 4096,  /* TARGET_PAGE_SIZE */
 	.kernel_vtop = kernel_vtop,
 	.kernel_text_start = kernel_text_start,
+	.locate_note = locate_note,
+	.locate_note_what = "the lowcore's vmcore_info pointer (0xe0c)",
 	.own_note = own_note,
 	.own_notes_what = "s390 register notes (NT_S390_*)",
 };

@@ -172,6 +172,35 @@ static struct vf_error *open_memory(const struct vf_dump *dump, const struct vf_
 	return NULL;
 }
 
+/* Where the architecture's kernel keeps a pointer to its note (s390x), the
+ * scan's note must be the one it points to: *what says so; an empty or
+ * unreadable pointer adds nothing; another note refuses. */
+static struct vf_error *locator_agrees(const struct vf_dump *dump, struct vf_mem *mem,
+				       const struct vf_region *r, char **what)
+{
+	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
+	uint64_t pa, size;
+	if (!a || !a->locate_note)
+		return NULL;
+	struct vf_error *err = a->locate_note(mem, &pa, &size);
+	if (err) {
+		if (err == &vf_error_nomem || err->code == VF_ERR_OS)
+			return err;
+		*what = dupf("; %s: %s", a->locate_note_what, err->message);
+		vf_error_destroy(err);
+		return *what ? NULL : &vf_error_nomem;
+	}
+	if (pa == r->paddr) {
+		*what = dupf("; %s points to it too", a->locate_note_what);
+		return *what ? NULL : &vf_error_nomem;
+	}
+	return vf_error_set_hint(vf_error_paddr(VF_ERR_REFUSED, r->paddr, "the scan's note "
+			"differs from the one %s points to (0x%" PRIx64 ")",
+			a->locate_note_what, pa),
+			"give the note's place: --region-file (a copy of the guest's "
+			"/sys/kernel/vmcoreinfo)");
+}
+
 static struct vf_error *scan(const struct vf_dump *dump, const struct vf_evidence_opts *o,
 			     struct vf_mem *mem, struct vf_evidence *ev, struct vf_region *r)
 {
@@ -183,16 +212,22 @@ static struct vf_error *scan(const struct vf_dump *dump, const struct vf_evidenc
 	memset(&res, 0, sizeof(res));
 	struct vf_error *err = vf_scan_for_note(mem, &so, &res);
 	ev->scan_pages = res.pages_checked;
+	char *loc = NULL;
 	if (!err) {
 		*r = res.region;
-		ev->region_source = dupf("scan of %s: %s", ev->memory_source ? ev->memory_source
-					 : "the dump's memory", res.why ? res.why : "one note");
+		err = locator_agrees(dump, mem, r, &loc);
+	}
+	if (!err) {
+		ev->region_source = dupf("scan of %s: %s%s", ev->memory_source ? ev->memory_source
+					 : "the dump's memory", res.why ? res.why : "one note",
+					 loc ? loc : "");
 	} else if (err->code == VF_ERR_NOT_FOUND) {
 		err = vf_error_set_hint(vf_error_set_code(err, VF_ERR_REFUSED), "give the note's "
 					"place: --region-file (a copy of the guest's /sys/kernel/"
 					"vmcoreinfo), --fw-cfg, --saved-state, or other guest memory "
 					"with --memory");
 	}
+	free(loc);
 	vf_scan_result_deinit(&res);
 	return err;
 }

@@ -72,3 +72,42 @@ $3"
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"IDENTITYBASE"*"is not implemented"* ]]
 }
+
+# lowcore_ptr PADDR: a vfgen line putting the big-endian u64 PADDR at absolute 0xe0c
+lowcore_ptr() {
+	printf 'bytes 0xe0c %016x\n' "$1"
+}
+
+@test "s390x without a note: the scan's note is the one the lowcore's vmcore_info pointer (0xe0c) points to; the fix says so" {
+	gen_s390 n kdump "vmcoreinfo-note no
+vmcoreinfo-in-memory 0x1b0c000
+$(lowcore_ptr 0x1b0c000)"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/n.dump" -o "$BATS_TEST_TMPDIR/f.kdump" --json
+	[ "$status" -eq 0 ]
+	json=$output
+	[ "$(jget .guest_note.paddr)" = 0x1b0c000 ]
+	[[ "$(jget .guest_note.region_from)" == *"the lowcore's vmcore_info pointer (0xe0c) points to it too"* ]]
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/f.kdump"
+	[ "$status" -eq 0 ]
+}
+
+@test "s390x: a lowcore pointer to another VMCOREINFO note than the scan's refuses the fix" {
+	python3 -c 'import struct; t=b"OSRELEASE=6.1.0-57-s390x\nPAGESIZE=4096\n"; print("bytes 0x2000000 " + (struct.pack(">III", 11, len(t), 0) + b"VMCOREINFO\0\0" + t).hex())' > "$BATS_TEST_TMPDIR/other"
+	gen_s390 n kdump "vmcoreinfo-note no
+vmcoreinfo-in-memory 0x1b0c000
+$(lowcore_ptr 0x2000000)
+$(cat "$BATS_TEST_TMPDIR/other")"
+	run "$VMCOREFIX" --check "$BATS_TEST_TMPDIR/n.dump"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"differs from the one the lowcore's vmcore_info pointer (0xe0c) points to (0x2000000)"* ]]
+}
+
+@test "s390x: an empty lowcore pointer leaves the scan's note, and says so" {
+	gen_s390 n kdump "vmcoreinfo-note no
+vmcoreinfo-in-memory 0x1b0c000
+$(lowcore_ptr 0)"
+	run "$VMCOREFIX" --dry-run --json "$BATS_TEST_TMPDIR/n.dump"
+	[ "$status" -eq 0 ]
+	json=$output
+	[[ "$(jget .guest_note.region_from)" == *"the lowcore's vmcore_info pointer (0xe0c): "*"is 0"* ]]
+}
