@@ -3,7 +3,33 @@
 #include "arch/arch.h"
 
 #include <elf.h>
+#include <inttypes.h>
 #include <string.h>
+
+/* Book3S 64 (pseries, powernv): the kernel image and the linear map both
+ * start at PAGE_OFFSET 0xc000000000000000, which maps physical 0 (no KASLR
+ * on these machines); vmalloc and the I/O and vmemmap regions follow at
+ * 0xc008000000000000 (radix and hash alike since Linux 5.x) and are not
+ * linear. */
+#define PPC64_PAGE_OFFSET 0xc000000000000000ull
+#define PPC64_LINEAR_END 0xc008000000000000ull
+
+static struct vf_error *kernel_vtop(const struct vf_vmcoreinfo *vmci, const uint64_t *phys_base,
+				    uint64_t vaddr, uint64_t *paddr)
+{
+	if (vaddr < PPC64_PAGE_OFFSET || vaddr >= PPC64_LINEAR_END)
+		return vf_error_create(VF_ERR_UNSUPPORTED, "0x%" PRIx64 " is no address of the "
+				       "ppc64 kernel's linear map (0x%llx..0x%llx): translating it "
+				       "is not implemented", vaddr, PPC64_PAGE_OFFSET,
+				       PPC64_LINEAR_END);
+	*paddr = vaddr - PPC64_PAGE_OFFSET;
+	return NULL;
+}
+
+static struct vf_error *kernel_text_start(const struct vf_vmcoreinfo *vmci, uint64_t *vaddr)
+{
+	return vf_vmcoreinfo_number(vmci, "SYMBOL(_stext)", vaddr);
+}
 
 /* NT_PPC_* (0x100...). */
 static bool own_note(const struct vf_note *n)
@@ -28,6 +54,8 @@ const struct vf_arch vf_arch_ppc64 = {
 	/* target/ppc/arch_dump.c: 64 KiB, the largest page of a pseries kernel
 	 * (other machines: TARGET_PAGE_SIZE, 4 KiB) */
 	.kdump_block_size = 65536,
+	.kernel_vtop = kernel_vtop,
+	.kernel_text_start = kernel_text_start,
 	.own_note = own_note,
 	.own_notes_what = "POWER register notes (NT_PPC_*)",
 };

@@ -408,7 +408,10 @@ static void others(void)
 		       "vmcoreinfo-line OSRELEASE=6.1.0\nvmcoreinfo-line PAGESIZE=65536\n"
 		       "ram 0 1M\n");
 	TAP_OK(d && is(vf_kernel_vtop(d, d->vmci, 0x1000, &pa), VF_ERR_UNSUPPORTED, "ppc64"),
-	       "ppc64: vtop is not implemented, naming the machine");
+	       "ppc64: an address outside the linear map is not translated, naming the machine");
+	err = d ? vf_kernel_vtop(d, d->vmci, 0xc000000001234560ull, &pa) : NULL;
+	TAP_OK(d && !err && pa == 0x1234560, "ppc64: the linear map from PAGE_OFFSET maps 0");
+	vf_error_destroy(err);
 	vf_dump_destroy(d);
 }
 
