@@ -12,7 +12,9 @@
 # See tests/real/README.md ("Foreign architectures").
 #
 # Usage: make-arch-dumps.sh ARCH [--force] [--prune]
-#   ARCH      aarch64 (Debian 12 arm64 kernel under qemu-system-aarch64 -M virt)
+#   ARCH      aarch64 (Debian 12 arm64 kernel under qemu-system-aarch64 -M virt),
+#             s390x (Debian 12 s390x kernel under qemu-system-s390x -M s390-ccw-virtio),
+#             ppc64le (Debian 12 ppc64el kernel under qemu-system-ppc64 -M pseries)
 #   --force   regenerate even when the cache is complete (also VMCOREFIX_REAL_FORCE=1)
 #   --prune   afterwards, delete the other dump keys under the architecture's cache root
 # Environment:
@@ -22,7 +24,8 @@
 #   VMCOREFIX_DEBIAN_MIRROR     default http://deb.debian.org/debian (its -security is
 #                               the same URL with -security appended)
 #   VMCOREFIX_REAL_RAM_MB       guest RAM in MiB (default 512; part of the cache key)
-#   VMCOREFIX_ARCH_CPU          QEMU -cpu model (default per ARCH: max on aarch64; part of the key)
+#   VMCOREFIX_ARCH_CPU          QEMU -cpu model (default per ARCH: max on aarch64 and s390x,
+#                               power9 on ppc64le; part of the key)
 #   VMCOREFIX_REAL_BOOT_TIMEOUT seconds to wait for the guest's READY line (default 600)
 #   VMCOREFIX_REAL_KEEP_FAILED=1 keep the half-made directories of a failed run
 #   VMCOREFIX_DBG=0             do not fetch the -dbg package (the drgn tests then skip)
@@ -43,8 +46,9 @@ PRUNE=0
 MIRROR=${VMCOREFIX_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DBG_CACHE=${VMCOREFIX_DBG_CACHE:-/var/cache/vmcore-fix/dbg}
 # Files whose content defines the fixtures (their hash is part of the cache key).
-KEY_FILES="make-arch-dumps.sh guest-init.sh qmp.py elfnotes.py"
-SCENARIOS="vmcoreinfo nodevice"
+KEY_FILES="make-arch-dumps.sh guest-init.sh qmp.py archnotes.py"
+# Notes and header facts of dumps of either byte order (elfnotes.py reads little-endian only).
+NOTES=$HERE/archnotes.py
 
 log() { echo "make-arch-dumps: $*"; }
 skip() { echo "make-arch-dumps: SKIP: $*"; exit 77; }
@@ -65,14 +69,29 @@ done
 # ------------------------------------------------------------------ the architectures
 # DEB_ARCH: Debian's name; SUITE: the release whose kernel is booted; FLAVOUR: the kernel
 # flavour (linux-image-FLAVOUR is the metapackage); QEMU/QEMU_PKG: the emulator and its
-# Debian package; MACHINE, CPU, CONSOLE: how it is booted.
+# Debian package; MACHINE, CPU, CONSOLE: how it is booted; LINEAR_BASE: the virtual address
+# of physical 0 in the kernel's linear map, where it is one (checked against init_uts_ns).
 case "$ARCH" in
 aarch64)
 	DEB_ARCH=arm64 SUITE=bookworm FLAVOUR=arm64
 	QEMU=qemu-system-aarch64 QEMU_PKG=qemu-system-arm
-	MACHINE=virt CPU=${VMCOREFIX_ARCH_CPU:-max} CONSOLE=ttyAMA0
+	MACHINE=virt CPU=${VMCOREFIX_ARCH_CPU:-max} CONSOLE=ttyAMA0 LINEAR_BASE=
 	;;
-*) skip "make-arch-dumps.sh has no recipe for '$ARCH' (it knows: aarch64)" ;;
+s390x)
+	# -serial is the SCLP console (ttysclp0); the kernel is booted from its bzImage-like
+	# vmlinuz by QEMU's own loader (the s390-ccw BIOS is not involved).
+	DEB_ARCH=s390x SUITE=bookworm FLAVOUR=s390x
+	QEMU=qemu-system-s390x QEMU_PKG=qemu-system-misc
+	MACHINE=s390-ccw-virtio CPU=${VMCOREFIX_ARCH_CPU:-max} CONSOLE=ttysclp0 LINEAR_BASE=0
+	;;
+ppc64le)
+	# SLOF (qemu-system-data's slof.bin) loads the ELF vmlinux; -serial is the spapr-vty
+	# console (hvc0).
+	DEB_ARCH=ppc64el SUITE=bookworm FLAVOUR=powerpc64le
+	QEMU=qemu-system-ppc64 QEMU_PKG=qemu-system-ppc
+	MACHINE=pseries CPU=${VMCOREFIX_ARCH_CPU:-power9} CONSOLE=hvc0 LINEAR_BASE=0xc000000000000000
+	;;
+*) skip "make-arch-dumps.sh has no recipe for '$ARCH' (it knows: aarch64 s390x ppc64le)" ;;
 esac
 
 # ------------------------------------------------------------------ what we need
@@ -91,6 +110,17 @@ fi
 QEMU_VERSION_FULL=$("$QEMU" --version | head -n 1)
 QEMU_VERSION=$(sed -n 's/^QEMU emulator version \([0-9][0-9.]*\).*/\1/p' <<<"$QEMU_VERSION_FULL")
 [ -n "$QEMU_VERSION" ] || die "cannot parse the QEMU version from: $QEMU_VERSION_FULL"
+# -device vmcoreinfo: QEMU builds it only where the machine has fw_cfg (not s390x, not
+# pseries); without it only the nodevice scenario is made, and why is recorded.
+if "$QEMU" -machine "$MACHINE" -device help 2>/dev/null | grep -q '^name "vmcoreinfo"'; then
+	SCENARIOS="vmcoreinfo nodevice" QEMU_VMCOREINFO_DEVICE=available
+else
+	SCENARIOS=nodevice
+	QEMU_VMCOREINFO_DEVICE=$(timeout 30 "$QEMU" -machine "$MACHINE" -device vmcoreinfo -display none \
+		-nodefaults -S -monitor none </dev/null 2>&1 | head -n 1 | tr -d "'\"" || true)
+	QEMU_VMCOREINFO_DEVICE="absent: ${QEMU_VMCOREINFO_DEVICE:-not in -device help}"
+	log "-device vmcoreinfo: $QEMU_VMCOREINFO_DEVICE (only the nodevice scenario)"
+fi
 
 # ------------------------------------------------------------------ cache root
 if [ -n "${VMCOREFIX_ARCH_CACHE:-}" ]; then
@@ -222,16 +252,25 @@ if [ ! -f "$GUEST/COMPLETE" ]; then
 			esac
 			echo "$name.ko" >>"$G/modules.order"
 		}
+		# FWCFG_BUILTIN: 1 built in, 0 a module (loaded by the guest), none: the kernel
+		# has no qemu_fw_cfg (s390x and ppc64el: CONFIG_FW_CFG_SYSFS depends on a
+		# platform with fw_cfg).
 		FWCFG_BUILTIN=0
 		if grep -qE '(^|/)qemu_fw_cfg\.ko' "$G/x/lib/modules/$KVER/modules.builtin"; then
 			FWCFG_BUILTIN=1
-		else
+		elif modinfo -b "$G/x" -k "$KVER" -n qemu_fw_cfg >/dev/null 2>&1; then
 			add_module qemu_fw_cfg
+		elif grep -q '^CONFIG_FW_CFG_SYSFS=' "$G/x/boot/config-$KVER"; then
+			die "$KPKG has CONFIG_FW_CFG_SYSFS but no qemu_fw_cfg module"
+		else
+			FWCFG_BUILTIN=none
 		fi
+		# ppc64el: SLOF loads the ELF vmlinux (Debian installs it as boot/vmlinux-KVER).
 		k=$G/x/boot/vmlinuz-$KVER
-		[ -f "$k" ] || die "$KPKG has no boot/vmlinuz-$KVER"
+		[ -f "$k" ] || k=$G/x/boot/vmlinux-$KVER
+		[ -f "$k" ] || die "$KPKG has no boot/vmlinuz-$KVER or boot/vmlinux-$KVER"
 		# QEMU -kernel boots an arm64 Image; Debian ships it uncompressed, but a gzip one
-		# is decompressed here.
+		# is decompressed here. s390x's vmlinuz is a self-decompressing image, as it is.
 		if [ "$(head -c 2 "$k" | od -An -tx1 | tr -d ' ')" = 1f8b ]; then
 			gzip -dc "$k" >"$G/kernel"
 		else
@@ -353,7 +392,7 @@ build_initramfs() { # build_initramfs DIR MARKER -> DIR/initrd.gz
 	mkdir -p "$root/bin" "$root/modules"
 	cp "$GUEST/busybox" "$root/bin/busybox"
 	install -m 0755 "$HERE/guest-init.sh" "$root/init"
-	printf 'MARKER=%s\nFWCFG=1\n' "$2" >"$root/vmcorefix.conf"
+	printf 'MARKER=%s\nFWCFG=%s\n' "$2" "$([ "$FWCFG_BUILTIN" = none ] && echo 0 || echo 1)" >"$root/vmcorefix.conf"
 	cp "$GUEST/modules.order" "$root/modules.order"
 	if [ -s "$GUEST/modules.order" ]; then cp "$GUEST"/modules/*.ko "$root/modules/"; fi
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$dir/initrd.gz"
@@ -367,6 +406,8 @@ boot_guest() { # boot_guest DIR DEVICE(0|1); sets QEMU_PID, BOOT_SECONDS
 		-display none -monitor none -serial "file:$dir/console.log"
 		-qmp "unix:$dir/qmp.sock,server=on,wait=off" -no-reboot)
 	[ "$device" = 1 ] && cmd+=(-device vmcoreinfo)
+	# pseries: no VGA (SLOF would take it for its console)
+	[ "$ARCH" = ppc64le ] && cmd+=(-vga none)
 	printf '%q ' "${cmd[@]}" >"$dir/qemu-cmdline.txt"
 	echo >>"$dir/qemu-cmdline.txt"
 	: >"$dir/console.log"
@@ -390,19 +431,6 @@ boot_guest() { # boot_guest DIR DEVICE(0|1); sets QEMU_PID, BOOT_SECONDS
 	done
 	BOOT_SECONDS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	log "guest ready after $BOOT_SECONDS s"
-}
-
-# kdump_facts FILE: header facts elfnotes.py --facts does not print
-kdump_facts() {
-	"$PY" - "$1" <<'EOF'
-import struct, sys
-h = open(sys.argv[1], "rb").read(0x200)
-status, block_size, sub_hdr_size, bitmap_blocks, max_mapnr, total_ram_blocks, \
-    device_blocks, written_blocks, current_cpu, nr_cpus = struct.unpack_from("<iiiiIIIIii", h, 0x1a8)
-print("KDUMP_MAX_MAPNR=%d" % max_mapnr)
-print("KDUMP_BITMAP_BLOCKS=%d" % bitmap_blocks)
-print("KDUMP_NR_CPUS=%d" % nr_cpus)
-EOF
 }
 
 # ------------------------------------------------------------------ one scenario
@@ -464,10 +492,10 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1)
 	VMCI_SIZE=$(printf '0x%x' "0x$vsize")
 
 	# The guest's note: the dump's (QEMU copied it) or read from guest RAM in the ELF.
-	"$PY" "$HERE/elfnotes.py" --phys "$VMCI_PADDR" "$VMCI_SIZE" "$S/dump.elf" >"$S/ram-note.txt" ||
+	"$PY" "$NOTES" --phys "$VMCI_PADDR" "$VMCI_SIZE" "$S/dump.elf" >"$S/ram-note.txt" ||
 		die "[$name] no VMCOREINFO note in guest RAM at $VMCI_PADDR"
 	local note_in_dump=0
-	if "$PY" "$HERE/elfnotes.py" --vmcoreinfo "$S/dump.elf" >"$S/vmcoreinfo-note.txt" 2>/dev/null; then
+	if "$PY" "$NOTES" --vmcoreinfo "$S/dump.elf" >"$S/vmcoreinfo-note.txt" 2>/dev/null; then
 		note_in_dump=1
 		cmp -s "$S/ram-note.txt" "$S/vmcoreinfo-note.txt" ||
 			die "[$name] the dump's VMCOREINFO note differs from the one in guest RAM"
@@ -493,7 +521,8 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1)
 	kcode=$(awk -F' : ' '$2 == "Kernel code" { sub(/-.*/, "", $1); gsub(/ /, "", $1); print $1 }' "$S/iomem.txt")
 	kcode_end=$(awk -F' : ' '$2 == "Kernel code" { sub(/.*-/, "", $1); print $1 }' "$S/iomem.txt")
 	ram=$(awk -F' : ' '$2 == "System RAM" { gsub(/ /, "", $1); printf "%s%s", sep, $1; sep = " " }' "$S/iomem.txt")
-	[ -n "$kcode" ] || die "[$name] the guest's /proc/iomem has no 'Kernel code' (see iomem.txt)"
+	# ppc64's /proc/iomem has no "Kernel code" (its kernel sits at physical 0).
+	[ -n "$kcode" ] || [ "$ARCH" = ppc64le ] || die "[$name] the guest's /proc/iomem has no 'Kernel code' (see iomem.txt)"
 	kaslr=$(grep -m 1 -oE 'KASLR (enabled|disabled[^\r]*)' "$S/console.log" || true)
 	case "$ARCH" in
 	aarch64)
@@ -513,6 +542,29 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1)
 		[ $((phys_off)) = $((0x${ram%%-*})) ] || die "[$name] PHYS_OFFSET $phys_off != RAM start 0x${ram%%-*}"
 		;;
 	esac
+	# Is the kernel linearly mapped at LINEAR_BASE (s390x 6.1: identity, 0; ppc64:
+	# PAGE_OFFSET 0xc000000000000000)? Read the ELF at SYMBOL(init_uts_ns) - LINEAR_BASE,
+	# taken as physical: "Linux" and OSRELEASE there, or not.
+	local uts_v uts_linear=0 stext_v text_v
+	uts_v=$(sed -n 's/^SYMBOL(init_uts_ns)=//p' "$n")
+	stext_v=$(awk '$3 == "_stext" { print $1 }' "$S/kallsyms.txt")
+	text_v=$(awk '$3 == "_text" { print $1 }' "$S/kallsyms.txt")
+	if [ -n "$uts_v" ] && [ -n "$LINEAR_BASE" ] &&
+		"$PY" "$NOTES" --read "$(printf '0x%x' $((0x$uts_v - LINEAR_BASE)))" 195 "$S/dump.elf" >"$dir/uts.hex" 2>/dev/null &&
+		"$PY" -c 'import sys; b = bytes.fromhex(open(sys.argv[1]).read().strip())
+sys.exit(not (b[0:6] == b"Linux\0" and b[130:195].split(b"\0")[0] == sys.argv[2].encode()))' "$dir/uts.hex" "$osrel"; then
+		uts_linear=1
+	fi
+	# s390x: the u64 at absolute 0xe0c (the lowcore's vmcore_info field), as each dump
+	# holds it, and the 24 bytes it points to in the ELF.
+	local lc_elf=none lc_kdump=none lc_target=none
+	if [ "$ARCH" = s390x ]; then
+		lc_elf=$("$PY" "$NOTES" --u64 0xe0c "$S/dump.elf" 2>/dev/null) || lc_elf=none
+		lc_kdump=$("$PY" "$NOTES" --u64 0xe0c "$S/dump.kdump-zlib" 2>/dev/null) || lc_kdump=none
+		if [ "$lc_elf" != none ]; then
+			lc_target=$("$PY" "$NOTES" --read "$lc_elf" 24 "$S/dump.elf" 2>/dev/null) || lc_target=none
+		fi
+	fi
 
 	{
 		echo "# Facts about the $ARCH guest and dumps of scenario $name (make-arch-dumps.sh)."
@@ -533,7 +585,19 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1)
 		echo "GUEST_KERNEL_CODE_PADDR=0x$kcode"
 		echo "GUEST_KERNEL_CODE_END=0x$kcode_end"
 		echo "GUEST_RAM='$ram'"
+		echo "FWCFG_BUILTIN=$FWCFG_BUILTIN"
+		echo "QEMU_VMCOREINFO_DEVICE='$QEMU_VMCOREINFO_DEVICE'"
+		echo "GUEST_STEXT_KALLSYMS=${stext_v:+0x$stext_v}"
+		echo "GUEST_TEXT_KALLSYMS=${text_v:+0x$text_v}"
+		echo "INIT_UTS_NS_VADDR=${uts_v:+0x$uts_v}"
+		echo "LINEAR_BASE=$LINEAR_BASE"
+		echo "INIT_UTS_NS_AT_LINEAR=$uts_linear"
 		case "$ARCH" in
+		s390x)
+			echo "LOWCORE_E0C_ELF=$lc_elf"
+			echo "LOWCORE_E0C_KDUMP=$lc_kdump"
+			echo "LOWCORE_E0C_TARGET_HEX=$lc_target"
+			;;
 		aarch64)
 			echo "PHYS_OFFSET=$(printf '0x%x' "$phys_off")"
 			echo "KIMAGE_VOFFSET=$kvoff"
@@ -549,15 +613,13 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1)
 		echo "RAM_MB=$RAM_MB"
 		echo "BOOT_SECONDS=$BOOT_SECONDS"
 		echo "DUMP_FORMATS='$FORMATS'"
-		echo "ELF_E_MACHINE=$(od -An -j 18 -N 2 -tu2 "$S/dump.elf" | tr -d ' ')"
-		"$PY" "$HERE/elfnotes.py" --facts ELF "$S/dump.elf"
-		echo "ELF_NOTES='$("$PY" "$HERE/elfnotes.py" "$S/dump.elf" | awk '{ printf "%s%s/%s", s, $4, $6; s = " " }')'"
+		"$PY" "$NOTES" --facts ELF "$S/dump.elf"
+		echo "ELF_NOTES='$("$PY" "$NOTES" "$S/dump.elf" | awk '{ printf "%s%s/%s", s, $4, $6; s = " " }')'"
 		for fmt in $FORMATS; do
 			case "$fmt" in kdump-*) ;; *) continue ;; esac
 			local p=KDUMP
 			[ "$fmt" = kdump-zlib ] || p=$(echo "$fmt" | tr 'a-z-' 'A-Z_')
-			"$PY" "$HERE/elfnotes.py" --facts "$p" "$S/dump.$fmt"
-			kdump_facts "$S/dump.$fmt" | sed "s/^KDUMP_/${p}_/"
+			"$PY" "$NOTES" --facts "$p" "$S/dump.$fmt"
 		done
 	} >"$S/facts.env"
 	# shellcheck disable=SC1091
@@ -578,6 +640,8 @@ done
 	echo "DEB_ARCH=$DEB_ARCH"
 	echo "SUITE=$SUITE"
 	echo "SCENARIOS='$SCENARIOS'"
+	echo "QEMU_VMCOREINFO_DEVICE='$QEMU_VMCOREINFO_DEVICE'"
+	echo "FWCFG_BUILTIN=$FWCFG_BUILTIN"
 	echo "KERNEL_VERSION=$KVER"
 	echo "KERNEL_PACKAGE_VERSION=$KPKG_VERSION"
 	echo "BUSYBOX_VERSION='$BUSYBOX_VERSION'"
