@@ -500,7 +500,12 @@ struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_
 	memset(ev, 0, sizeof(*ev));
 	bool given = vf_evidence_given(o);
 	bool want_scan = o->scan && (need_note || o->scan_always) && !given;
-	if (!given && !want_scan)
+	/* scanning off: where the kernel keeps a pointer to its note (s390x),
+	 * that says where it is */
+	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
+	bool want_pointer = need_note && !given && !want_scan && !o->saved_state && a &&
+			    a->locate_note;
+	if (!given && !want_scan && !want_pointer)
 		return memory_alone(o, need_note, ev);
 	struct vf_mem *mem = (struct vf_mem *)&dump->mem;
 	struct vf_error *err = NULL;
@@ -517,6 +522,21 @@ struct vf_error *vf_evidence_gather(const struct vf_dump *dump, const struct vf_
 	if (err)
 		return err;
 	bool scanned = false;
+	if (!have && want_pointer) {
+		uint64_t pa, size;
+		err = a->locate_note(mem, &pa, &size);
+		if (err && err != &vf_error_nomem && err->code != VF_ERR_OS)
+			err = vf_error_set_hint(vf_error_set_code(err, VF_ERR_REFUSED), "give the "
+						"note's place: --region-file (a copy of the guest's "
+						"/sys/kernel/vmcoreinfo), or leave out --no-scan");
+		if (err)
+			return err;
+		r = (struct vf_region){ pa, size, VF_REGION_KERNEL };
+		ev->region_source = dupf("%s", a->locate_note_what);
+		if (!ev->region_source)
+			return &vf_error_nomem;
+		have = true;
+	}
 	if (!have && want_scan) {
 		err = scan(dump, o, mem, ev, &r);
 		if (err)

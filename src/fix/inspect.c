@@ -9,6 +9,7 @@
 #include "format/codec.h"
 #include "format/machine.h"
 #include "fix/plan.h"
+#include "util/cursor.h"
 
 #include <elf.h>
 #include <inttypes.h>
@@ -138,6 +139,49 @@ static struct vf_error *check_notes(const struct vf_dump *d, struct vf_problems 
 	return NULL;
 }
 
+/* Does this section header make sense read in this byte order: a known
+ * type, its bytes inside the file? */
+static bool shdr_sane(const uint8_t *h, bool is64, bool be, uint64_t file_size)
+{
+	uint64_t type = vf_load_uint(h + 4, 4, be);
+	uint64_t off = vf_load_uint(h + (is64 ? 24 : 16), is64 ? 8 : 4, be);
+	uint64_t size = vf_load_uint(h + (is64 ? 32 : 20), is64 ? 8 : 4, be);
+	uint64_t end;
+	return type <= SHT_NUM && vf_add_ok(off, size, &end) && end <= file_size;
+}
+
+/* QEMU writes its .shstrtab section header in the host's byte order, so a
+ * big-endian guest's ELF (s390x, and ppc64) has one that reads as nonsense;
+ * the fix drops section headers (a core needs none). */
+static struct vf_error *check_section_headers(const struct vf_dump *d, struct vf_problems *p)
+{
+	const struct vf_elf_info *elf = d->elf;
+	bool is64 = d->elf_class == 64;
+	size_t ent = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+	if (!elf->e_shoff || !elf->e_shnum || elf->e_shentsize != ent)
+		return NULL;
+	size_t n = elf->e_shnum < 64 ? elf->e_shnum : 64;
+	uint8_t h[sizeof(Elf64_Shdr)];
+	for (size_t i = 1; i < n; i++) {
+		uint64_t at = elf->e_shoff + i * ent;
+		struct vf_error *err = vf_src_read(d->src, h, ent, at, "section header");
+		if (err) {
+			vf_error_destroy(err);
+			return NULL;
+		}
+		uint64_t fsize = d->src->size;
+		if (shdr_sane(h, is64, d->big_endian, fsize) ||
+		    !shdr_sane(h, is64, !d->big_endian, fsize))
+			continue;
+		return add(p, "elf-section-header-byte-order", VF_SEV_WARNING, true, at,
+			   "QEMU writes its .shstrtab section header in the host's byte order; "
+			   "vmcore-fix -o drops the section headers (a core needs none)",
+			   "section header %zu is written %s-endian in a %s-endian ELF", i,
+			   d->big_endian ? "little" : "big", d->big_endian ? "big" : "little");
+	}
+	return NULL;
+}
+
 static struct vf_error *check_elf(const struct vf_dump *d, struct vf_problems *p)
 {
 	const struct vf_elf_info *elf = d->elf;
@@ -160,6 +204,9 @@ static struct vf_error *check_elf(const struct vf_dump *d, struct vf_problems *p
 		if (err)
 			return err;
 	}
+
+	if ((err = check_section_headers(d, p)))
+		return err;
 
 	size_t nnote = 0, first_note = (size_t)-1;
 	uint64_t min_load = UINT64_MAX;

@@ -19,6 +19,7 @@ const char *vf_region_origin_name(enum vf_region_origin o)
 	case VF_REGION_FWCFG: return "fw_cfg etc/vmcoreinfo";
 	case VF_REGION_MIGSTREAM: return "vmcoreinfo device state in the migration stream";
 	case VF_REGION_SCAN: return "scan of guest memory";
+	case VF_REGION_KERNEL: return "kernel's own pointer to it";
 	}
 	return "?";
 }

@@ -23,6 +23,7 @@ enum vf_region_origin {
 	VF_REGION_FWCFG,   /* the fw_cfg etc/vmcoreinfo entry */
 	VF_REGION_MIGSTREAM, /* the vmcoreinfo device's state in a migration stream */
 	VF_REGION_SCAN,    /* found by scanning guest memory (scan.c) */
+	VF_REGION_KERNEL,  /* the kernel's own pointer to it (s390x lowcore, arch locate_note) */
 };
 
 struct vf_region {
