@@ -87,6 +87,7 @@ const struct vf_arch vf_arch_aarch64 = {
 	.keys = keys,
 	/* target/arm/arch_dump.c: "aarch64 max pagesize", the guest may use 64 KiB pages */
 	.kdump_block_size = 65536,
+	.max_kernel_page = 65536,
 	.kernel_vtop = kernel_vtop,
 	.kernel_text_start = kernel_text_start,
 	.own_note = own_note,

@@ -56,6 +56,10 @@ struct vf_arch {
 	 * page_size: the target page size, or the largest the guest may use),
 	 * 0 when QEMU cannot dump this machine */
 	uint32_t kdump_block_size;
+	/* The largest page size its kernels use (aarch64 64 KiB, ppc64 64 KiB,
+	 * x86_64 4 KiB), 0 when not known: a guest note's PAGESIZE in an ELF
+	 * dump, which has no page size of its own, must divide it. */
+	uint32_t max_kernel_page;
 	/* The alignment of a 64-bit integer in this architecture's 32-bit ABI,
 	 * which decides the kdump sub-header's layout (makedumpfile's struct
 	 * kdump_sub_header as that compiler lays it out): 4 packed (i386), 8
@@ -98,6 +102,12 @@ struct vf_arch {
 	 * address and size from its header, read in mem; VF_ERR_NOT_FOUND when
 	 * the pointer is empty.  NULL: the architecture has no such pointer. */
 	struct vf_error *(*locate_note)(struct vf_mem *mem, uint64_t *paddr, uint64_t *size);
+	/* The guest's byte order from its CPU-register note (NT_PRSTATUS desc,
+	 * in the dump's byte order be): 1 big, 0 little, -1 not known.  For
+	 * machines of either order (ppc64: QEMU 7.2 writes a little-endian
+	 * pseries guest's dumps big-endian).  NULL: the dump's order is the
+	 * guest's. */
+	int (*guest_order)(const uint8_t *prstatus, uint32_t len, bool be);
 	const char *locate_note_what;  /* "the lowcore's vmcore_info pointer (0xe0c)" */
 };
 

@@ -18,4 +18,5 @@ const struct vf_arch vf_arch_arm = {
 	.keys = keys,
 	.u64_align32 = 8,
 	.kdump_block_size = 4096,  /* target/arm/arch_dump.c: 4 KiB for AArch32 */
+	.max_kernel_page = 4096,
 };

@@ -27,6 +27,7 @@ const struct vf_arch vf_arch_i386 = {
 	.keys = keys,
 	.u64_align32 = 4,
 	.kdump_block_size = 4096,
+	.max_kernel_page = 4096,
 	.own_note = own_note,
 	.own_notes_what = "QEMU's x86 CPU-state notes",
 };

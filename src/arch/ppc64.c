@@ -1,6 +1,7 @@
 /* ppc64.c - 64-bit POWER, either byte order (ppc64le, ppc64). */
 #include "config.h"
 #include "arch/arch.h"
+#include "util/cursor.h"
 
 #include <elf.h>
 #include <inttypes.h>
@@ -37,6 +38,16 @@ static bool own_note(const struct vf_note *n)
 	return n->type >= 0x100 && n->type < 0x110 && strcmp(n->name, "LINUX") == 0;
 }
 
+/* The MSR in the register note: pr_reg (at 112 in a 64-bit elf_prstatus)
+ * holds gpr[32], nip, msr; its MSR_LE bit (0x1) is the CPU's byte order. */
+static int guest_order(const uint8_t *prstatus, uint32_t len, bool be)
+{
+	if (len < 112 + 34 * 8)
+		return -1;
+	uint64_t msr = vf_load_uint(prstatus + 112 + 33 * 8, 8, be);
+	return msr & 1 ? 0 : 1;
+}
+
 static const char *const uts_prefixes[] = { "ppc64", NULL };
 static const char *const keys[] = { "SYMBOL(mmu_psize_defs)", "SYMBOL(vmemmap_list)",
 				    "NUMBER(RADIX_MMU)", NULL };
@@ -54,8 +65,10 @@ const struct vf_arch vf_arch_ppc64 = {
 	/* target/ppc/arch_dump.c: 64 KiB, the largest page of a pseries kernel
 	 * (other machines: TARGET_PAGE_SIZE, 4 KiB) */
 	.kdump_block_size = 65536,
+	.max_kernel_page = 65536,
 	.kernel_vtop = kernel_vtop,
 	.kernel_text_start = kernel_text_start,
+	.guest_order = guest_order,
 	.own_note = own_note,
 	.own_notes_what = "POWER register notes (NT_PPC_*)",
 };

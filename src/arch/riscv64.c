@@ -21,4 +21,5 @@ const struct vf_arch vf_arch_riscv64 = {
 	.prstatus_size = 376,
 	.keys = keys,
 	.kdump_block_size = 4096,  /* TARGET_PAGE_SIZE */
+	.max_kernel_page = 4096,
 };

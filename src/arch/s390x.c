@@ -75,6 +75,7 @@ const struct vf_arch vf_arch_s390x = {
 	.prstatus_size = 336,  /* as x86_64's: the byte order tells them apart */
 	.keys = keys,
 	.kdump_block_size = 4096,  /* TARGET_PAGE_SIZE */
+	.max_kernel_page = 4096,
 	.kernel_vtop = kernel_vtop,
 	.kernel_text_start = kernel_text_start,
 	.locate_note = locate_note,

@@ -155,6 +155,7 @@ const struct vf_arch vf_arch_x86_64 = {
 	.phys_base_format = VF_ARCH_NUM_DECIMAL,
 	.keys = keys,
 	.kdump_block_size = 4096,
+	.max_kernel_page = 4096,
 	.kimage_base = START_KERNEL_MAP,
 	.kimage_end = KERNEL_IMAGE_END,
 	.kernel_vtop = kernel_vtop,

@@ -206,7 +206,7 @@ static struct vf_error *scan(const struct vf_dump *dump, const struct vf_evidenc
 {
 	struct vf_scan_opts so = { .page_size = dump->kernel_page_size,
 				   .note_page_limit = vf_dump_note_page_limit(dump),
-				   .big_endian = dump->big_endian,
+				   .big_endian = dump->guest_big_endian,
 				   .progress = o->progress, .progress_arg = o->progress_arg };
 	struct vf_scan_result res;
 	memset(&res, 0, sizeof(res));
@@ -466,7 +466,7 @@ static struct vf_error *saved_state_region(const struct vf_evidence_opts *o, boo
 static struct vf_error *take_note(const struct vf_dump *dump, struct vf_mem *mem,
 				  const struct vf_region *r, bool scanned, struct vf_evidence *ev)
 {
-	struct vf_error *err = vf_guest_note_read(mem, r, dump->big_endian,
+	struct vf_error *err = vf_guest_note_read(mem, r, dump->guest_big_endian,
 						  vf_dump_note_page_limit(dump), &ev->gn);
 	if (err && (err->code == VF_ERR_NOT_PRESENT || err->code == VF_ERR_EXCLUDED)) {
 		/* the evidence points where this memory has nothing: not fixable from it */

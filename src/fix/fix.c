@@ -334,6 +334,14 @@ static struct vf_error *gather(struct vf_dump *dump, const struct vf_guest_note 
 	if ((err = gather_phys_base(dump, fx, whose, &vmci)))
 		return err;
 	fx->vmci = vmci;
+	if (dump->guest_big_endian != dump->big_endian &&
+	    (err = leave_alone(fx, "byte order", true, vf_error_create(VF_ERR_UNSUPPORTED,
+		"the dump is %s-endian but the guest (%s) is %s-endian, as its CPU notes say: "
+		"drgn and crash read the guest's memory and notes in the dump's byte order, and "
+		"rewriting the dump in the guest's is not implemented",
+		dump->big_endian ? "big" : "little", dump->machine_name ? dump->machine_name : "?",
+		dump->guest_big_endian ? "big" : "little"))))
+		return err;
 	if (dump->format == VF_FORMAT_KDUMP && !o->to_elf)
 		return gather_kdump(dump, o, vmci, fx);
 	return gather_elf(dump, vmci, fx);

@@ -503,6 +503,10 @@ static bool bitmap_field(const char *f)
 
 const char *vf_consumer_need_hint(const char *field)
 {
+	if (strcmp(field, "byte order") == 0)
+		return "QEMU 7.2 labels a little-endian pseries guest's dumps big-endian; the "
+		       "guest's note can be read (vmcore-fix --inspect), but no output that "
+		       "consumers read can be written yet";
 	if (strcmp(field, "kdump block size") == 0)
 		return "vmcore-fix -o OUT --output-format elf writes it as an ELF dump, which "
 		       "drgn reads (or take an ELF dump of the guest: QMP dump-guest-memory "
@@ -566,7 +570,7 @@ struct vf_error *vf_inspect_guest(struct vf_dump *dump, struct vf_mem *mem,
 	memset(gc, 0, sizeof(*gc));
 	gc->checked = true;
 	gc->region = *r;
-	struct vf_error *err = vf_guest_note_read(mem, r, dump->big_endian,
+	struct vf_error *err = vf_guest_note_read(mem, r, dump->guest_big_endian,
 						  vf_dump_note_page_limit(dump), &gc->note);
 	if (err) {
 		if (err == &vf_error_nomem || err->code == VF_ERR_OS)

@@ -2,6 +2,7 @@
  * names); the formats fill it, format/open.c picks the format. */
 #include "config.h"
 #include "format/dump.h"
+#include "arch/arch.h"
 
 #include "util/cursor.h"
 
@@ -204,7 +205,8 @@ const char *vf_format_name(const struct vf_dump *dump)
 
 uint64_t vf_dump_note_page_limit(const struct vf_dump *dump)
 {
-	if (dump->format == VF_FORMAT_ELF && !dump->kernel_page_size_known)
-		return 0;
-	return dump->page_size;
+	if (dump->format != VF_FORMAT_ELF || dump->kernel_page_size_known)
+		return dump->page_size;
+	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
+	return a && a->max_kernel_page ? a->max_kernel_page : dump->page_size;
 }

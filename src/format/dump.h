@@ -73,6 +73,10 @@ struct vf_dump {
 	enum vf_format format;
 	int elf_class;               /* 32 or 64: the dumped machine's word size */
 	bool big_endian;
+	/* the byte order of the guest's memory: big_endian, unless its CPU
+	 * notes say otherwise (QEMU 7.2 writes a ppc64le pseries guest's dumps
+	 * big-endian) */
+	bool guest_big_endian;
 	uint16_t e_machine;          /* EM_* decided from the content (machine.c), EM_NONE: unknown */
 	const char *machine_name;    /* "x86_64", "i386", ... (static), or NULL when unknown */
 	char *machine_how;           /* what the machine was decided from, or NULL */
@@ -121,8 +125,9 @@ struct vf_error *vf_dump_find_vmcoreinfo(struct vf_dump *dump) VF_MUST_CHECK;
 struct vf_error *vf_dump_vmcoreinfo_at(struct vf_dump *dump, uint64_t offset, uint64_t size) VF_MUST_CHECK;
 
 /* What a guest note's PAGESIZE must divide to belong to this dump: a kdump's
- * block size; an ELF dump's page size when its own note gave it; 0 (any page
- * size) for an ELF dump that has no note. */
+ * block size; an ELF dump's page size when its own note gave it; for an ELF
+ * dump without a note, the largest page its architecture's kernels use (else
+ * the dump's default page size). */
 uint64_t vf_dump_note_page_limit(const struct vf_dump *dump);
 const char *vf_format_name(const struct vf_dump *dump); /* "elf", "kdump", "kdump-flattened", "elf-flattened" */
 

@@ -218,6 +218,31 @@ static char *describe_votes(const struct votes *vs, bool conflict)
 	return s;
 }
 
+/* The guest's byte order: the dump's, unless the architecture reads its CPU
+ * notes otherwise (all of them must agree); then the machine is named by it
+ * ("ppc64le"). */
+static void guest_order(struct vf_dump *dump)
+{
+	dump->guest_big_endian = dump->big_endian;
+	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
+	if (!a || !a->guest_order)
+		return;
+	int order = -1;
+	for (size_t i = 0; i < dump->nnotes; i++) {
+		const struct vf_note *n = &dump->notes[i];
+		if (n->type != NT_PRSTATUS || strcmp(n->name, "CORE") != 0)
+			continue;
+		int o = a->guest_order(n->desc, n->descsz, dump->big_endian);
+		if (o < 0 || (order >= 0 && o != order))
+			return;
+		order = o;
+	}
+	if (order >= 0)
+		dump->guest_big_endian = order == 1;
+	if (a->uts_machine_be)
+		dump->machine_name = dump->guest_big_endian ? a->uts_machine_be : a->uts_machine;
+}
+
 struct vf_error *vf_machine_detect(struct vf_dump *dump, const struct vf_vmcoreinfo *extra)
 {
 	struct votes vs = { .n = 0 };
@@ -229,6 +254,7 @@ struct vf_error *vf_machine_detect(struct vf_dump *dump, const struct vf_vmcorei
 	dump->machine_conflict = NULL;
 	dump->e_machine = EM_NONE;
 	dump->machine_name = NULL;
+	dump->guest_big_endian = dump->big_endian;
 
 	uint16_t em;
 	bool conflict = count_votes(&vs, dump, &em);
@@ -246,5 +272,6 @@ struct vf_error *vf_machine_detect(struct vf_dump *dump, const struct vf_vmcorei
 	dump->e_machine = em;
 	dump->machine_name = vf_arch_name(em);
 	dump->machine_how = s;
+	guest_order(dump);
 	return NULL;
 }

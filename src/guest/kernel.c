@@ -210,7 +210,7 @@ static struct vf_error *root_last_present(const struct vf_dump *dump, const stru
 				       root);
 	for (uint64_t i = n; i-- > 0;) {
 		uint64_t map = vf_load_uint(secs + i * sm->ms_size + sm->map_off, 8,
-					    dump->big_endian);
+					    dump->guest_big_endian);
 		if (map & SECTION_MARKED_PRESENT) {
 			*last = root * per_root + i;
 			*any = true;
@@ -251,7 +251,7 @@ static struct vf_error *last_present_section(const struct vf_dump *dump, const s
 			err = vf_error_prefix(err, "reading mem_section[%" PRIu64 "]", root);
 			break;
 		}
-		uint64_t rp = vf_load_uint(b, 8, dump->big_endian);
+		uint64_t rp = vf_load_uint(b, 8, dump->guest_big_endian);
 		if (rp)
 			err = root_last_present(dump, kv, sm, root, rp, want, secs, last, any);
 	}

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 		if (err)
 			return fail(err);
 		mem = &dump->mem;
-		o.big_endian = dump->big_endian;
+		o.big_endian = dump->guest_big_endian;
 		o.page_size = dump->kernel_page_size;
 		o.note_page_limit = vf_dump_note_page_limit(dump);
 	} else {
