@@ -108,6 +108,10 @@ struct vf_arch {
 	 * pseries guest's dumps big-endian).  NULL: the dump's order is the
 	 * guest's. */
 	int (*guest_order)(const uint8_t *prstatus, uint32_t len, bool be);
+	/* Turn a note's desc (of the dump's notes) into the other byte order, in
+	 * place, field by field; false when its layout is not known (the note
+	 * is then left out of an output in the other order). */
+	bool (*swap_note)(const char *name, uint32_t type, uint8_t *desc, uint32_t len);
 	const char *locate_note_what;  /* "the lowcore's vmcore_info pointer (0xe0c)" */
 };
 

@@ -48,6 +48,68 @@ static int guest_order(const uint8_t *prstatus, uint32_t len, bool be)
 	return msr & 1 ? 0 : 1;
 }
 
+static void swap_n(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n / 2; i++) {
+		uint8_t t = p[i];
+		p[i] = p[n - 1 - i];
+		p[n - 1 - i] = t;
+	}
+}
+
+/* Swap each w-byte field of [p, p + len). */
+static void swap_all(uint8_t *p, size_t len, size_t w)
+{
+	for (size_t i = 0; i + w <= len; i += w)
+		swap_n(p + i, w);
+}
+
+/* The CPU notes QEMU's ppc64 target writes ("CORE"): elf_prstatus (Linux's
+ * layout: signal info 3 x 4, cursig 2 (+2), sigpend and sighold 8 each, four
+ * pids of 4, four timevals of 2 x 8, pr_reg of 8-byte registers up to
+ * pr_fpvalid (4, +4)), the FP registers (33 x 8), VMX (32 vectors of 16
+ * bytes swapped whole, then vscr and vrsave, a 4-byte value each in its
+ * 16-byte slot), SPE (32 x 4, acc 8, fscr 4) and VSX (32 x 8). */
+static bool swap_note(const char *name, uint32_t type, uint8_t *d, uint32_t len)
+{
+	if (strcmp(name, "CORE") != 0)
+		return false;
+	switch (type) {
+	case 1:  /* NT_PRSTATUS */
+		if (len < 120 || (len - 120) % 8)
+			return false;
+		swap_all(d, 12, 4);
+		swap_n(d + 12, 2);
+		swap_all(d + 16, 16, 8);
+		swap_all(d + 32, 16, 4);
+		swap_all(d + 48, 64, 8);
+		swap_all(d + 112, len - 120, 8);
+		swap_n(d + len - 8, 4);
+		return true;
+	case 2:  /* NT_PRFPREG */
+	case 0x102:  /* NT_PPC_VSX */
+		if (len % 8)
+			return false;
+		swap_all(d, len, 8);
+		return true;
+	case 0x100:  /* NT_PPC_VMX */
+		if (len != 34 * 16)
+			return false;
+		swap_all(d, 32 * 16, 16);
+		swap_n(d + 32 * 16 + 12, 4);
+		swap_n(d + 33 * 16, 4);
+		return true;
+	case 0x101:  /* NT_PPC_SPE */
+		if (len < 140)
+			return false;
+		swap_all(d, 128, 4);
+		swap_n(d + 128, 8);
+		swap_n(d + 136, 4);
+		return true;
+	}
+	return false;
+}
+
 static const char *const uts_prefixes[] = { "ppc64", NULL };
 static const char *const keys[] = { "SYMBOL(mmu_psize_defs)", "SYMBOL(vmemmap_list)",
 				    "NUMBER(RADIX_MMU)", NULL };
@@ -69,6 +131,7 @@ const struct vf_arch vf_arch_ppc64 = {
 	.kernel_vtop = kernel_vtop,
 	.kernel_text_start = kernel_text_start,
 	.guest_order = guest_order,
+	.swap_note = swap_note,
 	.own_note = own_note,
 	.own_notes_what = "POWER register notes (NT_PPC_*)",
 };

@@ -334,11 +334,13 @@ static struct vf_error *gather(struct vf_dump *dump, const struct vf_guest_note 
 	if ((err = gather_phys_base(dump, fx, whose, &vmci)))
 		return err;
 	fx->vmci = vmci;
-	if (dump->guest_big_endian != dump->big_endian &&
+	/* ELF output is written in the guest's byte order; a kdump's cannot be */
+	if (dump->guest_big_endian != dump->big_endian && dump->format == VF_FORMAT_KDUMP &&
+	    !o->to_elf &&
 	    (err = leave_alone(fx, "byte order", true, vf_error_create(VF_ERR_UNSUPPORTED,
-		"the dump is %s-endian but the guest (%s) is %s-endian, as its CPU notes say: "
+		"the kdump is %s-endian but the guest (%s) is %s-endian, as its CPU notes say: "
 		"drgn and crash read the guest's memory and notes in the dump's byte order, and "
-		"rewriting the dump in the guest's is not implemented",
+		"rewriting a kdump in the guest's is not implemented",
 		dump->big_endian ? "big" : "little", dump->machine_name ? dump->machine_name : "?",
 		dump->guest_big_endian ? "big" : "little"))))
 		return err;

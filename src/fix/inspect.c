@@ -504,9 +504,9 @@ static bool bitmap_field(const char *f)
 const char *vf_consumer_need_hint(const char *field)
 {
 	if (strcmp(field, "byte order") == 0)
-		return "QEMU 7.2 labels a little-endian pseries guest's dumps big-endian; the "
-		       "guest's note can be read (vmcore-fix --inspect), but no output that "
-		       "consumers read can be written yet";
+		return "vmcore-fix -o OUT --output-format elf writes it as an ELF dump in the "
+		       "guest's byte order, which drgn reads (QEMU 7.2 labels a little-endian "
+		       "pseries guest's dumps big-endian)";
 	if (strcmp(field, "kdump block size") == 0)
 		return "vmcore-fix -o OUT --output-format elf writes it as an ELF dump, which "
 		       "drgn reads (or take an ELF dump of the guest: QMP dump-guest-memory "

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "fix/plan.h"
 #include "fix/plan_priv.h"
+#include "arch/arch.h"
 #include "format/elfcore.h"
 #include "format/kdump.h"
 
@@ -80,18 +81,51 @@ struct vf_error *vf_plan_add_bytes(struct vf_plan *plan, uint64_t off, uint8_t *
 	return NULL;
 }
 
-/* The notes of the output: every original note but VMCOREINFO, then one
- * VMCOREINFO note with text vtext.  With out NULL, only sizes are computed.
- * *vhdr is the VMCOREINFO note's offset inside the blob. */
-struct vf_error *vf_plan_encode_notes(const struct vf_dump *d, const uint8_t *vtext,
-				     uint32_t vlen, uint8_t *out, uint64_t *size, uint64_t *vhdr)
+/* Can note n go into an output of byte order be?  In the dump's order as it
+ * is; in the other only where the architecture knows its fields (then, with
+ * dst, its desc is written there in that order). */
+static bool note_fits(const struct vf_dump *d, const struct vf_note *n, bool be, uint8_t *dst)
 {
-	bool be = d->big_endian;
+	if (be == d->big_endian) {
+		if (dst)
+			memcpy(dst, n->desc, n->descsz);
+		return true;
+	}
+	const struct vf_arch *a = vf_arch_by_em(d->e_machine);
+	if (!a || !a->swap_note)
+		return false;
+	uint8_t *t = malloc(n->descsz ? n->descsz : 1);
+	if (!t)
+		return false;
+	memcpy(t, n->desc, n->descsz);
+	bool ok = a->swap_note(n->name, n->type, t, n->descsz);
+	if (ok && dst)
+		memcpy(dst, t, n->descsz);
+	free(t);
+	return ok;
+}
+
+/* The notes of the output, in byte order be: every original note but
+ * VMCOREINFO (in the other order than the dump's, those whose layout the
+ * architecture knows; *dropped counts the others), then one VMCOREINFO note
+ * with text vtext.  With out NULL, only sizes are computed.  *vhdr is the
+ * VMCOREINFO note's offset inside the blob. */
+struct vf_error *vf_plan_encode_notes(const struct vf_dump *d, bool be, const uint8_t *vtext,
+				     uint32_t vlen, uint8_t *out, uint64_t *size, uint64_t *vhdr,
+				     size_t *dropped)
+{
 	uint64_t pos = 0;
+	if (dropped)
+		*dropped = 0;
 	for (size_t i = 0; i < d->nnotes; i++) {
 		const struct vf_note *n = &d->notes[i];
 		if (vf_note_is_vmcoreinfo(n))
 			continue;
+		if (!note_fits(d, n, be, NULL)) {
+			if (dropped)
+				(*dropped)++;
+			continue;
+		}
 		size_t nl = strnlen(n->name, VF_NOTE_NAME_MAX);
 		if (n->namesz != (nl ? nl + 1 : 0) && !(n->namesz == 1 && nl == 0))
 			return vf_error_at(VF_ERR_UNSUPPORTED, n->hdr_offset, "note name of %" PRIu32
@@ -103,7 +137,7 @@ struct vf_error *vf_plan_encode_notes(const struct vf_dump *d, const uint8_t *vt
 			vf_store_uint(p + 4, 4, be, n->descsz);
 			vf_store_uint(p + 8, 4, be, n->type);
 			memcpy(p + 12, n->name, nl);
-			memcpy(p + 12 + ((n->namesz + 3u) & ~3u), n->desc, n->descsz);
+			note_fits(d, n, be, p + 12 + ((n->namesz + 3u) & ~3u));
 		}
 		pos += vf_note_size(n->namesz, n->descsz);
 	}

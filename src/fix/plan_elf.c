@@ -59,6 +59,7 @@ struct elf_out {
 	size_t ndrop;
 	size_t nph;
 	uint64_t hsize, shift;
+	size_t ndropped;             /* notes left out: not rewritable in the guest's order */
 };
 
 /* The VMCOREINFO text to write: the one given, else the dump's. */
@@ -201,7 +202,7 @@ static struct vf_error *encode_region(const struct vf_elf_info *e, const struct 
 		vf_plan_encode_phdr(h + o->ehsz + k++ * o->phsz, o->is64, o->be, &ph);
 	}
 	uint64_t nsize, vhdr;
-	return vf_plan_encode_notes(o->d, o->vtext, o->vlen, h + noff, &nsize, &vhdr);
+	return vf_plan_encode_notes(o->d, o->be, o->vtext, o->vlen, h + noff, &nsize, &vhdr, NULL);
 }
 
 /* Is the input's header region already exactly h? */
@@ -224,10 +225,15 @@ static struct vf_error *add_region_patch(const struct elf_out *o, uint8_t *h, st
 		snprintf(kt, sizeof(kt), ", then the kernel image's PT_LOAD%s", o->nk > 1 ? "s" : "");
 	if (o->nk > 1)
 		snprintf(kt + strlen(kt), sizeof(kt) - strlen(kt), " (%zu pieces)", o->nk);
+	char order[128] = "";
+	if (o->be != o->d->big_endian)
+		snprintf(order, sizeof(order), "; all in the guest's byte order (%s-endian)%s",
+			 o->be ? "big" : "little", o->ndropped ? ", CPU notes it cannot rewrite "
+			 "left out" : "");
 	snprintf(why, sizeof(why), "ELF header, %zu program headers right after it (PT_NOTE "
-		 "first%s) and %zu notes before the data%s; VMCOREINFO: %s", o->nph, kt,
-		 (size_t)(o->d->nnotes - o->d->vmci_count) + 1, o->shift ? ", which moves" : "",
-		 o->vsrc);
+		 "first%s) and %zu notes before the data%s; VMCOREINFO: %s%s", o->nph, kt,
+		 (size_t)(o->d->nnotes - o->d->vmci_count) + 1 - o->ndropped,
+		 o->shift ? ", which moves" : "", o->vsrc, order);
 	struct vf_error *err = vf_plan_add_bytes(plan, 0, h, (uint32_t)o->hsize,
 						 "ELF header region", why);
 	if (!err && o->shift) {
@@ -242,7 +248,8 @@ static struct vf_error *layout(const struct vf_elf_info *e, const struct vf_plan
 			       struct elf_out *o)
 {
 	uint64_t vhdr;
-	struct vf_error *err = vf_plan_encode_notes(o->d, o->vtext, o->vlen, NULL, &o->nsize, &vhdr);
+	struct vf_error *err = vf_plan_encode_notes(o->d, o->be, o->vtext, o->vlen, NULL, &o->nsize,
+						    &vhdr, &o->ndropped);
 	if (err)
 		return err;
 	scan_phdrs(e, o);
@@ -269,7 +276,7 @@ struct vf_error *vf_plan_elf(const struct vf_dump *d, const struct vf_plan_input
 		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "the dump has a "
 				"malformed note (%s); rewriting its notes is not implemented",
 				d->notes_malformed->message), "vmcore-fix --inspect shows where");
-	struct elf_out o = { .d = d, .is64 = d->elf_class == 64, .be = d->big_endian };
+	struct elf_out o = { .d = d, .is64 = d->elf_class == 64, .be = d->guest_big_endian };
 	o.ehsz = o.is64 ? 64 : 52;
 	o.phsz = o.is64 ? 56 : 32;
 	uint8_t *h = NULL;

@@ -276,13 +276,15 @@ static struct vf_error *plan_kdump_add_note(const struct vf_dump *d, const struc
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the dump has a malformed note; "
 				       "rewriting its notes is not implemented");
 	uint64_t size, vhdr;
-	err = vf_plan_encode_notes(d, in->note_text, in->note_len, NULL, &size, &vhdr);
+	err = vf_plan_encode_notes(d, d->big_endian, in->note_text, in->note_len, NULL, &size, &vhdr,
+				   NULL);
 	if (err)
 		return err;
 	uint8_t *blob = calloc(1, (size_t)size);
 	if (!blob)
 		return &vf_error_nomem;
-	if ((err = vf_plan_encode_notes(d, in->note_text, in->note_len, blob, &size, &vhdr))) {
+	if ((err = vf_plan_encode_notes(d, d->big_endian, in->note_text, in->note_len, blob, &size,
+					&vhdr, NULL))) {
 		free(blob);
 		return err;
 	}

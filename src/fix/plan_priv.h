@@ -18,12 +18,15 @@ struct vf_error *vf_plan_add_number(struct vf_plan *plan, uint64_t off, uint32_t
 struct vf_error *vf_plan_add_bytes(struct vf_plan *plan, uint64_t off, uint8_t *bytes,
 				   uint32_t len, const char *field, const char *why)
 	VF_MUST_CHECK;
-/* The notes of the output: every original note but VMCOREINFO, then one
- * VMCOREINFO note with text vtext.  With out NULL, only sizes are computed;
- * *vhdr is the VMCOREINFO note's offset inside the blob. */
-struct vf_error *vf_plan_encode_notes(const struct vf_dump *d, const uint8_t *vtext,
-				      uint32_t vlen, uint8_t *out, uint64_t *size, uint64_t *vhdr)
-	VF_MUST_CHECK;
+/* The notes of the output in byte order be: every original note but
+ * VMCOREINFO, then one VMCOREINFO note with text vtext.  In the other order
+ * than the dump's, a note whose layout the architecture does not know
+ * (arch swap_note) is left out and counted in *dropped (may be NULL).  With
+ * out NULL, only sizes are computed; *vhdr is the VMCOREINFO note's offset
+ * inside the blob. */
+struct vf_error *vf_plan_encode_notes(const struct vf_dump *d, bool be, const uint8_t *vtext,
+				      uint32_t vlen, uint8_t *out, uint64_t *size, uint64_t *vhdr,
+				      size_t *dropped) VF_MUST_CHECK;
 /* One program header at p, in the output's word size and byte order. */
 struct vf_elf_phdr;
 void vf_plan_encode_phdr(uint8_t *p, bool is64, bool be, const struct vf_elf_phdr *ph);

@@ -89,7 +89,7 @@ static void put(uint8_t **p, size_t n, bool be, uint64_t v)
 
 static void encode_ehdr(const struct vf_dump *d, size_t nph, uint8_t *p)
 {
-	bool be = d->big_endian;
+	bool be = d->guest_big_endian;
 	memcpy(p, ELFMAG, SELFMAG);
 	p[EI_CLASS] = ELFCLASS64;
 	p[EI_DATA] = be ? ELFDATA2MSB : ELFDATA2LSB;
@@ -127,7 +127,8 @@ struct vf_error *vf_plan_to_elf(const struct vf_dump *d, const struct vf_plan_in
 	struct vf_error *err = find_runs(d, plan);
 	uint64_t nsize = 0, vhdr;
 	if (!err)
-		err = vf_plan_encode_notes(d, text, tlen, NULL, &nsize, &vhdr);
+		err = vf_plan_encode_notes(d, d->guest_big_endian, text, tlen, NULL, &nsize, &vhdr,
+					   NULL);
 	if (err)
 		return err;
 	size_t nk = image_loads(plan, in, NULL);
@@ -152,19 +153,20 @@ struct vf_error *vf_plan_to_elf(const struct vf_dump *d, const struct vf_plan_in
 	encode_ehdr(d, nph, h);
 	struct vf_elf_phdr note = { .type = PT_NOTE, .offset = noff, .filesz = nsize,
 				    .memsz = nsize };
-	vf_plan_encode_phdr(h + 64, true, d->big_endian, &note);
+	vf_plan_encode_phdr(h + 64, true, d->guest_big_endian, &note);
 	image_loads(plan, in, kp);
 	for (size_t i = 0; i < nk; i++)
-		vf_plan_encode_phdr(h + 64 + 56 * (1 + i), true, d->big_endian, &kp[i]);
+		vf_plan_encode_phdr(h + 64 + 56 * (1 + i), true, d->guest_big_endian, &kp[i]);
 	for (size_t i = 0; i < plan->nruns; i++) {
 		const struct vf_plan_run *r = &plan->runs[i];
 		struct vf_elf_phdr ph = { .type = PT_LOAD, .flags = PF_R | PF_W | PF_X,
 					  .offset = r->offset, .vaddr = r->paddr, .paddr = r->paddr,
 					  .filesz = r->size, .memsz = r->size };
-		vf_plan_encode_phdr(h + 64 + 56 * (1 + nk + i), true, d->big_endian, &ph);
+		vf_plan_encode_phdr(h + 64 + 56 * (1 + nk + i), true, d->guest_big_endian, &ph);
 	}
 	free(kp);
-	err = vf_plan_encode_notes(d, text, tlen, h + noff, &nsize, &vhdr);
+	err = vf_plan_encode_notes(d, d->guest_big_endian, text, tlen, h + noff, &nsize, &vhdr,
+				   NULL);
 	if (err) {
 		free(h);
 		return err;

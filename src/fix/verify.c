@@ -27,8 +27,11 @@ struct vf_error *vf_verify_output(void *arg, const char *tmp)
 		return vf_error_prefix(err, "the written dump does not reopen");
 	bool to_elf = v->plan && v->plan->to_elf;
 	enum vf_format want = to_elf ? VF_FORMAT_ELF : in->format;
+	/* an ELF output is in the guest's byte order (QEMU's ppc64le dumps are
+	 * labelled big-endian) */
+	bool want_be = want == VF_FORMAT_ELF ? in->guest_big_endian : in->big_endian;
 	if (out->format != want || out->elf_class != in->elf_class ||
-	    out->big_endian != in->big_endian)
+	    out->big_endian != want_be || out->guest_big_endian != in->guest_big_endian)
 		err = mismatch("another format, word size or byte order");
 	else if (out->e_machine != in->e_machine)
 		err = mismatch("another machine");

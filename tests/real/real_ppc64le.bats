@@ -4,7 +4,8 @@
 # has no -device vmcoreinfo for pseries (no fw_cfg), so there is one scenario, nodevice/.
 # QEMU writes this little-endian guest's dumps BIG-endian (ELF header, program headers,
 # notes, kdump header), while guest memory (the kernel's own note) is little-endian.
-# What vmcore-fix does not do yet is in real_ppc64le_todo.bats.
+# vmcore-fix takes the guest's byte order from its CPU notes (MSR_LE), finds and reads its
+# note, and writes ELF output in the guest's order (a kdump only as --output-format elf).
 
 load arch-helpers
 
@@ -62,7 +63,7 @@ setup() { arch_setup; ARCHNOTES=$ARCH_SRCDIR/tests/real/archnotes.py; }
 	[ "$KDUMP_UTS_MACHINE" = Unknown ]
 }
 
-@test "ppc64le: --inspect names the guest ppc64le (its CPU notes' MSR_LE) in QEMU's big-endian files; the little-endian note is found and read; the fix refuses for the byte order, writing nothing" {
+@test "ppc64le: --inspect names the guest ppc64le (its CPU notes' MSR_LE) in QEMU's big-endian files; the kdump fix refuses for the byte order and points to --output-format elf" {
 	arch_scenario nodevice
 	for f in dump.elf dump.kdump-zlib dump.kdump-zlib.flat; do
 		json=$("$VMCOREFIX" --inspect --json "$f" || true)
@@ -70,23 +71,39 @@ setup() { arch_setup; ARCHNOTES=$ARCH_SRCDIR/tests/real/archnotes.py; }
 		[ "$(jq -r .e_machine <<<"$json")" = 21 ]
 		[ "$(jq -r .machine <<<"$json")" = ppc64le ]
 		jq -e '.problems | map(.id) | index("no-vmcoreinfo") != null' <<<"$json" >/dev/null
-		run "$VMCOREFIX" --check "$f"
-		[ "$status" -eq 3 ]
+	done
+	for f in dump.kdump-zlib dump.kdump-zlib.flat; do
 		run "$VMCOREFIX" "$f" -o "$T/out"
 		echo "$output"
 		[ "$status" -eq 3 ]
-		[[ "$output" == *"the dump is big-endian but the guest (ppc64le) is little-endian"* ]]
+		[[ "$output" == *"the kdump is big-endian but the guest (ppc64le) is little-endian"* ]]
+		[[ "$output" == *"--output-format elf"* ]]
 		[ ! -e "$T/out" ]
 	done
 	# the scan finds the guest's note in its own byte order
 	run "$BUILDDIR/tests/tools/scanread" dump.elf
-	[[ "$output" == *"candidate=note $VMCI_PADDR "*"valid=1"* ]] || [[ "$output" == *"paddr=$VMCI_PADDR"* ]]
-	# and --region-file reads it (no longer "note sizes (name 184549376": 11 read big-endian)
-	run "$VMCOREFIX" dump.elf --region-file guest-vmcoreinfo.txt -o "$T/out"
-	echo "$output"
-	[ "$status" -eq 3 ]
-	[[ "$output" != *"note sizes"* ]]
-	[[ "$output" == *"byte order"* ]]
+	[[ "$output" == *"candidate=note $VMCI_PADDR "*"valid=1"* ]]
+}
+
+@test "ppc64le: the ELF, and the kdump (raw and flattened) with --output-format elf, become little-endian ELF dumps with the guest's note, which drgn reads; --check agrees" {
+	need_vmlinux
+	arch_scenario nodevice
+	for f in dump.elf dump.kdump-zlib dump.kdump-zlib.flat; do
+		rm -f "$T/out"
+		"$VMCOREFIX" "$f" -o "$T/out" --output-format elf
+		[ "$(od -An -tx1 -j 5 -N 1 "$T/out" | tr -d ' ')" = 01 ]   # EI_DATA: little-endian
+		/usr/bin/python3 "$ARCHNOTES" --vmcoreinfo "$T/out" >"$T/n.txt"
+		cmp "$T/n.txt" vmcoreinfo-note.txt
+		"$VMCOREFIX" --check "$T/out"
+		verdict "$T/out"
+	done
+}
+
+@test "ppc64le: --region-file reads the note at the guest's address in the guest's byte order" {
+	arch_scenario nodevice
+	"$VMCOREFIX" dump.elf --region-file guest-vmcoreinfo.txt -o "$T/out"
+	/usr/bin/python3 "$ARCHNOTES" --vmcoreinfo "$T/out" >"$T/n.txt"
+	cmp "$T/n.txt" vmcoreinfo-note.txt
 }
 
 @test "ppc64le verdict on QEMU's files: --check exits 3 and drgn cannot read them" {

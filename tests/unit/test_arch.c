@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arch/arch.h"
+#include "util/cursor.h"
 #include "format/dump.h"
 #include "format/machine.h"
 #include "tap.h"
@@ -291,6 +292,39 @@ static void test_detect_notes(void)
 	free(conflict);
 }
 
+/* ppc64: the guest's byte order from the MSR in NT_PRSTATUS, and the CPU
+ * notes turned into the other byte order field by field. */
+static void test_ppc64_order(void)
+{
+	const struct vf_arch *a = named("ppc64");
+	uint8_t pr[504];
+	memset(pr, 0, sizeof(pr));
+	vf_store_uint(pr + 112 + 33 * 8, 8, true, 0x8000000000000001ull);  /* MSR: SF|LE */
+	TAP_OK(a->guest_order(pr, sizeof(pr), true) == 0, "ppc64: MSR_LE in a big-endian note: a "
+	       "little-endian guest");
+	vf_store_uint(pr + 112 + 33 * 8, 8, true, 0x8000000000000000ull);
+	TAP_OK(a->guest_order(pr, sizeof(pr), true) == 1, "ppc64: MSR without LE: big-endian");
+	TAP_OK(a->guest_order(pr, 100, true) == -1, "ppc64: a short note: not known");
+	/* PRSTATUS: pid (4 bytes at 32), gpr[1] (8 at 120), pr_fpvalid (4 at 496) */
+	memset(pr, 0, sizeof(pr));
+	vf_store_uint(pr + 32, 4, true, 7);
+	vf_store_uint(pr + 120, 8, true, 0x1122334455667788ull);
+	vf_store_uint(pr + 496, 4, true, 1);
+	bool ok = a->swap_note("CORE", 1, pr, sizeof(pr));
+	TAP_OK(ok && vf_load_uint(pr + 32, 4, false) == 7 &&
+	       vf_load_uint(pr + 120, 8, false) == 0x1122334455667788ull &&
+	       vf_load_uint(pr + 496, 4, false) == 1, "ppc64: NT_PRSTATUS swapped field by field");
+	uint8_t fp[264];
+	for (size_t i = 0; i < 33; i++)
+		vf_store_uint(fp + 8 * i, 8, true, i + 1);
+	ok = a->swap_note("CORE", 2, fp, sizeof(fp));
+	TAP_OK(ok && vf_load_uint(fp + 8 * 32, 8, false) == 33, "ppc64: NT_PRFPREG as 8-byte words");
+	TAP_OK(!a->swap_note("CORE", 0x400, fp, sizeof(fp)) && !a->swap_note("LINUX", 1, pr, 504),
+	       "ppc64: an unknown note is not swapped");
+	TAP_OK(!named("x86_64")->swap_note && !named("x86_64")->guest_order,
+	       "x86_64: the dump's byte order is the guest's");
+}
+
 int main(void)
 {
 	test_table();
@@ -301,5 +335,6 @@ int main(void)
 	test_block_sizes();
 	test_own_notes();
 	test_detect_notes();
+	test_ppc64_order();
 	return tap_done();
 }
