@@ -334,7 +334,8 @@ static void json_guest(struct vf_json *j, const struct vf_guest_check *gc)
 	vf_json_kv_string(j, "origin", gc->region.origin == VF_REGION_FWCFG ? "fw-cfg" :
 			  gc->region.origin == VF_REGION_SYSFS ? "sysfs" :
 			  gc->region.origin == VF_REGION_MIGSTREAM ? "saved-state" :
-			  gc->region.origin == VF_REGION_SCAN ? "scan" : "argument");
+			  gc->region.origin == VF_REGION_SCAN ? "scan" :
+			  gc->region.origin == VF_REGION_KERNEL ? "kernel-pointer" : "argument");
 	vf_json_kv_hex(j, "paddr", gc->region.paddr);
 	vf_json_kv_uint(j, "size", gc->region.size);
 	vf_json_kv_bool(j, "valid", gc->refusal == NULL);
