@@ -209,3 +209,20 @@ vmcoreinfo-in-memory 0x2f3000"
 	[[ "$output" == *"would patch ELF header region"* ]]
 	[ "$(ls "$BATS_TEST_TMPDIR")" = "$(printf 'k.dump\nk.spec')" ]
 }
+
+@test "--output-format elf: a page that does not decompress fails the conversion with its address, and nothing is left behind" {
+	gen x "format kdump
+machine x86_64
+compress zlib
+prstatus 1
+$KTEXT_OK
+ram 0 4M"
+	sz=$(stat -c %s "$BATS_TEST_TMPDIR/x.dump")
+	printf 'poke %d %s\n' $((sz - 300)) ffffffffffffffffffffffffffffffffffffffff >> "$BATS_TEST_TMPDIR/x.spec"
+	"$VFGEN" "$BATS_TEST_TMPDIR/x.spec" "$BATS_TEST_TMPDIR/x.dump"
+	run "$VMCOREFIX" "$BATS_TEST_TMPDIR/x.dump" -o "$BATS_TEST_TMPDIR/f.elf" --output-format elf
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"reading the dump's memory"*"pfn"* ]]
+	[ "$(ls -A "$BATS_TEST_TMPDIR" | grep -c f.elf)" = 0 ]
+}
