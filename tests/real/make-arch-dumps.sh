@@ -246,6 +246,9 @@ if [ ! -f "$GUEST/COMPLETE" ]; then
 		du -b "$G"/*.deb | awk '{ s += $1 } END { print "DOWNLOAD_BYTES=" s }' >"$G/fetch.env"
 		mkdir "$G/x"
 		for d in "$G"/*.deb; do dpkg-deb -x "$d" "$G/x"; done
+		# Debian 13 packages ship merged-/usr paths (usr/lib/modules, usr/bin/busybox).
+		[ -e "$G/x/lib" ] || ln -s usr/lib "$G/x/lib"
+		[ -e "$G/x/bin" ] || ln -s usr/bin "$G/x/bin"
 		depmod -b "$G/x" "$KVER"
 		mkdir -p "$G/modules"
 		: >"$G/modules.order"
