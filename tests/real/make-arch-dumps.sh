@@ -126,9 +126,21 @@ QEMU_VERSION_FULL=$("$QEMU" --version | head -n 1)
 QEMU_VERSION=$(sed -n 's/^QEMU emulator version \([0-9][0-9.]*\).*/\1/p' <<<"$QEMU_VERSION_FULL")
 [ -n "$QEMU_VERSION" ] || die "cannot parse the QEMU version from: $QEMU_VERSION_FULL"
 # -device vmcoreinfo: QEMU builds it only where the machine has fw_cfg (not s390x, not
-# pseries); without it only the nodevice scenario is made, and why is recorded.
+# pseries), and it is realized only where that fw_cfg has DMA (not riscv64 virt in QEMU
+# 7.2: "vmcoreinfo device requires fw_cfg with DMA"), so a listed device is also tried on a
+# stopped machine; without it only the nodevice scenario is made, and why is recorded.
+QEMU_FW_ARGS=()
+[ "$ARCH" = riscv64 ] && QEMU_FW_ARGS=(-bios default)
 if "$QEMU" -machine "$MACHINE" -device help 2>/dev/null | grep -q '^name "vmcoreinfo"'; then
-	SCENARIOS="vmcoreinfo nodevice" QEMU_VMCOREINFO_DEVICE=available
+	QEMU_VMCOREINFO_DEVICE=$(echo quit | timeout 60 "$QEMU" -machine "$MACHINE" "${QEMU_FW_ARGS[@]}" -device vmcoreinfo \
+		-display none -nodefaults -S -monitor stdio 2>&1 >/dev/null | grep -m 1 -e '-device vmcoreinfo' | tr -d "'\"" || true)
+	if [ -z "$QEMU_VMCOREINFO_DEVICE" ]; then
+		SCENARIOS="vmcoreinfo nodevice" QEMU_VMCOREINFO_DEVICE=available
+	else
+		SCENARIOS=nodevice
+		QEMU_VMCOREINFO_DEVICE="listed but refused: $QEMU_VMCOREINFO_DEVICE"
+		log "-device vmcoreinfo: $QEMU_VMCOREINFO_DEVICE (only the nodevice scenario)"
+	fi
 else
 	SCENARIOS=nodevice
 	QEMU_VMCOREINFO_DEVICE=$(timeout 30 "$QEMU" -machine "$MACHINE" -device vmcoreinfo -display none \
@@ -427,7 +439,7 @@ boot_guest() { # boot_guest DIR DEVICE(0|1); sets QEMU_PID, BOOT_SECONDS
 	# pseries: no VGA (SLOF would take it for its console)
 	[ "$ARCH" = ppc64le ] && cmd+=(-vga none)
 	# riscv64: OpenSBI as QEMU bundles it (M-mode firmware; the kernel runs in S-mode)
-	[ "$ARCH" = riscv64 ] && cmd+=(-bios default)
+	cmd+=("${QEMU_FW_ARGS[@]}")
 	printf '%q ' "${cmd[@]}" >"$dir/qemu-cmdline.txt"
 	echo >>"$dir/qemu-cmdline.txt"
 	: >"$dir/console.log"
