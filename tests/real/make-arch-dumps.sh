@@ -470,13 +470,15 @@ boot_guest() { # boot_guest DIR DEVICE(0|1); sets QEMU_PID, BOOT_SECONDS
 # dump's physical addresses, each tried on the dump's bytes (1: the bytes are there, 0: not):
 #   UTS_VIA_LINK_ADDR       SYMBOL(init_uts_ns) - KERNEL_LINK_ADDR + "Kernel code" start
 #   UTS_VIA_LINK_ADDR_KASLR the same with KERNEL_LINK_ADDR + KERNELOFFSET
+#   UTS_VIA_LINK_ADDR_IMAGE SYMBOL(init_uts_ns) - KERNEL_LINK_ADDR + the image's physical
+#                           start (KERNEL_LINK_ADDR - va_kernel_pa_offset, below "Kernel code")
 #   UTS_VIA_TEXT            SYMBOL(init_uts_ns) - _text (kallsyms) + "Kernel code" start
 #   UTS_VIA_VA_PA_OFFSET    SYMBOL(init_uts_ns) - NUMBER(va_kernel_pa_offset)
 #   UTS_VIA_LINEAR          SYMBOL(init_uts_ns) - PAGE_OFFSET + phys_ram_base (wrong for the
 #                           kernel image, which is not in the linear map's range of addresses)
-#   MEM_SECTION_*           the pointer at SYMBOL(mem_section) (read through
-#                           va_kernel_pa_offset) is a linear-map address; through
-#                           va - PAGE_OFFSET + phys_ram_base its root array and the section of
+#   MEM_SECTION_*           SYMBOL(mem_section) (the pointer's value: the root array) is a
+#                           linear-map address; through va - PAGE_OFFSET + phys_ram_base the
+#                           root array, the root it points to (linear too) and the section of
 #                           phys_ram_base are read, whose section_mem_map must encode vmemmap
 #                           (VMEMMAP_START - (phys_ram_base >> PAGE_SHIFT) * SIZE(page))
 riscv_facts() {
@@ -496,9 +498,11 @@ def sym(k):
     v = f.get("SYMBOL(%s)" % k)
     return None if v is None else int(v, 16)
 def read(pa, n):
+    if pa < 0:
+        return None
     try:
         return d.read_phys(pa, n)
-    except SystemExit:
+    except (SystemExit, IndexError):  # not in the dump (archnotes: beyond the kdump bitmap)
         return None
 def u64(pa):
     b = read(pa, 8)
@@ -509,7 +513,9 @@ def is_uts(pa):
     b = read(pa, 195)
     return int(b is not None and b[0:6] == b"Linux\0" and b[130:195].split(b"\0")[0] == osrel.encode())
 def out(k, v):
-    print("%s%s=%s" % (pre, k, "" if v is None else (("%#x" % v) if isinstance(v, int) and not isinstance(v, bool) else v)))
+    # addresses in hex; the 0/1 answers and the bit counts in decimal
+    dec = k.startswith(("UTS_", "MEM_SECTION_VIA", "VMEMMAP_SYMBOL")) or k.endswith("_BITS")
+    print("%s%s=%s" % (pre, k, "" if v is None else (str(v) if dec else "%#x" % v)))
 uts = sym("init_uts_ns")
 kcode = int(kcode, 0)
 link = num("KERNEL_LINK_ADDR")
@@ -529,33 +535,40 @@ if d.kind == "elf":
         out("TEXT_PADDR_VIA_VA_PA_OFFSET", int(text, 0) - vpo)
 out("UTS_VIA_LINK_ADDR", None if link is None else is_uts(uts - link + kcode))
 out("UTS_VIA_LINK_ADDR_KASLR", None if link is None else is_uts(uts - link - koff + kcode))
+# the image's physical start (kernel_map.phys_addr: KERNEL_LINK_ADDR's physical address)
+if link is not None and vpo is not None:
+    out("UTS_VIA_LINK_ADDR_IMAGE", is_uts(uts - link + (link - vpo)))
 out("UTS_VIA_TEXT", None if not text else is_uts(uts - int(text, 0) + kcode))
 out("UTS_VIA_VA_PA_OFFSET", None if vpo is None else is_uts(uts - vpo))
 out("UTS_VIA_LINEAR", None if po is None or prb is None else is_uts(uts - po + prb))
+# SYMBOL(mem_section) is the value of the kernel's mem_section pointer (SPARSEMEM_EXTREME):
+# the root array, allocated from memblock, a linear-map address.
 ms = sym("mem_section")
 ok = 0
-ptr = root = smm = want = None
-if ms is not None and vpo is not None and po is not None and prb is not None:
-    ptr = u64(ms - vpo)
+root = smm = want = None
+if ms is not None and po is not None and prb is not None:
     ps = int(f.get("PAGESIZE", "4096"))
     shift = ps.bit_length() - 1
     ssb = num("SECTION_SIZE_BITS")
     size_ms = int(f.get("SIZE(mem_section)", "0"), 0)
     off_smm = int(f.get("OFFSET(mem_section.section_mem_map)", "0"), 0)
     size_page = int(f.get("SIZE(page)", "0"), 0)
-    if ptr is not None and ssb and size_ms and size_page and po <= ptr:
+    if ssb and size_ms and size_page and po <= ms:
         nr = prb >> ssb
         per_root = ps // size_ms
-        root = u64(ptr - po + prb + 8 * (nr // per_root))
+        root = u64(ms - po + prb + 8 * (nr // per_root))
         if root is not None and po <= root:
             smm = u64(root - po + prb + size_ms * (nr % per_root) + off_smm)
             want = num("VMEMMAP_START") - (prb >> shift) * size_page
+            # SECTION_MARKED_PRESENT (bit 0); the encoded map is vmemmap
             ok = int(smm is not None and smm & 1 == 1 and (smm & ~0xfff) == (want & ~0xfff))
-out("MEM_SECTION_PTR", ptr)
-out("MEM_SECTION_ROOT0", root)
+out("MEM_SECTION_ROOT", root)
 out("MEM_SECTION_MAP", smm)
 out("MEM_SECTION_VMEMMAP", want)
 out("MEM_SECTION_VIA_LINEAR", ok)
+if d.kind == "elf":
+    v = f.get("SYMBOL(vmemmap)")
+    out("VMEMMAP_SYMBOL_IS_VMEMMAP", None if v is None or want is None else int(int(v, 16) == want))
 PY
 }
 
