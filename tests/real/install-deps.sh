@@ -25,7 +25,10 @@ export DEBIAN_FRONTEND=noninteractive
 #   debootstrap wget      the Debian 13 root of tests/real/trixie.sh (QEMU 10, kernel 6.12)
 #   qemu-system-arm       qemu-system-aarch64 for make-arch-dumps.sh aarch64 (which fetches
 #                         the arm64 kernel, busybox and -dbg itself, never installing them)
-pkgs="qemu-system-x86 qemu-system-arm busybox-static makedumpfile crash python3-drgn python3 cpio gzip kmod
+#   qemu-system-misc      qemu-system-riscv64 (and -s390x) for make-arch-dumps.sh riscv64;
+#   qemu-system-data      the firmware of -bios default: OpenSBI
+#                         (/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin)
+pkgs="qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-data busybox-static makedumpfile crash python3-drgn python3 cpio gzip kmod
 xz-utils zstd util-linux coreutils bats debootstrap wget"
 
 # A guest kernel: any installed Debian kernel image will do; otherwise the metapackage.

@@ -14,7 +14,9 @@
 # Usage: make-arch-dumps.sh ARCH [--force] [--prune]
 #   ARCH      aarch64 (Debian 12 arm64 kernel under qemu-system-aarch64 -M virt),
 #             s390x (Debian 12 s390x kernel under qemu-system-s390x -M s390-ccw-virtio),
-#             ppc64le (Debian 12 ppc64el kernel under qemu-system-ppc64 -M pseries)
+#             ppc64le (Debian 12 ppc64el kernel under qemu-system-ppc64 -M pseries),
+#             riscv64 (Debian 13 riscv64 kernel under qemu-system-riscv64 -M virt, with
+#             QEMU's bundled OpenSBI as firmware)
 #   --force   regenerate even when the cache is complete (also VMCOREFIX_REAL_FORCE=1)
 #   --prune   afterwards, delete the other dump keys under the architecture's cache root
 # Environment:
@@ -25,7 +27,7 @@
 #                               the same URL with -security appended)
 #   VMCOREFIX_REAL_RAM_MB       guest RAM in MiB (default 512; part of the cache key)
 #   VMCOREFIX_ARCH_CPU          QEMU -cpu model (default per ARCH: max on aarch64 and s390x,
-#                               power9 on ppc64le; part of the key)
+#                               power9 on ppc64le, rv64 on riscv64; part of the key)
 #   VMCOREFIX_REAL_BOOT_TIMEOUT seconds to wait for the guest's READY line (default 600)
 #   VMCOREFIX_REAL_KEEP_FAILED=1 keep the half-made directories of a failed run
 #   VMCOREFIX_DBG=0             do not fetch the -dbg package (the drgn tests then skip)
@@ -91,7 +93,16 @@ ppc64le)
 	QEMU=qemu-system-ppc64 QEMU_PKG=qemu-system-ppc
 	MACHINE=pseries CPU=${VMCOREFIX_ARCH_CPU:-power9} CONSOLE=hvc0 LINEAR_BASE=0xc000000000000000
 	;;
-*) skip "make-arch-dumps.sh has no recipe for '$ARCH' (it knows: aarch64 s390x ppc64le)" ;;
+riscv64)
+	# riscv64 is a Debian release architecture from Debian 13 (trixie) on. -bios default:
+	# QEMU's bundled OpenSBI (qemu-system-data's opensbi-riscv64-generic-fw_dynamic.bin)
+	# starts the kernel Image given with -kernel in S-mode. The linear map starts at
+	# PAGE_OFFSET for phys_ram_base (both in the note), so LINEAR_BASE is not one constant.
+	DEB_ARCH=riscv64 SUITE=trixie FLAVOUR=riscv64
+	QEMU=qemu-system-riscv64 QEMU_PKG=qemu-system-misc
+	MACHINE=virt CPU=${VMCOREFIX_ARCH_CPU:-rv64} CONSOLE=ttyS0 LINEAR_BASE=
+	;;
+*) skip "make-arch-dumps.sh has no recipe for '$ARCH' (it knows: aarch64 s390x ppc64le riscv64)" ;;
 esac
 
 # ------------------------------------------------------------------ what we need
@@ -107,13 +118,29 @@ if ! command -v "$QEMU" >/dev/null; then
 		skip "$QEMU not found and apt-get install $QEMU_PKG failed"
 	command -v "$QEMU" >/dev/null || skip "$QEMU_PKG is installed but has no $QEMU"
 fi
+# riscv64: -bios default is OpenSBI from qemu-system-data (a dependency of qemu-system-misc).
+if [ "$ARCH" = riscv64 ] && [ ! -r /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin ]; then
+	skip "QEMU's OpenSBI (/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin) not found: apt-get install qemu-system-data"
+fi
 QEMU_VERSION_FULL=$("$QEMU" --version | head -n 1)
 QEMU_VERSION=$(sed -n 's/^QEMU emulator version \([0-9][0-9.]*\).*/\1/p' <<<"$QEMU_VERSION_FULL")
 [ -n "$QEMU_VERSION" ] || die "cannot parse the QEMU version from: $QEMU_VERSION_FULL"
 # -device vmcoreinfo: QEMU builds it only where the machine has fw_cfg (not s390x, not
-# pseries); without it only the nodevice scenario is made, and why is recorded.
+# pseries), and it is realized only where that fw_cfg has DMA (not riscv64 virt in QEMU
+# 7.2: "vmcoreinfo device requires fw_cfg with DMA"), so a listed device is also tried on a
+# stopped machine; without it only the nodevice scenario is made, and why is recorded.
+QEMU_FW_ARGS=()
+[ "$ARCH" = riscv64 ] && QEMU_FW_ARGS=(-bios default)
 if "$QEMU" -machine "$MACHINE" -device help 2>/dev/null | grep -q '^name "vmcoreinfo"'; then
-	SCENARIOS="vmcoreinfo nodevice" QEMU_VMCOREINFO_DEVICE=available
+	QEMU_VMCOREINFO_DEVICE=$(echo quit | timeout 60 "$QEMU" -machine "$MACHINE" "${QEMU_FW_ARGS[@]}" -device vmcoreinfo \
+		-display none -nodefaults -S -monitor stdio 2>&1 >/dev/null | grep -m 1 -e '-device vmcoreinfo' | tr -d "'\"" || true)
+	if [ -z "$QEMU_VMCOREINFO_DEVICE" ]; then
+		SCENARIOS="vmcoreinfo nodevice" QEMU_VMCOREINFO_DEVICE=available
+	else
+		SCENARIOS=nodevice
+		QEMU_VMCOREINFO_DEVICE="listed but refused: $QEMU_VMCOREINFO_DEVICE"
+		log "-device vmcoreinfo: $QEMU_VMCOREINFO_DEVICE (only the nodevice scenario)"
+	fi
 else
 	SCENARIOS=nodevice
 	QEMU_VMCOREINFO_DEVICE=$(timeout 30 "$QEMU" -machine "$MACHINE" -device vmcoreinfo -display none \
@@ -231,6 +258,9 @@ if [ ! -f "$GUEST/COMPLETE" ]; then
 		du -b "$G"/*.deb | awk '{ s += $1 } END { print "DOWNLOAD_BYTES=" s }' >"$G/fetch.env"
 		mkdir "$G/x"
 		for d in "$G"/*.deb; do dpkg-deb -x "$d" "$G/x"; done
+		# Debian 13 packages ship merged-/usr paths (usr/lib/modules, usr/bin/busybox).
+		[ -e "$G/x/lib" ] || ln -s usr/lib "$G/x/lib"
+		[ -e "$G/x/bin" ] || ln -s usr/bin "$G/x/bin"
 		depmod -b "$G/x" "$KVER"
 		mkdir -p "$G/modules"
 		: >"$G/modules.order"
@@ -408,6 +438,8 @@ boot_guest() { # boot_guest DIR DEVICE(0|1); sets QEMU_PID, BOOT_SECONDS
 	[ "$device" = 1 ] && cmd+=(-device vmcoreinfo)
 	# pseries: no VGA (SLOF would take it for its console)
 	[ "$ARCH" = ppc64le ] && cmd+=(-vga none)
+	# riscv64: OpenSBI as QEMU bundles it (M-mode firmware; the kernel runs in S-mode)
+	cmd+=("${QEMU_FW_ARGS[@]}")
 	printf '%q ' "${cmd[@]}" >"$dir/qemu-cmdline.txt"
 	echo >>"$dir/qemu-cmdline.txt"
 	: >"$dir/console.log"
@@ -431,6 +463,113 @@ boot_guest() { # boot_guest DIR DEVICE(0|1); sets QEMU_PID, BOOT_SECONDS
 	done
 	BOOT_SECONDS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	log "guest ready after $BOOT_SECONDS s"
+}
+
+# riscv_facts DUMP NOTE KCODE TEXT OSRELEASE: shell lines (RISCV_* for the ELF, then
+# RISCV_KDUMP_* for a kdump file) saying which rule takes riscv64 kernel addresses to the
+# dump's physical addresses, each tried on the dump's bytes (1: the bytes are there, 0: not):
+#   UTS_VIA_LINK_ADDR       SYMBOL(init_uts_ns) - KERNEL_LINK_ADDR + "Kernel code" start
+#   UTS_VIA_LINK_ADDR_KASLR the same with KERNEL_LINK_ADDR + KERNELOFFSET
+#   UTS_VIA_LINK_ADDR_IMAGE SYMBOL(init_uts_ns) - KERNEL_LINK_ADDR + the image's physical
+#                           start (KERNEL_LINK_ADDR - va_kernel_pa_offset, below "Kernel code")
+#   UTS_VIA_TEXT            SYMBOL(init_uts_ns) - _text (kallsyms) + "Kernel code" start
+#   UTS_VIA_VA_PA_OFFSET    SYMBOL(init_uts_ns) - NUMBER(va_kernel_pa_offset)
+#   UTS_VIA_LINEAR          SYMBOL(init_uts_ns) - PAGE_OFFSET + phys_ram_base (wrong for the
+#                           kernel image, which is not in the linear map's range of addresses)
+#   MEM_SECTION_*           SYMBOL(mem_section) (the pointer's value: the root array) is a
+#                           linear-map address; through va - PAGE_OFFSET + phys_ram_base the
+#                           root array, the root it points to (linear too) and the section of
+#                           phys_ram_base are read, whose section_mem_map must encode vmemmap
+#                           (VMEMMAP_START - (phys_ram_base >> PAGE_SHIFT) * SIZE(page))
+riscv_facts() {
+	"$PY" - "$NOTES" "$@" <<'PY'
+import importlib.util, struct, sys
+spec = importlib.util.spec_from_file_location("archnotes", sys.argv[1])
+an = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(an)
+path, note, kcode, text, osrel = sys.argv[2:7]
+d = an.Dump(path)
+f = an.vmcoreinfo_fields(open(note).read())
+pre = "RISCV_" if d.kind == "elf" else "RISCV_KDUMP_"
+def num(k):
+    v = f.get("NUMBER(%s)" % k)
+    return None if v is None else int(v, 0)
+def sym(k):
+    v = f.get("SYMBOL(%s)" % k)
+    return None if v is None else int(v, 16)
+def read(pa, n):
+    if pa < 0:
+        return None
+    try:
+        return d.read_phys(pa, n)
+    except (SystemExit, IndexError):  # not in the dump (archnotes: beyond the kdump bitmap)
+        return None
+def u64(pa):
+    b = read(pa, 8)
+    return None if b is None else struct.unpack(d.e + "Q", b)[0]
+def is_uts(pa):
+    if pa is None or pa < 0:
+        return 0
+    b = read(pa, 195)
+    return int(b is not None and b[0:6] == b"Linux\0" and b[130:195].split(b"\0")[0] == osrel.encode())
+def out(k, v):
+    # addresses in hex; the 0/1 answers and the bit counts in decimal
+    dec = k.startswith(("UTS_", "MEM_SECTION_VIA", "VMEMMAP_SYMBOL")) or k.endswith("_BITS")
+    print("%s%s=%s" % (pre, k, "" if v is None else (str(v) if dec else "%#x" % v)))
+uts = sym("init_uts_ns")
+kcode = int(kcode, 0)
+link = num("KERNEL_LINK_ADDR")
+vpo = num("va_kernel_pa_offset")
+po = num("PAGE_OFFSET")
+prb = num("phys_ram_base")
+koff = int(f.get("KERNELOFFSET", "0"), 16)
+if d.kind == "elf":
+    # the riscv VMCOREINFO numbers, as the note has them
+    for k in ("phys_ram_base", "PAGE_OFFSET", "KERNEL_LINK_ADDR", "VA_BITS", "va_kernel_pa_offset",
+              "VMALLOC_START", "VMALLOC_END", "VMEMMAP_START", "VMEMMAP_END", "MODULES_VADDR",
+              "MODULES_END", "SECTION_SIZE_BITS", "MAX_PHYSMEM_BITS"):
+        out("NUMBER_" + k, num(k))
+    out("KERNEL_LOAD_PADDR", kcode)
+    if vpo is not None and text:
+        # __pa of _text by va_kernel_pa_offset: where the kernel sits (vs "Kernel code")
+        out("TEXT_PADDR_VIA_VA_PA_OFFSET", int(text, 0) - vpo)
+out("UTS_VIA_LINK_ADDR", None if link is None else is_uts(uts - link + kcode))
+out("UTS_VIA_LINK_ADDR_KASLR", None if link is None else is_uts(uts - link - koff + kcode))
+# the image's physical start (kernel_map.phys_addr: KERNEL_LINK_ADDR's physical address)
+if link is not None and vpo is not None:
+    out("UTS_VIA_LINK_ADDR_IMAGE", is_uts(uts - link + (link - vpo)))
+out("UTS_VIA_TEXT", None if not text else is_uts(uts - int(text, 0) + kcode))
+out("UTS_VIA_VA_PA_OFFSET", None if vpo is None else is_uts(uts - vpo))
+out("UTS_VIA_LINEAR", None if po is None or prb is None else is_uts(uts - po + prb))
+# SYMBOL(mem_section) is the value of the kernel's mem_section pointer (SPARSEMEM_EXTREME):
+# the root array, allocated from memblock, a linear-map address.
+ms = sym("mem_section")
+ok = 0
+root = smm = want = None
+if ms is not None and po is not None and prb is not None:
+    ps = int(f.get("PAGESIZE", "4096"))
+    shift = ps.bit_length() - 1
+    ssb = num("SECTION_SIZE_BITS")
+    size_ms = int(f.get("SIZE(mem_section)", "0"), 0)
+    off_smm = int(f.get("OFFSET(mem_section.section_mem_map)", "0"), 0)
+    size_page = int(f.get("SIZE(page)", "0"), 0)
+    if ssb and size_ms and size_page and po <= ms:
+        nr = prb >> ssb
+        per_root = ps // size_ms
+        root = u64(ms - po + prb + 8 * (nr // per_root))
+        if root is not None and po <= root:
+            smm = u64(root - po + prb + size_ms * (nr % per_root) + off_smm)
+            want = num("VMEMMAP_START") - (prb >> shift) * size_page
+            # SECTION_MARKED_PRESENT (bit 0); the encoded map is vmemmap
+            ok = int(smm is not None and smm & 1 == 1 and (smm & ~0xfff) == (want & ~0xfff))
+out("MEM_SECTION_ROOT", root)
+out("MEM_SECTION_MAP", smm)
+out("MEM_SECTION_VMEMMAP", want)
+out("MEM_SECTION_VIA_LINEAR", ok)
+if d.kind == "elf":
+    v = f.get("SYMBOL(vmemmap)")
+    out("VMEMMAP_SYMBOL_IS_VMEMMAP", None if v is None or want is None else int(int(v, 16) == want))
+PY
 }
 
 # ------------------------------------------------------------------ one scenario
@@ -524,6 +663,9 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1)
 	# ppc64's /proc/iomem has no "Kernel code" (its kernel sits at physical 0).
 	[ -n "$kcode" ] || [ "$ARCH" = ppc64le ] || die "[$name] the guest's /proc/iomem has no 'Kernel code' (see iomem.txt)"
 	kaslr=$(grep -m 1 -oE 'KASLR (enabled|disabled[^\r]*)' "$S/console.log" || true)
+	local stext_v text_v
+	stext_v=$(awk '$3 == "_stext" { print $1 }' "$S/kallsyms.txt")
+	text_v=$(awk '$3 == "_text" { print $1 }' "$S/kallsyms.txt")
 	case "$ARCH" in
 	aarch64)
 		phys_off=$(sed -n 's/^NUMBER(PHYS_OFFSET)=//p' "$n")
@@ -541,14 +683,22 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1)
 		# PHYS_OFFSET is the start of the first RAM range.
 		[ $((phys_off)) = $((0x${ram%%-*})) ] || die "[$name] PHYS_OFFSET $phys_off != RAM start 0x${ram%%-*}"
 		;;
+	riscv64)
+		# How kernel addresses become physical ones, tried on each dump's bytes
+		# (riscv_facts below): the facts are printed into facts.env.
+		local f
+		: >"$dir/riscv.env"
+		for f in "$S/dump.elf" $(for fmt in $FORMATS; do case "$fmt" in kdump-*) echo "$S/dump.$fmt" ;; esac; done); do
+			riscv_facts "$f" "$n" "0x$kcode" "${text_v:+0x$text_v}" "$osrel" >>"$dir/riscv.env" ||
+				die "[$name] cannot read the riscv64 facts from $f"
+		done
+		;;
 	esac
 	# Is the kernel linearly mapped at LINEAR_BASE (s390x 6.1: identity, 0; ppc64:
 	# PAGE_OFFSET 0xc000000000000000)? Read the ELF at SYMBOL(init_uts_ns) - LINEAR_BASE,
 	# taken as physical: "Linux" and OSRELEASE there, or not.
-	local uts_v uts_linear=0 stext_v text_v
+	local uts_v uts_linear=0
 	uts_v=$(sed -n 's/^SYMBOL(init_uts_ns)=//p' "$n")
-	stext_v=$(awk '$3 == "_stext" { print $1 }' "$S/kallsyms.txt")
-	text_v=$(awk '$3 == "_text" { print $1 }' "$S/kallsyms.txt")
 	if [ -n "$uts_v" ] && [ -n "$LINEAR_BASE" ] &&
 		"$PY" "$NOTES" --read "$(printf '0x%x' $((0x$uts_v - LINEAR_BASE)))" 195 "$S/dump.elf" >"$dir/uts.hex" 2>/dev/null &&
 		"$PY" -c 'import sys; b = bytes.fromhex(open(sys.argv[1]).read().strip())
@@ -603,6 +753,7 @@ sys.exit(not (b[0:6] == b"Linux\0" and b[130:195].split(b"\0")[0] == sys.argv[2]
 			echo "KIMAGE_VOFFSET=$kvoff"
 			echo "GUEST_STEXT_VADDR=0x$stext_ks"
 			;;
+		riscv64) cat "$dir/riscv.env" ;;
 		esac
 		echo "KERNEL_VERSION=$KVER"
 		echo "KERNEL_PACKAGE_VERSION=$KPKG_VERSION"
