@@ -60,6 +60,9 @@ struct vf_arch {
 	 * x86_64 4 KiB), 0 when not known: a guest note's PAGESIZE in an ELF
 	 * dump, which has no page size of its own, must divide it. */
 	uint32_t max_kernel_page;
+	/* Why no consumer here reads this architecture's kdump files (NULL:
+	 * they do): the fix then writes ELF only (--output-format elf). */
+	const char *kdump_unread;
 	/* The alignment of a 64-bit integer in this architecture's 32-bit ABI,
 	 * which decides the kdump sub-header's layout (makedumpfile's struct
 	 * kdump_sub_header as that compiler lays it out): 4 packed (i386), 8
@@ -112,6 +115,11 @@ struct vf_arch {
 	 * place, field by field; false when its layout is not known (the note
 	 * is then left out of an output in the other order). */
 	bool (*swap_note)(const char *name, uint32_t type, uint8_t *desc, uint32_t len);
+	/* The kernel's linear-map address of physical paddr, for the RAM
+	 * PT_LOADs of ELF output, as /proc/vmcore has them, where a consumer
+	 * cannot walk the page tables (drgn 0.0.22 on riscv64); false when not
+	 * mapped or not known.  NULL: RAM PT_LOADs keep QEMU's addresses. */
+	bool (*linear_vaddr)(const struct vf_vmcoreinfo *vmci, uint64_t paddr, uint64_t *vaddr);
 	const char *locate_note_what;  /* "the lowcore's vmcore_info pointer (0xe0c)" */
 };
 

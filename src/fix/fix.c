@@ -213,6 +213,10 @@ static struct vf_error *trim_keeps_ram(struct vf_dump *dump, uint64_t m)
 static struct vf_error *check_blocks(const struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
 				     struct vf_fix *fx)
 {
+	const struct vf_arch *a = vf_arch_by_em(dump->e_machine);
+	if (a && a->kdump_unread)
+		return leave_alone(fx, "kdump form", true, vf_error_create(VF_ERR_UNSUPPORTED,
+				   "no consumer reads a %s kdump: %s", a->name, a->kdump_unread));
 	uint64_t ps;
 	struct vf_error *err = vf_vmcoreinfo_number(vmci, "PAGESIZE", &ps);
 	if (err) {
@@ -334,6 +338,7 @@ static struct vf_error *gather(struct vf_dump *dump, const struct vf_guest_note 
 	if ((err = gather_phys_base(dump, fx, whose, &vmci)))
 		return err;
 	fx->vmci = vmci;
+	fx->in.vmci = vmci;
 	/* ELF output is written in the guest's byte order; a kdump's cannot be */
 	if (dump->guest_big_endian != dump->big_endian && dump->format == VF_FORMAT_KDUMP &&
 	    !o->to_elf &&

@@ -507,7 +507,7 @@ const char *vf_consumer_need_hint(const char *field)
 		return "vmcore-fix -o OUT --output-format elf writes it as an ELF dump in the "
 		       "guest's byte order, which drgn reads (QEMU 7.2 labels a little-endian "
 		       "pseries guest's dumps big-endian)";
-	if (strcmp(field, "kdump block size") == 0)
+	if (strcmp(field, "kdump block size") == 0 || strcmp(field, "kdump form") == 0)
 		return "vmcore-fix -o OUT --output-format elf writes it as an ELF dump, which "
 		       "drgn reads (or take an ELF dump of the guest: QMP dump-guest-memory "
 		       "without a format, virsh dump --memory-only)";

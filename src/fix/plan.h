@@ -67,6 +67,9 @@ struct vf_plan_inputs {
 	 * maps it as /proc/vmcore does; how says where its size came from */
 	uint64_t ktext_vaddr, ktext_paddr, ktext_size;
 	const char *ktext_how;
+	/* the note carried, parsed (NULL: none), for the architecture's
+	 * linear-map addresses of ELF output's RAM PT_LOADs */
+	const struct vf_vmcoreinfo *vmci;
 };
 
 /* Plan the fix of dump.  Cases the planner cannot fix yet are

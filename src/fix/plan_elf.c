@@ -2,6 +2,7 @@
 #include "config.h"
 #include "fix/plan.h"
 #include "fix/plan_priv.h"
+#include "arch/arch.h"
 
 #include <elf.h>
 #include <inttypes.h>
@@ -60,6 +61,7 @@ struct elf_out {
 	size_t nph;
 	uint64_t hsize, shift;
 	size_t ndropped;             /* notes left out: not rewritable in the guest's order */
+	const struct vf_vmcoreinfo *vmci;  /* the note carried (in->vmci) */
 };
 
 /* The VMCOREINFO text to write: the one given, else the dump's. */
@@ -193,12 +195,19 @@ static struct vf_error *encode_region(const struct vf_elf_info *e, const struct 
 		ph.offset += o->shift;
 		vf_plan_encode_phdr(h + o->ehsz + k++ * o->phsz, o->is64, o->be, &ph);
 	}
+	const struct vf_arch *a = vf_arch_by_em(o->d->e_machine);
 	for (size_t i = 0; i < e->phnum; i++) {
 		struct vf_elf_phdr ph = e->phdrs[i];
 		if (ph.type == PT_NOTE || (o->drop && o->drop[i]))
 			continue;
 		if (ph.filesz)
 			ph.offset += o->shift;
+		/* QEMU's RAM PT_LOADs (vaddr = paddr) at their linear-map addresses,
+		 * where the architecture wants them so */
+		uint64_t va;
+		if (ph.type == PT_LOAD && ph.vaddr == ph.paddr && a && a->linear_vaddr &&
+		    o->vmci && a->linear_vaddr(o->vmci, ph.paddr, &va))
+			ph.vaddr = va;
 		vf_plan_encode_phdr(h + o->ehsz + k++ * o->phsz, o->is64, o->be, &ph);
 	}
 	uint64_t nsize, vhdr;
@@ -276,7 +285,8 @@ struct vf_error *vf_plan_elf(const struct vf_dump *d, const struct vf_plan_input
 		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "the dump has a "
 				"malformed note (%s); rewriting its notes is not implemented",
 				d->notes_malformed->message), "vmcore-fix --inspect shows where");
-	struct elf_out o = { .d = d, .is64 = d->elf_class == 64, .be = d->guest_big_endian };
+	struct elf_out o = { .d = d, .is64 = d->elf_class == 64, .be = d->guest_big_endian,
+			     .vmci = in->vmci };
 	o.ehsz = o.is64 ? 64 : 52;
 	o.phsz = o.is64 ? 56 : 32;
 	uint8_t *h = NULL;

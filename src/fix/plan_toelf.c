@@ -9,6 +9,7 @@
 #include "config.h"
 #include "fix/plan.h"
 #include "fix/plan_priv.h"
+#include "arch/arch.h"
 
 #include <elf.h>
 #include <inttypes.h>
@@ -157,11 +158,15 @@ struct vf_error *vf_plan_to_elf(const struct vf_dump *d, const struct vf_plan_in
 	image_loads(plan, in, kp);
 	for (size_t i = 0; i < nk; i++)
 		vf_plan_encode_phdr(h + 64 + 56 * (1 + i), true, d->guest_big_endian, &kp[i]);
+	const struct vf_arch *a = vf_arch_by_em(d->e_machine);
 	for (size_t i = 0; i < plan->nruns; i++) {
 		const struct vf_plan_run *r = &plan->runs[i];
 		struct vf_elf_phdr ph = { .type = PT_LOAD, .flags = PF_R | PF_W | PF_X,
 					  .offset = r->offset, .vaddr = r->paddr, .paddr = r->paddr,
 					  .filesz = r->size, .memsz = r->size };
+		uint64_t va;
+		if (a && a->linear_vaddr && in->vmci && a->linear_vaddr(in->vmci, r->paddr, &va))
+			ph.vaddr = va;
 		vf_plan_encode_phdr(h + 64 + 56 * (1 + nk + i), true, d->guest_big_endian, &ph);
 	}
 	free(kp);

@@ -93,13 +93,14 @@ static uint64_t kernel_page(const struct vf_dump *dump, const struct vf_vmcorein
 /* The ranges of SPARSEMEM numbers a kernel can have: the smallest
  * SECTION_SIZE_BITS of any architecture's asm/sparsemem.h is 24 (powerpc),
  * x86_64 and arm64 27, the largest 30 (ia64, sparc, arm64 64K, loongarch);
- * MAX_PHYSMEM_BITS 32 (i386, sh) to 52 (x86_64 with 5-level paging, arm64
- * 52-bit PA).  Outside 15..31 and 32..52 the note is not a kernel's: a
+ * MAX_PHYSMEM_BITS 32 (i386, sh) to 56 (riscv64 with sv57; x86_64 with 5-level
+ * paging and arm64 52-bit PA have 52).  Outside 15..31 and 32..56 the note is
+ * not a kernel's: a
  * SECTION_SIZE_BITS of 12 would make one section per page. */
 #define SECTION_BITS_MIN 15
 #define SECTION_BITS_MAX 31
 #define PHYSMEM_BITS_MIN 32
-#define PHYSMEM_BITS_MAX 52
+#define PHYSMEM_BITS_MAX 56
 
 /* The SPARSEMEM_EXTREME mem_section layout VMCOREINFO describes. */
 struct sparsemem {

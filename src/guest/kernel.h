@@ -34,7 +34,7 @@ struct vf_error *vf_kernel_utsname(const struct vf_dump *dump, const struct vf_v
 /* The end of the kernel's memory map, as makedumpfile computes it: the pfn
  * past the last SPARSEMEM section (among those below limit_pfn) whose
  * section_mem_map is marked present.  SECTION_SIZE_BITS must be 15..31 and
- * MAX_PHYSMEM_BITS 32..52 (a kernel's; else VF_ERR_CORRUPT), and at most
+ * MAX_PHYSMEM_BITS 32..56 (a kernel's; else VF_ERR_CORRUPT), and at most
  * VF_KERNEL_MEMMAP_MAX_ROOTS roots are read.  Machines with a page-table walk
  * (x86_64) and SPARSEMEM_EXTREME only: mem_section is read through the
  * kernel's own page table (the arch's kernel_pgroot: x86_64 init_top_pgt).

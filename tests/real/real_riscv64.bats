@@ -236,21 +236,49 @@ is_uts() {
 	done
 }
 
-@test "riscv64: vmcore-fix finds the guest's note by the scan but refuses (exit 3) to --check or fix: riscv64 kernel addresses are not translated" {
+@test "riscv64: --check of QEMU's ELF exits 1 (the note is found by the scan, the addresses translate); its kdump files are refused as kdump output (no consumer reads a riscv64 kdump), fixable as ELF" {
 	arch_scenario nodevice
-	for f in dump.elf dump.kdump-zlib dump.kdump-zlib.flat; do
-		run "$VMCOREFIX" --check "$f"
-		echo "$f --check: $status: $output"
-		[ "$status" -eq 3 ]
-		[[ "$output" == *"one valid VMCOREINFO note"*" at $VMCI_PADDR (OSRELEASE $OSRELEASE)"* ]]
-		[[ "$output" == *"translating kernel addresses of riscv64 is not implemented"* ]]
+	run "$VMCOREFIX" --check dump.elf
+	echo "dump.elf --check: $status: $output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"one valid VMCOREINFO note"*" at $VMCI_PADDR (OSRELEASE $OSRELEASE)"* ]]
+	for f in dump.kdump-zlib dump.kdump-zlib.flat; do
 		rm -f "$T/out"
 		run "$VMCOREFIX" "$f" -o "$T/out"
 		echo "$f -o: $status: $output"
 		[ "$status" -eq 3 ]
-		[[ "$output" == *"translating kernel addresses of riscv64 is not implemented"* ]]
+		[[ "$output" == *"no consumer reads a riscv64 kdump"*"--output-format elf"* ]]
 		[ ! -e "$T/out" ]
+		run "$VMCOREFIX" --check --output-format elf "$f"
+		[ "$status" -eq 1 ]
 	done
+}
+
+# fixed_has_note OUT: OUT carries the guest's note, and guest RAM is unchanged there
+fixed_has_note() {
+	/usr/bin/python3 "$ARCHNOTES" --vmcoreinfo "$1" >"$T/n.txt"
+	cmp "$T/n.txt" vmcoreinfo-note.txt
+	/usr/bin/python3 "$ARCHNOTES" --phys "$VMCI_PADDR" "$VMCI_SIZE" "$1" >"$T/ram.txt"
+	cmp "$T/ram.txt" vmcoreinfo-note.txt
+}
+
+@test "riscv64: vmcore-fix dump.elf -o OUT writes the guest's note; --check of OUT exits 0; drgn reads OUT (with and without debug info)" {
+	need_vmlinux
+	arch_scenario nodevice
+	"$VMCOREFIX" dump.elf -o "$T/out.elf"
+	fixed_has_note "$T/out.elf"
+	"$VMCOREFIX" --check "$T/out.elf"
+	drgn_nodebug_reads "$T/out.elf"
+	verdict "$T/out.elf"
+}
+
+@test "riscv64: the kdump --output-format elf is an ELF dump drgn reads" {
+	need_vmlinux
+	arch_scenario nodevice
+	"$VMCOREFIX" dump.kdump-zlib -o "$T/out.elf" --output-format elf
+	fixed_has_note "$T/out.elf"
+	"$VMCOREFIX" --check "$T/out.elf"
+	verdict "$T/out.elf"
 }
 
 @test "riscv64 verdict on QEMU's files (ELF, kdump raw and flattened): drgn cannot read them, and --check does not say healthy" {

@@ -190,9 +190,8 @@ static void test_aarch64(void)
 	vf_error_destroy(err);
 	vf_vmcoreinfo_destroy(v);
 	TAP_OK(!a->has_page_tables && named("s390x")->kernel_vtop && named("ppc64")->kernel_vtop &&
-	       !named("riscv64")->kernel_vtop,
-	       "only x86_64 walks page tables; s390x and ppc64 translate by fixed maps, "
-	       "riscv64 not yet");
+	       named("riscv64")->kernel_vtop,
+	       "only x86_64 walks page tables; s390x, ppc64 and riscv64 translate by fixed maps");
 }
 
 static void test_phys_base_lines(void)
@@ -325,6 +324,37 @@ static void test_ppc64_order(void)
 	       "x86_64: the dump's byte order is the guest's");
 }
 
+/* riscv64 (Linux 6.2+): the image by va_kernel_pa_offset, the linear map by
+ * PAGE_OFFSET and phys_ram_base (values of a real Debian 13 guest). */
+static void test_riscv64(void)
+{
+	const struct vf_arch *a = named("riscv64");
+	struct vf_vmcoreinfo *v = vmci_of("NUMBER(phys_ram_base)=2147483648\n"
+		"NUMBER(PAGE_OFFSET)=0xff60000000000000\nNUMBER(KERNEL_LINK_ADDR)=0xffffffff80000000\n"
+		"NUMBER(va_kernel_pa_offset)=0xfffffffeffe00000\n"
+		"NUMBER(MODULES_VADDR)=0xffffffff01e6c000\n");
+	uint64_t pa = 0, va = 0;
+	struct vf_error *err = a->kernel_vtop(v, NULL, 0xffffffff81d69cc8ull, &pa);
+	TAP_OK(!err && pa == 0x81f69cc8, "riscv64: an image address, by va_kernel_pa_offset");
+	vf_error_destroy(err);
+	err = a->kernel_vtop(v, NULL, 0xff6000001dc00000ull, &pa);
+	TAP_OK(!err && pa == 0x9dc00000, "riscv64: a linear-map address, by PAGE_OFFSET");
+	vf_error_destroy(err);
+	err = a->kernel_vtop(v, NULL, 0xff20000000000000ull, &pa);
+	TAP_OK(err && err->code == VF_ERR_UNSUPPORTED, "riscv64: a vmalloc address is not translated");
+	vf_error_destroy(err);
+	TAP_OK(a->linear_vaddr(v, 0x80001000, &va) && va == 0xff60000000001000ull &&
+	       !a->linear_vaddr(v, 0x1000, &va), "riscv64: RAM's linear-map address; the boot ROM none");
+	TAP_OK(a->kdump_unread != NULL, "riscv64: no consumer here reads its kdump files");
+	vf_vmcoreinfo_destroy(v);
+	v = vmci_of("NUMBER(phys_ram_base)=2147483648\n");
+	err = a->kernel_vtop(v, NULL, 0xffffffff81d69cc8ull, &pa);
+	TAP_OK(err && err->code == VF_ERR_NOT_FOUND && strstr(err->message, "6.2"),
+	       "riscv64: a kernel before 6.2 (no layout keys): NOT_FOUND, saying why");
+	vf_error_destroy(err);
+	vf_vmcoreinfo_destroy(v);
+}
+
 int main(void)
 {
 	test_table();
@@ -336,5 +366,6 @@ int main(void)
 	test_own_notes();
 	test_detect_notes();
 	test_ppc64_order();
+	test_riscv64();
 	return tap_done();
 }
