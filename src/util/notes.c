@@ -18,12 +18,12 @@ uint64_t vf_note_size(uint32_t namesz, uint32_t descsz)
 	return 12 + pad4(namesz) + pad4(descsz);
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
+/* The end of the last non-zero byte of buf (0: all zero). */
+static size_t nonzero_end(const uint8_t *buf, size_t len)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
+	while (len > 0 && buf[len - 1] == 0)
+		len--;
+	return len;
 }
 
 /* Walk the well-formed notes of buf: the count of them, each (when out is
@@ -36,9 +36,13 @@ static size_t walk_notes(const uint8_t *buf, size_t len, bool big_endian, uint64
 	vf_cursor_init(&c, buf, len, big_endian, file_off, "note");
 	size_t count = 0;
 	*malformed = NULL;
+	/* found once: a test of the rest per note made a region of zeros
+	 * with one byte at its end quadratic (all-zero headers are 12-byte
+	 * notes while something follows) */
+	size_t data_end = nonzero_end(buf, len);
 	while (vf_cursor_left(&c) > 0) {
 		size_t start = c.pos;
-		if (all_zero(buf + start, len - start))
+		if (start >= data_end)
 			break;  /* padding after the last note */
 		uint32_t namesz = 0, descsz = 0, type = 0;
 		if (vf_cursor_left(&c) < 12) {
