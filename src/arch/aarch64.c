@@ -55,15 +55,6 @@ static struct vf_error *kernel_vtop(const struct vf_vmcoreinfo *vmci, const uint
 	return NULL;
 }
 
-static struct vf_error *kernel_text_start(const struct vf_vmcoreinfo *vmci, uint64_t *vaddr)
-{
-	struct vf_error *err = vf_vmcoreinfo_number(vmci, "SYMBOL(_text)", vaddr);
-	if (!err)
-		return NULL;
-	vf_error_destroy(err);
-	return vf_vmcoreinfo_number(vmci, "SYMBOL(_stext)", vaddr);
-}
-
 /* NT_ARM_* (0x400...): the kernel's and QEMU's arm64 register sets. */
 static bool own_note(const struct vf_note *n)
 {
@@ -89,7 +80,7 @@ const struct vf_arch vf_arch_aarch64 = {
 	.kdump_block_size = 65536,
 	.max_kernel_page = 65536,
 	.kernel_vtop = kernel_vtop,
-	.kernel_text_start = kernel_text_start,
+	.kernel_text_start = vf_arch_text_symbol,
 	.own_note = own_note,
 	.own_notes_what = "arm64 register notes (NT_ARM_*)",
 };

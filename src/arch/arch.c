@@ -110,3 +110,12 @@ int vf_arch_phys_base_line(const struct vf_arch *a, uint64_t phys_base, char *bu
 		return snprintf(buf, size, "%s=0x%" PRIx64, a->phys_base_key, phys_base);
 	return snprintf(buf, size, "%s=%" PRId64, a->phys_base_key, (int64_t)phys_base);
 }
+
+struct vf_error *vf_arch_text_symbol(const struct vf_vmcoreinfo *vmci, uint64_t *vaddr)
+{
+	struct vf_error *err = vf_vmcoreinfo_number(vmci, "SYMBOL(_text)", vaddr);
+	if (!err)
+		return NULL;
+	vf_error_destroy(err);
+	return vf_vmcoreinfo_number(vmci, "SYMBOL(_stext)", vaddr);
+}

@@ -150,6 +150,10 @@ uint16_t vf_arch_em_by_uts(const char *uts_machine);
 /* Canonical utsname.machine for this byte order, or NULL. */
 const char *vf_arch_uts_name(const struct vf_arch *a, bool big_endian);
 
+/* The kernel image's start as SYMBOL(_text), else SYMBOL(_stext): a
+ * kernel_text_start for architectures whose image starts at _text. */
+struct vf_error *vf_arch_text_symbol(const struct vf_vmcoreinfo *vmci, uint64_t *vaddr) VF_MUST_CHECK;
+
 /* "KEY=VALUE" for phys_base in the kernel's format for the key (no newline)
  * into buf, as snprintf; -1 when a has no phys_base key. */
 int vf_arch_phys_base_line(const struct vf_arch *a, uint64_t phys_base, char *buf, size_t size);

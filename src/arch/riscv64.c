@@ -59,15 +59,6 @@ static struct vf_error *kernel_vtop(const struct vf_vmcoreinfo *vmci, const uint
 			       "implemented", vaddr);
 }
 
-static struct vf_error *kernel_text_start(const struct vf_vmcoreinfo *vmci, uint64_t *vaddr)
-{
-	struct vf_error *err = vf_vmcoreinfo_number(vmci, "SYMBOL(_text)", vaddr);
-	if (!err)
-		return NULL;
-	vf_error_destroy(err);
-	return vf_vmcoreinfo_number(vmci, "SYMBOL(_stext)", vaddr);
-}
-
 static bool linear_vaddr(const struct vf_vmcoreinfo *vmci, uint64_t paddr, uint64_t *vaddr)
 {
 	struct layout l;
@@ -97,7 +88,7 @@ const struct vf_arch vf_arch_riscv64 = {
 	.kdump_block_size = 4096,  /* TARGET_PAGE_SIZE */
 	.max_kernel_page = 4096,
 	.kernel_vtop = kernel_vtop,
-	.kernel_text_start = kernel_text_start,
+	.kernel_text_start = vf_arch_text_symbol,
 	.linear_vaddr = linear_vaddr,
 	/* seen on Debian 12: drgn 0.0.22 over libkdumpfile 0.5.1 */
 	.kdump_unread = "libkdumpfile (drgn's kdump reader) knows no riscv64 (\"KDUMP_ATTR_ARCH_NAME: "
