@@ -12,4 +12,12 @@ enum vf_exit {
 	VF_EXIT_IO = 6,          /* I/O or system error, out of memory */
 };
 
+/* The status of a run over many dumps: the worst of theirs, and the worst is
+ * the highest number (vmcore-fix(1), EXIT STATUS): 0 every dump healthy or
+ * done, 1 some fixable and none failed, 3 and up some need a look. */
+static inline int vf_exit_worst(int a, int b)
+{
+	return a > b ? a : b;
+}
+
 #endif

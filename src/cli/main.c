@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/batch.h"
 #include "cli/exitcodes.h"
 #include "cli/options.h"
 #include "cli/report.h"
@@ -55,22 +57,52 @@ static const char *default_hint(const struct vf_error *err)
 	}
 }
 
-/* One line on stderr: what is wrong, where, and what to do. */
-static int report_error(const struct vf_options *o, struct vf_error *err)
+/* One dump's run: its path, where its report and its errors go (with
+ * --jobs, its own buffers), and whether it is one of several dumps. */
+struct run {
+	const struct vf_options *o;
+	const char *input;
+	FILE *out, *err;
+	bool many;        /* reports name their dump; JSON Lines */
+};
+
+/* What an exit status means, for the one line a failed dump gets among many. */
+static const char *exit_meaning(int code)
 {
+	switch (code) {
+	case VF_EXIT_USAGE: return "usage error";
+	case VF_EXIT_UNFIXABLE: return "not fixable from the evidence given";
+	case VF_EXIT_CORRUPT: return "not a dump, or corrupt";
+	case VF_EXIT_UNSUPPORTED: return "unsupported";
+	}
+	return "I/O or system error";
+}
+
+/* One line on stderr: what is wrong, where, and what to do.  Among many
+ * dumps the error names its dump, and the report gets its verdict: a JSON
+ * line, or "DUMP: MEANING (exit N)" (no other report is printed for it). */
+static int report_error(const struct run *r, struct vf_error *err)
+{
+	if (r->many)
+		err = vf_error_set_path(err, r->input);
 	char *s = vf_error_string(err);
 	const char *hint = err->hint ? err->hint : default_hint(err);
-	fprintf(stderr, "%s: ", PACKAGE_NAME);
-	vf_fput_text(stderr, s ? s : err->message);
+	fprintf(r->err, "%s: ", PACKAGE_NAME);
+	vf_fput_text(r->err, s ? s : err->message);
 	if (hint) {
-		fputs("; ", stderr);
-		vf_fput_text(stderr, hint);
+		fputs("; ", r->err);
+		vf_fput_text(r->err, hint);
 	}
-	fputc('\n', stderr);
+	fputc('\n', r->err);
 	free(s);
-	if (o->json)
-		vf_report_error_json(stdout, o->input, err);
 	int code = exit_code_for(err);
+	struct vf_json_line line = { .status = code };
+	if (r->o->json) {
+		vf_report_error_json(r->out, r->input, err, r->many ? &line : NULL);
+	} else if (r->many) {
+		vf_fput_text(r->out, r->input);
+		fprintf(r->out, ": %s (exit %d)\n", exit_meaning(code), code);
+	}
 	vf_error_destroy(err);
 	return code;
 }
@@ -138,30 +170,35 @@ static void show_progress(void *arg, uint64_t done, uint64_t total)
 	fflush(stderr);
 }
 
-static bool progress_on(const struct vf_options *o)
+/* Never into a buffer (--jobs over many dumps): it would come all at once. */
+static bool progress_on(const struct run *r)
 {
+	const struct vf_options *o = r->o;
+	if (r->err != stderr)
+		return false;
 	return o->progress > 0 || (o->progress == 0 && !o->json && isatty(STDERR_FILENO));
 }
 
-static int finish_report(int code)
+static int finish_report(const struct run *r, int code)
 {
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		perror(PACKAGE_NAME ": writing the report");
+	if (fflush(r->out) != 0 || ferror(r->out)) {
+		fprintf(r->err, "%s: writing the report: %s\n", PACKAGE_NAME, strerror(errno));
 		return VF_EXIT_IO;
 	}
 	return code;
 }
 
-static int do_inspect(const struct vf_options *o)
+static int do_inspect(const struct run *r)
 {
+	const struct vf_options *o = r->o;
 	struct vf_region region;
 	bool have_region;
 	struct vf_error *err = region_from_options(o, &region, &have_region);
 	if (err)
-		return report_error(o, err);
+		return report_error(r, err);
 	struct vf_dump *dump;
-	if ((err = vf_dump_open(o->input, &dump)))
-		return report_error(o, err);
+	if ((err = vf_dump_open(r->input, &dump)))
+		return report_error(r, err);
 	struct vf_problems probs = { 0 };
 	struct vf_guest_check gc = { 0 };
 	struct vf_evidence ev = { 0 };
@@ -170,22 +207,24 @@ static int do_inspect(const struct vf_options *o)
 	struct vf_fix_opts fo = { .keep_device_pages = o->keep_device_pages };
 	if (!(err = vf_evidence_memory(dump, &eo, &ev, &mem)) &&
 	    !(err = vf_inspect(dump, &probs)) &&
-	    !(err = vf_inspect_journal(vf_journal_exists(o->input), &probs)) &&
+	    !(err = vf_inspect_journal(vf_journal_exists(r->input), &probs)) &&
 	    !(err = have_region ? vf_inspect_guest(dump, mem, &region, &gc, &probs) : NULL))
 		err = vf_fix_inspect(dump, &fo, &probs);
 	int code;
 	if (err) {
-		code = report_error(o, err);
+		code = report_error(r, err);
 	} else {
-		if (o->json)
-			vf_report_inspect_json(stdout, dump, &probs, &gc);
-		else
-			vf_report_inspect_text(stdout, dump, &probs, &gc, o->verbose);
 		size_t serious = 0;
 		for (size_t i = 0; i < probs.n; i++)
 			if (probs.items[i].severity != VF_SEV_INFO)
 				serious++;
-		code = finish_report(serious ? VF_EXIT_PROBLEMS : VF_EXIT_OK);
+		code = serious ? VF_EXIT_PROBLEMS : VF_EXIT_OK;
+		struct vf_json_line line = { .status = code };
+		if (o->json)
+			vf_report_inspect_json(r->out, dump, &probs, &gc, r->many ? &line : NULL);
+		else
+			vf_report_inspect_text(r->out, dump, &probs, &gc, o->verbose);
+		code = finish_report(r, code);
 	}
 	if (probs.items)
 		vf_problems_deinit(&probs);
@@ -196,30 +235,32 @@ static int do_inspect(const struct vf_options *o)
 }
 
 /* A journal beside the input: --in-place finishes it, anything else refuses. */
-static struct vf_error *check_journal(const struct vf_options *o)
+static struct vf_error *check_journal(const struct run *r)
 {
+	const struct vf_options *o = r->o;
 	if (o->in_place) {
 		bool recovered;
-		struct vf_error *err = vf_journal_recover(o->input, &recovered);
+		struct vf_error *err = vf_journal_recover(r->input, &recovered);
 		if (!err && recovered && !o->json)
-			printf("%s: finished an interrupted --in-place run from its journal\n",
-			       o->input);
+			fprintf(r->out, "%s: finished an interrupted --in-place run from its "
+				"journal\n", r->input);
 		return err;
 	}
-	if (!vf_journal_exists(o->input))
+	if (!vf_journal_exists(r->input))
 		return NULL;
 	struct vf_error *err = vf_error_create(VF_ERR_REFUSED, "journal-pending: an interrupted "
 					       "--in-place run left the file half patched (its journal "
 					       "is beside it)");
-	return vf_error_set_hint(vf_error_set_path(err, o->input),
+	return vf_error_set_hint(vf_error_set_path(err, r->input),
 				 "run vmcore-fix --in-place on it again to finish");
 }
 
 /* makedumpfile (but -R) and drgn cannot read a flattened stream: the fixed
  * dump is a raw file unless the flattened form is asked for. */
-static struct vf_error *check_reassembly(const struct vf_options *o, const struct vf_dump *dump,
+static struct vf_error *check_reassembly(const struct run *r, const struct vf_dump *dump,
 					 bool *reassemble)
 {
+	const struct vf_options *o = r->o;
 	bool flat_in = dump->src->kind == VF_SRC_FLATTENED;
 	*reassemble = flat_in && o->out_form != VF_OUT_FLATTENED && o->out_form != VF_OUT_SAME;
 	if (!*reassemble || !o->in_place)
@@ -229,17 +270,18 @@ static struct vf_error *check_reassembly(const struct vf_options *o, const struc
 		"nothing was changed"), "write a fixed raw copy with -o FILE, or keep the stream "
 		"flattened (only crash and makedumpfile -R read it) with --in-place "
 		"--output-format flattened");
-	return vf_error_set_path(err, o->input);
+	return vf_error_set_path(err, r->input);
 }
 
 /* The guest's note from the evidence given (or a scan), with progress. */
-static struct vf_error *gather_evidence(const struct vf_options *o, const struct vf_dump *dump,
+static struct vf_error *gather_evidence(const struct run *r, const struct vf_dump *dump,
 					struct vf_evidence *ev)
 {
+	const struct vf_options *o = r->o;
 	struct vf_evidence_opts eo = evidence_opts(o);
 	struct progress prog = { .what = "scanning guest memory for the note", .last = -1,
 				 .always = o->progress > 0 };
-	if (progress_on(o)) {
+	if (progress_on(r)) {
 		eo.progress = show_progress;
 		eo.progress_arg = &prog;
 	}
@@ -250,16 +292,17 @@ static struct vf_error *gather_evidence(const struct vf_options *o, const struct
 }
 
 /* -o or --in-place, read back before it counts. */
-static struct vf_error *write_fix(const struct vf_options *o, struct vf_dump *dump,
+static struct vf_error *write_fix(const struct run *r, struct vf_dump *dump,
 				  const struct vf_fix *fx, struct vf_write_stats *st)
 {
+	const struct vf_options *o = r->o;
 	struct vf_verify vc;
-	vf_verify_init(&vc, dump, fx, o->in_place ? o->input : o->output);
+	vf_verify_init(&vc, dump, fx, o->in_place ? r->input : o->output);
 	struct vf_write_opts wo = { .verify = vf_verify_output, .verify_arg = &vc };
 	if (o->in_place)
 		return vf_write_in_place(dump, &fx->plan, &wo, st);
 	struct progress cp = { .what = "writing", .last = -1, .always = o->progress > 0 };
-	if (progress_on(o)) {
+	if (progress_on(r)) {
 		wo.progress = show_progress;
 		wo.progress_arg = &cp;
 	}
@@ -270,14 +313,15 @@ static struct vf_error *write_fix(const struct vf_options *o, struct vf_dump *du
 	return err;
 }
 
-static int do_fix(const struct vf_options *o)
+static int do_fix(const struct run *r)
 {
-	struct vf_error *err = check_journal(o);
+	const struct vf_options *o = r->o;
+	struct vf_error *err = check_journal(r);
 	if (err)
-		return report_error(o, err);
+		return report_error(r, err);
 	struct vf_dump *dump;
-	if ((err = vf_dump_open(o->input, &dump)))
-		return report_error(o, err);
+	if ((err = vf_dump_open(r->input, &dump)))
+		return report_error(r, err);
 	bool reassemble;
 	struct vf_evidence ev = { 0 };
 	struct vf_fix fx;
@@ -285,35 +329,41 @@ static int do_fix(const struct vf_options *o)
 	struct vf_fix_opts fo = { .replace_note = o->replace_note,
 				  .keep_device_pages = o->keep_device_pages,
 				  .to_elf = o->out_form == VF_OUT_ELF };
-	if (!(err = check_reassembly(o, dump, &reassemble)) &&
-	    !(err = gather_evidence(o, dump, &ev)) &&
+	if (!(err = check_reassembly(r, dump, &reassemble)) &&
+	    !(err = gather_evidence(r, dump, &ev)) &&
 	    !(err = vf_fix_prepare(dump, ev.have ? &ev.gn : NULL, &fo, &fx))) {
 		prepared = true;
 		err = vf_fix_blocked(&fx);
 	}
 	if (err)
-		err = vf_error_set_path(err, o->input);
-	if (!err && !o->json)
-		vf_report_evidence_text(stdout, &ev);
+		err = vf_error_set_path(err, r->input);
+	/* --check over many dumps: one line each, nothing before it */
+	bool one_line = r->many && o->check && !o->json;
+	if (!err && !o->json && !one_line)
+		vf_report_evidence_text(r->out, &ev);
 	struct vf_write_stats st = { 0 };
 	if (!err && !o->dry_run)
-		err = write_fix(o, dump, &fx, &st);
+		err = write_fix(r, dump, &fx, &st);
 	int code = VF_EXIT_OK;
 	if (err) {
-		code = report_error(o, err);
+		code = report_error(r, err);
 	} else {
-		struct vf_fix_report r = { .input = o->input,
-			.output = o->dry_run ? NULL : o->in_place ? o->input : o->output,
-			.in_place = o->in_place, .dry_run = o->dry_run, .check = o->check,
-			.reassemble = reassemble, .fx = &fx, .ev = &ev,
-			.bytes_copied = o->dry_run ? 0 : st.bytes_copied };
-		if (o->json)
-			vf_report_fix_json(stdout, &r);
-		else
-			vf_report_fix_text(stdout, &r);
 		if (o->check && (fx.plan.n || reassemble))
 			code = VF_EXIT_PROBLEMS;
-		code = finish_report(code);
+		struct vf_json_line line = { .status = code };
+		struct vf_fix_report rep = { .input = r->input,
+			.output = o->dry_run ? NULL : o->in_place ? r->input : o->output,
+			.in_place = o->in_place, .dry_run = o->dry_run, .check = o->check,
+			.reassemble = reassemble, .fx = &fx, .ev = &ev,
+			.bytes_copied = o->dry_run ? 0 : st.bytes_copied,
+			.line = r->many ? &line : NULL };
+		if (o->json)
+			vf_report_fix_json(r->out, &rep);
+		else if (one_line)
+			vf_report_fix_line(r->out, &rep);
+		else
+			vf_report_fix_text(r->out, &rep);
+		code = finish_report(r, code);
 	}
 	if (prepared)
 		vf_fix_deinit(&fx);
@@ -322,17 +372,97 @@ static int do_fix(const struct vf_options *o)
 	return code;
 }
 
-int main(int argc, char **argv)
+static int run_one(const struct run *r)
 {
-	struct vf_options opts;
-	vf_options_parse(argc, argv, &opts);
-	switch (opts.action) {
+	switch (r->o->action) {
 	case VF_ACTION_INSPECT:
-		return do_inspect(&opts);
+		return do_inspect(r);
 	case VF_ACTION_FIX:
-		return do_fix(&opts);
+		return do_fix(r);
 	case VF_ACTION_NONE:
 		break;
 	}
 	return VF_EXIT_USAGE;
+}
+
+/* Dump i of many, for the batch runner: text reports but --check's one line
+ * get a header line naming the dump, and a blank line between them. */
+static int run_nth(void *arg, size_t i, FILE *out, FILE *err)
+{
+	const struct vf_options *o = arg;
+	struct run r = { .o = o, .input = o->inputs[i], .out = out, .err = err, .many = true };
+	if (!o->json && !o->check) {
+		fputs(i ? "\n==> " : "==> ", out);
+		vf_fput_text(out, r.input);
+		fputs(" <==\n", out);
+	}
+	return run_one(&r);
+}
+
+/* --in-place over many dumps: each file once (two threads patching one file
+ * would each journal it; in turn the second finds nothing, which hides the
+ * slip).  Files that cannot be looked at fail in their own run. */
+static int check_distinct(const struct vf_options *o)
+{
+	struct stat *st = calloc(o->ninputs, sizeof(*st));
+	bool *have = calloc(o->ninputs, sizeof(*have));
+	int code = VF_EXIT_OK;
+	if (!st || !have) {
+		fprintf(stderr, "%s: %s\n", PACKAGE_NAME, strerror(ENOMEM));
+		code = VF_EXIT_IO;
+	}
+	for (size_t i = 0; !code && i < o->ninputs; i++) {
+		have[i] = stat(o->inputs[i], &st[i]) == 0;
+		for (size_t k = 0; have[i] && k < i && !code; k++)
+			if (have[k] && st[k].st_dev == st[i].st_dev && st[k].st_ino == st[i].st_ino) {
+				fprintf(stderr, "%s: --in-place: '", PACKAGE_NAME);
+				vf_fput_text(stderr, o->inputs[i]);
+				fputs("' is '", stderr);
+				vf_fput_text(stderr, o->inputs[k]);
+				fputs("' again; give each dump once\n", stderr);
+				code = VF_EXIT_USAGE;
+			}
+	}
+	free(st);
+	free(have);
+	return code;
+}
+
+static int run_many(const struct vf_options *o)
+{
+	int code = o->in_place ? check_distinct(o) : VF_EXIT_OK;
+	if (code)
+		return code;
+	int *codes = calloc(o->ninputs, sizeof(*codes));
+	if (!codes) {
+		fprintf(stderr, "%s: %s\n", PACKAGE_NAME, strerror(ENOMEM));
+		return VF_EXIT_IO;
+	}
+	struct vf_batch b = { .n = o->ninputs, .jobs = o->jobs, .fn = run_nth, .arg = (void *)o,
+			      .out = stdout, .err = stderr };
+	struct run top = { .o = o, .input = NULL, .out = stdout, .err = stderr };
+	struct vf_error *err = vf_batch_run(&b, codes);
+	for (size_t i = 0; i < o->ninputs; i++)
+		code = vf_exit_worst(code, codes[i] < 0 ? VF_EXIT_IO : codes[i]);
+	free(codes);
+	if (err) {
+		/* not one dump's: the run's own (a thread, a buffer) */
+		char *s = vf_error_string(err);
+		fprintf(stderr, "%s: %s; the dumps after the last report were not "
+			"looked at\n", PACKAGE_NAME, s ? s : err->message);
+		free(s);
+		vf_error_destroy(err);
+		code = VF_EXIT_IO;
+	}
+	return vf_exit_worst(code, finish_report(&top, VF_EXIT_OK));
+}
+
+int main(int argc, char **argv)
+{
+	struct vf_options opts;
+	vf_options_parse(argc, argv, &opts);
+	if (opts.ninputs > 1)
+		return run_many(&opts);
+	struct run r = { .o = &opts, .input = opts.input, .out = stdout, .err = stderr };
+	return run_one(&r);
 }

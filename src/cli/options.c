@@ -3,6 +3,9 @@
 #include "cli/options.h"
 
 #include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/exitcodes.h"
@@ -28,6 +31,9 @@ enum {
 	OPT_NO_SCAN,
 	OPT_PROGRESS,
 };
+
+/* --jobs: threads at most (each holds one dump open). */
+#define VF_JOBS_MAX 1024
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Actions:", 1 },
@@ -83,6 +89,10 @@ static const struct argp_option options[] = {
 	  "Print the report as JSON on standard output (schema in docs/JSON.md)", 2 },
 	{ "verbose", 'v', NULL, 0,
 	  "List every memory range and program header", 2 },
+	{ NULL, 0, NULL, 0, "Many dumps (--check, --inspect, --dry-run, --in-place):", 5 },
+	{ "jobs", 'j', "N", 0,
+	  "Work on N dumps at once, in threads (default 1); reports come whole, in "
+	  "the order of the arguments", 5 },
 	{ NULL, 0, NULL, 0, NULL, 0 },
 };
 
@@ -99,6 +109,17 @@ static void parse_output_format(struct vf_options *o, const char *arg, struct ar
 		o->out_form = VF_OUT_ELF;
 	else
 		argp_error(state, "--output-format is same, raw, flattened or elf, not '%s'", arg);
+}
+
+static void parse_jobs(struct vf_options *o, const char *arg, struct argp_state *state)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || n < 1 || n > VF_JOBS_MAX)
+		argp_error(state, "--jobs is a number of dumps at once, 1 to %d, not '%s'",
+			   VF_JOBS_MAX, arg);
+	o->jobs = (unsigned)n;
 }
 
 static void parse_progress(struct vf_options *o, const char *arg, struct argp_state *state)
@@ -150,6 +171,9 @@ static void check_options(struct vf_options *o, struct argp_state *state)
 	if (o->action == VF_ACTION_NONE)
 		argp_error(state, "nothing to do: give -o FILE to write the fixed dump, "
 			   "--in-place, --dry-run, --check or --inspect");
+	if (o->output && o->ninputs > 1)
+		argp_error(state, "-o FILE writes one dump: give one DUMP (%zu given; many "
+			   "dumps go with --check, --inspect, --dry-run or --in-place)", o->ninputs);
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -211,10 +235,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_PROGRESS:
 		parse_progress(o, arg, state);
 		break;
+	case 'j':
+		parse_jobs(o, arg, state);
+		break;
 	case ARGP_KEY_ARG:
-		if (o->input)
-			argp_error(state, "too many arguments: one dump at a time ('%s')", arg);
-		o->input = arg;
+		if (!o->input)
+			o->input = arg;
+		o->inputs[o->ninputs++] = arg;
 		break;
 	case ARGP_KEY_NO_ARGS:
 		argp_error(state, "no dump given");
@@ -233,14 +260,26 @@ static const char doc[] =
 	"\vDUMP is a QEMU ELF dump (dump-guest-memory, virsh dump --memory-only) or a "
 	"kdump-compressed dump, raw or makedumpfile-flattened.\n\n"
 	"Exit status: 0 done or healthy, 1 problems found (--inspect, --check), 2 usage error, "
-	"3 not fixable from the evidence given, 4 not a dump or corrupt input, 5 unsupported input, 6 I/O or system error.";
+	"3 not fixable from the evidence given, 4 not a dump or corrupt input, 5 unsupported input, 6 I/O or system error; "
+	"over many dumps the highest of theirs.\n\n"
+	"Many dumps: one report per dump, in the order given (--json: JSON Lines, one "
+	"object per dump with its \"status\"); one dump's failure does not stop the others.";
 
-static const struct argp argp = { options, parse_opt, "DUMP -o FILE\n--inspect DUMP", doc, NULL, NULL, NULL };
+static const struct argp argp = { options, parse_opt,
+	"DUMP -o FILE\n--in-place|--dry-run|--check DUMP...\n--inspect DUMP...", doc,
+	NULL, NULL, NULL };
 
 void vf_options_parse(int argc, char **argv, struct vf_options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
 	opts->out_form = VF_OUT_RAW;
+	opts->jobs = 1;
+	/* at most argc - 1 dumps; freed at exit */
+	opts->inputs = calloc((size_t)(argc > 1 ? argc : 1), sizeof(*opts->inputs));
+	if (!opts->inputs) {
+		perror(PACKAGE_NAME);
+		exit(VF_EXIT_IO);
+	}
 	argp_err_exit_status = VF_EXIT_USAGE;
 	argp_parse(&argp, argc, argv, 0, NULL, opts);
 }

@@ -3,6 +3,7 @@
 #define VF_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum vf_action {
 	VF_ACTION_NONE,
@@ -12,7 +13,10 @@ enum vf_action {
 
 struct vf_options {
 	enum vf_action action;
-	const char *input;
+	const char *input;        /* the first (or only) DUMP */
+	char **inputs;            /* every DUMP, in order */
+	size_t ninputs;
+	unsigned jobs;            /* --jobs: dumps at once (default 1) */
 	const char *output;       /* -o */
 	bool dry_run;
 	bool in_place;            /* --in-place */

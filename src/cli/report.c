@@ -471,13 +471,15 @@ static void json_problems(struct vf_json *j, const struct vf_problems *probs)
 }
 
 void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_problems *probs,
-			    const struct vf_guest_check *gc)
+			    const struct vf_guest_check *gc, const struct vf_json_line *line)
 {
 	struct vf_json j;
-	vf_json_init(&j, out, true);
+	vf_json_init(&j, out, line == NULL);
 	vf_json_begin_object(&j);
 	vf_json_kv_string(&j, "schema", VF_INSPECT_SCHEMA);
 	vf_json_kv_string(&j, "file", d->src->path);
+	if (line)
+		vf_json_kv_int(&j, "status", line->status);
 	vf_json_kv_string(&j, "format", d->format == VF_FORMAT_ELF ? "elf" : "kdump");
 	vf_json_kv_bool(&j, "flattened", d->src->kind == VF_SRC_FLATTENED);
 	vf_json_kv_uint(&j, "file_size", d->src->file_size);
@@ -511,13 +513,16 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_
 	vf_json_finish(&j);
 }
 
-void vf_report_error_json(FILE *out, const char *path, const struct vf_error *err)
+void vf_report_error_json(FILE *out, const char *path, const struct vf_error *err,
+			  const struct vf_json_line *line)
 {
 	struct vf_json j;
-	vf_json_init(&j, out, true);
+	vf_json_init(&j, out, line == NULL);
 	vf_json_begin_object(&j);
 	vf_json_kv_string(&j, "schema", VF_INSPECT_SCHEMA);
 	vf_json_kv_string(&j, "file", path);
+	if (line)
+		vf_json_kv_int(&j, "status", line->status);
 	vf_json_key(&j, "error");
 	vf_json_begin_object(&j);
 	vf_json_kv_string(&j, "code", vf_error_code_name(err->code));

@@ -56,6 +56,17 @@ void vf_report_evidence_text(FILE *out, const struct vf_evidence *ev)
 	}
 }
 
+void vf_report_fix_line(FILE *out, const struct vf_fix_report *r)
+{
+	size_t changes = r->fx->plan.n + r->reassemble;
+	if (changes == 0) {
+		put(out, "%s: nothing to fix\n", r->input);
+	} else {
+		put(out, "%s: ", r->input);
+		fprintf(out, "fixable: %zu change%s\n", changes, changes == 1 ? "" : "s");
+	}
+}
+
 void vf_report_fix_text(FILE *out, const struct vf_fix_report *r)
 {
 	const struct vf_fix *fx = r->fx;
@@ -67,13 +78,8 @@ void vf_report_fix_text(FILE *out, const struct vf_fix_report *r)
 			fx->in.phys_base);
 		put(out, "from the page tables: %s\n", fx->phys_base_how);
 	}
-	size_t changes = fx->plan.n + reassemble;
-	if (changes == 0) {
-		put(out, "%s: nothing to fix\n", r->input);
-	} else if (r->check) {
-		put(out, "%s: ", r->input);
-		fprintf(out, "fixable: %zu change%s\n", changes, changes == 1 ? "" : "s");
-	}
+	if (fx->plan.n + reassemble == 0 || r->check)
+		vf_report_fix_line(out, r);
 	if (reassemble)
 		fprintf(out, "%s the flattened stream into a raw dump: makedumpfile and drgn cannot "
 		            "read flattened files\n", r->dry_run ? "would reassemble" : "reassembled");
@@ -92,10 +98,12 @@ void vf_report_fix_json(FILE *out, const struct vf_fix_report *r)
 	const struct vf_fix *fx = r->fx;
 	const struct vf_evidence *ev = r->ev;
 	struct vf_json j;
-	vf_json_init(&j, out, true);
+	vf_json_init(&j, out, r->line == NULL);
 	vf_json_begin_object(&j);
 	vf_json_kv_string(&j, "schema", "vmcore-fix-fix/1");
 	vf_json_kv_string(&j, "file", r->input);
+	if (r->line)
+		vf_json_kv_int(&j, "status", r->line->status);
 	vf_json_kv_string(&j, "output", r->output);
 	vf_json_kv_bool(&j, "in_place", r->in_place);
 	vf_json_kv_bool(&j, "dry_run", r->dry_run);

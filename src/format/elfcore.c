@@ -13,6 +13,7 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <libelf.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
@@ -495,10 +496,18 @@ static struct vf_error *decode_phdrs(Elf *e, struct vf_dump *dump, size_t phnum)
 	return NULL;
 }
 
-/* libelf decodes the relocated image into dump->elf. */
-static struct vf_error *decode_image(struct vf_dump *dump, uint8_t *img, size_t len)
+static void libelf_init(void)
 {
 	elf_version(EV_CURRENT);
+}
+
+/* libelf decodes the relocated image into dump->elf.  libelf's version is
+ * one store to a global of libelf's: made once, never by two threads at a
+ * time (vmcore-fix --jobs opens dumps in parallel). */
+static struct vf_error *decode_image(struct vf_dump *dump, uint8_t *img, size_t len)
+{
+	static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
+	pthread_once(&libelf_once, libelf_init);
 	Elf *e = elf_memory((char *)img, len);
 	size_t phnum = 0;
 	struct vf_error *err = decode_ehdr(e, dump->elf, &phnum);

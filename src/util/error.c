@@ -173,9 +173,12 @@ char *vf_error_string(const struct vf_error *err)
 		snprintf(where, sizeof(where), "%s 0x%" PRIx64 ": ",
 			 err->offset_is_paddr ? "physical address" : "at offset",
 			 err->offset);
+	/* strerror_r: the errors of dumps in other threads (--jobs) share no buffer */
+	char sys[128] = "";
+	const char *why = err->errnum ? strerror_r(err->errnum, sys, sizeof(sys)) : "";
 	int r = asprintf(&s, "%s%s%s%s%s%s", err->path ? err->path : "",
 			 err->path ? ": " : "", where, err->message,
-			 err->errnum ? ": " : "", err->errnum ? strerror(err->errnum) : "");
+			 err->errnum ? ": " : "", why);
 	return r < 0 ? NULL : s;
 }
 
