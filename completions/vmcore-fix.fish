@@ -16,6 +16,7 @@ complete -c vmcore-fix -l memory-layout -x -a 'q35 pc virt' -d 'Where a raw RAM 
 complete -c vmcore-fix -l no-scan -d 'Never scan guest memory for the note'
 complete -c vmcore-fix -l progress -x -a 'auto always never' -d 'Progress on standard error'
 complete -c vmcore-fix -l replace-note -d "Write the guest's note over a different one in the dump"
+complete -c vmcore-fix -s j -l jobs -x -d 'Work on N dumps at once, in threads'
 complete -c vmcore-fix -s v -l verbose -d 'List every memory range and program header'
 complete -c vmcore-fix -s '?' -l help -d 'Print help'
 complete -c vmcore-fix -l usage -d 'Print a short usage message'

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* One item's buffers, filled by the job that ran it. */
 struct slot {
@@ -71,14 +72,39 @@ static void *job(void *arg)
 	return NULL;
 }
 
+/* One buffer to a stream in one write(2) where the stream has a file
+ * descriptor (stdio would cut it at its buffer's size): the reports of
+ * processes side by side on one file or pipe (xargs -P) do not mix, on a
+ * pipe up to PIPE_BUF bytes.  Best effort: the caller checks the stream. */
+static void put_whole(FILE *f, const char *buf, size_t len)
+{
+	int fd = fileno(f);
+	if (!len)
+		return;
+	if (fd < 0 || fflush(f) != 0) {
+		fwrite(buf, 1, len, f);
+		return;
+	}
+	while (len) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			/* the error stays the stream's, for the caller's check */
+			fwrite(buf, 1, len, f);
+			return;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+}
+
 /* Item i's buffers to the streams, then freed. */
 static void write_item(struct run *r, size_t i)
 {
 	struct slot *s = &r->slots[i];
-	if (s->err_len)
-		fwrite(s->err, 1, s->err_len, r->b->err);
-	if (s->out_len)
-		fwrite(s->out, 1, s->out_len, r->b->out);
+	put_whole(r->b->err, s->err, s->err_len);
+	put_whole(r->b->out, s->out, s->out_len);
 	free(s->out);
 	free(s->err);
 	s->out = s->err = NULL;
@@ -99,8 +125,6 @@ static struct vf_error *write_in_order(struct run *r)
 			r->codes[i] = -1;
 		} else {
 			write_item(r, i);
-			/* the next item may be waited for a while: what is done is out */
-			fflush(r->b->out);
 		}
 		pthread_mutex_lock(&r->mu);
 		r->written = i + 1;
@@ -141,11 +165,8 @@ struct vf_error *vf_batch_run(const struct vf_batch *b, int *codes)
 	unsigned jobs = b->jobs ? b->jobs : 1;
 	if (jobs > b->n)
 		jobs = (unsigned)b->n;
-	if (jobs <= 1) {
-		for (size_t i = 0; i < b->n; i++)
-			codes[i] = b->fn(b->arg, i, b->out, b->err);
+	if (!b->n)
 		return NULL;
-	}
 	struct run r = { .b = b, .codes = codes, .window = (size_t)jobs * VF_BATCH_AHEAD };
 	r.slots = calloc(b->n, sizeof(*r.slots));
 	if (!r.slots)

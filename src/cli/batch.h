@@ -1,13 +1,13 @@
 /* batch.h - one function over many items (dumps), in up to N threads.
  *
- * At most `jobs` items run at once.  With more than one job each item writes
- * into its own buffers (open_memstream), and the buffers are written whole,
- * in the items' order, once the item and every item before it are done: the
- * output is the same whatever the jobs and whatever finishes first.  Items
- * done ahead of the first one still running are held, at most
- * VF_BATCH_AHEAD per job, so memory is bounded by the jobs, not the items.
- * With one job the items run in turn, writing straight to out and err.
- * The runner prints nothing of its own and picks no exit code. */
+ * At most `jobs` items run at once, each writing into its own buffers
+ * (open_memstream).  The buffers are written whole, in the items' order,
+ * once the item and every item before it are done: the output is the same
+ * whatever the jobs and whatever finishes first, and each item's output is
+ * one write(2) on a stream with a file descriptor.  Items done ahead of the
+ * first one still running are held, at most VF_BATCH_AHEAD per job, so
+ * memory is bounded by the jobs, not by the items.  The runner prints
+ * nothing of its own and picks no exit code. */
 #ifndef VF_BATCH_H
 #define VF_BATCH_H
 

@@ -41,9 +41,9 @@ one_line() {
 	run_split "$VMCOREFIX"
 	[ "$status" -eq 2 ]
 	[[ "$err" == *"no dump given"* ]]
-	run_split "$VMCOREFIX" --inspect a b
+	run_split "$VMCOREFIX" a b -o c
 	[ "$status" -eq 2 ]
-	[[ "$err" == *"too many arguments"* ]]
+	[[ "$err" == *"-o FILE writes one dump"* ]]
 	run_split "$VMCOREFIX" some.dump
 	[ "$status" -eq 2 ]
 	[[ "$err" == *"--inspect"* ]]

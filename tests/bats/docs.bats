@@ -91,13 +91,15 @@ setup() {
 		complete() { :; }; compopt() { :; }
 		. "$1/completions/vmcore-fix"
 		COMP_WORDS=(vmcore-fix --ins); COMP_CWORD=1; _vmcore_fix; echo "${COMPREPLY[*]}"
-		COMP_WORDS=(vmcore-fix --j); COMP_CWORD=1; _vmcore_fix; echo "${COMPREPLY[*]}"
+		COMP_WORDS=(vmcore-fix --js); COMP_CWORD=1; _vmcore_fix; echo "${COMPREPLY[*]}"
+		COMP_WORDS=(vmcore-fix --jo); COMP_CWORD=1; _vmcore_fix; echo "${COMPREPLY[*]}"
 		cd "$1"; COMP_WORDS=(vmcore-fix --inspect REA); COMP_CWORD=2; _vmcore_fix; echo "${COMPREPLY[*]}"
 	' _ "$SRCDIR"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "--inspect" ]
 	[ "${lines[1]}" = "--json" ]
-	[ "${lines[2]}" = "README.md" ]
+	[ "${lines[2]}" = "--jobs" ]
+	[ "${lines[3]}" = "README.md" ]
 }
 
 @test "zsh and fish completions parse" {
