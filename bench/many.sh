@@ -17,18 +17,7 @@ n=${DUMPS:-1000}
 scratch=$(mktemp -d "${TMPDIR:-/var/tmp}/vmcore-fix-many.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
-cat >"$scratch/k.spec" <<'SPEC'
-format kdump
-machine x86_64
-compress zlib
-prstatus 1
-qemu-cpustate 1
-phys_base 0xfffffffcfe676778
-kdump-vmcoreinfo-pointer no
-ram 0 1M
-ram 2M 2M
-SPEC
-"$top/tests/gen/vfgen.py" "$scratch/k.spec" "$scratch/k.dump"
+"$top/tests/gen/vfgen.py" "$top/tests/gen/specs/qemu-kdump-x86_64.spec" "$scratch/k.dump"
 "$top/tests/gen/vfgen.py" "$top/tests/gen/specs/qemu-elf-x86_64.spec" "$scratch/e.dump"
 "$vf" "$scratch/k.dump" -o "$scratch/ok.dump" >/dev/null
 mkdir "$scratch/d"

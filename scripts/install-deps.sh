@@ -12,7 +12,7 @@ SUDO=
 export DEBIAN_FRONTEND=noninteractive
 
 build_pkgs="build-essential autoconf automake pkg-config libelf-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev python3"
-test_pkgs="bats clang libclang-rt-dev python3 python3-lzo python3-snappy python3-zstd jq groff-base bash-completion binutils elfutils zsh fish"
+test_pkgs="bats clang libclang-rt-dev python3 python3-lzo python3-snappy python3-zstd jq groff-base bash-completion binutils elfutils zsh fish time parallel"
 pkg_pkgs="dpkg-dev debhelper fakeroot lintian debootstrap wget"
 
 pkgs=$build_pkgs

@@ -5,6 +5,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,33 +400,60 @@ static int run_nth(void *arg, size_t i, FILE *out, FILE *err)
 	return run_one(&r);
 }
 
+/* A dump's file, for the check that --in-place is given each file once. */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	size_t arg;  /* its place among the arguments */
+};
+
+static int cmp_file_id(const void *x, const void *y)
+{
+	const struct file_id *a = x, *b = y;
+	if (a->dev != b->dev)
+		return a->dev < b->dev ? -1 : 1;
+	if (a->ino != b->ino)
+		return a->ino < b->ino ? -1 : 1;
+	return a->arg < b->arg ? -1 : a->arg > b->arg;
+}
+
 /* --in-place over many dumps: each file once (two threads patching one file
  * would each journal it; in turn the second finds nothing, which hides the
- * slip).  Files that cannot be looked at fail in their own run. */
+ * slip).  Sorted by file, so n log n for a farm's thousands; the first
+ * repeat in argument order is named.  Files that cannot be looked at fail
+ * in their own run. */
 static int check_distinct(const struct vf_options *o)
 {
-	struct stat *st = calloc(o->ninputs, sizeof(*st));
-	bool *have = calloc(o->ninputs, sizeof(*have));
-	int code = VF_EXIT_OK;
-	if (!st || !have) {
+	struct file_id *id = calloc(o->ninputs, sizeof(*id));
+	if (!id) {
 		fprintf(stderr, "%s: %s\n", PACKAGE_NAME, strerror(ENOMEM));
-		code = VF_EXIT_IO;
+		return VF_EXIT_IO;
 	}
-	for (size_t i = 0; !code && i < o->ninputs; i++) {
-		have[i] = stat(o->inputs[i], &st[i]) == 0;
-		for (size_t k = 0; have[i] && k < i && !code; k++)
-			if (have[k] && st[k].st_dev == st[i].st_dev && st[k].st_ino == st[i].st_ino) {
-				fprintf(stderr, "%s: --in-place: '", PACKAGE_NAME);
-				vf_fput_text(stderr, o->inputs[i]);
-				fputs("' is '", stderr);
-				vf_fput_text(stderr, o->inputs[k]);
-				fputs("' again; give each dump once\n", stderr);
-				code = VF_EXIT_USAGE;
-			}
+	size_t n = 0;
+	for (size_t i = 0; i < o->ninputs; i++) {
+		struct stat st;
+		if (stat(o->inputs[i], &st) == 0)
+			id[n++] = (struct file_id){ st.st_dev, st.st_ino, i };
 	}
-	free(st);
-	free(have);
-	return code;
+	qsort(id, n, sizeof(*id), cmp_file_id);
+	size_t again = SIZE_MAX, first = 0;
+	for (size_t k = 1, start = 0; k < n; k++) {
+		if (id[k].dev != id[start].dev || id[k].ino != id[start].ino) {
+			start = k;  /* a new file; within one, ties sort by place */
+		} else if (id[k].arg < again) {
+			again = id[k].arg;
+			first = id[start].arg;
+		}
+	}
+	free(id);
+	if (again == SIZE_MAX)
+		return VF_EXIT_OK;
+	fprintf(stderr, "%s: --in-place: '", PACKAGE_NAME);
+	vf_fput_text(stderr, o->inputs[again]);
+	fputs("' is '", stderr);
+	vf_fput_text(stderr, o->inputs[first]);
+	fputs("' again; give each dump once\n", stderr);
+	return VF_EXIT_USAGE;
 }
 
 static int run_many(const struct vf_options *o)

@@ -9,15 +9,7 @@ setup() {
 	need_jq
 }
 
-QEMU_KDUMP="format kdump
-machine x86_64
-compress zlib
-prstatus 1
-qemu-cpustate 1
-phys_base 0xfffffffcfe676778
-kdump-vmcoreinfo-pointer no
-ram 0 1M
-ram 2M 2M"
+QEMU_KDUMP=$(grep -v '^#' "$SRCDIR/tests/gen/specs/qemu-kdump-x86_64.spec")
 
 @test "kdump: phys_base and the VMCOREINFO pointer are fixed; the output inspects clean" {
 	gen k "$QEMU_KDUMP"

@@ -10,15 +10,7 @@ setup() {
 	need_jq
 }
 
-QEMU_KDUMP="format kdump
-machine x86_64
-compress zlib
-prstatus 1
-qemu-cpustate 1
-phys_base 0xfffffffcfe676778
-kdump-vmcoreinfo-pointer no
-ram 0 1M
-ram 2M 2M"
+QEMU_KDUMP=$(grep -v '^#' "$SRCDIR/tests/gen/specs/qemu-kdump-x86_64.spec")
 
 # The kinds of dumps a farm sees, in $BATS_TEST_TMPDIR: fix.dump (fixable, 1),
 # ok.dump (healthy, 0), nonote.dump (ELF without a note, nothing to find it
@@ -96,6 +88,12 @@ peak_kb() {
 	[ "$(valid_lines out)" -eq 6 ]
 	[ "$(jq -r '.file' out | tr '\n' ' ')" = "ok.dump text.dump missing.dump fix.dump cut.dump nonote.dump " ]
 	[ "$(jq -r '.status' out | tr '\n' ' ')" = "0 4 6 1 4 3 " ]
+	# each status is the one --check gives the dump alone
+	for f in ok.dump text.dump missing.dump fix.dump cut.dump nonote.dump; do
+		alone=0
+		"$VMCOREFIX" --check "$f" >/dev/null 2>&1 || alone=$?
+		[ "$(jq -r --arg f "$f" 'select(.file == $f) | .status' out)" = "$alone" ]
+	done
 	# a report as for one dump, plus the status; an error as an error object
 	[ "$(jq -r 'select(.file == "fix.dump") | "\(.schema) \(.check) \(.changes | length)"' out)" = \
 		"vmcore-fix-fix/1 true 4" ]
@@ -163,6 +161,11 @@ peak_kb() {
 	[ "$status" -eq 4 ]
 	run "$VMCOREFIX" --check a.dump b.dump
 	[ "$status" -eq 0 ]
+	# the bytes --in-place writes for the dump alone
+	cp fix.dump alone.dump
+	"$VMCOREFIX" --in-place alone.dump >/dev/null
+	cmp a.dump alone.dump
+	cmp b.dump alone.dump
 	# the same file twice (here by a hard link) is refused before anything is done
 	cp fix.dump c.dump
 	ln c.dump c-again.dump
@@ -287,18 +290,27 @@ check_farm() {
 	[ "$(jq -r 'select(.status == 4) | .error.code' "$out" | sort -u)" = corrupt ]
 }
 
+# run_recipe CMD: the manual's command CMD over a farm of dumps in
+# $BATS_TEST_TMPDIR/dumps (its paths and vmcore-fix pointed at the test's), its
+# JSON Lines in $BATS_TEST_TMPDIR/out; sets status and d.
+run_recipe() {
+	d=$BATS_TEST_TMPDIR/dumps
+	farm "$d"
+	local cmd=$1
+	cmd=${cmd//\/dumps/$d}
+	cmd=${cmd//vmcore-fix /$VMCOREFIX }
+	cmd=${cmd//checks.jsonl/$BATS_TEST_TMPDIR/out}
+	status=0
+	(cd "$BATS_TEST_TMPDIR" && HOME=$BATS_TEST_TMPDIR bash -c "set -o pipefail; $cmd" 2>/dev/null) ||
+		status=$?
+}
+
 @test "the manual's recipe: find | xargs -0 -n 100 -P 4 vmcore-fix --check --json" {
 	command -v xargs >/dev/null || skip "xargs not installed"
 	cmd=$(recipe | grep 'xargs')
 	echo "recipe: $cmd"
 	[[ "$cmd" == "find /dumps -name '*.dump' -print0 | xargs -0 -n 100 -P 4 vmcore-fix --check --json"* ]]
-	d=$BATS_TEST_TMPDIR/dumps
-	farm "$d"
-	cmd=${cmd//\/dumps/$d}
-	cmd=${cmd//vmcore-fix /$VMCOREFIX }
-	cmd=${cmd//checks.jsonl/$BATS_TEST_TMPDIR/out}
-	status=0
-	(cd "$BATS_TEST_TMPDIR" && bash -c "set -o pipefail; $cmd") || status=$?
+	run_recipe "$cmd"
 	# xargs: 123 when an invocation exited 1 to 125 (here the worst, 4)
 	[ "$status" -eq 123 ]
 	check_farm "$BATS_TEST_TMPDIR/out" "$d"
@@ -310,13 +322,7 @@ check_farm() {
 	cmd=$(recipe | grep 'parallel')
 	echo "recipe: $cmd"
 	[[ "$cmd" == "find /dumps -name '*.dump' -print0 | parallel -0 -X -j 4 vmcore-fix --check --json"* ]]
-	d=$BATS_TEST_TMPDIR/dumps
-	farm "$d"
-	cmd=${cmd//\/dumps/$d}
-	cmd=${cmd//vmcore-fix /$VMCOREFIX }
-	cmd=${cmd//checks.jsonl/$BATS_TEST_TMPDIR/out}
-	status=0
-	(cd "$BATS_TEST_TMPDIR" && HOME=$BATS_TEST_TMPDIR bash -c "$cmd" 2>/dev/null) || status=$?
+	run_recipe "$cmd"
 	# parallel: the number of invocations that failed (at least one: the corrupt dumps)
 	[ "$status" -ge 1 ] && [ "$status" -le 100 ]
 	check_farm "$BATS_TEST_TMPDIR/out" "$d"
