@@ -491,6 +491,6 @@ int main(int argc, char **argv)
 	vf_options_parse(argc, argv, &opts);
 	if (opts.ninputs > 1)
 		return run_many(&opts);
-	struct run r = { .o = &opts, .input = opts.input, .out = stdout, .err = stderr };
+	struct run r = { .o = &opts, .input = opts.inputs[0], .out = stdout, .err = stderr };
 	return run_one(&r);
 }

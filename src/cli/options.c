@@ -239,8 +239,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		parse_jobs(o, arg, state);
 		break;
 	case ARGP_KEY_ARG:
-		if (!o->input)
-			o->input = arg;
 		o->inputs[o->ninputs++] = arg;
 		break;
 	case ARGP_KEY_NO_ARGS:

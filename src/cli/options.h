@@ -13,7 +13,6 @@ enum vf_action {
 
 struct vf_options {
 	enum vf_action action;
-	const char *input;        /* the first (or only) DUMP */
 	char **inputs;            /* every DUMP, in order */
 	size_t ninputs;
 	unsigned jobs;            /* --jobs: dumps at once (default 1) */
