@@ -489,8 +489,13 @@ int main(int argc, char **argv)
 {
 	struct vf_options opts;
 	vf_options_parse(argc, argv, &opts);
-	if (opts.ninputs > 1)
-		return run_many(&opts);
-	struct run r = { .o = &opts, .input = opts.inputs[0], .out = stdout, .err = stderr };
-	return run_one(&r);
+	int code;
+	if (opts.ninputs > 1) {
+		code = run_many(&opts);
+	} else {
+		struct run r = { .o = &opts, .input = opts.inputs[0], .out = stdout, .err = stderr };
+		code = run_one(&r);
+	}
+	free(opts.inputs);
+	return code;
 }

@@ -272,7 +272,7 @@ void vf_options_parse(int argc, char **argv, struct vf_options *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->out_form = VF_OUT_RAW;
 	opts->jobs = 1;
-	/* at most argc - 1 dumps; freed at exit */
+	/* at most argc - 1 dumps; main frees them */
 	opts->inputs = calloc((size_t)(argc > 1 ? argc : 1), sizeof(*opts->inputs));
 	if (!opts->inputs) {
 		perror(PACKAGE_NAME);
