@@ -30,7 +30,7 @@ hcase() {
 
 # no byte of the output is a control character but the newlines
 no_controls() {
-	! LC_ALL=C grep -q -P '[\x00-\x09\x0b-\x1f\x7f]' <<<"$output"
+	! LC_ALL=C grep -q -P '[\x00-\x09\x0b-\x1f\x7f]' <<<"$output" || false
 }
 
 journal_refused() {

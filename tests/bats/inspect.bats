@@ -102,7 +102,7 @@ header_version 3
 ram 0 1M"
 	inspect_json "$BATS_TEST_TMPDIR/o.dump"
 	has_problem kdump-old-header-version
-	! has_problem no-vmcoreinfo
+	! has_problem no-vmcoreinfo || false
 }
 
 @test "a kdump header with utsname filled by makedumpfile is not reported" {
@@ -114,8 +114,8 @@ utsname release 6.1.0-56-amd64
 utsname version #1 SMP
 ram 0 1M"
 	inspect_json "$BATS_TEST_TMPDIR/u.dump"
-	! has_problem kdump-utsname-incomplete
-	! has_problem kdump-utsname-release-mismatch
+	! has_problem kdump-utsname-incomplete || false
+	! has_problem kdump-utsname-release-mismatch || false
 	[ "$(jget .kdump.utsname.release)" = 6.1.0-56-amd64 ]
 }
 

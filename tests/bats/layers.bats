@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # layers.bats - src/ keeps its layers: no include points upward, no two
 # modules include each other (scripts/check-layers.py), and the check itself
-# fails on both.
+# fails on both; and the tests themselves hold no bare `! command`, which bats
+# does not fail on (scripts/check-bats.sh).
 
 load helpers
 
@@ -73,4 +74,19 @@ PY
 		"$SRCDIR/src" --include=*.c | grep -v '/src/util/error.c:' || true)
 	echo "$hits"
 	[ -z "$hits" ]
+}
+
+@test "no bats assertion is a bare '! command' (bats never fails on one before a test's last line)" {
+	run sh "$SRCDIR/scripts/check-bats.sh" "$SRCDIR"/tests/bats/*.bats "$SRCDIR"/tests/real/*.bats
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "the bare-'!' check fails on one, and passes '|| false', 'if !' and a continued condition" {
+	f=$BATS_TEST_TMPDIR/t.bats
+	printf '@test "x" {\n\t! grep -q a b\n\t! grep -q a b || false\n\tif ! true; then :; fi\n\t[ -e x ] || ! true &&\n\t! true; then\n}\n! outside\n' > "$f"
+	run sh "$SRCDIR/scripts/check-bats.sh" "$f"
+	[ "$status" -eq 1 ]
+	[ "$output" = "$f:2: bare \"! command\" asserts nothing in bats (add \"|| false\")" ]
 }
