@@ -4,6 +4,8 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,9 +22,15 @@
 #include "fix/evidence.h"
 #include "fix/fix.h"
 #include "fix/inspect.h"
+#include "fix/stream.h"
 #include "fix/verify.h"
 #include "fix/writer.h"
 #include "format/open.h"
+#include "source/open.h"
+#include "source/spool.h"
+
+/* What errors and reports call DUMP "-". */
+#define STDIN_NAME "standard input"
 
 static int exit_code_for(const struct vf_error *err)
 {
@@ -65,7 +73,64 @@ struct run {
 	const char *input;
 	FILE *out, *err;
 	bool many;        /* reports name their dump; JSON Lines */
+	struct vf_stream *stream;  /* -o -: standard output's stream, else NULL */
 };
+
+static bool from_stdin(const struct run *r)
+{
+	return strcmp(r->input, "-") == 0;
+}
+
+/* Where a file of the run's own goes: TMPDIR, else /var/tmp (a disk, where
+ * /tmp may be memory). */
+static const char *tmp_dir(void)
+{
+	const char *t = getenv("TMPDIR");
+	return t && *t ? t : "/var/tmp";
+}
+
+/* DUMP "-": standard input.  A file (< FILE) is read where it is; a pipe
+ * is spooled, beside -o FILE (so that the copy can share its blocks), else
+ * in tmp_dir(); with -o - its records are passed on as they come. */
+static struct vf_error *open_input(const struct run *r, struct vf_dump **dump)
+{
+	if (!from_stdin(r))
+		return vf_dump_open(r->input, dump);
+	struct stat st;
+	if (fstat(STDIN_FILENO, &st) < 0)
+		return vf_error_os(errno, STDIN_NAME, "stat");
+	int fd;
+	struct vf_error *err = NULL;
+	if (S_ISREG(st.st_mode)) {
+		if ((fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0)) < 0)
+			return vf_error_os(errno, STDIN_NAME, "dup");
+	} else {
+		char *copy = NULL;
+		const char *dir = tmp_dir();
+		if (r->o->output && !r->o->out_stream) {
+			if (!(copy = strdup(r->o->output)))
+				return &vf_error_nomem;
+			dir = dirname(copy);
+		}
+		bool tap = r->stream && !r->o->dry_run;
+		uint64_t size;
+		err = vf_spool(STDIN_FILENO, STDIN_NAME, dir, tap ? vf_stream_tap : NULL,
+			       r->stream, &fd, &size);
+		free(copy);
+		if (err)
+			return err;
+		if (!size) {
+			close(fd);
+			return vf_error_set_hint(vf_error_create(VF_ERR_NOT_FORMAT, "standard "
+					"input is empty"), "give the dump on standard input, or "
+					"name its file");
+		}
+	}
+	struct vf_src *src;
+	if (!(err = vf_source_open_fd(fd, STDIN_NAME, &src)))
+		err = vf_dump_open_src(src, dump);
+	return err;
+}
 
 /* What an exit status means, for the one line a failed dump gets among many. */
 static const char *exit_meaning(int code)
@@ -198,7 +263,7 @@ static int do_inspect(const struct run *r)
 	if (err)
 		return report_error(r, err);
 	struct vf_dump *dump;
-	if ((err = vf_dump_open(r->input, &dump)))
+	if ((err = open_input(r, &dump)))
 		return report_error(r, err);
 	struct vf_problems probs = { 0 };
 	struct vf_guest_check gc = { 0 };
@@ -208,7 +273,8 @@ static int do_inspect(const struct run *r)
 	struct vf_fix_opts fo = { .keep_device_pages = o->keep_device_pages };
 	if (!(err = vf_evidence_memory(dump, &eo, &ev, &mem)) &&
 	    !(err = vf_inspect(dump, &probs)) &&
-	    !(err = vf_inspect_journal(vf_journal_exists(r->input), &probs)) &&
+	    !(err = vf_inspect_journal(!from_stdin(r) && vf_journal_exists(r->input),
+					&probs)) &&
 	    !(err = have_region ? vf_inspect_guest(dump, mem, &region, &gc, &probs) : NULL))
 		err = vf_fix_inspect(dump, &fo, &probs);
 	int code;
@@ -239,6 +305,8 @@ static int do_inspect(const struct run *r)
 static struct vf_error *check_journal(const struct run *r)
 {
 	const struct vf_options *o = r->o;
+	if (from_stdin(r))
+		return NULL;  /* no file: no journal beside it */
 	if (o->in_place) {
 		bool recovered;
 		struct vf_error *err = vf_journal_recover(r->input, &recovered);
@@ -298,8 +366,13 @@ static struct vf_error *write_fix(const struct run *r, struct vf_dump *dump,
 {
 	const struct vf_options *o = r->o;
 	struct vf_verify vc;
-	vf_verify_init(&vc, dump, fx, o->in_place ? r->input : o->output);
+	vf_verify_init(&vc, dump, fx, o->in_place ? r->input : o->out_stream ? "standard output" :
+		       o->output);
 	struct vf_write_opts wo = { .verify = vf_verify_output, .verify_arg = &vc };
+	if (r->stream && r->stream->pass)
+		return vf_stream_finish(r->stream, dump, &fx->plan, dump->src->fd, &wo);
+	if (r->stream)
+		return vf_stream_write(r->stream, dump, &fx->plan, tmp_dir(), &wo, st);
 	if (o->in_place)
 		return vf_write_in_place(dump, &fx->plan, &wo, st);
 	struct progress cp = { .what = "writing", .last = -1, .always = o->progress > 0 };
@@ -321,7 +394,7 @@ static int do_fix(const struct run *r)
 	if (err)
 		return report_error(r, err);
 	struct vf_dump *dump;
-	if ((err = vf_dump_open(r->input, &dump)))
+	if ((err = open_input(r, &dump)))
 		return report_error(r, err);
 	bool reassemble;
 	struct vf_evidence ev = { 0 };
@@ -352,7 +425,7 @@ static int do_fix(const struct run *r)
 		if (o->check && (fx.plan.n || reassemble))
 			code = VF_EXIT_PROBLEMS;
 		struct vf_json_line line = { .status = code };
-		struct vf_fix_report rep = { .input = r->input,
+		struct vf_fix_report rep = { .input = from_stdin(r) ? STDIN_NAME : r->input,
 			.output = o->dry_run ? NULL : o->in_place ? r->input : o->output,
 			.in_place = o->in_place, .dry_run = o->dry_run, .check = o->check,
 			.reassemble = reassemble, .fx = &fx, .ev = &ev,
@@ -494,7 +567,21 @@ int main(int argc, char **argv)
 		code = run_many(&opts);
 	} else {
 		struct run r = { .o = &opts, .input = opts.inputs[0], .out = stdout, .err = stderr };
+		struct vf_stream stream;
+		if (opts.out_stream) {
+			/* the report goes where the dump does not */
+			r.out = stderr;
+			r.stream = &stream;
+			struct vf_error *err = vf_stream_init(&stream, STDOUT_FILENO,
+							      "standard output");
+			if (err) {
+				free(opts.inputs);
+				return report_error(&r, err);
+			}
+		}
 		code = run_one(&r);
+		if (r.stream)
+			vf_stream_abort(r.stream);
 	}
 	free(opts.inputs);
 	return code;

@@ -40,7 +40,8 @@ static const struct argp_option options[] = {
 	{ "inspect", 'i', NULL, 0,
 	  "Print what the dump is and what is wrong with it", 1 },
 	{ "output", 'o', "FILE", 0,
-	  "Write the fixed dump to FILE (the input is never changed)", 1 },
+	  "Write the fixed dump to FILE (the input is never changed); - writes a "
+	  "flattened stream to standard output, the report to standard error", 1 },
 	{ "output-format", OPT_OUTPUT_FORMAT, "FORM", 0,
 	  "raw (default: a plain file every consumer reads; flattened input is "
 	  "reassembled), flattened (the makedumpfile stream: only crash and "
@@ -174,6 +175,20 @@ static void check_options(struct vf_options *o, struct argp_state *state)
 	if (o->output && o->ninputs > 1)
 		argp_error(state, "-o FILE writes one dump: give one DUMP (%zu given; many "
 			   "dumps go with --check, --inspect, --dry-run or --in-place)", o->ninputs);
+	for (size_t i = 0; i < o->ninputs; i++)
+		if (strcmp(o->inputs[i], "-") == 0 && o->ninputs > 1)
+			argp_error(state, "'-' (standard input) is the only DUMP of its run: "
+				   "give it alone");
+	if (o->in_place && o->ninputs == 1 && strcmp(o->inputs[0], "-") == 0)
+		argp_error(state, "--in-place cannot change standard input: write the fixed "
+			   "dump with -o FILE or -o -");
+	o->out_stream = o->output && strcmp(o->output, "-") == 0;
+	if (o->out_stream && o->out_form_given && o->out_form != VF_OUT_FLATTENED &&
+	    o->out_form != VF_OUT_SAME)
+		argp_error(state, "-o - writes a flattened stream (a pipe cannot be seeked "
+			   "back into): leave out --output-format, or give flattened");
+	if (o->out_stream)
+		o->out_form = VF_OUT_FLATTENED;
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -256,7 +271,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 static const char doc[] =
 	"Add or repair the VMCOREINFO note and phys_base of QEMU guest memory dumps."
 	"\vDUMP is a QEMU ELF dump (dump-guest-memory, virsh dump --memory-only) or a "
-	"kdump-compressed dump, raw or makedumpfile-flattened.\n\n"
+	"kdump-compressed dump, raw or makedumpfile-flattened; - reads it from standard "
+	"input (a pipe is spooled, beside -o FILE or in TMPDIR).\n\n"
 	"Exit status: 0 done or healthy, 1 problems found (--inspect, --check), 2 usage error, "
 	"3 not fixable from the evidence given, 4 not a dump or corrupt input, 5 unsupported input, 6 I/O or system error; "
 	"over many dumps the highest of theirs.\n\n"
@@ -264,7 +280,7 @@ static const char doc[] =
 	"object per dump with its \"status\"); one dump's failure does not stop the others.";
 
 static const struct argp argp = { options, parse_opt,
-	"DUMP -o FILE\n--in-place|--dry-run|--check DUMP...\n--inspect DUMP...", doc,
+	"DUMP -o FILE\nDUMP|- -o -\n--in-place|--dry-run|--check DUMP...\n--inspect DUMP...", doc,
 	NULL, NULL, NULL };
 
 void vf_options_parse(int argc, char **argv, struct vf_options *opts)

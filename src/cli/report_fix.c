@@ -89,7 +89,9 @@ void vf_report_fix_text(FILE *out, const struct vf_fix_report *r)
 		fprintf(out, "at 0x%" PRIx64 ": ", p->offset);
 		put(out, "%s\n", p->why);
 	}
-	if (!r->dry_run && (!r->in_place || fx->plan.n))
+	if (!r->dry_run && strcmp(r->output, "-") == 0)
+		put(out, "wrote a flattened stream to standard output\n");
+	else if (!r->dry_run && (!r->in_place || fx->plan.n))
 		put(out, "wrote %s\n", r->output);
 }
 

@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include "source/src.h"
@@ -30,6 +31,60 @@ struct vf_error *vf_write_all(int fd, const void *buf, size_t len, uint64_t off,
 		off += (uint64_t)n;
 	}
 	return NULL;
+}
+
+struct vf_error *vf_write_seq(int fd, const void *buf, size_t len, const char *path)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return vf_error_os(errno, path, "write");
+		}
+		buf = (const char *)buf + n;
+		len -= (size_t)n;
+	}
+	return NULL;
+}
+
+struct vf_error *vf_copy_to_stream(int in, const char *in_path, uint64_t off, uint64_t len,
+				   int out, const char *out_path)
+{
+	enum { CHUNK = 1 << 20 };
+	uint8_t *buf = NULL;
+	struct vf_error *err = NULL;
+	while (!err && len > 0) {
+		size_t want = len < CHUNK ? (size_t)len : CHUNK;
+		if (!buf) {
+			off_t o = (off_t)off;
+			ssize_t n = sendfile(out, in, &o, want);
+			if (n > 0) {
+				off += (uint64_t)n;
+				len -= (uint64_t)n;
+				continue;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n == 0)
+				return vf_error_create(VF_ERR_CORRUPT, "%s shrank while being copied",
+						       in_path);
+			if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+				return vf_error_os(errno, out_path, "write");
+			if (!(buf = malloc(CHUNK)))
+				return &vf_error_nomem;
+		}
+		size_t got;
+		err = vf_pread_full(in, in_path, buf, want, off, &got);
+		if (!err && got < want)
+			err = vf_error_create(VF_ERR_CORRUPT, "%s shrank while being copied", in_path);
+		if (!err)
+			err = vf_write_seq(out, buf, want, out_path);
+		off += want;
+		len -= want;
+	}
+	free(buf);
+	return err;
 }
 
 struct vf_error *vf_write_patches(int fd, const char *path, const struct vf_phys_patch *pp,

@@ -40,6 +40,15 @@ struct vf_phys_patch {
 struct vf_error *vf_write_all(int fd, const void *buf, size_t len, uint64_t off,
 			      const char *path);
 
+/* write() until len bytes are written, at the file's position (a pipe);
+ * retries EINTR. */
+struct vf_error *vf_write_seq(int fd, const void *buf, size_t len, const char *path);
+
+/* Copy in's [off, off+len) to out at its position (a pipe: sendfile, else
+ * read and write). */
+struct vf_error *vf_copy_to_stream(int in, const char *in_path, uint64_t off, uint64_t len,
+				   int out, const char *out_path);
+
 /* Write the patches in order (a later one wins where they overlap). */
 struct vf_error *vf_write_patches(int fd, const char *path, const struct vf_phys_patch *pp,
 				  size_t n);

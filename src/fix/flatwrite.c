@@ -338,6 +338,23 @@ static struct vf_error *moved_records(const struct vf_dump *dump, const struct v
 	return err;
 }
 
+struct vf_error *vf_flat_append_patches(const struct vf_plan *plan, int out,
+					const char *out_path, uint64_t at, uint64_t *end)
+{
+	struct vf_error *err = patch_records(plan, out, out_path, &at);
+	if (!err)
+		err = write_end_marker(out, out_path, at);
+	*end = at + 16;
+	return err;
+}
+
+struct vf_error *vf_flat_poison(int out, const char *out_path)
+{
+	uint8_t rh[16];
+	record_head(rh, UINT64_MAX - 1, UINT64_MAX - 1);
+	return vf_write_seq(out, rh, 16, out_path);
+}
+
 /* Flattened output: a new stream, the header region first, then the moved
  * records in their order, then the end marker; raw output: the records
  * replayed at their new offsets, then the header region. */

@@ -47,4 +47,17 @@ struct vf_error *vf_reassemble(const struct vf_dump *dump, int out, const char *
 struct vf_error *vf_flat_shifted(const struct vf_dump *dump, const struct vf_plan *plan,
 				 int out, const char *out_path, bool flat_out, uint64_t *copied);
 
+/* The plan's patches as new records (of at most 1 MiB each) at file offset
+ * at of a stream, then an end marker; *end is the offset after it.  A
+ * reader replays records in order, so they win over the bytes of earlier
+ * records: a stream that has gone by already is fixed by what follows it. */
+struct vf_error *vf_flat_append_patches(const struct vf_plan *plan, int out,
+					const char *out_path, uint64_t at, uint64_t *end);
+
+/* Write (sequentially, to a pipe) the header of a record that is no record
+ * and no end marker (offset and size -2): a reader of the stream stops at
+ * it with an error at once, where a stream that just ends leaves
+ * makedumpfile -R waiting for more (for ten minutes). */
+struct vf_error *vf_flat_poison(int out, const char *out_path);
+
 #endif

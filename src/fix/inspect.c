@@ -9,6 +9,7 @@
 #include "format/codec.h"
 #include "format/machine.h"
 #include "fix/plan.h"
+#include "source/flat.h"
 #include "util/cursor.h"
 
 #include <elf.h>
@@ -442,6 +443,12 @@ struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *prob
 			  "vmcore-fix -o writes it raw (as makedumpfile -R does)",
 			  "the file is a makedumpfile flattened stream: makedumpfile (but -R) and "
 			  "drgn cannot open it, only crash does");
+	if (!err && dump->src && vf_flat_has_overlaps(dump->src))
+		err = add(probs, "flattened-records-overlap", VF_SEV_WARNING, false, 0,
+			  "vmcore-fix -o writes it raw, each byte as the last record has it",
+			  "later records of the stream overwrite earlier ones (as vmcore-fix -o - "
+			  "writes its fixes): makedumpfile -R replays them in order, but crash may "
+			  "read either record's bytes");
 	if (!err)
 		err = check_notes(dump, probs);
 	if (!err && dump->format == VF_FORMAT_ELF)

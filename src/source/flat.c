@@ -502,6 +502,12 @@ size_t vf_flat_record_count(const struct vf_src *src)
 	return p ? p->n : 0;
 }
 
+bool vf_flat_has_overlaps(const struct vf_src *src)
+{
+	const struct flat_priv *p = src->kind == VF_SRC_FLATTENED ? src->priv : NULL;
+	return p && p->nalone < p->n;
+}
+
 struct vf_flat_record vf_flat_record_at(const struct vf_src *src, size_t i)
 {
 	const struct flat_priv *p = src->priv;

@@ -54,6 +54,11 @@ struct vf_error *vf_flat_open_limit(struct vf_src *base, size_t max_records,
 size_t vf_flat_record_count(const struct vf_src *src);
 struct vf_flat_record vf_flat_record_at(const struct vf_src *src, size_t i);
 
+/* Whether some records overwrite others (`vmcore-fix -o -` appends its
+ * patches so): makedumpfile -R and libkdumpfile replay them in order, but
+ * crash's reader may return either record's bytes, or zeros. */
+bool vf_flat_has_overlaps(const struct vf_src *src);
+
 /* Where the reassembled file's byte off lives: true and *data_pos, its offset
  * in the flattened file, valid for *len bytes (to the end of the record that
  * holds it, or where a later record overrides it); false when no record holds

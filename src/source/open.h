@@ -11,5 +11,8 @@
  * and return a flattened source (kind VF_SRC_FLATTENED), else the plain
  * file (VF_SRC_FILE). */
 struct vf_error *vf_source_open(const char *path, struct vf_src **ret) VF_MUST_CHECK;
+/* The same over an open file (owned, closed on failure too); name is what
+ * errors call it. */
+struct vf_error *vf_source_open_fd(int fd, const char *name, struct vf_src **ret) VF_MUST_CHECK;
 
 #endif

@@ -1,0 +1,68 @@
+/* stream.h - -o -: the fixed dump as a flattened stream on standard output.
+ *
+ * Two ways, both ending in a stream every record of which was read back
+ * before the end marker goes out:
+ * - passed through: a flattened kdump read from a pipe (QEMU's kdump to a
+ *   pipe, makedumpfile -F) goes out record by record as it comes in
+ *   (vf_stream_tap, while the input is spooled), its end marker held back;
+ *   when the fix is known its patches follow as records of their own, which
+ *   win in a reader that replays the stream (makedumpfile -R,
+ *   libkdumpfile).  The spool gets the same records, and is checked;
+ * - stored and forwarded: anything else (an ELF dump, a raw kdump, a
+ *   file) is written as a flattened file in a private directory, checked,
+ *   and copied out; nothing reaches standard output before the check.
+ * A run that fails after records went out ends the stream with a record
+ * no reader accepts (vf_flat_poison): the reader downstream fails at once
+ * instead of waiting, or keeping a half-fixed dump. */
+#ifndef VF_STREAM_H
+#define VF_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format/dump.h"
+#include "fix/plan.h"
+#include "fix/writer.h"
+#include "util/error.h"
+
+struct vf_stream {
+	int out;
+	const char *out_name;       /* "standard output", for errors */
+	bool decided, pass;         /* passing records through? */
+	uint8_t head[4096 + 16 + 8]; /* the stream's header, first record's header, 8 bytes */
+	size_t nhead;
+	int state;                  /* where the parse is: header, record header, data, done */
+	uint8_t rh[16];
+	size_t nrh;
+	uint64_t need;              /* bytes left of the header or of the record's data */
+	uint64_t written;           /* bytes written to out */
+	bool ended;                 /* an end marker (or poison) went out */
+};
+
+/* A stream to out (standard output).  Refused: a terminal. */
+struct vf_error *vf_stream_init(struct vf_stream *s, int out, const char *out_name) VF_MUST_CHECK;
+
+/* vf_spool's tap: decides from the first record whether the input is a
+ * flattened kdump, and if so passes its records on. */
+struct vf_error *vf_stream_tap(void *arg, const uint8_t *buf, size_t len) VF_MUST_CHECK;
+
+/* Passed through: the plan's patches appended to the spool (spool_fd, the
+ * file the dump was opened from, writable), the spool checked with
+ * wo->verify, then the patches and the end marker sent. */
+struct vf_error *vf_stream_finish(struct vf_stream *s, struct vf_dump *dump,
+				  const struct vf_plan *plan, int spool_fd,
+				  const struct vf_write_opts *wo) VF_MUST_CHECK;
+
+/* Stored and forwarded: the fixed dump written flattened (vf_write_fixed,
+ * checked with wo->verify) in a new directory under tmpdir, then copied to
+ * the stream.  An ELF dump whose data would move is refused first. */
+struct vf_error *vf_stream_write(struct vf_stream *s, struct vf_dump *dump,
+				 const struct vf_plan *plan, const char *tmpdir,
+				 const struct vf_write_opts *wo,
+				 struct vf_write_stats *st) VF_MUST_CHECK;
+
+/* After a failure: if records went out, the poison record. */
+void vf_stream_abort(struct vf_stream *s);
+
+#endif

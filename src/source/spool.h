@@ -1,0 +1,30 @@
+/* spool.h - standard input (a pipe) read once into an unnamed file.
+ *
+ * A pipe cannot be read twice or at an offset, and every reader here reads
+ * at offsets.  vf_spool copies what it gives into an unnamed file
+ * (O_TMPFILE; where that is not there, a file removed as soon as it is
+ * made) in the directory given, so that nothing is left behind however
+ * the run ends; the disk space is the stream's size, given back when the
+ * file is closed.  Memory stays at one buffer.  A tap (may be NULL) sees
+ * each piece as it goes by: a writer passes records on before the stream
+ * has ended. */
+#ifndef VF_SPOOL_H
+#define VF_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+/* What a tap is given: the next len bytes of the stream.  An error stops
+ * the spool and is returned. */
+typedef struct vf_error *(*vf_spool_tap)(void *arg, const uint8_t *buf, size_t len);
+
+/* Copy in_fd to its end into a new unnamed file in dir, opened read-write
+ * with mode 0666 less the umask (a fixed copy written from it gets that
+ * mode); *out_fd is that file, *size its length.  name says what in_fd is,
+ * for errors. */
+struct vf_error *vf_spool(int in_fd, const char *name, const char *dir, vf_spool_tap tap,
+			  void *tap_arg, int *out_fd, uint64_t *size) VF_MUST_CHECK;
+
+#endif
