@@ -181,6 +181,11 @@ static struct vf_error *record_extents(int in, uint64_t size, const struct vf_pl
 	for (size_t i = 0; ok && i < plan->n; i++)
 		ok = extent_add(l, plan->patches[i].offset,
 				plan->patches[i].offset + plan->patches[i].len);
+	/* a file that ends in a hole: its last byte, so that the stream
+	 * reassembles to the whole file (a reader sees a PT_LOAD past the end
+	 * of a shorter one as cut short) */
+	if (ok && size)
+		ok = extent_add(l, size - 1, size);
 	if (!ok) {
 		free(l->v);
 		return &vf_error_nomem;

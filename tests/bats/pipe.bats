@@ -80,6 +80,20 @@ flattened yes"
 	cat "$D/e.dump" | "$VMCOREFIX" - -o - >"$D/e.flat" 2>/dev/null
 	reassemble "$D/e.flat" "$D/e.raw"
 	cmp "$D/e.raw" "$D/e.want"
+	# a file, not a pipe, whose last blocks are holes: the stream still
+	# reassembles to the whole file
+	gen z "format elf
+machine x86_64
+elf-layout standard
+prstatus 1
+ram 0 3M
+ram 3M 1M zero"
+	cp --sparse=always "$D/z.dump" "$D/zs.dump"
+	"$VMCOREFIX" "$D/zs.dump" -o - >"$D/z.flat" 2>/dev/null
+	reassemble "$D/z.flat" "$D/z.raw"
+	"$VMCOREFIX" "$D/zs.dump" -o "$D/z.want" >/dev/null
+	[ "$(stat -c %s "$D/z.raw")" = "$(stat -c %s "$D/z.want")" ]
+	cmp "$D/z.raw" "$D/z.want"
 }
 
 @test "--check, --inspect and --dry-run of standard input say what they say of the file, and name it 'standard input'" {

@@ -271,16 +271,40 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1) FWCFG(0|1) [CPU MINIMAL(0|1) WA
 	boot_guest "$dir" "$device" "$cpu"
 
 	# Stop the guest first: every dump and the stream then hold the same memory.
-	local -a stream=(migrate "$S/migration.stream")
+	local -a stream=(migrate "$S/migration.stream") pipes=()
 	[ "$minimal" = 1 ] && stream=()
+	# QEMU writing into a pipe (a fifo read by cat), as `vmcore-fix -` reads it:
+	# dump.elf.pipe and dump.kdump-zlib.pipe (QEMU 8.2+ writes a kdump to a file
+	# raw, to a pipe flattened)
+	local -a readers=()
+	if [ "$minimal" = 0 ] && [ "$device" = 1 ] && [ "$fwcfg" = 1 ]; then
+		local f
+		for f in elf kdump-zlib; do
+			mkfifo "$dir/$f.fifo"
+			cat "$dir/$f.fifo" >"$S/dump.$f.pipe" &
+			readers+=($!)
+			pipes+=(dump "$f" "$dir/$f.fifo")
+		done
+	fi
 	"$PY" "$HERE/qmp.py" --timeout 600 --log "$S/qmp.log" "$dir/qmp.sock" \
 		stop \
 		dump elf "$S/dump.elf" \
 		dump kdump-zlib "$S/dump.kdump-zlib.flat" \
+		"${pipes[@]}" \
 		"${stream[@]}" \
 		quit || die "[$name] QMP session failed (see $S/qmp.log)"
 	wait "$QEMU_PID" || true
 	QEMU_PID=
+	local r
+	for r in "${readers[@]}"; do
+		wait "$r" || die "[$name] reading QEMU's dump from a fifo failed"
+	done
+	if [ "${#readers[@]}" -gt 0 ]; then
+		[ "$(head -c 12 "$S/dump.kdump-zlib.pipe")" = makedumpfile ] ||
+			die "[$name] QEMU's kdump written to a pipe is not flattened"
+		[ "$(head -c 4 "$S/dump.elf.pipe" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] ||
+			die "[$name] QEMU's ELF written to a pipe is not ELF"
+	fi
 	cp "$dir/qemu-cmdline.txt" "$S/"
 	tr -d '\r' <"$dir/console.log" >"$S/console.log"
 
