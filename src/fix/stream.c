@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,11 @@ struct vf_error *vf_stream_finish(struct vf_stream *s, struct vf_dump *dump,
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the fix of this stream moves its data, "
 				       "and its records went out already");
 	uint64_t at = vf_flat_end_pos(dump->src), end;
+	/* what went out is what is checked: the spool's records, all of them */
+	if (s->state != DONE || s->written != at)
+		return vf_error_create(VF_ERR_CORRUPT, "the records passed on (0x%" PRIx64 " bytes) "
+				       "are not the stream's (its end marker is at 0x%" PRIx64 ")",
+				       s->written, at);
 	struct vf_error *err = vf_flat_append_patches(plan, spool_fd, "the spool of standard "
 						      "input", at, &end);
 	if (!err && ftruncate(spool_fd, (off_t)end) < 0)

@@ -3,10 +3,46 @@
  * The input is a flattened stream, served from memory (a source with no
  * file, as over a decompressed stream).  Index it, read at the start, the
  * middle and the end of the reassembled file and at each of the first
- * records' offsets, and ask where those bytes live. */
+ * records' offsets, and ask where those bytes live.  Then the same stream
+ * through -o -'s pass-through tap (fix/stream.h), in pieces of a size the
+ * input picks: when it passes records on, they must be the stream's bytes
+ * up to the end marker the index found, no more and no fewer (what goes
+ * out is what the spool's reader checked). */
 #include "fuzz.h"
 
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fix/stream.h"
 #include "source/flat.h"
+
+/* The tap's output: one memory file, emptied for each input. */
+static void check_tap(const uint8_t *data, size_t size, uint64_t end_pos)
+{
+	static int fd = -1;
+	static uint8_t *back;
+	if (fd < 0 && (fd = memfd_create("fuzz-tap", 0)) < 0)
+		abort();
+	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		abort();
+	struct vf_stream s;
+	fz_drop(vf_stream_init(&s, fd, "fuzz output"));
+	size_t piece = size ? 1 + data[size - 1] * 61u : 1;
+	struct vf_error *err = NULL;
+	for (size_t o = 0; !err && o < size; o += piece)
+		err = vf_stream_tap(&s, data + o, size - o < piece ? size - o : piece);
+	if (err)
+		abort();  /* a memory file takes every write */
+	if (!s.pass)
+		return;
+	if (s.written != end_pos)
+		abort();  /* the tap and the index disagree on where the records end */
+	back = realloc(back, end_pos ? end_pos : 1);
+	if (!back || pread(fd, back, end_pos, 0) != (ssize_t)end_pos ||
+	    memcmp(back, data, end_pos) != 0)
+		abort();
+}
 
 #define FZ_RECORDS_READ 16
 #define FZ_READ_LEN 512
@@ -38,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r.size)
 			read_at(src, r.offset + r.size - 1);
 	}
-	(void)vf_flat_end_pos(src);
+	check_tap(data, size, vf_flat_end_pos(src));
 	vf_src_destroy(src);
 	return 0;
 }
