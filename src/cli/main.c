@@ -89,9 +89,34 @@ static const char *tmp_dir(void)
 	return t && *t ? t : "/var/tmp";
 }
 
-/* DUMP "-": standard input.  A file (< FILE) is read where it is; a pipe
- * is spooled, beside -o FILE (so that the copy can share its blocks), else
- * in tmp_dir(); with -o - its records are passed on as they come. */
+/* The spool's tap: the first bytes must look like a dump before more of
+ * the stream is read (a pipe of anything else would fill the disk), then
+ * -o -'s pass-through, if any. */
+struct spool_tap {
+	struct vf_stream *stream;
+	uint8_t head[VF_DUMP_HEAD_LEN];
+	size_t n;
+};
+
+static struct vf_error *spool_tap(void *arg, const uint8_t *buf, size_t len)
+{
+	struct spool_tap *t = arg;
+	if (t->n < sizeof(t->head)) {
+		size_t k = sizeof(t->head) - t->n < len ? sizeof(t->head) - t->n : len;
+		memcpy(t->head + t->n, buf, k);
+		t->n += k;
+		struct vf_error *err = t->n == sizeof(t->head) ? vf_dump_check_head(t->head, t->n)
+							      : NULL;
+		if (err)
+			return vf_error_set_path(err, STDIN_NAME);
+	}
+	return t->stream ? vf_stream_tap(t->stream, buf, len) : NULL;
+}
+
+/* DUMP "-": standard input.  A whole file (< FILE, at its start) is read
+ * where it is; a pipe (or a file read from its middle) is spooled, beside
+ * -o FILE (so that the copy can share its blocks), else in tmp_dir(); with
+ * -o - its records are passed on as they come. */
 static struct vf_error *open_input(const struct run *r, struct vf_dump **dump)
 {
 	if (!from_stdin(r))
@@ -99,9 +124,13 @@ static struct vf_error *open_input(const struct run *r, struct vf_dump **dump)
 	struct stat st;
 	if (fstat(STDIN_FILENO, &st) < 0)
 		return vf_error_os(errno, STDIN_NAME, "stat");
+	if (isatty(STDIN_FILENO))
+		return vf_error_set_hint(vf_error_create(VF_ERR_INVALID, "standard input is a "
+				"terminal, not a dump"), "give the dump on standard input "
+				"(< FILE, or a pipe), or name its file");
 	int fd;
 	struct vf_error *err = NULL;
-	if (S_ISREG(st.st_mode)) {
+	if (S_ISREG(st.st_mode) && lseek(STDIN_FILENO, 0, SEEK_CUR) == 0) {
 		if ((fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0)) < 0)
 			return vf_error_os(errno, STDIN_NAME, "dup");
 	} else {
@@ -112,10 +141,9 @@ static struct vf_error *open_input(const struct run *r, struct vf_dump **dump)
 				return &vf_error_nomem;
 			dir = dirname(copy);
 		}
-		bool tap = r->stream && !r->o->dry_run;
+		struct spool_tap tap = { .stream = r->o->dry_run ? NULL : r->stream };
 		uint64_t size;
-		err = vf_spool(STDIN_FILENO, STDIN_NAME, dir, tap ? vf_stream_tap : NULL,
-			       r->stream, &fd, &size);
+		err = vf_spool(STDIN_FILENO, STDIN_NAME, dir, spool_tap, &tap, &fd, &size);
 		free(copy);
 		if (err)
 			return err;
@@ -369,8 +397,12 @@ static struct vf_error *write_fix(const struct run *r, struct vf_dump *dump,
 	vf_verify_init(&vc, dump, fx, o->in_place ? r->input : o->out_stream ? "standard output" :
 		       o->output);
 	struct vf_write_opts wo = { .verify = vf_verify_output, .verify_arg = &vc };
-	if (r->stream && r->stream->pass)
-		return vf_stream_finish(r->stream, dump, &fx->plan, dump->src->fd, &wo);
+	if (r->stream && r->stream->pass) {
+		struct vf_error *err = vf_stream_finish(r->stream, dump, &fx->plan, dump->src->fd,
+							&wo);
+		st->bytes_copied = r->stream->written;
+		return err;
+	}
 	if (r->stream)
 		return vf_stream_write(r->stream, dump, &fx->plan, tmp_dir(), &wo, st);
 	if (o->in_place)
@@ -558,6 +590,24 @@ static int run_many(const struct vf_options *o)
 	return vf_exit_worst(code, finish_report(&top, VF_EXIT_OK));
 }
 
+/* -o -: standard output is a stream to start, never the input (as with
+ * -o FILE); a terminal gets no binary stream (but --dry-run writes none). */
+static struct vf_error *stream_start(const struct run *r, struct vf_stream *s)
+{
+	struct stat in, out;
+	bool have = from_stdin(r) ? fstat(STDIN_FILENO, &in) == 0 : stat(r->input, &in) == 0;
+	if (have && S_ISREG(in.st_mode) && fstat(STDOUT_FILENO, &out) == 0 &&
+	    in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+		return vf_error_set_hint(vf_error_create(VF_ERR_INVALID, "standard output is the "
+				"input"), "write to another file: vmcore-fix never changes its input");
+	struct vf_error *err = vf_stream_init(s, STDOUT_FILENO, "standard output");
+	if (err && r->o->dry_run) {
+		vf_error_destroy(err);
+		err = NULL;
+	}
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct vf_options opts;
@@ -572,8 +622,7 @@ int main(int argc, char **argv)
 			/* the report goes where the dump does not */
 			r.out = stderr;
 			r.stream = &stream;
-			struct vf_error *err = vf_stream_init(&stream, STDOUT_FILENO,
-							      "standard output");
+			struct vf_error *err = stream_start(&r, &stream);
 			if (err) {
 				free(opts.inputs);
 				return report_error(&r, err);

@@ -355,9 +355,10 @@ struct vf_error *vf_flat_append_patches(const struct vf_plan *plan, int out,
 
 struct vf_error *vf_flat_poison(int out, const char *out_path)
 {
-	uint8_t rh[16];
+	uint8_t rh[32];
 	record_head(rh, UINT64_MAX - 1, UINT64_MAX - 1);
-	return vf_write_seq(out, rh, 16, out_path);
+	record_head(rh + 16, UINT64_MAX - 1, UINT64_MAX - 1);
+	return vf_write_seq(out, rh, sizeof(rh), out_path);
 }
 
 /* Flattened output: a new stream, the header region first, then the moved

@@ -54,10 +54,13 @@ struct vf_error *vf_flat_shifted(const struct vf_dump *dump, const struct vf_pla
 struct vf_error *vf_flat_append_patches(const struct vf_plan *plan, int out,
 					const char *out_path, uint64_t at, uint64_t *end);
 
-/* Write (sequentially, to a pipe) the header of a record that is no record
- * and no end marker (offset and size -2): a reader of the stream stops at
- * it with an error at once, where a stream that just ends leaves
- * makedumpfile -R waiting for more (for ten minutes). */
+/* Write (sequentially, to a pipe) twice the header of a record that is no
+ * record and no end marker (offset and size -2): a reader of the stream
+ * stops at it with an error at once, where a stream that just ends leaves
+ * makedumpfile -R waiting for more (for ten minutes).  Twice, because
+ * makedumpfile -R takes the first record header after the stream's header
+ * without a check (a negative size is an empty record) and checks only
+ * the ones after it. */
 struct vf_error *vf_flat_poison(int out, const char *out_path);
 
 #endif

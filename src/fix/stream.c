@@ -16,14 +16,13 @@
 #include "source/src.h"
 #include "util/cursor.h"
 
-enum { IN_HEADER, IN_RECORD_HEAD, IN_DATA, DONE };
 
 struct vf_error *vf_stream_init(struct vf_stream *s, int out, const char *out_name)
 {
 	memset(s, 0, sizeof(*s));
 	s->out = out;
 	s->out_name = out_name;
-	s->state = IN_HEADER;
+	s->state = VF_STREAM_HEADER;
 	s->need = VF_FLAT_HEADER_SIZE;
 	if (isatty(out))
 		return vf_error_set_hint(vf_error_create(VF_ERR_INVALID, "-o - writes a binary "
@@ -46,8 +45,8 @@ static struct vf_error *send(struct vf_stream *s, const uint8_t *buf, size_t len
 static struct vf_error *pass(struct vf_stream *s, const uint8_t *buf, size_t len)
 {
 	struct vf_error *err = NULL;
-	while (!err && len && s->state != DONE) {
-		if (s->state == IN_RECORD_HEAD) {
+	while (!err && len && s->state != VF_STREAM_DONE && s->state != VF_STREAM_HELD) {
+		if (s->state == VF_STREAM_RECORD_HEAD) {
 			size_t n = 16 - s->nrh < len ? 16 - s->nrh : len;
 			memcpy(s->rh + s->nrh, buf, n);
 			s->nrh += n;
@@ -59,11 +58,15 @@ static struct vf_error *pass(struct vf_stream *s, const uint8_t *buf, size_t len
 			int64_t off = (int64_t)vf_load_uint(s->rh, 8, true);
 			int64_t size = (int64_t)vf_load_uint(s->rh + 8, 8, true);
 			if (off < 0 || size <= 0) {
-				s->state = DONE;
+				s->state = VF_STREAM_DONE;
+				break;
+			}
+			if ((uint64_t)size > VF_STREAM_RECORD_PASS_MAX) {
+				s->state = VF_STREAM_HELD;
 				break;
 			}
 			err = send(s, s->rh, 16);
-			s->state = IN_DATA;
+			s->state = VF_STREAM_DATA;
 			s->need = (uint64_t)size;
 			continue;
 		}
@@ -72,7 +75,7 @@ static struct vf_error *pass(struct vf_stream *s, const uint8_t *buf, size_t len
 		buf += n;
 		len -= n;
 		if ((s->need -= n) == 0)
-			s->state = IN_RECORD_HEAD;
+			s->state = VF_STREAM_RECORD_HEAD;
 	}
 	return err;
 }
@@ -89,7 +92,7 @@ static void decide(struct vf_stream *s)
 		  vf_load_uint(rec, 8, true) == 0 && vf_load_uint(rec + 8, 8, true) >= 8 &&
 		  (int64_t)vf_load_uint(rec + 8, 8, true) > 0 && memcmp(rec + 16, "KDUMP   ", 8) == 0;
 	if (!s->pass)
-		s->state = DONE;
+		s->state = VF_STREAM_DONE;
 }
 
 struct vf_error *vf_stream_tap(void *arg, const uint8_t *buf, size_t len)
@@ -127,13 +130,23 @@ struct vf_error *vf_stream_finish(struct vf_stream *s, struct vf_dump *dump,
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the fix of this stream moves its data, "
 				       "and its records went out already");
 	uint64_t at = vf_flat_end_pos(dump->src), end;
-	/* what went out is what is checked: the spool's records, all of them */
-	if (s->state != DONE || s->written != at)
+	/* what went out is what is checked: the spool's records, all of them
+	 * (those held back go now) */
+	struct vf_error *err = NULL;
+	if (s->state == VF_STREAM_HELD && s->written < at) {
+		uint64_t from = s->written;
+		s->written = at;
+		s->state = VF_STREAM_DONE;  /* whole records from here */
+		err = vf_copy_to_stream(spool_fd, "the spool of standard input", from, at - from,
+					s->out, s->out_name);
+		if (err)
+			return err;
+	}
+	if (s->state != VF_STREAM_DONE || s->written != at)
 		return vf_error_create(VF_ERR_CORRUPT, "the records passed on (0x%" PRIx64 " bytes) "
 				       "are not the stream's (its end marker is at 0x%" PRIx64 ")",
 				       s->written, at);
-	struct vf_error *err = vf_flat_append_patches(plan, spool_fd, "the spool of standard "
-						      "input", at, &end);
+	err = vf_flat_append_patches(plan, spool_fd, "the spool of standard input", at, &end);
 	if (!err && ftruncate(spool_fd, (off_t)end) < 0)
 		err = vf_error_os(errno, "the spool of standard input", "setting the size");
 	char path[64];
@@ -142,7 +155,7 @@ struct vf_error *vf_stream_finish(struct vf_stream *s, struct vf_dump *dump,
 		err = wo->verify(wo->verify_arg, path);
 	if (!err) {
 		s->written += end - at;
-		s->state = DONE;  /* whole records from here: no record is cut short */
+		s->state = VF_STREAM_DONE;  /* whole records from here: no record is cut short */
 		err = vf_copy_to_stream(spool_fd, "the spool of standard input", at, end - at,
 					s->out, s->out_name);
 	}
@@ -166,39 +179,20 @@ struct vf_error *vf_stream_write(struct vf_stream *s, struct vf_dump *dump,
 {
 	memset(st, 0, sizeof(*st));
 	struct vf_error *err = refuse_moving_elf(dump, plan);
-	if (err)
-		return err;
-	char *dir = NULL, *file = NULL;
-	if (asprintf(&dir, "%s/vmcore-fix.XXXXXX", tmpdir) < 0)
-		return &vf_error_nomem;
-	if (!mkdtemp(dir)) {
-		err = vf_error_os(errno, tmpdir, "cannot make a directory for the stream in it");
-		free(dir);
-		return vf_error_set_hint(err, "set TMPDIR to a directory with room for the fixed "
-					 "dump");
-	}
-	if (asprintf(&file, "%s/stream", dir) < 0) {
-		rmdir(dir);
-		free(dir);
-		return &vf_error_nomem;
-	}
-	err = vf_write_fixed(dump, plan, file, VF_OUT_FLATTENED, wo, st);
-	int fd = err ? -1 : open(file, O_RDONLY | O_CLOEXEC);
-	if (!err && fd < 0)
-		err = vf_error_os(errno, file, "cannot open");
-	unlink(file);
-	rmdir(dir);
+	int fd = -1;
+	if (!err)
+		err = vf_write_unnamed(dump, plan, tmpdir, VF_OUT_FLATTENED, wo, st, &fd);
 	off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : 0;
 	if (!err && size < 0)
-		err = vf_error_os(errno, file, "seek");
+		err = vf_error_os(errno, "the stream's file", "seek");
 	if (!err) {
 		s->written += (uint64_t)size;  /* from now on a failure needs the poison */
-		err = vf_copy_to_stream(fd, file, 0, (uint64_t)size, s->out, s->out_name);
+		s->state = VF_STREAM_DONE;
+		err = vf_copy_to_stream(fd, "the stream's file", 0, (uint64_t)size, s->out,
+					s->out_name);
 	}
 	if (fd >= 0)
 		close(fd);
-	free(file);
-	free(dir);
 	return end_marker_sent(s, err);
 }
 
@@ -209,7 +203,7 @@ void vf_stream_abort(struct vf_stream *s)
 		 * read as a record header (a hostile size is not) */
 		static const uint8_t zeros[4096];
 		struct vf_error *err = NULL;
-		if (s->pass && s->state == IN_DATA && s->need <= (1u << 24))
+		if (s->pass && s->state == VF_STREAM_DATA)  /* need <= VF_STREAM_RECORD_PASS_MAX */
 			for (; !err && s->need; s->need -= s->need < 4096 ? s->need : 4096)
 				err = send(s, zeros, s->need < 4096 ? (size_t)s->need : 4096);
 		if (!err)

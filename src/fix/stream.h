@@ -26,13 +26,31 @@
 #include "fix/writer.h"
 #include "util/error.h"
 
+/* Records up to this size are passed on as they come; a larger one (QEMU
+ * and makedumpfile write at most a few MiB) and what follows it wait for
+ * the stream's end. */
+#define VF_STREAM_RECORD_PASS_MAX (64u << 20)
+
+/* Where the pass-through's parse is.  HELD: a record too large to pass on
+ * as it comes (its rest could not be filled out if the stream broke off
+ * inside it): it and the records after it go out from the spool when the
+ * stream has ended.  DONE: the end marker (or a header no reader takes)
+ * went by, or nothing is passed. */
+enum vf_stream_state {
+	VF_STREAM_HEADER,
+	VF_STREAM_RECORD_HEAD,
+	VF_STREAM_DATA,
+	VF_STREAM_HELD,
+	VF_STREAM_DONE,
+};
+
 struct vf_stream {
 	int out;
 	const char *out_name;       /* "standard output", for errors */
 	bool decided, pass;         /* passing records through? */
 	uint8_t head[4096 + 16 + 8]; /* the stream's header, first record's header, 8 bytes */
 	size_t nhead;
-	int state;                  /* where the parse is: header, record header, data, done */
+	enum vf_stream_state state;
 	uint8_t rh[16];
 	size_t nrh;
 	uint64_t need;              /* bytes left of the header or of the record's data */

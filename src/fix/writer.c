@@ -20,6 +20,7 @@
 
 #include "fix/copy.h"
 #include "fix/flatwrite.h"
+#include "source/spool.h"
 #include "source/src.h"
 
 /* What names a temporary file of ours: ".NAME" TEMP_MARK "XXXXXX". */
@@ -357,4 +358,42 @@ out:
 		err = vf_error_prefix(err, "%s is written and in place, but may not survive a "
 				      "system crash", out_path);
 	return err;
+}
+
+struct vf_error *vf_write_unnamed(struct vf_dump *dump, const struct vf_plan *plan,
+				  const char *dir, enum vf_out_form form,
+				  const struct vf_write_opts *wo, struct vf_write_stats *stats,
+				  int *fd)
+{
+	static const char name[] = "the stream's file";
+	memset(stats, 0, sizeof(*stats));
+	*fd = -1;
+	struct stat ist;
+	if (fstat(dump->src->fd, &ist) < 0)
+		return vf_error_os(errno, dump->src->path, "stat");
+	int out;
+	struct vf_error *err = vf_unnamed_file(dir, &out);
+	if (err)
+		return vf_error_set_hint(err, "set TMPDIR to a directory with room for the fixed "
+					 "dump");
+	struct vf_copy_io io = { dump->src->fd, out, dump->src->path, name,
+				 wo ? wo->progress : NULL, wo ? wo->progress_arg : NULL };
+	err = write_contents(dump, plan, &io, form, (uint64_t)ist.st_size, &stats->bytes_copied);
+	if (!err)
+		stats->patches = plan->n;
+	if (!err)
+		err = test_bad_write(plan, out, name);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", out);
+	if (!err && wo && wo->verify)
+		err = wo->verify(wo->verify_arg, path);
+	if (err) {
+		close(out);
+		if (err->code == VF_ERR_OS && (err->errnum == ENOSPC || err->errnum == EDQUOT))
+			err = vf_error_set_hint(vf_error_prefix(err, "in %s", dir), "set TMPDIR to "
+						"a file system with room for the fixed dump");
+		return err;
+	}
+	*fd = out;
+	return NULL;
 }

@@ -56,6 +56,14 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 				const char *out_path, enum vf_out_form form,
 				const struct vf_write_opts *wo, struct vf_write_stats *stats) VF_MUST_CHECK;
 
+/* The fixed dump written into a new unnamed file in dir (nothing to leave
+ * behind, whatever ends the run) and checked with wo->verify, not synced:
+ * *fd, at offset 0, for a caller that sends it on (-o -). */
+struct vf_error *vf_write_unnamed(struct vf_dump *dump, const struct vf_plan *plan,
+				  const char *dir, enum vf_out_form form,
+				  const struct vf_write_opts *wo, struct vf_write_stats *stats,
+				  int *fd) VF_MUST_CHECK;
+
 /* --in-place: write the plan's patches into the input file itself, at a
  * cost independent of its size.  First an undo/redo journal beside the file
  * (".NAME.vmcore-fix-journal": every patch's offset, old and new bytes) is

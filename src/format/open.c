@@ -5,6 +5,7 @@
 #include "format/elfcore.h"
 #include "format/kdump.h"
 #include "format/machine.h"
+#include "source/flat.h"
 #include "source/open.h"
 
 #include <stdio.h>
@@ -16,7 +17,34 @@ static const struct vf_format_ops *const formats[] = {
 	&vf_kdump_format,
 };
 
-#define HEAD_LEN 64
+#define HEAD_LEN VF_DUMP_HEAD_LEN
+
+/* What the first bytes of a file no format takes look like. */
+static struct vf_error *not_a_dump(const uint8_t *head, size_t got)
+{
+	char hex[3 * 8 + 1] = "";
+	size_t hl = 0;
+	struct vf_error *err;
+	for (size_t i = 0; i < got && i < 8; i++)
+		hl += (size_t)snprintf(hex + hl, sizeof(hex) - hl, "%s%02x", i ? " " : "", head[i]);
+	if (got == 0)
+		err = vf_error_at(VF_ERR_NOT_FORMAT, 0, "empty file: not a dump");
+	else
+		err = vf_error_at(VF_ERR_NOT_FORMAT, 0,
+				  "not an ELF core or kdump-compressed dump (starts with %s)", hex);
+	return vf_error_set_hint(err, "give a dump written by QEMU dump-guest-memory, "
+				 "virsh dump --memory-only, or makedumpfile");
+}
+
+struct vf_error *vf_dump_check_head(const uint8_t *head, size_t len)
+{
+	if (vf_flat_probe(head, len))
+		return NULL;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (formats[i]->probe(head, len))
+			return NULL;
+	return not_a_dump(head, len);
+}
 
 struct vf_error *vf_dump_open(const char *path, struct vf_dump **ret)
 {
@@ -79,19 +107,7 @@ struct vf_error *vf_dump_open_src(struct vf_src *src, struct vf_dump **ret)
 		}
 	}
 	if (!ops) {
-		char hex[3 * 8 + 1] = "";
-		size_t hl = 0;
-		for (size_t i = 0; i < got && i < 8; i++)
-			hl += (size_t)snprintf(hex + hl, sizeof(hex) - hl, "%s%02x", i ? " " : "",
-					       head[i]);
-		if (got == 0)
-			err = vf_error_at(VF_ERR_NOT_FORMAT, 0, "empty file: not a dump");
-		else
-			err = vf_error_at(VF_ERR_NOT_FORMAT, 0,
-					  "not an ELF core or kdump-compressed dump (starts with %s)",
-					  hex);
-		vf_error_set_hint(err, "give a dump written by QEMU dump-guest-memory, "
-			"virsh dump --memory-only, or makedumpfile");
+		err = not_a_dump(head, got);
 		goto fail;
 	}
 	dump->format = ops->format;

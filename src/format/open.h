@@ -14,6 +14,11 @@
 
 /* Open a dump file (plain or flattened). */
 struct vf_error *vf_dump_open(const char *path, struct vf_dump **ret) VF_MUST_CHECK;
+/* Whether a file that starts with head (its first len bytes, 64 or all
+ * there are) may be a dump: a format takes it, or it is a flattened
+ * stream.  Else the error the opener gives (exit 4), at offset 0. */
+#define VF_DUMP_HEAD_LEN 64
+struct vf_error *vf_dump_check_head(const uint8_t *head, size_t len) VF_MUST_CHECK;
 /* Open a dump over an existing source (takes ownership of src). */
 struct vf_error *vf_dump_open_src(struct vf_src *src, struct vf_dump **ret) VF_MUST_CHECK;
 

@@ -13,16 +13,14 @@
 
 #define SPOOL_CHUNK (1u << 20)
 
-/* An unnamed read-write file in dir: O_TMPFILE, else a named one removed
- * at once (file systems without O_TMPFILE). */
-static struct vf_error *unnamed_file(const char *dir, int *fd)
+struct vf_error *vf_unnamed_file(const char *dir, int *fd)
 {
 #ifdef O_TMPFILE
 	*fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
 	if (*fd >= 0)
 		return NULL;
 	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
-		return vf_error_os(errno, dir, "cannot make a spool file for standard input in it");
+		return vf_error_os(errno, dir, "cannot make an unnamed file in it");
 #endif
 	char *path;
 	if (asprintf(&path, "%s/.vmcore-fix-spool.XXXXXX", dir) < 0)
@@ -36,8 +34,8 @@ static struct vf_error *unnamed_file(const char *dir, int *fd)
 		if (fchmod(*fd, 0666 & ~mask) < 0)
 			e = errno;
 	}
-	struct vf_error *err = *fd < 0 ? vf_error_os(e, dir, "cannot make a spool file for "
-						     "standard input in it") : NULL;
+	struct vf_error *err = *fd < 0 ? vf_error_os(e, dir, "cannot make an unnamed file "
+						     "in it") : NULL;
 	free(path);
 	return err;
 }
@@ -61,7 +59,9 @@ struct vf_error *vf_spool(int in_fd, const char *name, const char *dir, vf_spool
 	if (!buf)
 		return &vf_error_nomem;
 	int fd;
-	struct vf_error *err = unnamed_file(dir, &fd);
+	struct vf_error *err = vf_unnamed_file(dir, &fd);
+	if (err)
+		err = vf_error_prefix(err, "spooling standard input");
 	uint64_t at = 0;
 	while (!err) {
 		ssize_t n = read(in_fd, buf, SPOOL_CHUNK);

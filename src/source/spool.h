@@ -20,6 +20,11 @@
  * the spool and is returned. */
 typedef struct vf_error *(*vf_spool_tap)(void *arg, const uint8_t *buf, size_t len);
 
+/* A new file in dir, read-write, mode 0666 less the umask, that has no
+ * name: O_TMPFILE, else (a file system without it) one removed as soon as
+ * it is made.  It goes away with its last descriptor. */
+struct vf_error *vf_unnamed_file(const char *dir, int *fd) VF_MUST_CHECK;
+
 /* Copy in_fd to its end into a new unnamed file in dir, opened read-write
  * with mode 0666 less the umask (a fixed copy written from it gets that
  * mode); *out_fd is that file, *size its length.  name says what in_fd is,

@@ -172,7 +172,7 @@ flattened yes"
 	run sh -c 'cat "$1" | "$2" - -o - >"$3"' sh "$D/cut" "$VMCOREFIX" "$D/out.flat"
 	[ "$status" -eq 4 ]
 	[[ "$output" == *"standard input"*"truncated"* ]]
-	[ "$(tail -c 16 "$D/out.flat" | od -An -tx1 | tr -d ' \n')" = fffffffffffffffefffffffffffffffe ]
+	[ "$(tail -c 32 "$D/out.flat" | od -v -An -tx1 | tr -d ' \n')" = fffffffffffffffefffffffffffffffefffffffffffffffefffffffffffffffe ]
 	# what went out before it is whole records: the poison is read as a header
 	[ $(( $(stat -c %s "$D/out.flat") > 4096 )) -eq 1 ]
 	SECONDS=0
@@ -214,4 +214,57 @@ flattened yes"
 	run script -qec "'$VMCOREFIX' '$D/k.dump' -o -" /dev/null
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"standard output is a terminal"* ]]
+}
+
+@test "standard input: a pipe of something else is refused from its first bytes, not spooled to its end; a terminal is refused; a file is read from where it is" {
+	gen k "$QEMU_KDUMP"
+	mkdir "$D/tmp"
+	SECONDS=0
+	TMPDIR=$D/tmp run timeout 60 sh -c 'yes | "$1" --check -' sh "$VMCOREFIX"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"standard input"*"not an ELF core or kdump-compressed dump (starts with 79 0a 79 0a"* ]]
+	[ "$SECONDS" -lt 30 ]
+	# standard input from the middle of a file: the dump starts there
+	{ head -c 4096 /dev/urandom; cat "$D/k.dump"; } >"$D/prefixed"
+	run sh -c '{ dd bs=4096 count=1 of=/dev/null 2>/dev/null; "$1" --check -; } <"$2"' sh "$VMCOREFIX" "$D/prefixed"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"standard input: fixable"* ]]
+	command -v script >/dev/null || skip "script (util-linux) not installed"
+	run script -qec "'$VMCOREFIX' --check -" /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"standard input is a terminal"* ]]
+}
+
+@test "-o - never writes into the input (standard output appended to it is refused, exit 2)" {
+	gen k "$QEMU_KDUMP"
+	cp "$D/k.dump" "$D/k.orig"
+	run sh -c '"$1" "$2" -o - >>"$2"' sh "$VMCOREFIX" "$D/k.dump"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"standard output is the input"* ]]
+	run sh -c '"$1" - -o - <"$2" >>"$2"' sh "$VMCOREFIX" "$D/k.dump"
+	[ "$status" -eq 2 ]
+	cmp "$D/k.dump" "$D/k.orig"
+}
+
+@test "a record larger than the pass-through takes (64 MiB) waits for the stream's end: the stream is still the fix; cut inside it, the poison follows whole records" {
+	need_mdf
+	gen big "$(grep -v '^ram\|^compress' <<<"$QEMU_KDUMP")
+compress none
+ram 0 80M
+flattened yes
+flat-record-size 128M"
+	cat "$D/big.dump" | "$VMCOREFIX" - -o - >"$D/big.flat" 2>/dev/null
+	reassemble "$D/big.flat" "$D/big.raw"
+	"$VMCOREFIX" "$D/big.dump" -o "$D/big.want" >/dev/null
+	cmp "$D/big.raw" "$D/big.want"
+	rm -f "$D/big.raw" "$D/big.want" "$D/big.flat"
+	head -c 50000000 "$D/big.dump" >"$D/big.cut"
+	run sh -c 'cat "$1" | "$2" - -o - >"$3"' sh "$D/big.cut" "$VMCOREFIX" "$D/cut.flat"
+	[ "$status" -eq 4 ]
+	# nothing of the held record went out: the header, then the poison
+	[ "$(stat -c %s "$D/cut.flat")" -eq $((4096 + 32)) ]
+	SECONDS=0
+	run reassemble "$D/cut.flat" "$D/cut.raw"
+	[ "$status" -ne 0 ]
+	[ "$SECONDS" -lt 60 ]
 }

@@ -7,7 +7,8 @@
  * through -o -'s pass-through tap (fix/stream.h), in pieces of a size the
  * input picks: when it passes records on, they must be the stream's bytes
  * up to the end marker the index found, no more and no fewer (what goes
- * out is what the spool's reader checked). */
+ * out is what the spool's reader checked), or fewer when it holds back a
+ * record too large to pass as it comes. */
 #include "fuzz.h"
 
 #include <stdlib.h>
@@ -36,7 +37,7 @@ static void check_tap(const uint8_t *data, size_t size, uint64_t end_pos)
 		abort();  /* a memory file takes every write */
 	if (!s.pass)
 		return;
-	if (s.written != end_pos)
+	if (s.state == VF_STREAM_DONE ? s.written != end_pos : s.written > end_pos)
 		abort();  /* the tap and the index disagree on where the records end */
 	back = realloc(back, end_pos ? end_pos : 1);
 	if (!back || pread(fd, back, end_pos, 0) != (ssize_t)end_pos ||
