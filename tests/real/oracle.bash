@@ -304,3 +304,46 @@ trixie_setup_file() {
 	fi
 	export TRIXIE TRIXIE_LOG TRIXIE_RC TRIXIE_DIR TRIXIE_ROOT
 }
+
+# oracle_is_the_fix OUT IN SCENARIO_DIR [OPTION...]: OUT (made some other way, e.g.
+# through a pipe) is byte for byte `$VMCOREFIX IN -o FILE OPTION...`, every consumer
+# reads it and --check says healthy. Returns 0 when all hold.
+oracle_is_the_fix() {
+	local out=$1 in=$2 sc=$3 want=${ORACLE_TMP:-$BATS_TEST_TMPDIR}/want.$$
+	shift 3
+	"$VMCOREFIX" "$in" -o "$want" "$@" >/dev/null || { echo "vmcore-fix $in -o FILE $* failed"; return 1; }
+	cmp "$out" "$want" || { rm -f "$want"; return 1; }
+	rm -f "$want"
+	oracle_agrees "$out" "$sc" || return 1
+	[ "$ORACLE_CONSUMERS_OK" = 1 ] && [ "$ORACLE_CHECK" = 0 ]
+}
+
+# oracle_piped IN SCENARIO_DIR [OPTION...]: `cat IN | vmcore-fix - -o - OPTION... |
+# makedumpfile -R OUT` works and OUT passes oracle_is_the_fix. Prints vmcore-fix's
+# report. Returns 0 when all hold.
+oracle_piped() {
+	local in=$1 sc=$2 t=${ORACLE_TMP:-$BATS_TEST_TMPDIR} rc=0
+	shift 2
+	set -o pipefail
+	cat "$in" | "$VMCOREFIX" - -o - "$@" 2>"$t/fix.err" |
+		timeout 300 makedumpfile -R "$t/piped" >"$t/mdf.log" 2>&1 || rc=$?
+	set +o pipefail
+	cat "$t/fix.err"
+	[ "$rc" -eq 0 ] || { echo "the pipeline failed (exit $rc)"; cat "$t/mdf.log"; return 1; }
+	grep -q '^wrote a flattened stream to standard output$' "$t/fix.err" || return 1
+	oracle_is_the_fix "$t/piped" "$in" "$sc" "$@"
+}
+
+# oracle_real_setup: (in a bats setup, after real_setup in setup_file) the oracle on this
+# host's consumers over the Debian 12 fixtures: sets REAL, kver, ORACLE_RUN (empty),
+# ORACLE_TMP, ORACLE_VMLINUX; skips without vmcore-fix, makedumpfile or the fixtures
+oracle_real_setup() {
+	[ -x "$VMCOREFIX" ] || skip "vmcore-fix not built ($VMCOREFIX)"
+	command -v makedumpfile >/dev/null || skip "makedumpfile not installed"
+	real_dir
+	ORACLE_RUN=()
+	ORACLE_TMP=$BATS_TEST_TMPDIR
+	kver=$(. "$REAL/vmcoreinfo/facts.env"; echo "$KERNEL_VERSION")
+	ORACLE_VMLINUX=$(debug_vmlinux "$kver") || ORACLE_VMLINUX=
+	oracle_probe
+}

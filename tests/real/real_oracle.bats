@@ -17,14 +17,7 @@ setup_file() {
 }
 
 setup() {
-	[ -x "$VMCOREFIX" ] || skip "vmcore-fix not built ($VMCOREFIX)"
-	command -v makedumpfile >/dev/null || skip "makedumpfile not installed"
-	real_dir
-	ORACLE_RUN=()
-	ORACLE_TMP=$BATS_TEST_TMPDIR
-	kver=$(. "$REAL/vmcoreinfo/facts.env"; echo "$KERNEL_VERSION")
-	ORACLE_VMLINUX=$(debug_vmlinux "$kver") || ORACLE_VMLINUX=
-	oracle_probe
+	oracle_real_setup
 }
 
 # oracle SCENARIO FILE: the oracle on REAL/SCENARIO/FILE and on its fixed output

@@ -152,19 +152,8 @@ trixie_fix() {
 }
 
 @test "QEMU 10's kdump-zlib written into a pipe is flattened (into a file it is raw): vmcore-fix - -o - | makedumpfile -R gives the file's fix, and every Debian 13 consumer reads it" {
-	local in=$TRIXIE_DIR/vmcoreinfo/dump.kdump-zlib.pipe t=$BATS_TEST_TMPDIR rc=0
+	local in=$TRIXIE_DIR/vmcoreinfo/dump.kdump-zlib.pipe
 	[ -e "$in" ] || skip "no dump.kdump-zlib.pipe in $TRIXIE_DIR/vmcoreinfo (fixtures made before make-dumps.sh captured pipes)"
 	[ "$(head -c 12 "$in")" = makedumpfile ]
-	set -o pipefail
-	cat "$in" | "$VMCOREFIX" - -o - 2>"$t/fix.err" |
-		timeout 300 makedumpfile -R "$t/out" >"$t/mdf.log" 2>&1 || rc=$?
-	set +o pipefail
-	cat "$t/fix.err"
-	[ "$rc" -eq 0 ]
-	"$VMCOREFIX" "$in" -o "$t/want" >/dev/null
-	cmp "$t/out" "$t/want"
-	rm -f "$t/want"
-	oracle_agrees "$t/out" "$TRIXIE_DIR/vmcoreinfo"
-	[ "$ORACLE_CONSUMERS_OK" = 1 ]
-	[ "$ORACLE_CHECK" = 0 ]
+	oracle_piped "$in" "$TRIXIE_DIR/vmcoreinfo"
 }
