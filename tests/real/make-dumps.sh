@@ -274,8 +274,8 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1) FWCFG(0|1) [CPU MINIMAL(0|1) WA
 	local -a stream=(migrate "$S/migration.stream") pipes=()
 	[ "$minimal" = 1 ] && stream=()
 	# QEMU writing into a pipe (a fifo read by cat), as `vmcore-fix -` reads it:
-	# dump.elf.pipe and dump.kdump-zlib.pipe (QEMU 8.2+ writes a kdump to a file
-	# raw, to a pipe flattened)
+	# dump.elf.pipe and dump.kdump-zlib.pipe (a kdump into a pipe is always
+	# flattened; into a file too, unless QEMU 8.2+ is asked to reassemble it)
 	local -a readers=()
 	if [ "$minimal" = 0 ] && [ "$device" = 1 ] && [ "$fwcfg" = 1 ]; then
 		local f

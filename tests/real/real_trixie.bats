@@ -151,7 +151,7 @@ trixie_fix() {
 	done
 }
 
-@test "QEMU 10's kdump-zlib written into a pipe is flattened (into a file it is raw): vmcore-fix - -o - | makedumpfile -R gives the file's fix, and every Debian 13 consumer reads it" {
+@test "QEMU 10's kdump-zlib written into a pipe (flattened): vmcore-fix - -o - | makedumpfile -R gives the file's fix, and every Debian 13 consumer reads it" {
 	local in=$TRIXIE_DIR/vmcoreinfo/dump.kdump-zlib.pipe
 	[ -e "$in" ] || skip "no dump.kdump-zlib.pipe in $TRIXIE_DIR/vmcoreinfo (fixtures made before make-dumps.sh captured pipes)"
 	[ "$(head -c 12 "$in")" = makedumpfile ]
