@@ -299,7 +299,8 @@ static struct vf_error *write_fix(const struct run *r, struct vf_dump *dump,
 	const struct vf_options *o = r->o;
 	struct vf_verify vc;
 	vf_verify_init(&vc, dump, fx, o->in_place ? r->input : o->output);
-	struct vf_write_opts wo = { .verify = vf_verify_output, .verify_arg = &vc };
+	struct vf_write_opts wo = { .verify = vf_verify_output, .verify_arg = &vc,
+				    .no_sync = o->no_sync };
 	if (o->in_place)
 		return vf_write_in_place(dump, &fx->plan, &wo, st);
 	struct progress cp = { .what = "writing", .last = -1, .always = o->progress > 0 };
