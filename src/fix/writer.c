@@ -1,5 +1,5 @@
 /* writer.c - -o: the fixed dump written to a temporary file beside the
- * target, synced, checked and renamed into place.
+ * target, synced (unless no_sync), checked and renamed into place.
  *
  * The pieces: fix/copy.h (copies, sparse copies, writes), fix/flatwrite.h
  * (flattened streams), fix/journal.h and inplace.c (--in-place). */

@@ -248,8 +248,7 @@ static void test_clone_split(void)
 	       "clone split: a \"negative\" shift of whole blocks clones");
 	TAP_OK(split_is(vf_clone_split(0, 5 * B, (uint64_t)0 - 100, B), 5 * B, 0, 0),
 	       "clone split: a \"negative\" shift of part of a block does not");
-	TAP_OK(split_is(vf_clone_split(100, 2 * B, 0, B), 2 * B, 0, 0) ||
-	       split_is(vf_clone_split(100, 2 * B, 0, B), B - 100, B, 100),
+	TAP_OK(split_is(vf_clone_split(100, 2 * B, 0, B), B - 100, B, 100),
 	       "clone split: two blocks' length across three blocks: one whole block");
 	TAP_OK(split_is(vf_clone_split(100, B, 0, B), B, 0, 0),
 	       "clone split: a range holding no whole block is all head");
