@@ -19,8 +19,10 @@ syncs() {
 	grep -oE "^([0-9]+ +)?($SYNCS)\(" "$1" | grep -oE "($SYNCS)" || true
 }
 
+# traced CMD...: CMD under strace, its sync calls logged in $BATS_TEST_TMPDIR/trace
+# (LeakSanitizer cannot run under ptrace: an ASan build's leak check is off here)
 traced() {
-	strace -f -qq -e trace=fsync,fdatasync,sync_file_range,syncfs,msync,sync \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -e trace=fsync,fdatasync,sync_file_range,syncfs,msync,sync \
 		-o "$BATS_TEST_TMPDIR/trace" "$@"
 }
 
