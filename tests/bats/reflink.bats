@@ -213,3 +213,27 @@ same_map() {
 	# refused (ext4 has no reflink: EOPNOTSUPP)
 	grep -q 'FICLONERANGE.*= -1 E' "$BATS_TEST_TMPDIR/trace"
 }
+
+@test "XFS: a clone failing midway (EIO, the fault shim) sends the rest through the copy: the same bytes" {
+	local faultlib=$BUILDDIR/tests/fault/libvffault.so
+	[ -f "$faultlib" ] || skip "the fault shim is not built ($faultlib: make check builds it)"
+	if ldd "$VMCOREFIX" 2>/dev/null | grep -q -E 'lib(a|ub|t)san'; then
+		skip "vmcore-fix is built with a sanitizer (no preload)"
+	fi
+	mount_fs xfs
+	cp "$BATS_FILE_TMPDIR/e.dump" "$MNT/in"
+	env LD_PRELOAD="$faultlib" VMCOREFIX_FAULT_AT=2 VMCOREFIX_FAULT_CALL=ioctl \
+		VMCOREFIX_FAULT_ERRNO=EIO VMCOREFIX_FAULT_REPORT="$BATS_TEST_TMPDIR/report" \
+		"$VMCOREFIX" "$MNT/in" --region "$REGION" -o "$MNT/out" >/dev/null
+	[ "$(cat "$BATS_TEST_TMPDIR/report")" = "ioctl 2" ]
+	cmp "$MNT/out" "$BATS_FILE_TMPDIR/e.ref"
+	# the first range (64 MiB) is shared, the rest written
+	[ "$(summary "$MNT/out" shared)" -ge $((60 << 20)) ]
+	[ "$(summary "$MNT/out" own)" -ge $((16 << 20)) ]
+	# the first clone failing: nothing shared, the same bytes
+	rm "$MNT/out"
+	env LD_PRELOAD="$faultlib" VMCOREFIX_FAULT_AT=1 VMCOREFIX_FAULT_CALL=ioctl \
+		VMCOREFIX_FAULT_ERRNO=EIO "$VMCOREFIX" "$MNT/in" --region "$REGION" -o "$MNT/out" >/dev/null
+	cmp "$MNT/out" "$BATS_FILE_TMPDIR/e.ref"
+	[ "$(summary "$MNT/out" shared)" -eq 0 ]
+}
