@@ -12,7 +12,8 @@
 # BENCH_FS_HUGE=1), 256 MiB of data each (pattern; the rest a hole in ELF, not
 # dumped in kdump, stored uncompressed), made once into $BENCH_CACHE.
 #
-# BENCH_FS=xfs,btrfs,ext4,tmpfs picks the file systems (default all four);
+# BENCH_FS=xfs,btrfs,ext4,tmpfs picks the file systems (default all four),
+# BENCH_FS_SIZES the guests' sizes in MiB (default "4096 65536");
 # needs root and loop devices, else each is skipped with the reason.  Prints
 # the tables and writes them to bench/fs-results.md.  RUNS runs each (5),
 # medians.
@@ -80,14 +81,21 @@ mount_fs() {
 	fi
 	[ -e /dev/loop-control ] || { echo "no loop devices"; return 1; }
 	command -v "mkfs.$type" >/dev/null || { echo "mkfs.$type missing"; return 1; }
-	truncate -s 4G "$img"
+	# allocated in full, so that no run pays for the host file system's
+	# allocation of the image's blocks (a sparse image made the first rows slow)
+	fallocate -l 4G "$img" 2>/dev/null || truncate -s 4G "$img"
 	case $type in
 	xfs) mkfs.xfs -q -K -m reflink=1 "$img" ;;
 	btrfs) mkfs.btrfs -q -K "$img" >/dev/null ;;
-	ext4) mkfs.ext4 -q -F -E nodiscard "$img" ;;
+	ext4) mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=0,lazy_journal_init=0 "$img" ;;
 	*) echo "unknown file system"; return 1 ;;
 	esac
 	mount -o loop "$img" "$mnt" 2>&1 || return 1
+	# a fresh file system's first writes are slow (ext4 took 1 s for what takes
+	# 0.3 s later, old and new binaries alike): 1 GiB written and removed first
+	dd if=/dev/zero of="$mnt/warm" bs=1M count=1024 conv=fsync status=none
+	rm "$mnt/warm"
+	sync -f "$mnt"
 }
 
 used() { sync -f "$mnt"; df -B1 --output=used "$mnt" | tail -n 1 | tr -d ' '; }
@@ -121,7 +129,7 @@ human() { awk -v b="$1" 'BEGIN { if (b >= 2^39) printf "%.0f TiB", b / 2^40; els
 no_clone() { VMCOREFIX_TEST_NO_CLONE=1 "$@"; }
 fsync_copy() { "$@" && sync "${!#}"; }  # the command, then an fsync of its last argument
 
-sizes="4096 65536"
+sizes=${BENCH_FS_SIZES:-4096 65536}
 [ "${BENCH_FS_HUGE:-0}" = 1 ] && sizes="$sizes 1048576"
 dumps=()
 for mib in $sizes; do
@@ -172,7 +180,7 @@ copy_rows() {
 echo
 echo "## -o on XFS and btrfs (reflink) and ext4, tmpfs (bench/fs.sh)"
 echo
-echo "$(nproc) cores, kernel $(uname -r), loop-mounted 4 GiB images on $(df -T "$work" | awk 'NR == 2 {print $2}'), median of $runs runs, warm"
+echo "$(nproc) cores, kernel $(uname -r), loop-mounted 4 GiB images (allocated) on $(df -T "$work" | awk 'NR == 2 {print $2}'), median of $runs runs, warm"
 echo "caches; dumps: 256 MiB of data, the rest sparse. Times in ms; new space in KiB (df after sync)."
 echo "old path: VMCOREFIX_TEST_NO_CLONE=1 (read and write, zero blocks to holes)."
 echo
