@@ -98,7 +98,19 @@ mount_fs() {
 	sync -f "$mnt"
 }
 
-used() { sync -f "$mnt"; df -B1 --output=used "$mnt" | tail -n 1 | tr -d ' '; }
+# used: bytes in use on $MNT once it stops changing (XFS and btrfs free a removed
+# file's blocks in the background, after the unlink returns)
+used() {
+	local a b=-1 i
+	for i in $(seq 50); do
+		sync -f "$mnt"
+		a=$(df -B1 --output=used "$mnt" | tail -n 1 | tr -d ' ')
+		[ "$a" = "$b" ] && break
+		b=$a
+		sleep 0.1
+	done
+	echo "$a"
+}
 
 # ms CMD...: median wall ms (0.1 ms) of CMD over RUNS runs after a warm-up, each
 # with $mnt/out removed and the file system synced first
