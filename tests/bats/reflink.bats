@@ -76,7 +76,7 @@ teardown() {
 # tmpfs) mounted at $MNT, or skip saying what is missing.
 mount_fs() {
 	local type=$1 img=$BATS_TEST_TMPDIR/$1.img
-	[ "$(id -u)" = 0 ] || skip "needs root to mount a $type file system"
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a file system ($type)"
 	mkdir -p "$MNT"
 	if [ "$type" = tmpfs ]; then
 		mount -t tmpfs -o size=1g tmpfs "$MNT" 2>"$BATS_TEST_TMPDIR/mount.err" ||
