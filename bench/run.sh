@@ -24,7 +24,10 @@
 # Last, the real QEMU dumps (dump.elf with its note, nodevice/dump.elf fixed
 # from the guest's /sys/kernel/vmcoreinfo line, kdump-zlib raw and flattened)
 # the same way, and flattened -> raw (`--output-format raw`) against
-# `makedumpfile -R`.  Every figure is the median of RUNS runs.
+# `makedumpfile -R`.  Then bench/fs.sh: -o on loop-mounted XFS and btrfs against
+# `cp --reflink=always`, and with and without --no-sync on ext4 and tmpfs
+# (BENCH_FS_ONLY=1: only those; BENCH_FS=xfs,btrfs: some file systems; BENCH_FS=none:
+# none).  Every figure is the median of RUNS runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -32,6 +35,11 @@ build=${1:-$top/build}
 vf=$build/vmcore-fix
 runs=${RUNS:-5}
 [ -x "$vf" ] || { echo "bench: build first ($vf)" >&2; exit 1; }
+# BENCH_FS_ONLY=1: only the file-system rows (bench/fs.sh: XFS and btrfs reflink, ext4
+# and tmpfs with and without --no-sync; BENCH_FS=xfs,btrfs picks some of them)
+if [ "${BENCH_FS_ONLY:-0}" = 1 ]; then
+	exec "$here/fs.sh" "$build"
+fi
 realroot=$("$top/tests/real/make-dumps.sh" 2>/dev/null | tail -n 1) || true
 [ -d "$realroot/vmcoreinfo" ] || realroot=$(ls -d /var/cache/vmcore-fix/real/*/ 2>/dev/null | head -n 1)
 realroot=${realroot%/}
@@ -291,6 +299,12 @@ inplace_ms() {  # FILE ARGS...: median ms of vmcore-fix --in-place on fresh copi
 		done
 	fi
 } | tee -a "$scratch/table"
+# The file-system rows (bench/fs.sh; BENCH_FS picks the file systems, BENCH_FS=none
+# leaves them out)
+if [ "${BENCH_FS:-}" != none ]; then
+	"$here/fs.sh" "$build" >/dev/null
+	cat "$here/fs-results.md" | tee -a "$scratch/table"
+fi
 {
 	echo "# Benchmark results"
 	echo

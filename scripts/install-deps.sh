@@ -4,7 +4,9 @@
 #   test:  build + bats, clang with libFuzzer (tests/fuzz), the Debian packaging
 #          tools and debootstrap (tests/bats/package.bats builds the .deb, runs
 #          lintian and installs it into a fresh Debian 12 root) and the real-QEMU
-#          test tier (qemu, a guest kernel, busybox, makedumpfile, crash, drgn)
+#          test tier (qemu, a guest kernel, busybox, makedumpfile, crash, drgn);
+#          mkfs.xfs and mkfs.btrfs (tests/bats/reflink.bats loop-mounts both) and
+#          strace (tests/bats/sync.bats counts the sync calls)
 set -eu
 what=${1:-build}
 SUDO=
@@ -12,7 +14,7 @@ SUDO=
 export DEBIAN_FRONTEND=noninteractive
 
 build_pkgs="build-essential autoconf automake pkg-config libelf-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev python3"
-test_pkgs="bats clang libclang-rt-dev python3 python3-lzo python3-snappy python3-zstd jq groff-base bash-completion binutils elfutils zsh fish time parallel"
+test_pkgs="bats clang libclang-rt-dev python3 python3-lzo python3-snappy python3-zstd jq groff-base bash-completion binutils elfutils zsh fish time parallel xfsprogs btrfs-progs strace"
 pkg_pkgs="dpkg-dev debhelper fakeroot lintian debootstrap wget"
 
 pkgs=$build_pkgs

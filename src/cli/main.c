@@ -396,7 +396,8 @@ static struct vf_error *write_fix(const struct run *r, struct vf_dump *dump,
 	struct vf_verify vc;
 	vf_verify_init(&vc, dump, fx, o->in_place ? r->input : o->out_stream ? "standard output" :
 		       o->output);
-	struct vf_write_opts wo = { .verify = vf_verify_output, .verify_arg = &vc };
+	struct vf_write_opts wo = { .verify = vf_verify_output, .verify_arg = &vc,
+				    .no_sync = o->no_sync };
 	if (r->stream && r->stream->pass) {
 		struct vf_error *err = vf_stream_finish(r->stream, dump, &fx->plan, dump->src->fd,
 							&wo);

@@ -30,6 +30,7 @@ enum {
 	OPT_MEMORY_LAYOUT,
 	OPT_NO_SCAN,
 	OPT_PROGRESS,
+	OPT_NO_SYNC,
 };
 
 /* --jobs: threads at most (each holds one dump open). */
@@ -47,6 +48,9 @@ static const struct argp_option options[] = {
 	  "reassembled), flattened (the makedumpfile stream: only crash and "
 	  "makedumpfile -R read it), same (the input's) or elf (a kdump input "
 	  "becomes an ELF dump of its memory)", 1 },
+	{ "no-sync", OPT_NO_SYNC, NULL, 0,
+	  "With -o: do not fsync the output and its directory (faster; for an output "
+	  "read at once: a system crash may lose it)", 1 },
 	{ "in-place", OPT_IN_PLACE, NULL, 0,
 	  "Patch DUMP itself (journaled: an interrupted run is finished by the next)", 1 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0,
@@ -151,6 +155,11 @@ static void check_options(struct vf_options *o, struct argp_state *state)
 		argp_error(state, "--check writes nothing: leave out -o and --in-place");
 	if (o->in_place && o->output)
 		argp_error(state, "give -o FILE or --in-place, not both");
+	if (o->no_sync && o->in_place)
+		argp_error(state, "--no-sync goes with -o FILE, not --in-place (its journal "
+			   "is crash-safe only when synced)");
+	if (o->no_sync && !o->output)
+		argp_error(state, "--no-sync goes with -o FILE (nothing else is written)");
 	if (o->in_place && o->out_form == VF_OUT_ELF)
 		argp_error(state, "--output-format elf writes a new file: give -o FILE, not "
 			   "--in-place");
@@ -209,6 +218,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_IN_PLACE:
 		o->in_place = true;
+		break;
+	case OPT_NO_SYNC:
+		o->no_sync = true;
 		break;
 	case OPT_CHECK:
 		o->check = true;

@@ -18,6 +18,7 @@ struct vf_options {
 	unsigned jobs;            /* --jobs: dumps at once (default 1) */
 	const char *output;       /* -o */
 	bool out_stream;          /* -o -: a flattened stream to standard output */
+	bool no_sync;             /* --no-sync: -o without fsync */
 	bool dry_run;
 	bool in_place;            /* --in-place */
 	int out_form;             /* --output-format: enum vf_out_form (default raw) */

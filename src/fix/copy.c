@@ -8,13 +8,17 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/fs.h>
 
 #include "source/src.h"
 
 #define ZCHUNK (1u << 20)          /* what a zero-hole copy reads at a time */
-#define PROGRESS_STEP (64u << 20)  /* a sparse copy reports progress this often */
+#define PROGRESS_STEP (64u << 20)  /* a sparse copy reports progress this often (a power
+				      * of two: its steps end on block boundaries) */
 
 struct vf_error *vf_write_all(int fd, const void *buf, size_t len, uint64_t off,
 			      const char *path)
@@ -264,6 +268,79 @@ static void report(const struct vf_copy_io *io, uint64_t done, uint64_t total)
 		io->progress(io->progress_arg, done, total);
 }
 
+struct vf_clone_split vf_clone_split(uint64_t off, uint64_t len, uint64_t shift,
+				     uint64_t block)
+{
+	struct vf_clone_split sp = { len, 0, 0 };
+	/* 2^64 is a multiple of a power of two: a "negative" shift is a
+	 * multiple of block exactly when its magnitude is */
+	if (block == 0 || (block & (block - 1)) || shift & (block - 1))
+		return sp;
+	uint64_t up = (block - off % block) % block;  /* to the first boundary */
+	if (up >= len)
+		return sp;
+	uint64_t mid = (len - up) & ~(block - 1);
+	if (mid == 0)
+		return sp;
+	sp.head = up;
+	sp.mid = mid;
+	sp.tail = len - up - mid;
+	return sp;
+}
+
+/* The block of the file system of fd that clones are made of; 0 when it
+ * cannot be told (or is not a power of two): no clones. */
+static uint64_t clone_block(int fd)
+{
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0 || sf.f_bsize <= 0)
+		return 0;
+	uint64_t b = (uint64_t)sf.f_bsize;
+	return b & (b - 1) ? 0 : b;
+}
+
+/* Share input [off, off+len) (block-aligned at both ends) at output off +
+ * shift: false when the file system will not (no reflink, another file
+ * system, or any other refusal: the caller copies instead, and a real
+ * I/O error shows there). */
+static bool clone_range(const struct vf_copy_io *io, uint64_t off, uint64_t len,
+			uint64_t shift)
+{
+#ifdef FICLONERANGE
+	struct file_clone_range r = { .src_fd = io->in, .src_offset = off, .src_length = len,
+				      .dest_offset = off + shift };
+	int rc;
+	while ((rc = ioctl(io->out, FICLONERANGE, &r)) < 0 && errno == EINTR)
+		;
+	return rc == 0;
+#else
+	(void)io, (void)off, (void)len, (void)shift;
+	return false;
+#endif
+}
+
+/* One step of a zero-holes copy: its aligned interior cloned while *block
+ * says clones work (the first refusal sets it to 0 for the rest of the
+ * copy), the rest read and written without its zero blocks. */
+static struct vf_error *copy_step(const struct vf_copy_io *io, uint64_t off, uint64_t len,
+				  uint64_t shift, uint8_t *buf, uint64_t *block,
+				  uint64_t *copied)
+{
+	struct vf_clone_split sp = vf_clone_split(off, len, shift, *block);
+	struct vf_error *err = copy_zero_holes(io, off, sp.head, shift, buf, copied);
+	if (!err && sp.mid) {
+		if (clone_range(io, off + sp.head, sp.mid, shift)) {
+			*copied += sp.mid;
+		} else {
+			*block = 0;
+			err = copy_zero_holes(io, off + sp.head, sp.mid, shift, buf, copied);
+		}
+	}
+	if (!err)
+		err = copy_zero_holes(io, off + sp.head + sp.mid, sp.tail, shift, buf, copied);
+	return err;
+}
+
 struct vf_error *vf_sparse_copy(const struct vf_copy_io *io, uint64_t from, uint64_t size,
 				uint64_t shift, bool zeros_to_holes, uint64_t *copied)
 {
@@ -271,15 +348,19 @@ struct vf_error *vf_sparse_copy(const struct vf_copy_io *io, uint64_t from, uint
 	uint8_t *buf = NULL;
 	if (zeros_to_holes && !(buf = malloc(ZCHUNK)))
 		return &vf_error_nomem;
+	uint64_t block = zeros_to_holes && !io->no_clone ? clone_block(io->out) : 0;
 	struct vf_error *err = NULL;
 	uint64_t data, hole;
 	for (uint64_t pos = from; !err && pos < size && vf_next_extent(io->in, pos, size,
 									&data, &hole); pos = hole) {
-		/* in steps, so progress can be shown */
+		/* in steps, so progress can be shown; they end at multiples of
+		 * the step (block boundaries) so that clones need no edges
+		 * but at the extent's ends */
 		for (uint64_t o = data; !err && o < hole;) {
-			uint64_t n = hole - o < PROGRESS_STEP ? hole - o : PROGRESS_STEP;
+			uint64_t next = (o | (PROGRESS_STEP - 1)) + 1;
+			uint64_t n = (next < hole ? next : hole) - o;
 			if (zeros_to_holes) {
-				err = copy_zero_holes(io, o, n, shift, buf, copied);
+				err = copy_step(io, o, n, shift, buf, &block, copied);
 			} else {
 				err = vf_copy_range(io, o, n, shift);
 				*copied += n;

@@ -16,12 +16,15 @@
 #include "util/error.h"
 
 /* The two ends of a copy; progress (may be NULL) is told how much of a
- * sparse copy's range is done. */
+ * sparse copy's range is done; no_clone keeps a sparse copy from sharing
+ * blocks with the input (the tests' and benchmarks' way to the other
+ * path). */
 struct vf_copy_io {
 	int in, out;
 	const char *in_path, *out_path;
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
+	bool no_clone;
 };
 
 /* Bytes to write at a physical offset of the file written (the bytes are
@@ -75,11 +78,31 @@ struct vf_error *vf_copy_range(const struct vf_copy_io *io, uint64_t off, uint64
 struct vf_error *vf_copy_plain(const struct vf_copy_io *io, uint64_t off, uint64_t len,
 			       uint64_t shift);
 
+/* A range to copy, in three parts: head bytes from its start, then mid
+ * bytes that can be cloned (shared with the input: both ends at block
+ * boundaries of the input and of the output), then tail bytes. */
+struct vf_clone_split {
+	uint64_t head, mid, tail;
+};
+
+/* How input [off, off+len), going to output offset off + shift (mod 2^64),
+ * splits for clones of blocks of block bytes (a power of two; anything
+ * else, or a shift that is not a multiple of it, or a range holding no
+ * whole block: all head).  head + mid + tail == len.  Pure. */
+struct vf_clone_split vf_clone_split(uint64_t off, uint64_t len, uint64_t shift,
+				     uint64_t block);
+
 /* Copy input [from, size) to output [from + shift, size + shift), data
  * extents only, and set the output's size to size + shift.  With
  * zeros_to_holes, output blocks of VF_ZERO_BLOCK bytes that hold only zeros
  * are not written either (QEMU writes the zero pages of ELF dumps out in
- * full).  *copied counts the data bytes written. */
+ * full), except inside the block-aligned interior of each extent, which is
+ * cloned (FICLONERANGE: the output shares the input's blocks, zero or not,
+ * and takes no new space) where the file system clones; where it does not
+ * (the first clone fails: not tried again in this copy) everything is
+ * read and written.  Without zeros_to_holes the kernel copies
+ * (copy_file_range, which itself clones where it can).  *copied counts the
+ * data bytes copied or cloned. */
 struct vf_error *vf_sparse_copy(const struct vf_copy_io *io, uint64_t from, uint64_t size,
 				uint64_t shift, bool zeros_to_holes, uint64_t *copied);
 

@@ -272,7 +272,8 @@ struct vf_error *vf_reassemble(const struct vf_dump *dump, int out, const char *
 	*copied = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct vf_flat_record r = vf_flat_record_at(dump->src, i);
-		struct vf_copy_io io = { dump->src->fd, out, dump->src->path, out_path, NULL, NULL };
+		struct vf_copy_io io = { .in = dump->src->fd, .out = out,
+					 .in_path = dump->src->path, .out_path = out_path };
 		struct vf_error *err = vf_copy_range(&io, r.data_pos, r.size, r.offset - r.data_pos);
 		if (err)
 			return err;
@@ -316,7 +317,8 @@ static struct vf_error *moved_records(const struct vf_dump *dump, const struct v
 {
 	size_t n = vf_flat_record_count(dump->src);
 	uint64_t from = plan->shift_from, shift = plan->shift;
-	struct vf_copy_io io = { dump->src->fd, out, dump->src->path, out_path, NULL, NULL };
+	struct vf_copy_io io = { .in = dump->src->fd, .out = out, .in_path = dump->src->path,
+				 .out_path = out_path };
 	struct vf_error *err = NULL;
 	uint8_t rh[16];
 	for (size_t i = 0; !err && i < n; i++) {

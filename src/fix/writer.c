@@ -1,5 +1,5 @@
 /* writer.c - -o: the fixed dump written to a temporary file beside the
- * target, synced, checked and renamed into place.
+ * target, synced (unless no_sync), checked and renamed into place.
  *
  * The pieces: fix/copy.h (copies, sparse copies, writes), fix/flatwrite.h
  * (flattened streams), fix/journal.h and inplace.c (--in-place). */
@@ -266,18 +266,19 @@ static uint64_t remove_stale(const char *dir, const char *prefix)
 	return removed;
 }
 
-/* The written file (out, at tmp) synced, checked, renamed and closed: out
- * stays open (and locked) until its name is the target's. */
+/* The written file (out, at tmp) synced (unless wo->no_sync), checked,
+ * renamed and closed: out stays open (and locked) until its name is the
+ * target's. */
 static struct vf_error *finish(int out, const char *tmp, const char *out_path,
 			       const struct vf_write_opts *wo, struct vf_error *err)
 {
-	if (!err && fsync(out) < 0)
+	if (!err && !(wo && wo->no_sync) && fsync(out) < 0)
 		err = vf_error_os(errno, out_path, "fsync");
 	if (!err && wo && wo->verify)
 		err = wo->verify(wo->verify_arg, tmp);
 	if (!err && rename(tmp, out_path) < 0)
 		err = vf_error_os(errno, out_path, "rename into place");
-	close(out);  /* synced: a late error of close has nothing left to lose */
+	close(out);  /* synced (or not to be): a late error of close has nothing left to lose */
 	return err;
 }
 
@@ -336,7 +337,8 @@ struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan
 	if (out < 0)
 		goto out;
 	struct vf_copy_io io = { dump->src->fd, out, dump->src->path, out_path,
-				 wo ? wo->progress : NULL, wo ? wo->progress_arg : NULL };
+				 wo ? wo->progress : NULL, wo ? wo->progress_arg : NULL,
+				 getenv("VMCOREFIX_TEST_NO_CLONE") != NULL };  /* the old path */
 	if (!err)
 		err = write_contents(dump, plan, &io, form, (uint64_t)ist.st_size,
 				     &stats->bytes_copied);
@@ -354,7 +356,7 @@ out:
 	free(prefix);
 	/* renamed: the output is there, complete, but a crash may still lose
 	 * the rename until its directory is synced */
-	if (!err && (err = vf_fsync_dir_of(out_path)))
+	if (!err && !(wo && wo->no_sync) && (err = vf_fsync_dir_of(out_path)))
 		err = vf_error_prefix(err, "%s is written and in place, but may not survive a "
 				      "system crash", out_path);
 	return err;
@@ -377,7 +379,8 @@ struct vf_error *vf_write_unnamed(struct vf_dump *dump, const struct vf_plan *pl
 		return vf_error_set_hint(err, "set TMPDIR to a directory with room for the fixed "
 					 "dump");
 	struct vf_copy_io io = { dump->src->fd, out, dump->src->path, name,
-				 wo ? wo->progress : NULL, wo ? wo->progress_arg : NULL };
+				 wo ? wo->progress : NULL, wo ? wo->progress_arg : NULL,
+				 getenv("VMCOREFIX_TEST_NO_CLONE") != NULL };
 	err = write_contents(dump, plan, &io, form, (uint64_t)ist.st_size, &stats->bytes_copied);
 	if (!err)
 		stats->patches = plan->n;

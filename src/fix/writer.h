@@ -2,9 +2,10 @@
  *
  * The output is written to a temporary file beside the target, with the
  * input's mode; the input is copied extent by extent (holes stay holes,
- * copy_file_range lets the kernel copy or share the data), the plan's patches
- * are written over it, and the file is fsync'd and renamed into place (and
- * its directory fsync'd).  On any error before the rename, or
+ * copy_file_range lets the kernel copy or share the data; an ELF input's
+ * block-aligned data is cloned where the file system can), the plan's
+ * patches are written over it, and the file is fsync'd and renamed into
+ * place (and its directory fsync'd; with no_sync neither is synced).  On any error before the rename, or
  * SIGINT/SIGTERM/SIGHUP, the temporary file is removed: there is never a
  * partial output.  The writer holds an flock on its temporary file from its
  * creation to the rename; the temporary files of the same pattern beside
@@ -50,6 +51,9 @@ struct vf_write_opts {
 	 * renamed into place; an error keeps the target untouched. */
 	struct vf_error *(*verify)(void *arg, const char *tmp_path);
 	void *verify_arg;
+	/* -o only: no fsync of the file or of its directory (--no-sync: the
+	 * output is complete and in place, but a system crash may lose it) */
+	bool no_sync;
 };
 
 struct vf_error *vf_write_fixed(struct vf_dump *dump, const struct vf_plan *plan,

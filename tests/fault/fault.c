@@ -4,7 +4,8 @@
  *   VMCOREFIX_FAULT_AT=N        the N-th call (from 1) of the kind chosen fails
  *   VMCOREFIX_FAULT_CALL=K      read (read, pread), write, pwrite, fsync (fsync,
  *                               fdatasync), rename, ftruncate, fallocate,
- *                               copy_file_range, or any (all of them)
+ *                               copy_file_range, ioctl (the writer's clones,
+ *                               FICLONERANGE), or any (all of them)
  *   VMCOREFIX_FAULT_ERRNO=E     EIO, ENOSPC, EINTR, or short: a transfer (read,
  *                               pread, write, pwrite, copy_file_range) moves only
  *                               half of its bytes (0 of 1); with short only
@@ -25,15 +26,18 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 enum call { C_READ, C_WRITE, C_PWRITE, C_FSYNC, C_RENAME, C_FTRUNCATE, C_FALLOCATE,
-	    C_COPY, C_ANY };
+	    C_COPY, C_IOCTL, C_ANY };
 static const char *const call_names[] = { "read", "write", "pwrite", "fsync", "rename",
-					  "ftruncate", "fallocate", "copy_file_range", "any" };
+					  "ftruncate", "fallocate", "copy_file_range", "ioctl",
+					  "any" };
 
 static bool armed, fired, short_io, kill_it;
 static long fault_at, calls;
@@ -170,6 +174,18 @@ ssize_t copy_file_range(int in, off_t *inoff, int out, off_t *outoff, size_t n,
 			return -1; \
 		} \
 	} while (0)
+
+/* ioctl's third argument is a pointer for every request the program makes. */
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	va_start(ap, req);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	REAL(ioctl);
+	PLAIN_FAULT(C_IOCTL);
+	return real_ioctl(fd, req, arg);
+}
 
 int fsync(int fd)
 {

@@ -1,5 +1,6 @@
 /* test_writer.c - the writer's pieces: copies (holes kept, data shifted,
- * zero blocks left out at any alignment, the read/write fallback), patches,
+ * zero blocks left out at any alignment, the read/write fallback, ranges
+ * split for clones and the copy where clones are refused), patches,
  * flattened output read back through the flattened reader, and -o: never a
  * temporary file left, never a target changed when a step fails. */
 #include "config.h"
@@ -144,7 +145,8 @@ static void test_sparse_copy(void)
 	int in = open(at_dir("sparse.in"), O_RDONLY);
 	int out = open(at_dir("sparse.out"), O_RDWR | O_CREAT | O_TRUNC, 0644);
 	struct prog pr = { 0 };
-	struct vf_copy_io io = { in, out, "in", "out", on_progress, &pr };
+	struct vf_copy_io io = { .in = in, .out = out, .in_path = "in", .out_path = "out",
+				 .progress = on_progress, .progress_arg = &pr };
 	uint64_t copied = 0;
 	struct vf_error *err = vf_sparse_copy(&io, 0, size, 0, false, &copied);
 	TAP_OK(!err, "sparse copy");
@@ -205,7 +207,7 @@ static void test_zero_holes(void)
 	make_file(at_dir("z.in"), osize - shift, &r, 1);
 	int in = open(at_dir("z.in"), O_RDONLY);
 	int out = open(at_dir("z.out"), O_RDWR | O_CREAT | O_TRUNC, 0644);
-	struct vf_copy_io io = { in, out, "in", "out", NULL, NULL };
+	struct vf_copy_io io = { .in = in, .out = out, .in_path = "in", .out_path = "out" };
 	uint64_t copied = 0;
 	struct vf_error *err = vf_sparse_copy(&io, 0, osize - shift, shift, true, &copied);
 	size_t n;
@@ -224,6 +226,117 @@ static void test_zero_holes(void)
 	close(out);
 }
 
+/* ------------------------------------------------------------ clones */
+
+static bool split_is(struct vf_clone_split sp, uint64_t head, uint64_t mid, uint64_t tail)
+{
+	return sp.head == head && sp.mid == mid && sp.tail == tail;
+}
+
+static void test_clone_split(void)
+{
+	const uint64_t B = 4096;
+	TAP_OK(split_is(vf_clone_split(0, 5 * B, 0, B), 0, 5 * B, 0),
+	       "clone split: an aligned range is all interior");
+	TAP_OK(split_is(vf_clone_split(100, 10000, 2 * B, B), B - 100, B, 10000 - (B - 100) - B),
+	       "clone split: head to the first boundary, whole blocks, the rest the tail");
+	TAP_OK(split_is(vf_clone_split(B, 3 * B + 1, 7 * B, B), 0, 3 * B, 1),
+	       "clone split: one byte past the last whole block is the tail");
+	TAP_OK(split_is(vf_clone_split(100, 10000, 2 * B + 512, B), 10000, 0, 0),
+	       "clone split: a shift that is not whole blocks clones nothing");
+	TAP_OK(split_is(vf_clone_split(0, 5 * B, (uint64_t)0 - 2 * B, B), 0, 5 * B, 0),
+	       "clone split: a \"negative\" shift of whole blocks clones");
+	TAP_OK(split_is(vf_clone_split(0, 5 * B, (uint64_t)0 - 100, B), 5 * B, 0, 0),
+	       "clone split: a \"negative\" shift of part of a block does not");
+	TAP_OK(split_is(vf_clone_split(100, 2 * B, 0, B), B - 100, B, 100),
+	       "clone split: two blocks' length across three blocks: one whole block");
+	TAP_OK(split_is(vf_clone_split(100, B, 0, B), B, 0, 0),
+	       "clone split: a range holding no whole block is all head");
+	TAP_OK(split_is(vf_clone_split(4000, 96, 0, B), 96, 0, 0),
+	       "clone split: a range ending on a boundary but starting past one: all head");
+	TAP_OK(split_is(vf_clone_split(0, 0, 0, B), 0, 0, 0), "clone split: an empty range");
+	TAP_OK(split_is(vf_clone_split(0, 5 * B, 0, 0), 5 * B, 0, 0) &&
+	       split_is(vf_clone_split(0, 6000, 0, 3000), 6000, 0, 0),
+	       "clone split: no block size, or one not a power of two: nothing cloned");
+	TAP_OK(split_is(vf_clone_split(B, 4 * 65536, 65536, 65536), 65536 - B, 3 * 65536, B),
+	       "clone split: 64 KiB blocks");
+	uint64_t big = (uint64_t)1 << 62;
+	TAP_OK(split_is(vf_clone_split(big + 1, 3 * B, B, B), B - 1, 2 * B, 1),
+	       "clone split: offsets near 2^62");
+	/* every small case: the parts add up, the interior is whole blocks
+	 * starting on a boundary, the edges are shorter than a block, and the
+	 * interior is as large as it can be */
+	bool ok = true;
+	for (uint64_t off = 0; off < 3 * 512; off += 37)
+		for (uint64_t len = 0; len < 5 * 512; len += 41) {
+			struct vf_clone_split sp = vf_clone_split(off, len, 1024, 512);
+			uint64_t first = (off + 511) / 512 * 512, end = (off + len) / 512 * 512;
+			uint64_t most = end > first ? end - first : 0;
+			ok &= sp.head + sp.mid + sp.tail == len && sp.mid % 512 == 0 &&
+			      (!sp.mid || ((off + sp.head) % 512 == 0 && sp.head < 512 &&
+					   sp.tail < 512)) &&
+			      sp.mid == most && (sp.mid || sp.head == len);
+		}
+	TAP_OK(ok, "clone split: every small range splits in parts that add up, the "
+	       "interior the most whole blocks");
+}
+
+/* A sparse copy with zero holes and a shift of whole blocks (the case that
+ * clones where the file system can) writes the same bytes whether clones are
+ * tried or not; without them the zero blocks are holes.  (Where $TMPDIR
+ * does not clone, both are the read/write copy: the first refused clone
+ * sends the rest there; tests/bats/reflink.bats covers XFS and btrfs.) */
+static void test_clone_copy(void)
+{
+	const uint64_t shift = 2 * VF_ZERO_BLOCK, blocks = 600, isize = blocks * VF_ZERO_BLOCK + 777;
+	uint8_t *in_bytes = calloc(1, isize);
+	for (uint64_t k = 0; k < blocks; k++)
+		if (!zero_block(k))
+			fill(in_bytes + k * VF_ZERO_BLOCK, VF_ZERO_BLOCK, (unsigned)k);
+	fill(in_bytes + blocks * VF_ZERO_BLOCK, 777, 3);
+	/* two extents: [0, 300 blocks + 100) and [400 blocks, end), the rest a hole */
+	struct run r[2] = { { 0, in_bytes, 300 * VF_ZERO_BLOCK + 100 },
+			    { 400 * VF_ZERO_BLOCK, in_bytes + 400 * VF_ZERO_BLOCK,
+			      isize - 400 * VF_ZERO_BLOCK } };
+	memset(in_bytes + 300 * VF_ZERO_BLOCK + 100, 0, 100 * VF_ZERO_BLOCK - 100);
+	make_file(at_dir("c.in"), isize, r, 2);
+	int in = open(at_dir("c.in"), O_RDONLY);
+	uint8_t *got[2] = { NULL, NULL };
+	size_t n[2] = { 0, 0 };
+	uint64_t copied[2] = { 0, 0 };
+	bool holes = true;
+	for (int no_clone = 0; no_clone < 2; no_clone++) {
+		const char *name = no_clone ? "c.plain" : "c.clone";
+		int out = open(at_dir(name), O_RDWR | O_CREAT | O_TRUNC, 0644);
+		struct vf_copy_io io = { .in = in, .out = out, .in_path = "c.in", .out_path = name,
+					 .no_clone = no_clone };
+		struct vf_error *err = vf_sparse_copy(&io, 100, isize, shift, true, &copied[no_clone]);
+		TAP_OK(!err, "zero-holes copy shifted by whole blocks (clones %s)",
+		       no_clone ? "off" : "tried");
+		vf_error_destroy(err);
+		got[no_clone] = slurp(at_dir(name), &n[no_clone]);
+		if (no_clone)
+			for (uint64_t k = 0; k < blocks; k++)
+				if (zero_block(k) || (k > 300 && k < 400))
+					holes &= is_hole(out, k * VF_ZERO_BLOCK + shift,
+							 (k + 1) * VF_ZERO_BLOCK + shift);
+		close(out);
+	}
+	bool want = n[0] == isize + shift && memcmp(got[0] + shift + 100, in_bytes + 100,
+						    isize - 100) == 0 &&
+		    got[0][shift + 99] == 0;
+	TAP_OK(want, "clones tried: the input's bytes from 100 on, two blocks later");
+	TAP_OK(n[0] == n[1] && memcmp(got[0], got[1], n[0]) == 0,
+	       "clones tried or not: the same bytes");
+	TAP_OK(holes, "clones off: every zero block and the input's hole are holes");
+	TAP_OK(copied[0] >= copied[1] && copied[1] > 0,
+	       "bytes copied: the non-zero blocks, and no fewer where blocks are cloned");
+	free(got[0]);
+	free(got[1]);
+	free(in_bytes);
+	close(in);
+}
+
 static void test_copy_range(void)
 {
 	uint8_t d[10000];
@@ -232,7 +345,7 @@ static void test_copy_range(void)
 	make_file(at_dir("r.in"), sizeof(d), &r, 1);
 	int in = open(at_dir("r.in"), O_RDONLY);
 	int out = open(at_dir("r.out"), O_RDWR | O_CREAT | O_TRUNC, 0644);
-	struct vf_copy_io io = { in, out, "r.in", "r.out", NULL, NULL };
+	struct vf_copy_io io = { .in = in, .out = out, .in_path = "r.in", .out_path = "r.out" };
 	/* up: [1000, 5000) to 1777; down ("negative" shift): [6000, 7000) to 10 */
 	struct vf_error *err = vf_copy_range(&io, 1000, 4000, 777);
 	if (!err)
@@ -479,6 +592,8 @@ int main(void)
 	test_copy_range();
 	test_sparse_copy();
 	test_zero_holes();
+	test_clone_split();
+	test_clone_copy();
 	test_flattened_out();
 	test_o_path();
 	test_in_place();
