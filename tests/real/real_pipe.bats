@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# Pipes on real QEMU 7.2 dumps: what QEMU wrote into a fifo (make-dumps.sh
-# captures it: dump.kdump-zlib.pipe, dump.elf.pipe), QEMU's and
-# makedumpfile -F's flattened files, each through
+# Pipes on real QEMU 7.2 dumps. Live: QEMU, restored from a fixture's migration
+# stream, writes its dump into a fifo that vmcore-fix reads as it comes. And what
+# QEMU wrote into a fifo (make-dumps.sh captures it: dump.kdump-zlib.pipe,
+# dump.elf.pipe), QEMU's and makedumpfile -F's flattened files, each through
 #   cat DUMP | vmcore-fix - -o - | makedumpfile -R OUT
 # OUT is byte for byte the `vmcore-fix DUMP -o FILE` fix, and the verdict
 # oracle (tests/real/oracle.bash: makedumpfile, drgn, crash) reads it and
@@ -69,4 +70,78 @@ piped() {
 	[ "$status" -eq 1 ]
 	json=$output
 	has_problem flattened-records-overlap
+}
+
+# live_ready SCENARIO: skip without QEMU, the scenario's migration stream or the kernel
+# its VM booted (-kernel adds a RAM block of its own, an option ROM, that the stream
+# holds). Call before starting a reader of the fifo: a skip then leaves none blocked.
+live_ready() {
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
+	[ -s "$REAL/$1/migration.stream" ] || skip "no migration.stream in $REAL/$1"
+	. "$REAL/$1/facts.env"
+	[ -r "/boot/vmlinuz-$KERNEL_VERSION" ] || skip "no /boot/vmlinuz-$KERNEL_VERSION (the fixtures' VM booted it)"
+}
+
+# live_dump SCENARIO FORMAT FIFO: QEMU restored (paused) from the scenario's migration
+# stream, as the scenario's VM ran, writes its dump-guest-memory FORMAT into FIFO (its
+# reader started first, after live_ready); on a failure the fifo is opened and closed,
+# so that the reader ends
+live_dump() {
+	local sc=$REAL/$1 fmt=$2 fifo=$3 t=$BATS_TEST_TMPDIR dev=() st=
+	. "$sc/facts.env"
+	[ "$VMCOREINFO_DEVICE" = 1 ] && dev=(-device vmcoreinfo)
+	echo . >"$t/initrd"
+	qemu-system-x86_64 -machine q35 -accel tcg -m "$RAM_MB" -smp 1 \
+		-kernel "/boot/vmlinuz-$KERNEL_VERSION" -initrd "$t/initrd" -display none \
+		-monitor none -serial null -no-reboot "${dev[@]}" \
+		-qmp "unix:$t/qmp.sock,server=on,wait=off" \
+		-incoming "exec:cat $sc/migration.stream" >"$t/qemu.log" 2>&1 &
+	QEMU_PID=$!
+	for _ in $(seq 120); do
+		st=$(python3 "$SRCDIR/tests/real/qmp.py" --timeout 10 "$t/qmp.sock" exec query-status 2>/dev/null) || st=
+		[[ "$st" == *'"paused"'* ]] && break
+		sleep 0.5
+	done
+	if [[ "$st" != *'"paused"'* ]]; then
+		echo "QEMU did not come up paused from the stream: $st"
+		cat "$t/qemu.log"
+		kill "$QEMU_PID" 2>/dev/null
+		: >"$fifo"
+		return 1
+	fi
+	python3 "$SRCDIR/tests/real/qmp.py" --timeout 600 --log "$t/qmp.log" "$t/qmp.sock" \
+		dump "$fmt" "$fifo" quit || { kill "$QEMU_PID" 2>/dev/null; : >"$fifo"; return 1; }
+	wait "$QEMU_PID"
+}
+
+@test "live: QEMU, restored from a migration stream, writes its kdump-zlib into a fifo that vmcore-fix - -o - | makedumpfile -R reads as it comes; the consumers read the output and --check agrees" {
+	local t=$BATS_TEST_TMPDIR
+	live_ready vmcoreinfo
+	mkfifo "$t/dump.fifo"
+	(set -o pipefail; "$VMCOREFIX" - -o - <"$t/dump.fifo" 2>"$t/fix.err" |
+		timeout 600 makedumpfile -R "$t/out" >"$t/mdf.log" 2>&1; echo $? >"$t/rc") &
+	reader=$!
+	live_dump vmcoreinfo kdump-zlib "$t/dump.fifo"
+	wait "$reader"
+	cat "$t/fix.err"
+	[ "$(cat "$t/rc")" = 0 ]
+	grep -q '^wrote a flattened stream to standard output$' "$t/fix.err"
+	oracle_agrees "$t/out" "$REAL/vmcoreinfo"
+	[ "$ORACLE_CONSUMERS_OK" = 1 ]
+	[ "$ORACLE_CHECK" = 0 ]
+}
+
+@test "live: QEMU's ELF written into a fifo, fixed from it into a file (vmcore-fix - -o FILE): the consumers read it and --check agrees" {
+	local t=$BATS_TEST_TMPDIR
+	live_ready vmcoreinfo
+	mkfifo "$t/dump.fifo"
+	("$VMCOREFIX" - -o "$t/out" <"$t/dump.fifo" >"$t/fix.out" 2>&1; echo $? >"$t/rc") &
+	reader=$!
+	live_dump vmcoreinfo elf "$t/dump.fifo"
+	wait "$reader"
+	cat "$t/fix.out"
+	[ "$(cat "$t/rc")" = 0 ]
+	oracle_agrees "$t/out" "$REAL/vmcoreinfo"
+	[ "$ORACLE_CONSUMERS_OK" = 1 ]
+	[ "$ORACLE_CHECK" = 0 ]
 }
