@@ -20,6 +20,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
 build=${1:-$top/build}
 vf=$build/vmcore-fix
 runs=${RUNS:-5}
@@ -36,38 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 # fsdump NAME FORMAT GUEST_MIB: the cached dump (256 MiB of data, the rest sparse)
-fsdump() {
-	local name=$1 format=$2 mib=$3 spec key
-	spec="# bench/fs.sh: $name
-format $format
-machine x86_64
-prstatus 1
-qemu-cpustate 1
-ram 0 0xa0000
-ram 0xc0000 0xff40000
-ram 256M $((mib - 256))M sparse
-vmcoreinfo-in-memory 0x13ae000"
-	if [ "$format" = kdump ]; then
-		spec="$spec
-compress none
-phys_base 0xfffffffcfe676778"
-	else
-		spec="$spec
-vmcoreinfo-note no"
-	fi
-	key=$( { printf '%s\n' "$spec"; cat "$top/tests/gen/vfgen.py"; } | sha256sum | cut -c1-12)
-	if [ ! -f "$cache/$name-$key.dump" ]; then
-		rm -f "$cache/$name"-*.dump "$cache/$name"-*.spec
-		printf '%s\n' "$spec" >"$cache/$name-$key.spec"
-		"$top/tests/gen/vfgen.py" "$cache/$name-$key.spec" "$cache/$name-$key.tmp" >&2
-		mv "$cache/$name-$key.tmp" "$cache/$name-$key.dump"
-	fi
-	echo "$cache/$name-$key.dump"
-}
+fsdump() { cached_dump bench/fs.sh "$1" "$2" none "$3" 256; }
 
 # mount_fs TYPE: a fresh TYPE file system at $mnt; prints why not and fails
 mount_fs() {

@@ -9,6 +9,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
 build=${1:-$top/build}
 vf=$build/vmcore-fix
 runs=${RUNS:-5}
@@ -29,8 +30,7 @@ for i in $(seq 1 "$n"); do
 done
 files=("$scratch"/d/*.dump)
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-ms() { date +%s%N; }
+ms() { ns; }
 # time_ms CMD...: the median wall time of RUNS runs of CMD, in ms (one warm-up run first)
 time_ms() {
 	"$@" >/dev/null 2>&1 || true

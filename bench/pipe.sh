@@ -17,6 +17,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
 build=${1:-$top/build}
 vf=$build/vmcore-fix
 runs=${RUNS:-5}
@@ -41,8 +42,7 @@ else
 fi
 for f in "$S" "$E"; do [ -r "$f" ] || { echo "bench: no $f" >&2; exit 1; }; done
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-ms() { date +%s%N; }
+ms() { ns; }
 # time_ms CMD: the median wall time of RUNS runs of the shell command CMD, in ms
 # (one warm-up run first); a failed run stops the benchmark
 time_ms() {
@@ -55,7 +55,6 @@ time_ms() {
 		echo $(((t1 - t0) / 1000000))
 	done | median
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? a / b : 0 }'; }
 mbs() { awk -v s="$1" -v t="$2" 'BEGIN { printf "%.0f", t ? s / 1e6 / (t / 1e3) : 0 }'; }
 ssize=$(stat -L -c %s "$S") esize=$(stat -L -c %s "$E")
 o=$scratch/out

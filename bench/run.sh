@@ -31,6 +31,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
 build=${1:-$top/build}
 vf=$build/vmcore-fix
 runs=${RUNS:-5}
@@ -53,7 +54,6 @@ big=$scratch/big.kdump
 cp "$real/dump.kdump-zlib" "$big"
 head -c $((2048 << 20)) /dev/urandom | dd of="$big" bs=1M seek=64 conv=notrunc status=none
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # time_cmd: run "$@" RUNS times, print the median wall time in ms
 time_cmd() {
 	"$@" >/dev/null 2>&1
@@ -116,40 +116,11 @@ alloc() {
 	du -k "$scratch/out" | cut -f1
 	rm -f "$scratch/out"
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 human() { awk -v b="$1" 'BEGIN { if (b >= 2^39) printf "%.0f TiB", b / 2^40; else if (b >= 2^30) printf "%.0f GiB", b / 2^30; else printf "%.0f MiB", b / 2^20 }'; }
 
-cache=${BENCH_CACHE:-/var/tmp/vmcore-fix-bench-cache}
-mkdir -p "$cache"
 # synth NAME FORMAT COMPRESS GUEST_SIZE_MIB: print the path of the cached dump
-synth() {
-	local name=$1 format=$2 compress=$3 mib=$4 spec key
-	spec="# bench/run.sh: $name
-format $format
-machine x86_64
-prstatus 1
-qemu-cpustate 1
-ram 0 0xa0000
-ram 0xc0000 0xf40000
-ram 16M $((mib - 16))M sparse
-vmcoreinfo-in-memory 0x13ae000"
-	if [ "$format" = kdump ]; then
-		spec="$spec
-compress $compress
-phys_base 0xfffffffcfe676778"
-	else
-		spec="$spec
-vmcoreinfo-note no"
-	fi
-	key=$( { printf '%s\n' "$spec"; cat "$top/tests/gen/vfgen.py"; } | sha256sum | cut -c1-12)
-	if [ ! -f "$cache/$name-$key.dump" ]; then
-		rm -f "$cache/$name"-*.dump "$cache/$name"-*.spec
-		printf '%s\n' "$spec" > "$cache/$name-$key.spec"
-		"$top/tests/gen/vfgen.py" "$cache/$name-$key.spec" "$cache/$name-$key.tmp" >&2
-		mv "$cache/$name-$key.tmp" "$cache/$name-$key.dump"
-	fi
-	echo "$cache/$name-$key.dump"
-}
+cache=${BENCH_CACHE:-/var/tmp/vmcore-fix-bench-cache}
+synth() { cached_dump bench/run.sh "$1" "$2" "$3" "$4" 16; }
 
 # inspect_row LABEL FILE
 inspect_row() {
