@@ -207,7 +207,7 @@ static struct vf_error *record_extents(int in, uint64_t size, const struct vf_pl
 }
 
 /* The plan's bytes that fall in [o, o+len), over d. */
-static void patch_into(const struct vf_plan *plan, uint8_t *d, uint64_t o, size_t len)
+void vf_plan_patch_into(const struct vf_plan *plan, uint8_t *d, uint64_t o, size_t len)
 {
 	for (size_t k = 0; k < plan->n; k++) {
 		const struct vf_patch *p = &plan->patches[k];
@@ -232,7 +232,7 @@ static struct vf_error *write_extent(const struct vf_dump *dump, const struct vf
 		if (o < dump->src->size)
 			err = vf_pread_full(dump->src->fd, dump->src->path, d, len, o, &got);
 		if (!err) {
-			patch_into(plan, d, o, len);
+			vf_plan_patch_into(plan, d, o, len);
 			record_head(buf, o, len);
 			err = vf_write_all(out, buf, len + 16, *at, out_path);
 		}

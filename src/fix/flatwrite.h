@@ -47,6 +47,10 @@ struct vf_error *vf_reassemble(const struct vf_dump *dump, int out, const char *
 struct vf_error *vf_flat_shifted(const struct vf_dump *dump, const struct vf_plan *plan,
 				 int out, const char *out_path, bool flat_out, uint64_t *copied);
 
+/* The plan's bytes that fall in the logical range [o, o+len), written over
+ * d (which holds that range). */
+void vf_plan_patch_into(const struct vf_plan *plan, uint8_t *d, uint64_t o, size_t len);
+
 /* The plan's patches as new records (of at most 1 MiB each) at file offset
  * at of a stream, then an end marker; *end is the offset after it.  A
  * reader replays records in order, so they win over the bytes of earlier

@@ -16,6 +16,8 @@
 #include "source/src.h"
 #include "util/cursor.h"
 
+#define SPOOL_NAME "the spool of standard input"
+
 
 struct vf_error *vf_stream_init(struct vf_stream *s, int out, const char *out_name)
 {
@@ -41,11 +43,24 @@ static struct vf_error *send(struct vf_stream *s, const uint8_t *buf, size_t len
 
 /* The records, passed on as they come; the end marker (and whatever
  * follows it, or follows a record header no reader takes) is not: the
- * spool's reader says what is wrong with it. */
+ * spool's reader says what is wrong with it.  Records below hold_below
+ * (the kdump's header, sub-header and bitmaps: what the fix patches) are
+ * not sent now but once the fix is known, patched; s->pos follows the
+ * stream. */
 static struct vf_error *pass(struct vf_stream *s, const uint8_t *buf, size_t len)
 {
 	struct vf_error *err = NULL;
 	while (!err && len && s->state != VF_STREAM_DONE && s->state != VF_STREAM_HELD) {
+		if (s->state == VF_STREAM_HEADER) {
+			size_t n = s->need < len ? (size_t)s->need : len;
+			err = send(s, buf, n);
+			buf += n;
+			len -= n;
+			s->pos += n;
+			if ((s->need -= n) == 0)
+				s->state = VF_STREAM_RECORD_HEAD;
+			continue;
+		}
 		if (s->state == VF_STREAM_RECORD_HEAD) {
 			size_t n = 16 - s->nrh < len ? 16 - s->nrh : len;
 			memcpy(s->rh + s->nrh, buf, n);
@@ -61,19 +76,28 @@ static struct vf_error *pass(struct vf_stream *s, const uint8_t *buf, size_t len
 				s->state = VF_STREAM_DONE;
 				break;
 			}
-			if ((uint64_t)size > VF_STREAM_RECORD_PASS_MAX) {
+			s->skip = (uint64_t)off < s->hold_below;
+			if (s->skip && !s->held_any) {
+				s->held_any = true;
+				s->first_held = s->pos;
+			}
+			if (!s->skip && (uint64_t)size > VF_STREAM_RECORD_PASS_MAX) {
 				s->state = VF_STREAM_HELD;
 				break;
 			}
-			err = send(s, s->rh, 16);
+			s->pos += 16;
+			if (!s->skip)
+				err = send(s, s->rh, 16);
 			s->state = VF_STREAM_DATA;
 			s->need = (uint64_t)size;
 			continue;
 		}
 		size_t n = s->need < len ? (size_t)s->need : len;
-		err = send(s, buf, n);
+		if (!s->skip)
+			err = send(s, buf, n);
 		buf += n;
 		len -= n;
+		s->pos += n;
 		if ((s->need -= n) == 0)
 			s->state = VF_STREAM_RECORD_HEAD;
 	}
@@ -83,29 +107,49 @@ static struct vf_error *pass(struct vf_stream *s, const uint8_t *buf, size_t len
 /* Passed through only when it is a flattened kdump whose first record is
  * the kdump header: kdump fixes never move data, so every fix is a patch
  * of bytes that went by (an ELF dump's notes may have to grow in front of
- * its data). */
+ * its data).  The header says how far what the fix patches reaches. */
 static void decide(struct vf_stream *s)
 {
 	const uint8_t *rec = s->head + VF_FLAT_HEADER_SIZE;
+	uint64_t size = vf_load_uint(rec + 8, 8, true);
 	s->decided = true;
-	s->pass = s->nhead == sizeof(s->head) && vf_flat_probe(s->head, s->nhead) &&
-		  vf_load_uint(rec, 8, true) == 0 && vf_load_uint(rec + 8, 8, true) >= 8 &&
-		  (int64_t)vf_load_uint(rec + 8, 8, true) > 0 && memcmp(rec + 16, "KDUMP   ", 8) == 0;
-	if (!s->pass)
+	s->pass = s->nhead >= VF_FLAT_HEADER_SIZE + 16 + 8 && vf_flat_probe(s->head, s->nhead) &&
+		  vf_load_uint(rec, 8, true) == 0 && size >= 8 && (int64_t)size > 0 &&
+		  memcmp(rec + 16, "KDUMP   ", 8) == 0;
+	if (!s->pass) {
 		s->state = VF_STREAM_DONE;
+		return;
+	}
+	uint64_t end;
+	size_t have = s->nhead - (VF_FLAT_HEADER_SIZE + 16);
+	s->hold_below = vf_kdump_header_end(rec + 16, have, &end) ? end : 0;
+}
+
+/* How much of the stream decide() needs: its header, the first record's
+ * header, and that record's first bytes (up to the kdump header's fields). */
+static size_t head_wanted(const struct vf_stream *s)
+{
+	size_t fixed = VF_FLAT_HEADER_SIZE + 16;
+	if (s->nhead < fixed)
+		return fixed;
+	uint64_t size = vf_load_uint(s->head + VF_FLAT_HEADER_SIZE + 8, 8, true);
+	size_t more = (int64_t)size <= 0 ? 0 : size < VF_KDUMP_HEAD_FIELDS_LEN ?
+		      (size_t)size : VF_KDUMP_HEAD_FIELDS_LEN;
+	return fixed + (more < 8 ? 8 : more);
 }
 
 struct vf_error *vf_stream_tap(void *arg, const uint8_t *buf, size_t len)
 {
 	struct vf_stream *s = arg;
-	if (!s->decided) {
-		size_t n = sizeof(s->head) - s->nhead < len ? sizeof(s->head) - s->nhead : len;
+	while (!s->decided && len) {
+		size_t want = head_wanted(s);
+		size_t n = want - s->nhead < len ? want - s->nhead : len;
 		memcpy(s->head + s->nhead, buf, n);
 		s->nhead += n;
 		buf += n;
 		len -= n;
-		if (s->nhead < sizeof(s->head))
-			return NULL;
+		if (s->nhead < head_wanted(s))
+			continue;
 		decide(s);
 		struct vf_error *err = s->pass ? pass(s, s->head, s->nhead) : NULL;
 		if (err)
@@ -122,6 +166,133 @@ static struct vf_error *end_marker_sent(struct vf_stream *s, struct vf_error *er
 	return err;
 }
 
+/* The records of the spool from stream offset from up to at, as they are. */
+static struct vf_error *resend(struct vf_stream *s, int spool_fd, uint64_t from, uint64_t at)
+{
+	if (from >= at)
+		return NULL;
+	s->written += at - from;
+	return vf_copy_to_stream(spool_fd, SPOOL_NAME, from, at - from, s->out, s->out_name);
+}
+
+/* The held records before stream offset upto (those below hold_below, as
+ * the tap chose them), each with the plan's bytes in it. */
+static struct vf_error *send_held(struct vf_stream *s, const struct vf_dump *dump,
+				  const struct vf_plan *plan, int spool_fd, uint64_t upto)
+{
+	enum { CHUNK = 1 << 20 };
+	uint8_t *buf = malloc(CHUNK);
+	if (!buf)
+		return &vf_error_nomem;
+	struct vf_error *err = NULL;
+	size_t n = vf_flat_record_count(dump->src);
+	for (size_t i = 0; !err && i < n; i++) {
+		struct vf_flat_record r = vf_flat_record_at(dump->src, i);
+		if (r.data_pos - 16 >= upto)
+			break;
+		if (r.offset >= s->hold_below)
+			continue;
+		uint8_t rh[16];
+		vf_store_uint(rh, 8, true, r.offset);
+		vf_store_uint(rh + 8, 8, true, r.size);
+		err = send(s, rh, 16);
+		for (uint64_t o = 0; !err && o < r.size;) {
+			size_t len = r.size - o < CHUNK ? (size_t)(r.size - o) : CHUNK, got;
+			err = vf_pread_full(spool_fd, SPOOL_NAME, buf, len, r.data_pos + o, &got);
+			if (!err && got < len)
+				err = vf_error_create(VF_ERR_CORRUPT, "%s shrank", SPOOL_NAME);
+			if (!err) {
+				vf_plan_patch_into(plan, buf, r.offset + o, len);
+				err = send(s, buf, len);
+			}
+			o += len;
+		}
+	}
+	free(buf);
+	return err;
+}
+
+struct span {
+	uint64_t a, b;
+};
+
+static int cmp_span(const void *x, const void *y)
+{
+	const struct span *p = x, *q = y;
+	return p->a < q->a ? -1 : p->a > q->a;
+}
+
+/* The logical ranges the held records before upto cover, sorted and
+ * merged: *n of them in *out (free). */
+static struct vf_error *held_spans(const struct vf_stream *s, const struct vf_dump *dump,
+				   uint64_t upto, struct span **out, size_t *n)
+{
+	size_t nr = vf_flat_record_count(dump->src), k = 0;
+	struct span *v = malloc((nr ? nr : 1) * sizeof(*v));
+	if (!v)
+		return &vf_error_nomem;
+	for (size_t i = 0; i < nr; i++) {
+		struct vf_flat_record r = vf_flat_record_at(dump->src, i);
+		if (r.data_pos - 16 >= upto)
+			break;
+		if (r.offset < s->hold_below)
+			v[k++] = (struct span){ r.offset, r.offset + r.size };
+	}
+	qsort(v, k, sizeof(*v), cmp_span);
+	size_t m = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (m && v[i].a <= v[m - 1].b) {
+			if (v[i].b > v[m - 1].b)
+				v[m - 1].b = v[i].b;
+		} else {
+			v[m++] = v[i];
+		}
+	}
+	*out = v;
+	*n = m;
+	return NULL;
+}
+
+/* Whether [a, b) lies in one of the n merged spans. */
+static bool covered(const struct span *v, size_t n, uint64_t a, uint64_t b)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {  /* the first span starting after a */
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].a <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && v[lo - 1].a <= a && b <= v[lo - 1].b;
+}
+
+/* The plan's patches that the held records did not carry, as records. */
+static struct vf_error *send_rest(struct vf_stream *s, const struct vf_dump *dump,
+				  const struct vf_plan *plan, uint64_t upto, bool all)
+{
+	struct span *v = NULL;
+	size_t nv = 0;
+	struct vf_error *err = all ? NULL : held_spans(s, dump, upto, &v, &nv);
+	for (size_t i = 0; !err && i < plan->n; i++) {
+		const struct vf_patch *p = &plan->patches[i];
+		if (!all && covered(v, nv, p->offset, p->offset + p->len))
+			continue;
+		for (uint32_t o = 0; !err && o < p->len;) {
+			uint32_t len = p->len - o < (1u << 20) ? p->len - o : (1u << 20);
+			uint8_t rh[16];
+			vf_store_uint(rh, 8, true, p->offset + o);
+			vf_store_uint(rh + 8, 8, true, len);
+			err = send(s, rh, 16);
+			if (!err)
+				err = send(s, p->bytes + o, len);
+			o += len;
+		}
+	}
+	free(v);
+	return err;
+}
+
 struct vf_error *vf_stream_finish(struct vf_stream *s, struct vf_dump *dump,
 				  const struct vf_plan *plan, int spool_fd,
 				  const struct vf_write_opts *wo)
@@ -130,34 +301,43 @@ struct vf_error *vf_stream_finish(struct vf_stream *s, struct vf_dump *dump,
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the fix of this stream moves its data, "
 				       "and its records went out already");
 	uint64_t at = vf_flat_end_pos(dump->src), end;
-	/* what went out is what is checked: the spool's records, all of them
-	 * (those held back go now) */
-	struct vf_error *err = NULL;
-	if (s->state == VF_STREAM_HELD && s->written < at) {
-		uint64_t from = s->written;
-		s->written = at;
-		s->state = VF_STREAM_DONE;  /* whole records from here */
-		err = vf_copy_to_stream(spool_fd, "the spool of standard input", from, at - from,
-					s->out, s->out_name);
-		if (err)
-			return err;
-	}
-	if (s->state != VF_STREAM_DONE || s->written != at)
-		return vf_error_create(VF_ERR_CORRUPT, "the records passed on (0x%" PRIx64 " bytes) "
+	/* the parse must have reached the end marker the index found, or
+	 * stopped at a record it held for its size */
+	if (s->state == VF_STREAM_DONE ? s->pos != at : s->state != VF_STREAM_HELD || s->pos > at)
+		return vf_error_create(VF_ERR_CORRUPT, "the records passed on (to 0x%" PRIx64 ") "
 				       "are not the stream's (its end marker is at 0x%" PRIx64 ")",
-				       s->written, at);
-	err = vf_flat_append_patches(plan, spool_fd, "the spool of standard input", at, &end);
+				       s->pos, at);
+	/* the check: the spool with the fix appended as later records is the
+	 * dump that goes out */
+	struct vf_error *err = vf_flat_append_patches(plan, spool_fd, SPOOL_NAME, at, &end);
 	if (!err && ftruncate(spool_fd, (off_t)end) < 0)
-		err = vf_error_os(errno, "the spool of standard input", "setting the size");
+		err = vf_error_os(errno, SPOOL_NAME, "setting the size");
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", spool_fd);
 	if (!err && wo && wo->verify)
 		err = wo->verify(wo->verify_arg, path);
+	if (err)
+		return err;
+	/* What went out, and what follows: the records the tap held, patched,
+	 * then the records from where it stopped (a record too large to pass
+	 * as it came), then the patches no held record carried.  A stream
+	 * whose own records overlap keeps its order: from its first held
+	 * record on, every record again, then every patch. */
+	uint64_t from = s->state == VF_STREAM_HELD ? s->pos : at;
+	bool keep_order = s->held_any && vf_flat_has_overlaps(dump->src);
+	if (keep_order && s->first_held < from)
+		from = s->first_held;
+	s->state = VF_STREAM_DONE;  /* whole records from here: no record is cut short */
+	if (!keep_order)
+		err = send_held(s, dump, plan, spool_fd, from);
+	if (!err)
+		err = resend(s, spool_fd, from, at);
+	if (!err)
+		err = send_rest(s, dump, plan, from, keep_order);
 	if (!err) {
-		s->written += end - at;
-		s->state = VF_STREAM_DONE;  /* whole records from here: no record is cut short */
-		err = vf_copy_to_stream(spool_fd, "the spool of standard input", at, end - at,
-					s->out, s->out_name);
+		static const uint8_t marker[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+						    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+		err = send(s, marker, sizeof(marker));
 	}
 	return end_marker_sent(s, err);
 }
@@ -203,7 +383,7 @@ void vf_stream_abort(struct vf_stream *s)
 		 * read as a record header (a hostile size is not) */
 		static const uint8_t zeros[4096];
 		struct vf_error *err = NULL;
-		if (s->pass && s->state == VF_STREAM_DATA)  /* need <= VF_STREAM_RECORD_PASS_MAX */
+		if (s->pass && s->state == VF_STREAM_DATA && !s->skip)  /* need <= PASS_MAX */
 			for (; !err && s->need; s->need -= s->need < 4096 ? s->need : 4096)
 				err = send(s, zeros, s->need < 4096 ? (size_t)s->need : 4096);
 		if (!err)

@@ -4,10 +4,13 @@
  * before the end marker goes out:
  * - passed through: a flattened kdump read from a pipe (QEMU's kdump to a
  *   pipe, makedumpfile -F) goes out record by record as it comes in
- *   (vf_stream_tap, while the input is spooled), its end marker held back;
- *   when the fix is known its patches follow as records of their own, which
- *   win in a reader that replays the stream (makedumpfile -R,
- *   libkdumpfile).  The spool gets the same records, and is checked;
+ *   (vf_stream_tap, while the input is spooled), but for the records of
+ *   its header, sub-header and bitmaps (what a kdump fix patches) and its
+ *   end marker; when the fix is known those follow, patched, then what
+ *   else the fix adds (the notes past the end) as records of their own: a
+ *   stream whose records do not overlap, as crash reads it.  The spool,
+ *   with the fix appended as later records, is the same dump, and is
+ *   checked first;
  * - stored and forwarded: anything else (an ELF dump, a raw kdump, a
  *   file) is written as a flattened file in a private directory, checked,
  *   and copied out; nothing reaches standard output before the check.
@@ -22,6 +25,8 @@
 #include <stdint.h>
 
 #include "format/dump.h"
+#include "format/kdump.h"
+#include "source/flat.h"
 #include "fix/plan.h"
 #include "fix/writer.h"
 #include "util/error.h"
@@ -48,8 +53,14 @@ struct vf_stream {
 	int out;
 	const char *out_name;       /* "standard output", for errors */
 	bool decided, pass;         /* passing records through? */
-	uint8_t head[4096 + 16 + 8]; /* the stream's header, first record's header, 8 bytes */
+	/* the stream's header, the first record's header and the kdump header's fields */
+	uint8_t head[VF_FLAT_HEADER_SIZE + 16 + VF_KDUMP_HEAD_FIELDS_LEN];
 	size_t nhead;
+	uint64_t hold_below;        /* records at logical offsets below it wait for the fix */
+	bool skip;                  /* the record going by is held */
+	bool held_any;
+	uint64_t first_held;        /* the stream offset of the first held record's header */
+	uint64_t pos;               /* the stream offset parsed so far */
 	enum vf_stream_state state;
 	uint8_t rh[16];
 	size_t nrh;

@@ -888,3 +888,29 @@ const struct vf_format_ops vf_kdump_format = {
 	.open = open_dump,
 	.deinit = deinit,
 };
+
+bool vf_kdump_header_end(const uint8_t *h, size_t len, uint64_t *end)
+{
+	static const enum vf_kdump_layout all[] = { VF_KDUMP_LAYOUT_64, VF_KDUMP_LAYOUT_32_PADDED };
+	if (!probe(h, len) || len < 12)
+		return false;
+	for (int bo = 0; bo < 2; bo++) {
+		int32_t ver = (int32_t)ld(h, 8, 4, bo == 1);
+		if (ver < 1 || ver > 6)
+			continue;
+		for (size_t li = 0; li < 2; li++) {
+			struct vf_kdump_field_offsets fo;
+			set_offsets(&fo, all[li]);
+			if (len < fo.bitmap_blocks + 4u)
+				continue;
+			uint64_t bs = ld(h, fo.block_size, 4, bo == 1), b1, bm;
+			if (!pow2_sane(bs))
+				continue;
+			uint64_t sub = ld(h, fo.sub_hdr_size, 4, bo == 1);
+			uint64_t nbm = ld(h, fo.bitmap_blocks, 4, bo == 1);
+			return vf_mul_ok(bs, 1 + sub, &b1) && vf_mul_ok(bs, nbm, &bm) &&
+			       vf_add_ok(b1, bm, end);
+		}
+	}
+	return false;
+}

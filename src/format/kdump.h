@@ -82,4 +82,12 @@ struct vf_error *vf_kdump_truncation(const struct vf_kdump_info *kd, uint64_t fi
  * all six from init_uts_ns; QEMU only the machine). */
 bool vf_kdump_utsname_filled(const struct vf_kdump_info *kd);
 
+/* Where the page descriptors start (the end of the header, sub-header and
+ * bitmaps: what a fix of the dump may change but the notes past its end),
+ * from the first len bytes of a kdump file, read in the first byte order
+ * and layout whose header_version and block_size are sane; false when none
+ * is, or len is too short. */
+#define VF_KDUMP_HEAD_FIELDS_LEN 0x1b8  /* what the 64-bit layout needs */
+bool vf_kdump_header_end(const uint8_t *h, size_t len, uint64_t *end);
+
 #endif

@@ -111,6 +111,35 @@ static void test_pass_through(void)
 	free(in.p);
 }
 
+/* A kdump header (little-endian, 64-bit layout): version 6, 4 KiB blocks,
+ * one sub-header block, two bitmap blocks: what the fix may patch ends at
+ * 16 KiB. */
+static void test_hold(void)
+{
+	size_t marker;
+	struct buf in = stream_of("KDUMP   ", 0, &marker);
+	uint8_t *h = in.p + 4096 + 16;
+	vf_store_uint(h + 8, 4, false, 6);
+	vf_store_uint(h + 0x1ac, 4, false, 4096);
+	vf_store_uint(h + 0x1b0, 4, false, 1);
+	vf_store_uint(h + 0x1b4, 4, false, 2);
+	static const size_t pieces[] = { 1, 100, 5000, 1 << 20 };
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		struct vf_stream s;
+		struct buf out = tapped(&in, in.n, pieces[i], &s, false);
+		TAP_EQ_U64(s.hold_below, 16384, "the header says what the fix may patch ends at 16 KiB");
+		/* records at 0, 8192 and 4096 are held; the one at 1 MiB goes out */
+		size_t last = marker - (16 + 70000);
+		TAP_OK(out.n == 4096 + 16 + 70000 && memcmp(out.p, in.p, 4096) == 0 &&
+		       memcmp(out.p + 4096, in.p + last, 16 + 70000) == 0,
+		       "the header's records wait, the others go out (pieces of %zu)", pieces[i]);
+		TAP_EQ_U64(s.pos, marker, "the parse reached the end marker");
+		TAP_OK(s.held_any && s.first_held == 4096, "the first held record is the first record");
+		free(out.p);
+	}
+	free(in.p);
+}
+
 static void test_not_passed(void)
 {
 	size_t marker;
@@ -250,6 +279,7 @@ int main(void)
 	(void)slurp;
 	make_dir("stream");
 	test_pass_through();
+	test_hold();
 	test_not_passed();
 	test_bad_record_stops();
 	test_abort();
