@@ -274,3 +274,33 @@ flat-record-size 128M"
 	[ "$status" -ne 0 ]
 	[ "$SECONDS" -lt 60 ]
 }
+
+@test "a stream whose own records overlap keeps its order through -o -: the fix follows as later records, makedumpfile -R gives the -o FILE fix, and --inspect says the records overlap" {
+	need_mdf
+	gen kf "$QEMU_KDUMP
+flattened yes
+flat-record-size 4096"
+	# the last record of page data written again, over itself, before the end marker
+	python3 - "$D/kf.dump" "$D/ov.dump" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+pos, recs = 4096, []
+while True:
+    off, size = struct.unpack(">qq", d[pos:pos + 16])
+    if off == -1:
+        break
+    recs.append((pos, off, size))
+    pos += 16 + size
+p, off, size = recs[-1]
+extra = struct.pack(">qq", off, size) + bytes(b ^ 0x5a for b in d[p + 16:p + 16 + size])
+open(sys.argv[2], "wb").write(d[:pos] + extra + d[pos:])
+PY
+	inspect_json "$D/ov.dump"
+	has_problem flattened-records-overlap
+	cat "$D/ov.dump" | "$VMCOREFIX" - -o - >"$D/ov.flat" 2>/dev/null
+	reassemble "$D/ov.flat" "$D/ov.raw"
+	"$VMCOREFIX" "$D/ov.dump" -o "$D/ov.want" >/dev/null
+	cmp "$D/ov.raw" "$D/ov.want"
+	inspect_json "$D/ov.flat"
+	has_problem flattened-records-overlap
+}
