@@ -27,7 +27,9 @@
 # `makedumpfile -R`.  Then bench/fs.sh: -o on loop-mounted XFS and btrfs against
 # `cp --reflink=always`, and with and without --no-sync on ext4 and tmpfs
 # (BENCH_FS_ONLY=1: only those; BENCH_FS=xfs,btrfs: some file systems; BENCH_FS=none:
-# none).  Every figure is the median of RUNS runs.
+# none), bench/pipe.sh (vmcore-fix in a pipe against cat; BENCH_PIPE=none: not) and
+# bench/many.sh (--check over 1,000 dumps in one call; BENCH_MANY=none: not).  Every
+# figure is the median of RUNS runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -275,6 +277,21 @@ inplace_ms() {  # FILE ARGS...: median ms of vmcore-fix --in-place on fresh copi
 if [ "${BENCH_FS:-}" != none ]; then
 	"$here/fs.sh" "$build" >/dev/null
 	cat "$here/fs-results.md" | tee -a "$scratch/table"
+fi
+# The pipe rows (bench/pipe.sh, on the real dumps written into a fifo when the
+# fixtures have them) and many dumps per call (bench/many.sh); BENCH_PIPE=none,
+# BENCH_MANY=none leave them out
+if [ "${BENCH_PIPE:-}" != none ]; then
+	if [ -n "$realroot" ] && [ -e "$realroot/vmcoreinfo/dump.kdump-zlib.pipe" ]; then
+		BENCH_REAL=$realroot/vmcoreinfo "$here/pipe.sh" "$build" >/dev/null
+	else
+		"$here/pipe.sh" "$build" >/dev/null
+	fi
+	{ echo; tail -n +3 "$here/pipe-results.md"; } | tee -a "$scratch/table"
+fi
+if [ "${BENCH_MANY:-}" != none ]; then
+	"$here/many.sh" "$build" >/dev/null
+	{ echo; tail -n +3 "$here/many-results.md"; } | tee -a "$scratch/table"
 fi
 {
 	echo "# Benchmark results"
