@@ -24,7 +24,7 @@ struct vf_error *vf_stream_init(struct vf_stream *s, int out, const char *out_na
 	memset(s, 0, sizeof(*s));
 	s->out = out;
 	s->out_name = out_name;
-	s->state = VF_STREAM_HEADER;
+	s->state = VF_STREAM_DATA;  /* the stream's header: sent like a record's data */
 	s->need = VF_FLAT_HEADER_SIZE;
 	if (isatty(out))
 		return vf_error_set_hint(vf_error_create(VF_ERR_INVALID, "-o - writes a binary "
@@ -51,16 +51,6 @@ static struct vf_error *pass(struct vf_stream *s, const uint8_t *buf, size_t len
 {
 	struct vf_error *err = NULL;
 	while (!err && len && s->state != VF_STREAM_DONE && s->state != VF_STREAM_HELD) {
-		if (s->state == VF_STREAM_HEADER) {
-			size_t n = s->need < len ? (size_t)s->need : len;
-			err = send(s, buf, n);
-			buf += n;
-			len -= n;
-			s->pos += n;
-			if ((s->need -= n) == 0)
-				s->state = VF_STREAM_RECORD_HEAD;
-			continue;
-		}
 		if (s->state == VF_STREAM_RECORD_HEAD) {
 			size_t n = 16 - s->nrh < len ? 16 - s->nrh : len;
 			memcpy(s->rh + s->nrh, buf, n);

@@ -36,13 +36,13 @@
  * the stream's end. */
 #define VF_STREAM_RECORD_PASS_MAX (64u << 20)
 
-/* Where the pass-through's parse is.  HELD: a record too large to pass on
+/* Where the pass-through's parse is.  DATA: bytes of a record's data (or,
+ * first, of the stream's 4096-byte header).  HELD: a record too large to pass on
  * as it comes (its rest could not be filled out if the stream broke off
  * inside it): it and the records after it go out from the spool when the
  * stream has ended.  DONE: the end marker (or a header no reader takes)
  * went by, or nothing is passed. */
 enum vf_stream_state {
-	VF_STREAM_HEADER,
 	VF_STREAM_RECORD_HEAD,
 	VF_STREAM_DATA,
 	VF_STREAM_HELD,
