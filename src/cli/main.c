@@ -26,6 +26,7 @@
 #include "fix/verify.h"
 #include "fix/writer.h"
 #include "format/open.h"
+#include "guest/migdump.h"
 #include "source/open.h"
 #include "source/spool.h"
 
@@ -113,6 +114,32 @@ static struct vf_error *spool_tap(void *arg, const uint8_t *buf, size_t len)
 	return t->stream ? vf_stream_tap(t->stream, buf, len) : NULL;
 }
 
+/* DUMP: a dump, or a saved VM state read as the ELF dump of it (converted
+ * by the fix); the format is told by the first bytes, never the name. */
+static struct vf_error *open_path(const struct run *r, struct vf_dump **dump)
+{
+	uint8_t head[VF_DUMP_HEAD_LEN];
+	size_t got = 0;
+	int fd = open(r->input, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		struct vf_error *err = vf_pread_full(fd, r->input, head, sizeof(head), 0, &got);
+		vf_error_destroy(err);
+		close(fd);
+	}
+	if (!vf_saved_probe(head, got))
+		return vf_dump_open(r->input, dump);
+	if (r->o->in_place)
+		return vf_error_set_hint(vf_error_set_path(vf_error_create(VF_ERR_UNSUPPORTED,
+				"a saved VM state is converted into a new dump, never changed in "
+				"place"), r->input), "write the dump with -o FILE");
+	struct vf_src *src;
+	struct vf_error *err = vf_saved_open(r->input, r->o->memory ? NULL : r->o->memory_layout,
+					     &src);
+	if (!err)
+		err = vf_dump_open_src(src, dump);
+	return err;
+}
+
 /* DUMP "-": standard input.  A whole file (< FILE, at its start) is read
  * where it is; a pipe (or a file read from its middle) is spooled, beside
  * -o FILE (so that the copy can share its blocks), else in tmp_dir(); with
@@ -120,7 +147,7 @@ static struct vf_error *spool_tap(void *arg, const uint8_t *buf, size_t len)
 static struct vf_error *open_input(const struct run *r, struct vf_dump **dump)
 {
 	if (!from_stdin(r))
-		return vf_dump_open(r->input, dump);
+		return open_path(r, dump);
 	struct stat st;
 	if (fstat(STDIN_FILENO, &st) < 0)
 		return vf_error_os(errno, STDIN_NAME, "stat");
@@ -210,6 +237,20 @@ static struct vf_evidence_opts evidence_opts(const struct vf_options *o)
 	};
 }
 
+/* The evidence options for this dump: a saved state converted is its own
+ * evidence (its vmcoreinfo device's state, from the walk already made),
+ * unless other evidence is given. */
+static struct vf_evidence_opts evidence_for(const struct run *r, const struct vf_dump *dump)
+{
+	struct vf_evidence_opts eo = evidence_opts(r->o);
+	const struct vf_saved_info *si = vf_saved_info(dump->src);
+	if (si && !vf_evidence_given(&eo)) {
+		eo.saved_state = r->input;
+		eo.saved_walk = &si->st;
+	}
+	return eo;
+}
+
 /* The region from the evidence files: explicit, else the saved state. */
 static struct vf_error *region_from_options(const struct vf_options *o, struct vf_region *r,
 					    bool *have)
@@ -296,7 +337,15 @@ static int do_inspect(const struct run *r)
 	struct vf_problems probs = { 0 };
 	struct vf_guest_check gc = { 0 };
 	struct vf_evidence ev = { 0 };
-	struct vf_evidence_opts eo = evidence_opts(o);
+	struct vf_evidence_opts eo = evidence_for(r, dump);
+	if (!have_region && eo.saved_walk) {
+		/* the saved state's own device, when the guest wrote it */
+		struct vf_error *e = vf_migstream_device(eo.saved_walk, r->input);
+		if (!e)
+			e = vf_migstream_region(eo.saved_walk, &region);
+		have_region = !e;
+		vf_error_destroy(e);
+	}
 	struct vf_mem *mem;
 	struct vf_fix_opts fo = { .keep_device_pages = o->keep_device_pages };
 	if (!(err = vf_evidence_memory(dump, &eo, &ev, &mem)) &&
@@ -375,7 +424,7 @@ static struct vf_error *gather_evidence(const struct run *r, const struct vf_dum
 					struct vf_evidence *ev)
 {
 	const struct vf_options *o = r->o;
-	struct vf_evidence_opts eo = evidence_opts(o);
+	struct vf_evidence_opts eo = evidence_for(r, dump);
 	struct progress prog = { .what = "scanning guest memory for the note", .last = -1,
 				 .always = o->progress > 0 };
 	if (progress_on(r)) {

@@ -438,7 +438,15 @@ static struct vf_error *saved_state_region(const struct vf_evidence_opts *o, boo
 					   struct vf_evidence *ev, struct vf_region *r,
 					   bool *have, bool *want_scan)
 {
-	struct vf_error *err = vf_evidence_saved_region(o->saved_state, r);
+	struct vf_error *err;
+	if (o->saved_walk) {
+		err = vf_migstream_device(o->saved_walk, o->saved_state);
+		if (!err)
+			err = vf_error_set_path(vf_migstream_region(o->saved_walk, r),
+						o->saved_state);
+	} else {
+		err = vf_evidence_saved_region(o->saved_state, r);
+	}
 	if (!err) {
 		*have = true;
 		ev->region_source = dupf("vmcoreinfo device state saved in %s", o->saved_state);

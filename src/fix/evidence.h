@@ -20,6 +20,7 @@
 #include "format/dump.h"
 #include "util/error.h"
 #include "guest/guestnote.h"
+#include "guest/migstream.h"
 #include "util/mem.h"
 #include "guest/region.h"
 
@@ -28,6 +29,8 @@ struct vf_evidence_opts {
 	const char *region_file;    /* a file holding the sysfs line */
 	const char *fw_cfg;         /* the 16-byte etc/vmcoreinfo entry */
 	const char *saved_state;    /* a migration stream or libvirt save image */
+	const struct vf_migstate *saved_walk;  /* its walk, when done already (the
+				     * saved state converted is its own evidence) */
 	const char *memory;         /* guest memory elsewhere: dump, stream or raw RAM */
 	const char *memory_layout;  /* raw RAM (or a stream's RAM): preset or ranges */
 	bool scan;                  /* may scan guest memory when nothing says where */

@@ -364,7 +364,11 @@ struct vf_error *vf_fix_prepare(struct vf_dump *dump, const struct vf_guest_note
 		err = vf_machine_detect(dump, gn->vmci);
 	if (!err)
 		err = gather(dump, gn, opts, fx);
-	if (!err && opts->to_elf && dump->format == VF_FORMAT_KDUMP && dump->e_machine != EM_NONE)
+	/* a saved state is converted whatever the output form: it has no file of
+	 * its own to copy */
+	bool convert = dump->src->kind == VF_SRC_SAVED ||
+		       (opts->to_elf && dump->format == VF_FORMAT_KDUMP);
+	if (!err && convert && dump->e_machine != EM_NONE)
 		err = vf_plan_to_elf(dump, &fx->in, &fx->plan);
 	else if (!err)
 		err = vf_plan_fix(dump, &fx->in, &fx->plan);

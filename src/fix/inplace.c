@@ -352,6 +352,11 @@ struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *p
 				   struct vf_write_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));
+	if (plan->to_elf)
+		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "the fix converts "
+				"%s into a new ELF dump, which cannot be written over it",
+				dump->src->kind == VF_SRC_SAVED ? "the saved VM state" : "the kdump"),
+				"write the dump with -o FILE");
 	if (plan->n == 0)
 		return NULL;
 	struct inplace s = {

@@ -438,6 +438,11 @@ struct vf_error *vf_inspect(const struct vf_dump *dump, struct vf_problems *prob
 	struct vf_error *err;
 	memset(probs, 0, sizeof(*probs));
 	err = check_machine(dump, probs);
+	if (!err && dump->src && dump->src->kind == VF_SRC_SAVED)
+		err = add(probs, "saved-state", VF_SEV_ERROR, false, 0,
+			  "vmcore-fix -o FILE converts it into an ELF dump",
+			  "the file is a saved VM state (a QEMU migration stream), not a dump: "
+			  "crash, makedumpfile, drgn and libkdumpfile cannot open it");
 	if (!err && dump->src && dump->src->kind == VF_SRC_FLATTENED)
 		err = add(probs, "flattened", VF_SEV_WARNING, false, 0,
 			  "vmcore-fix -o writes it raw (as makedumpfile -R does)",

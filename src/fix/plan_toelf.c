@@ -1,4 +1,5 @@
-/* plan_toelf.c - a kdump dump planned as a new ELF dump of its memory.
+/* plan_toelf.c - a kdump dump, or a saved VM state (guest/migdump.h), planned
+ * as a new ELF dump of its memory.
  *
  * Output layout: ELF header, program headers right after it (PT_NOTE, the
  * kernel image's PT_LOADs, then one PT_LOAD per run of pages the kdump
@@ -107,9 +108,10 @@ struct vf_error *vf_plan_to_elf(const struct vf_dump *d, const struct vf_plan_in
 {
 	memset(plan, 0, sizeof(*plan));
 	plan->to_elf = true;
-	if (d->format != VF_FORMAT_KDUMP || d->elf_class != 64)
+	bool saved = d->src->kind == VF_SRC_SAVED;
+	if ((d->format != VF_FORMAT_KDUMP && !saved) || d->elf_class != 64)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "--output-format elf converts 64-bit "
-				       "kdump dumps only");
+				       "kdump dumps and saved VM states only");
 	if (!d->mem.ops->next_data)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the dump's reader cannot say which "
 				       "pages it holds");
@@ -177,9 +179,10 @@ struct vf_error *vf_plan_to_elf(const struct vf_dump *d, const struct vf_plan_in
 		return err;
 	}
 	char why[256];
-	snprintf(why, sizeof(why), "an ELF dump of the kdump's memory: ELF header, %zu program "
+	snprintf(why, sizeof(why), "an ELF dump of the %s's memory: ELF header, %zu program "
 		 "headers (PT_NOTE, %zu for the kernel image, %zu runs of %" PRIu64 " bytes of "
-		 "pages), %zu notes with VMCOREINFO: %s", nph, nk, plan->nruns,
+		 "pages), %zu notes with VMCOREINFO: %s", saved ? "saved state" : "kdump", nph, nk,
+		 plan->nruns,
 		 at - (hsize + unit - 1) / unit * unit, (size_t)(d->nnotes - d->vmci_count) + 1,
 		 in->note_text && in->note_origin ? in->note_origin : "the dump's");
 	return vf_plan_add_bytes(plan, 0, h, (uint32_t)hsize, "ELF header region", why);

@@ -82,6 +82,7 @@ struct vf_error *vf_mig_read_description(struct mig_walk *c)
 				st->description_offset = base + (uint64_t)(brace - buf);
 				st->description_size = len;
 				scan_description(st, brace, (size_t)len);
+				vf_mig_cpu_description(st, brace, (size_t)len);
 			}
 		}
 		if (nul || n == max)

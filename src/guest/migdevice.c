@@ -186,18 +186,24 @@ struct vf_error *vf_mig_search_device(struct mig_walk *c)
 struct vf_error *vf_migstream_find_vmcoreinfo(struct vf_src *src, struct vf_migstate *st)
 {
 	struct vf_error *err = vf_migstream_scan(src, st);
-	if (err || st->found)
-		return err;
+	return err ? err : vf_migstream_device(st, src->path);
+}
+
+struct vf_error *vf_migstream_device(const struct vf_migstate *st, const char *path)
+{
+	if (st->found)
+		return NULL;
+	struct vf_error *err;
 	if (st->has_description && st->description_has_vmcoreinfo) {
 		err = vf_error_at(VF_ERR_CORRUPT, st->description_offset, "migration stream: "
 				  "its VM description lists a vmcoreinfo device, but no vmcoreinfo "
 				  "section was found%s", st->scanned ? " by searching" : "");
-		return vf_error_set_path(err, src->path);
+		return vf_error_set_path(err, path);
 	}
 	err = vf_error_create(VF_ERR_NOT_FOUND, "migration stream has no vmcoreinfo device "
 			      "state: the VM had no -device vmcoreinfo%s",
 			      st->reached_eof ? "" : " (searched to the end)");
-	err = vf_error_set_path(err, src->path);
+	err = vf_error_set_path(err, path);
 	return vf_error_set_hint(err, "give the region another way: the guest's "
 				 "/sys/kernel/vmcoreinfo line, or ADDR,SIZE; start VMs with "
 				 "-device vmcoreinfo to have QEMU keep it");

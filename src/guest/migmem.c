@@ -262,6 +262,85 @@ static struct vf_error *migmem_read(void *ctx, uint64_t paddr, void *buf, size_t
 	return NULL;
 }
 
+/* The segment index holding page (the last with first <= page), or nsegs. */
+static size_t seg_at(const struct migmem *m, uint64_t page)
+{
+	size_t lo = 0, hi = m->nsegs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->segs[mid].first <= page)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : m->nsegs;
+}
+
+/* Pages [*first, *end) of the block the stream sent, from page on: the
+ * segments with a run, each up to the next segment or its run's end. */
+static bool sent_from(const struct migmem *m, uint64_t page, uint64_t *first, uint64_t *end)
+{
+	size_t i = seg_at(m, page);
+	if (i == m->nsegs) {
+		if (!m->nsegs || page >= m->segs[0].first)
+			return false;
+		i = 0;
+	}
+	for (; i < m->nsegs; i++) {
+		const struct seg *s = &m->segs[i];
+		if (s->run == NO_RUN)
+			continue;
+		uint64_t lo = s->first > page ? s->first : page;
+		uint64_t hi = run_end(&m->runs[s->run]);
+		if (i + 1 < m->nsegs && m->segs[i + 1].first < hi)
+			hi = m->segs[i + 1].first;
+		if (lo >= hi)
+			continue;
+		*first = lo;
+		*end = hi;
+		/* the next segments that go on without a gap */
+		for (size_t k = i + 1; k < m->nsegs && m->segs[k].first == *end &&
+				       m->segs[k].run != NO_RUN; k++) {
+			uint64_t e = run_end(&m->runs[m->segs[k].run]);
+			if (k + 1 < m->nsegs && m->segs[k + 1].first < e)
+				e = m->segs[k + 1].first;
+			if (e <= *end)
+				break;
+			*end = e;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* The first address at or after paddr whose page the stream sent, within
+ * the layout's ranges; *data_end where the sent pages stop. */
+static uint64_t migmem_next_data(void *ctx, uint64_t paddr, uint64_t *data_end)
+{
+	const struct migmem *m = ctx;
+	*data_end = UINT64_MAX;
+	for (size_t i = 0; i < m->nranges; i++) {
+		const struct vf_rawmem_range *r = &m->r[i];
+		if (paddr >= r->paddr + r->size)
+			continue;
+		uint64_t a = paddr > r->paddr ? paddr : r->paddr;
+		uint64_t boff = r->file_off + (a - r->paddr), bend = r->file_off + r->size;
+		uint64_t first, end;
+		if (!sent_from(m, boff / m->page_size, &first, &end))
+			continue;
+		uint64_t lo = first * m->page_size, hi = end * m->page_size;
+		if (lo < boff)
+			lo = boff;
+		if (hi > bend)
+			hi = bend;
+		if (lo >= hi)
+			continue;
+		*data_end = r->paddr + (hi - r->file_off);
+		return r->paddr + (lo - r->file_off);
+	}
+	return UINT64_MAX;
+}
+
 static void migmem_destroy(void *ctx)
 {
 	struct migmem *m = ctx;
@@ -278,6 +357,7 @@ static void migmem_destroy(void *ctx)
 
 static const struct vf_mem_ops migmem_ops = {
 	.read = migmem_read,
+	.next_data = migmem_next_data,
 	.destroy = migmem_destroy,
 };
 
@@ -336,6 +416,12 @@ static struct vf_error *migmem_setup(struct migmem *m, const struct vf_migstate 
 struct vf_error *vf_migstream_mem_init(const char *path, const char *layout_spec,
 				       struct vf_mem *out)
 {
+	return vf_migstream_mem_open(path, layout_spec, out, NULL);
+}
+
+struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec,
+				       struct vf_mem *out, struct vf_migstate *state)
+{
 	memset(out, 0, sizeof(*out));
 	struct migmem *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -354,7 +440,10 @@ struct vf_error *vf_migstream_mem_init(const char *path, const char *layout_spec
 							"walk ended before EOF"), path);
 	if (!err)
 		err = migmem_setup(m, &st, &x, layout_spec);
-	vf_migstate_deinit(&st);
+	if (state && !err)
+		*state = st;
+	else
+		vf_migstate_deinit(&st);
 	free(x.runs);
 	if (!err) {
 		out->ranges = malloc(m->nranges * sizeof(*out->ranges));

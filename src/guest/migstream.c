@@ -535,6 +535,9 @@ static struct vf_error *section(struct mig_walk *c, uint8_t type, uint64_t soff)
 	if (type == SEC_FULL && vf_mig_is_vmci_idstr(idstr))
 		return vf_mig_vmcoreinfo_section(c, soff, (uint32_t)id, (uint32_t)instance,
 						 (uint32_t)version);
+	if (type == SEC_FULL && strcmp(idstr, "cpu") == 0 &&
+	    (err = vf_mig_cpu_section(c, soff, (uint32_t)instance, (uint32_t)version)))
+		return err;
 	return skip_unknown(c, (uint32_t)id);
 }
 
@@ -772,4 +775,7 @@ void vf_migstate_deinit(struct vf_migstate *st)
 	free(st->ramblocks);
 	st->ramblocks = NULL;
 	st->nramblocks = 0;
+	free(st->cpus);
+	st->cpus = NULL;
+	st->ncpus = st->cpus_cap = 0;
 }

@@ -36,6 +36,25 @@ struct vf_mig_ramblock {
 	uint64_t length;    /* used length in bytes */
 };
 
+/* A vCPU's "cpu" section: its first bytes, decoded once the walk is done. */
+#define VF_MIG_CPU_PREFIX 864     /* x86_64: regs ... kernelgsbase */
+#define VF_MIG_CPUS_MAX 4096u     /* vCPU sections at most (3.5 MiB) */
+struct vf_mig_cpu {
+	uint32_t instance;        /* its cpu_index */
+	uint32_t version;         /* the section's version id */
+	uint64_t section_offset;  /* file offset of its section header */
+	size_t len;               /* bytes of raw (less only where the stream ends) */
+	uint8_t raw[VF_MIG_CPU_PREFIX];
+};
+
+/* The x86_64 fields read from a "cpu" section. */
+enum {
+	VF_MIG_X86_REGS, VF_MIG_X86_RIP, VF_MIG_X86_RFLAGS, VF_MIG_X86_HFLAGS,
+	VF_MIG_X86_SEGS, VF_MIG_X86_LDT, VF_MIG_X86_TR, VF_MIG_X86_GDT, VF_MIG_X86_IDT,
+	VF_MIG_X86_CR0, VF_MIG_X86_CR2, VF_MIG_X86_CR3, VF_MIG_X86_CR4, VF_MIG_X86_EFER,
+	VF_MIG_X86_KGSBASE, VF_MIG_X86_NFIELDS
+};
+
 struct vf_migstate {
 	/* the container */
 	bool libvirt;             /* a libvirt save image ("LibvirtQemudSave") */
@@ -70,6 +89,13 @@ struct vf_migstate {
 	uint64_t description_offset;     /* offset of the JSON text */
 	uint64_t description_size;
 	bool description_has_vmcoreinfo; /* it describes a "vmcoreinfo" device */
+	bool cpu_desc_listed;     /* it lists a "cpu" device's fields */
+	const char *cpu_desc_problem;  /* why they are not read (static), or NULL */
+	uint32_t cpu_desc_off[VF_MIG_X86_NFIELDS];  /* the fields' offsets it gives */
+
+	/* the vCPUs, in stream order */
+	struct vf_mig_cpu *cpus;
+	size_t ncpus, cpus_cap;
 	uint64_t description_page_size;  /* its "page_size", 0 if none */
 
 	/* the vmcoreinfo device */
@@ -105,6 +131,10 @@ struct vf_error *vf_migstream_scan(struct vf_src *src, struct vf_migstate *st) V
  * device. */
 struct vf_error *vf_migstream_find_vmcoreinfo(struct vf_src *src, struct vf_migstate *st) VF_MUST_CHECK;
 
+/* After a walk (vf_migstream_scan, vf_migstream_mem_open): NULL when st
+ * found the device; else what vf_migstream_find_vmcoreinfo() says. */
+struct vf_error *vf_migstream_device(const struct vf_migstate *st, const char *path) VF_MUST_CHECK;
+
 /* The device state as a region, with QEMU's rules: has_vmcoreinfo false or
  * guest_format 0 (the guest never wrote etc/vmcoreinfo, or disabled it), an
  * unknown format, or a size of 1 MiB or more are VF_ERR_REFUSED with a hint
@@ -112,6 +142,32 @@ struct vf_error *vf_migstream_find_vmcoreinfo(struct vf_src *src, struct vf_migs
 struct vf_error *vf_migstream_region(const struct vf_migstate *st, struct vf_region *r) VF_MUST_CHECK;
 
 void vf_migstate_deinit(struct vf_migstate *st);
+
+/* An x86_64 vCPU's registers, as a "cpu" section holds them. */
+struct vf_mig_x86_seg {
+	uint32_t selector, limit, flags;
+	uint64_t base;
+};
+struct vf_mig_x86_cpu {
+	uint32_t instance;        /* cpu_index */
+	uint64_t regs[16];        /* RAX RCX RDX RBX RSP RBP RSI RDI R8-R15 */
+	uint64_t rip, rflags;
+	uint32_t hflags;
+	struct vf_mig_x86_seg segs[6];  /* ES CS SS DS FS GS */
+	struct vf_mig_x86_seg ldt, tr, gdt, idt;
+	uint64_t cr[5];           /* cr[1] is not saved: 0 */
+	uint64_t efer, kernel_gs_base;
+	bool long_mode;
+};
+
+/* Decode one vCPU of st (versions 11 and 12; the fields where the stream's
+ * description puts them, else QEMU's table): VF_ERR_UNSUPPORTED for another
+ * version or a description that does not list them as read;
+ * VF_ERR_CORRUPT when its long-mode flags disagree. */
+struct vf_error *vf_mig_cpu_x86(const struct vf_migstate *st, const struct vf_mig_cpu *cpu,
+				struct vf_mig_x86_cpu *out) VF_MUST_CHECK;
+/* QEMU's table of the fields' offsets (for the tests). */
+void vf_mig_x86_table(uint32_t off[VF_MIG_X86_NFIELDS]);
 
 /* ---------------------------------------------------------------- guest memory
  * Guest physical memory from the RAM pages a stream carries.  One walk at open
@@ -145,6 +201,12 @@ void vf_migstate_deinit(struct vf_migstate *st);
  * give the stream. */
 struct vf_error *vf_migstream_mem_init(const char *path, const char *layout_spec,
 				       struct vf_mem *out) VF_MUST_CHECK;
+
+/* vf_migstream_mem_init(), and the walk's state in *state (when not NULL,
+ * on success only: release it with vf_migstate_deinit()).  The memory's
+ * next_data steps over pages the stream never sent. */
+struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec,
+				       struct vf_mem *out, struct vf_migstate *state) VF_MUST_CHECK;
 
 /* Destroy what vf_migstream_mem_init() made; safe on a zeroed mem. */
 void vf_migstream_mem_deinit(struct vf_mem *mem);

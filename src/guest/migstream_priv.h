@@ -5,6 +5,7 @@
  *                commands, the container, the API
  *   migdesc.c    the JSON VM description after EOF
  *   migdevice.c  the vmcoreinfo device's state, found or searched for; its region
+ *   migcpu.c     the vCPUs' "cpu" sections; their layout from the description
  *   migram.c     RAM sections: the block list, page records, the RAM index
  *   migmem.c     guest memory from the index (struct vf_mem)
  *
@@ -137,6 +138,12 @@ bool vf_mig_is_vmci_idstr(const char *idstr);
 struct vf_error *vf_mig_vmcoreinfo_section(struct mig_walk *c, uint64_t soff, uint32_t id,
 					   uint32_t instance, uint32_t version) VF_MUST_CHECK;
 struct vf_error *vf_mig_search_device(struct mig_walk *c) VF_MUST_CHECK;
+
+/* The vCPUs (migcpu.c): a FULL "cpu" section's first bytes, c->pos at its
+ * body (not moved); the description's field list into st. */
+struct vf_error *vf_mig_cpu_section(struct mig_walk *c, uint64_t soff, uint32_t instance,
+				    uint32_t version) VF_MUST_CHECK;
+void vf_mig_cpu_description(struct vf_migstate *st, const uint8_t *json, size_t n);
 
 /* RAM (migram.c). */
 struct vf_error *vf_mig_ram_records(struct mig_walk *c) VF_MUST_CHECK;

@@ -33,6 +33,8 @@ enum vf_src_kind {
 			      * (zsrc.c); size UINT64_MAX until its end is known */
 	VF_SRC_LIBVIRT,    /* a libvirt save image, its QEMU stream decompressed in
 			    * place when it is compressed (libvirt.c) */
+	VF_SRC_SAVED,      /* a saved VM state served as an ELF dump of it
+			    * (guest/migdump.c): converted, never copied */
 };
 
 struct vf_src {
