@@ -133,8 +133,13 @@ static struct vf_error *open_path(const struct run *r, struct vf_dump **dump)
 				"a saved VM state is converted into a new dump, never changed in "
 				"place"), r->input), "write the dump with -o FILE");
 	struct vf_src *src;
+	char *copy = NULL;
+	const char *dir = tmp_dir();
+	if (r->o->output && !r->o->out_stream && (copy = strdup(r->o->output)))
+		dir = dirname(copy);   /* beside the output: the disk that has its room */
 	struct vf_error *err = vf_saved_open(r->input, r->o->memory ? NULL : r->o->memory_layout,
-					     &src);
+					     dir, &src);
+	free(copy);
 	if (!err)
 		err = vf_dump_open_src(src, dump);
 	return err;

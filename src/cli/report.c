@@ -11,6 +11,7 @@
 
 #include "fix/plan.h"
 #include "format/codec.h"
+#include "guest/migdump.h"
 #include "util/json.h"
 
 const char *vf_severity_name(enum vf_severity sev)
@@ -167,6 +168,89 @@ static void text_memory(FILE *out, const struct vf_dump *d, bool verbose)
 		fprintf(out, "  ... %zu more (--verbose lists all)\n", d->mem.nranges - nr);
 }
 
+/* The vmcoreinfo device, as the saved state holds it. */
+static const char *saved_device(const struct vf_migstate *st)
+{
+	if (!st->found)
+		return "absent (the VM had no -device vmcoreinfo): the conversion scans guest memory";
+	if (!st->has_vmcoreinfo || !st->guest_format)
+		return "present, but the guest never wrote etc/vmcoreinfo: the conversion scans "
+		       "guest memory";
+	return "present, written by the guest: the conversion takes the note it points at";
+}
+
+static void text_saved(FILE *out, const struct vf_saved_info *si)
+{
+	const struct vf_migstate *st = &si->st;
+	fputs("saved state:  QEMU migration stream", out);
+	if (st->libvirt)
+		fprintf(out, " in a libvirt save image (stream at offset %" PRIu64 ")",
+			st->stream_offset);
+	if (st->compressed)
+		fprintf(out, ", %s-compressed", st->compressed);
+	fputc('\n', out);
+	fputs("  machine:    ", out);
+	vf_fput_text(out, st->machine[0] ? st->machine : "(not in the stream)");
+	fputc('\n', out);
+	if (si->domain_name || si->domain_uuid) {
+		fputs("  domain:     ", out);
+		vf_fput_text(out, si->domain_name ? si->domain_name : "?");
+		if (si->domain_uuid) {
+			fputs(" (uuid ", out);
+			vf_fput_text(out, si->domain_uuid);
+			fputc(')', out);
+		}
+		fputc('\n', out);
+	}
+	fprintf(out, "  RAM blocks: %zu; mapped: ", st->nramblocks);
+	vf_fput_text(out, si->mem.block);
+	fputs(" (", out);
+	print_size(out, si->mem.block_length);
+	fprintf(out, ", layout %s); the others (ROMs, video RAM) are not guest RAM\n",
+		si->mem.layout);
+	fprintf(out, "  vCPUs:      %zu, x86_64 in 64-bit mode\n", si->ncpus);
+	fprintf(out, "  vmcoreinfo: %s\n", saved_device(st));
+	fprintf(out, "  conversion: -o FILE writes an ELF dump: %zu PT_LOAD%s of RAM (", si->nloads,
+		si->nloads == 1 ? "" : "s");
+	print_size(out, si->ram_bytes);
+	fprintf(out, "), the kernel image's PT_LOAD where the note places it, %zu CPU notes "
+		"and the guest's VMCOREINFO, with phys_base\n", 2 * si->ncpus);
+}
+
+static void json_saved(struct vf_json *j, const struct vf_saved_info *si)
+{
+	if (!si) {
+		vf_json_null(j);
+		return;
+	}
+	const struct vf_migstate *st = &si->st;
+	vf_json_begin_object(j);
+	vf_json_kv_bool(j, "libvirt", st->libvirt);
+	vf_json_kv_uint(j, "stream_offset", st->stream_offset);
+	vf_json_kv_string(j, "compressed", st->compressed);
+	vf_json_kv_string(j, "machine_type", st->machine[0] ? st->machine : NULL);
+	vf_json_kv_string(j, "domain_name", si->domain_name);
+	vf_json_kv_string(j, "domain_uuid", si->domain_uuid);
+	vf_json_key(j, "ram_blocks");
+	vf_json_begin_array(j);
+	for (size_t i = 0; i < st->nramblocks; i++) {
+		vf_json_begin_object(j);
+		vf_json_kv_string(j, "name", st->ramblocks[i].idstr);
+		vf_json_kv_uint(j, "length", st->ramblocks[i].length);
+		vf_json_kv_bool(j, "mapped", strcmp(st->ramblocks[i].idstr, si->mem.block) == 0);
+		vf_json_end_object(j);
+	}
+	vf_json_end_array(j);
+	vf_json_kv_string(j, "layout", si->mem.layout);
+	vf_json_kv_uint(j, "vcpus", si->ncpus);
+	vf_json_kv_bool(j, "vmcoreinfo_device", st->found);
+	vf_json_kv_bool(j, "vmcoreinfo_written", st->found && st->has_vmcoreinfo &&
+			st->guest_format);
+	vf_json_kv_uint(j, "ram_loads", si->nloads);
+	vf_json_kv_uint(j, "ram_bytes", si->ram_bytes);
+	vf_json_end_object(j);
+}
+
 static void text_elf(FILE *out, const struct vf_elf_info *e, bool verbose)
 {
 	fprintf(out, "ELF header:   e_phoff 0x%" PRIx64 ", e_shoff 0x%" PRIx64
@@ -269,8 +353,12 @@ void vf_report_inspect_text(FILE *out, const struct vf_dump *d,
 			    bool verbose)
 {
 	fprintf(out, "file:         %s\n", d->src->path);
-	fprintf(out, "format:       %s%s\n", d->format == VF_FORMAT_ELF ? "ELF core" : "kdump-compressed",
+	const struct vf_saved_info *si = vf_saved_info(d->src);
+	fprintf(out, "format:       %s%s\n", si ? "saved VM state, read as the ELF core QEMU "
+		"would dump of it" : d->format == VF_FORMAT_ELF ? "ELF core" : "kdump-compressed",
 		d->src->kind == VF_SRC_FLATTENED ? " (makedumpfile flattened)" : "");
+	if (si)
+		text_saved(out, si);
 	fprintf(out, "class:        %d-bit, %s-endian\n", d->elf_class,
 		d->big_endian ? "big" : "little");
 	text_machine(out, d);
@@ -482,6 +570,8 @@ void vf_report_inspect_json(FILE *out, const struct vf_dump *d, const struct vf_
 		vf_json_kv_int(&j, "status", line->status);
 	vf_json_kv_string(&j, "format", d->format == VF_FORMAT_ELF ? "elf" : "kdump");
 	vf_json_kv_bool(&j, "flattened", d->src->kind == VF_SRC_FLATTENED);
+	vf_json_key(&j, "saved_state");
+	json_saved(&j, vf_saved_info(d->src));
 	vf_json_kv_uint(&j, "file_size", d->src->file_size);
 	vf_json_kv_uint(&j, "logical_size", d->src->size);
 	vf_json_kv_uint(&j, "class", (uint64_t)d->elf_class);

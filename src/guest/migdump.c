@@ -11,6 +11,7 @@
 #include "guest/migdump.h"
 
 #include <elf.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "source/libvirt.h"
 #include "source/open.h"
+#include "source/spool.h"
 #include "util/cursor.h"
 #include "util/notes.h"
 
@@ -337,6 +339,91 @@ static const struct vf_src_ops saved_ops = {
 	.destroy = saved_destroy,
 };
 
+/* ------------------------------------------------------------ compressed */
+
+static struct vf_error *put_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return vf_error_os(n < 0 ? errno : ENOSPC, "the decompressed stream",
+					   "writing");
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return NULL;
+}
+
+/* A libvirt image whose stream is compressed is decompressed once, in
+ * order, into an unnamed file in tmpdir: its header and XML as they are
+ * (the format field set to raw), then the stream, so that every offset is
+ * what it was (the stream's from stream_offset) and the conversion's reads,
+ * in any order, cost a pread.  Else *src is the file itself.  *codec: the
+ * compression undone, or NULL. */
+static struct vf_error *unpacked(const char *path, const char *tmpdir, struct vf_src **src,
+				 const char **codec)
+{
+	enum { CHUNK = 1 << 20 };
+	*src = NULL;
+	*codec = NULL;
+	struct vf_src *file, *lv = NULL;
+	struct vf_error *err = vf_src_open_file(path, &file);
+	if (err)
+		return err;
+	uint8_t head[VF_LIBVIRT_HEADER_SIZE];
+	size_t got;
+	struct vf_libvirt_info info;
+	if ((err = vf_src_pread(file, head, sizeof(head), 0, &got)) ||
+	    got < VF_LIBVIRT_MAGIC_LEN || !vf_libvirt_probe(head, got) ||
+	    (err = vf_libvirt_open(file, false, &lv)) || !vf_libvirt_info(lv, &info) ||
+	    !info.compressed) {
+		vf_src_destroy(lv);
+		if (err) {
+			vf_src_destroy(file);
+			return err;
+		}
+		*src = file;
+		return NULL;
+	}
+	int fd = -1;
+	uint8_t *buf = malloc(CHUNK);
+	if (!buf)
+		err = &vf_error_nomem;
+	if (!err)
+		err = vf_unnamed_file(tmpdir, &fd);
+	/* the header and the XML, the format field (at 28) now raw */
+	for (uint64_t off = 0; !err && off < info.stream_offset; off += got) {
+		size_t n = info.stream_offset - off < CHUNK ? (size_t)(info.stream_offset - off)
+							    : CHUNK;
+		if (!(err = vf_src_read(file, buf, n, off, "libvirt image header")) && off == 0)
+			vf_store_uint(buf + 28, 4, info.big_endian, 0);
+		if (!err)
+			err = put_all(fd, buf, n, off);
+		got = n;
+	}
+	for (uint64_t off = info.stream_offset; !err; off += got) {
+		if ((err = vf_src_pread(lv, buf, CHUNK, off, &got)) || !got)
+			break;
+		err = put_all(fd, buf, got, off);
+	}
+	free(buf);
+	vf_src_destroy(lv);
+	vf_src_destroy(file);
+	if (!err)
+		err = vf_src_from_fd(fd, path, src);
+	else if (fd >= 0)
+		close(fd);
+	if (err)
+		return vf_error_prefix(err, "decompressing the saved state's %s stream into %s",
+				       info.compressed, tmpdir);
+	*codec = info.compressed;
+	return NULL;
+}
+
 /* The text of the first <tag>...</tag> of xml, or NULL. */
 static char *xml_text(const char *xml, const char *tag)
 {
@@ -378,7 +465,8 @@ static void domain_of(struct vf_src *file, struct vf_saved_info *info)
 	vf_src_destroy(lv);
 }
 
-struct vf_error *vf_saved_open(const char *path, const char *layout_spec, struct vf_src **out)
+struct vf_error *vf_saved_open(const char *path, const char *layout_spec, const char *tmpdir,
+			       struct vf_src **out)
 {
 	*out = NULL;
 	struct saved *s = calloc(1, sizeof(*s));
@@ -397,8 +485,14 @@ struct vf_error *vf_saved_open(const char *path, const char *layout_spec, struct
 	struct vf_error *err = NULL;
 	if (!(src->path = strdup(path)))
 		err = &vf_error_nomem;
+	struct vf_src *stream = NULL;
+	const char *codec = NULL;
 	if (!err)
-		err = vf_migstream_mem_open(path, layout_spec, &s->mem, &s->info.st);
+		err = unpacked(path, tmpdir, &stream, &codec);
+	if (!err)
+		err = vf_migstream_mem_open_src(stream, layout_spec, &s->mem, &s->info.st);
+	if (!err && codec)
+		s->info.st.compressed = codec;
 	if (!err)
 		vf_migstream_mem_info(&s->mem, &s->info.mem);
 	if (!err && strcmp(s->info.mem.block, "pc.ram") != 0)

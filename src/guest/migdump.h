@@ -46,8 +46,12 @@ bool vf_saved_probe(const uint8_t *head, size_t len);
 
 /* Open path as the ELF dump of its saved state (memory layout from the
  * machine type, or layout_spec as for --memory-layout).  *out->kind is
- * VF_SRC_SAVED; its fd is the file's (for identity checks only). */
-struct vf_error *vf_saved_open(const char *path, const char *layout_spec,
+ * VF_SRC_SAVED; its fd is the file's (for identity checks only).  A
+ * compressed stream is decompressed once, in order, into an unnamed file in
+ * tmpdir (it takes the stream's size there until the source is destroyed):
+ * a conversion reads the RAM in address order but checks a few pages
+ * first, and each read behind a decoder would start it over. */
+struct vf_error *vf_saved_open(const char *path, const char *layout_spec, const char *tmpdir,
 			       struct vf_src **out) VF_MUST_CHECK;
 
 /* What the source of vf_saved_open() was made from; NULL for any other. */

@@ -423,14 +423,23 @@ struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec
 				       struct vf_mem *out, struct vf_migstate *state)
 {
 	memset(out, 0, sizeof(*out));
+	struct vf_src *src;
+	struct vf_error *err = vf_source_open(path, &src);
+	return err ? err : vf_migstream_mem_open_src(src, layout_spec, out, state);
+}
+
+struct vf_error *vf_migstream_mem_open_src(struct vf_src *src, const char *layout_spec,
+					   struct vf_mem *out, struct vf_migstate *state)
+{
+	memset(out, 0, sizeof(*out));
+	const char *path = src->path;
 	struct migmem *m = calloc(1, sizeof(*m));
-	if (!m)
+	if (!m) {
+		vf_src_destroy(src);
 		return &vf_error_nomem;
-	struct vf_error *err = vf_source_open(path, &m->src);
-	if (err) {
-		migmem_destroy(m);
-		return err;
 	}
+	m->src = src;
+	struct vf_error *err = NULL;
 	struct vf_migstate st;
 	struct mig_ram_index x = { .block = -1, .max_runs = MAX_RUNS };
 	err = vf_mig_scan_with(m->src, &st, &x, &m->lv);

@@ -208,6 +208,11 @@ struct vf_error *vf_migstream_mem_init(const char *path, const char *layout_spec
 struct vf_error *vf_migstream_mem_open(const char *path, const char *layout_spec,
 				       struct vf_mem *out, struct vf_migstate *state) VF_MUST_CHECK;
 
+/* The same over an open source (owned: destroyed with the memory, or on
+ * failure). */
+struct vf_error *vf_migstream_mem_open_src(struct vf_src *src, const char *layout_spec,
+					   struct vf_mem *out, struct vf_migstate *state) VF_MUST_CHECK;
+
 /* Destroy what vf_migstream_mem_init() made; safe on a zeroed mem. */
 void vf_migstream_mem_deinit(struct vf_mem *mem);
 
