@@ -260,7 +260,8 @@ struct device {
 	const char *problem;
 };
 
-/* The fields array of the cpu device: offsets by summing sizes. */
+/* The fields array of the cpu device: offsets by summing sizes.  The
+ * first problem is kept (d->problem) and the array read to its end. */
 static bool cpu_fields(struct jp *j, struct device *d)
 {
 	struct vf_migstate *st = d->st;
@@ -273,36 +274,33 @@ static bool cpu_fields(struct jp *j, struct device *d)
 			struct field f = { .count = 1 };
 			if (!lit(j, '{') || !jobject(j, field_member, &f))
 				return false;
+			if (d->problem)
+				continue;
 			if (!f.name || !f.has_size) {
 				d->problem = "a field without a name or size";
-				return true;
+				continue;
 			}
 			for (int i = 0; i < VF_MIG_X86_NFIELDS; i++) {
 				if (seen[i] || !key_is(f.name, f.nlen, x86_fields[i].name))
 					continue;
 				seen[i] = true;
-				if (f.size != x86_fields[i].size || f.count != x86_fields[i].count) {
+				if (f.size != x86_fields[i].size || f.count != x86_fields[i].count)
 					d->problem = x86_fields[i].name;
-					return true;
-				}
-				st->cpu_desc_off[i] = (uint32_t)off;
+				else
+					st->cpu_desc_off[i] = (uint32_t)off;
 			}
-			uint64_t len = f.size * f.count;
-			if (f.size > (1u << 20) || f.count > (1u << 20) || off + len > (1u << 30)) {
+			if (f.size > (1u << 20) || f.count > (1u << 20) ||
+			    off + f.size * f.count > (1u << 30))
 				d->problem = "a field larger than plausible";
-				return true;
-			}
-			off += len;
+			off += f.size * f.count;
 		} while (lit(j, ','));
 		if (!lit(j, ']'))
 			return false;
 	}
-	for (int i = 0; i < VF_MIG_X86_NFIELDS; i++)
+	for (int i = 0; i < VF_MIG_X86_NFIELDS && !d->problem; i++)
 		if (!seen[i] || st->cpu_desc_off[i] + x86_fields[i].size * x86_fields[i].count >
-				VF_MIG_CPU_PREFIX) {
+				VF_MIG_CPU_PREFIX)
 			d->problem = x86_fields[i].name;
-			return true;
-		}
 	return true;
 }
 
@@ -373,8 +371,8 @@ struct vf_error *vf_mig_cpu_x86(const struct vf_migstate *st, const struct vf_mi
 				   " (versions 11 and 12 are read)", cpu->version, cpu->instance);
 	if (st->has_description && (st->cpu_desc_problem || !st->cpu_desc_listed))
 		return vf_error_at(VF_ERR_UNSUPPORTED, cpu->section_offset, "migration stream: "
-				   "its VM description does not list the x86 \"cpu\" fields as "
-				   "QEMU 2.x to 10.x write them (%s)", st->cpu_desc_problem ?
+				   "its VM description lays out the x86 \"cpu\" fields otherwise "
+				   "than the layout read here (%s)", st->cpu_desc_problem ?
 				   st->cpu_desc_problem : "no cpu device");
 	uint32_t off[VF_MIG_X86_NFIELDS];
 	if (st->has_description)

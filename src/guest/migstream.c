@@ -298,6 +298,12 @@ static struct vf_error *skip_unknown(struct mig_walk *c, uint32_t id)
 		c->st->footers = 1;
 		return NULL;
 	}
+	/* a walk to EOF (the RAM, the vCPUs) of a stream whose sections had
+	 * footers: one missing to the end means the stream is cut short */
+	if (c->full && c->st->footers == 1)
+		return vf_mig_at(c, vf_error_at(VF_ERR_CORRUPT, c->pos, "migration stream: "
+				 "section %" PRIu32 " has no footer before the stream ends (at "
+				 "%" PRIu64 "): it is cut short", id, c->end));
 	return vf_mig_search_device(c);
 }
 

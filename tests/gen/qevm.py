@@ -6,6 +6,8 @@ tests/fuzz/seeds.py uses too.  As a command:
 
   qevm.py from-elf DUMP OUT [--device PADDR SIZE] [--cpus N] [--no-description]
           [--cpu-version V] [--real-mode] [--libvirt raw|gzip] [--expect FILE]
+          [--desc-field NAME SIZE] [--machine TYPE] [--block NAME] [--cut BYTES]
+          [--dup-cpu]
 
 writes OUT, the stream a paused x86_64 q35 VM would send whose guest RAM
 ("pc.ram") holds the guest-physical bytes of the ELF dump DUMP (pages no
@@ -191,10 +193,11 @@ def ram_of(path):
 
 
 # ---------------------------------------------------------------- the stream
-def description(ncpus, device):
+def description(ncpus, device, sizes=None):
+    sizes = sizes or {}
     fields = ", ".join('{"name": "%s", %s"type": "%s", "size": %d}' % (
-        n, '"array_len": %d, ' % k if k > 1 else "", "uint64" if s == 8 else "struct", s)
-        for n, s, k in CPU_FIELDS)
+        n, '"array_len": %d, ' % k if k > 1 else "", "uint64" if s == 8 else "struct",
+        sizes.get(n, s)) for n, s, k in CPU_FIELDS)
     devs = ['{"name": "timer", "instance_id": 0, "vmsd_name": "timer", "version": 2, '
             '"fields": [{"name": "cpu_ticks_offset", "type": "int64", "size": 8}]}']
     for i in range(ncpus):
@@ -208,46 +211,50 @@ def description(ncpus, device):
     return ('{"page_size": 4096, "devices": [%s]}' % ", ".join(devs)).encode()
 
 
-def build(ram, ncpus, device=None, desc=True, cpu_version=12, real_mode=False):
+def build(ram, ncpus, device=None, desc=True, cpu_version=12, real_mode=False, sizes=None,
+          machine="pc-q35-7.2", block="pc.ram", dup_cpu=False):
     s = b"QEVM" + be(4, 3)
-    s += b"\x07" + be(4, 10) + b"pc-q35-7.2"
+    s += b"\x07" + be(4, len(machine)) + machine.encode()
     s += b"\x05" + str8("configuration/target-page-bits") + be(4, 1) + be(4, 12)
     n = len(ram)
     sid = 2
     s += section(0x01, sid, "ram", 0, 4)
-    s += be(8, (n + 0x20000) | 0x4) + str8("pc.ram") + be(8, n)
+    s += be(8, (n + 0x20000) | 0x4) + str8(block) + be(8, n)
     s += str8("/rom@etc/acpi/tables") + be(8, 0x20000) + be(8, 0x10) + footer(sid)
-    s += b"\x02" + be(4, sid)
-    first = True
+    parts = [s, b"\x02" + be(4, sid)]
+    zero = bytes(PAGE)
     for a in range(0, n, PAGE):
-        pg = ram[a:a + PAGE]
-        cont = 0 if first else 0x20
-        name = str8("pc.ram") if first else b""
-        if pg.count(0) == PAGE:
-            s += be(8, a | 0x2 | cont) + name + b"\0"
+        pg = bytes(ram[a:a + PAGE])
+        cont = 0x20 if a else 0
+        name = b"" if a else str8(block)
+        if pg == zero:
+            parts.append(be(8, a | 0x2 | cont) + name + b"\0")
         else:
-            s += be(8, a | 0x8 | cont) + name + bytes(pg)
-        first = False
-    s += be(8, 0x10) + footer(sid)
-    s += b"\x03" + be(4, sid) + be(8, 0x10) + footer(sid)
+            parts.append(be(8, a | 0x8 | cont) + name + pg)
+    parts.append(be(8, 0x10) + footer(sid))
+    parts.append(b"\x03" + be(4, sid) + be(8, 0x10) + footer(sid))
     sid = 3
-    s += section(0x04, sid, "timer", 0, 2) + bytes(8) + footer(sid)
+    parts.append(section(0x04, sid, "timer", 0, 2) + bytes(8) + footer(sid))
     expect = []
     for i in range(ncpus):
         c = cpu_regs(i, real_mode)
         sid += 1
-        s += section(0x04, sid, "cpu_common", i, 1) + be(4, 0) + be(4, 0) + footer(sid)
+        parts.append(section(0x04, sid, "cpu_common", i, 1) + be(4, 0) + be(4, 0) + footer(sid))
         sid += 1
-        s += section(0x04, sid, "cpu", i, cpu_version) + cpu_body(c) + footer(sid)
+        parts.append(section(0x04, sid, "cpu", i, cpu_version) + cpu_body(c) + footer(sid))
         expect.append(expected_notes(i, c))
+        if dup_cpu:   # the same vCPU's section again (a hostile stream)
+            sid += 1
+            parts.append(section(0x04, sid, "cpu", i, cpu_version) + cpu_body(c) + footer(sid))
     if device:
         sid += 1
-        s += section(0x04, sid, "vmcoreinfo", 0, 1)
-        s += b"\x01" + be(2, 0) + be(2, 1) + be(4, device[1]) + be(8, device[0]) + footer(sid)
-    s += b"\x00"
+        parts.append(section(0x04, sid, "vmcoreinfo", 0, 1))
+        parts.append(b"\x01" + be(2, 0) + be(2, 1) + be(4, device[1]) + be(8, device[0]) + footer(sid))
+    parts.append(b"\x00")
     if desc:
-        j = description(ncpus, device)
-        s += b"\x06" + be(4, len(j)) + j
+        j = description(ncpus, device, sizes)
+        parts.append(b"\x06" + be(4, len(j)) + j)
+    s = b"".join(parts)
     return s, expect
 
 
@@ -263,6 +270,7 @@ def main(argv):
     src, out = argv[2], argv[3]
     opts = argv[4:]
     device, ncpus, desc, ver, real, lv, expect = None, 2, True, 12, False, None, None
+    sizes, machine, block, cut, dup = {}, "pc-q35-7.2", "pc.ram", None, False
     k = 0
     while k < len(opts):
         o = opts[k]
@@ -282,13 +290,29 @@ def main(argv):
         elif o == "--libvirt":
             lv = opts[k + 1]
             k += 1
+        elif o == "--desc-field":
+            sizes[opts[k + 1]] = int(opts[k + 2])
+            k += 2
+        elif o == "--machine":
+            machine = opts[k + 1]
+            k += 1
+        elif o == "--block":
+            block = opts[k + 1]
+            k += 1
+        elif o == "--dup-cpu":
+            dup = True
+        elif o == "--cut":
+            cut = int(opts[k + 1])
+            k += 1
         elif o == "--expect":
             expect = opts[k + 1]
             k += 1
         else:
             sys.exit("qevm.py: unknown option " + o)
         k += 1
-    s, exp = build(ram_of(src), ncpus, device, desc, ver, real)
+    s, exp = build(ram_of(src), ncpus, device, desc, ver, real, sizes, machine, block, dup)
+    if cut is not None:
+        s = s[:cut]
     if lv == "gzip":
         s = libvirt(gzip.compress(s, 1, mtime=0), 1,
                     xml=b"<domain type='qemu'>\n  <name>vf-test</name>\n"
