@@ -12,7 +12,9 @@
 
 #include "fix/copy.h"
 #include "fix/flatwrite.h"
+#include "format/open.h"
 #include "source/flat.h"
+#include "source/spool.h"
 #include "source/src.h"
 #include "util/cursor.h"
 
@@ -343,11 +345,53 @@ static struct vf_error *refuse_moving_elf(const struct vf_dump *dump, const stru
 			"stream it)");
 }
 
+/* A conversion (a saved state, a kdump as ELF): the new dump is written
+ * and verified in an unnamed file, flattened into another, then sent. */
+static struct vf_error *stream_converted(struct vf_stream *s, struct vf_dump *dump,
+					 const struct vf_plan *plan, const char *tmpdir,
+					 const struct vf_write_opts *wo, struct vf_write_stats *st)
+{
+	int fd = -1;
+	struct vf_error *err = vf_write_unnamed(dump, plan, tmpdir, VF_OUT_RAW, wo, st, &fd);
+	struct vf_src *src = NULL;
+	struct vf_dump *conv = NULL;
+	if (!err)
+		err = vf_src_from_fd(fd, "the converted dump", &src);
+	else if (fd >= 0)
+		close(fd);
+	if (!err)
+		err = vf_dump_open_src(src, &conv);
+	/* flattened into a second unnamed file (its records are written at
+	 * offsets), then sent as it is */
+	int flat = -1;
+	uint64_t copied;
+	off_t size = 0;
+	if (!err && !(err = vf_unnamed_file(tmpdir, &flat))) {
+		struct vf_plan none;
+		memset(&none, 0, sizeof(none));
+		err = vf_flatten(conv, &none, flat, "the stream's file", &copied);
+		if (!err && (size = lseek(flat, 0, SEEK_END)) < 0)
+			err = vf_error_os(errno, "the stream's file", "seek");
+	}
+	vf_dump_destroy(conv);
+	if (!err) {
+		s->written += (uint64_t)size;  /* from now on a failure needs the poison */
+		s->state = VF_STREAM_DONE;
+		err = vf_copy_to_stream(flat, "the stream's file", 0, (uint64_t)size, s->out,
+					s->out_name);
+	}
+	if (flat >= 0)
+		close(flat);
+	return end_marker_sent(s, err);
+}
+
 struct vf_error *vf_stream_write(struct vf_stream *s, struct vf_dump *dump,
 				 const struct vf_plan *plan, const char *tmpdir,
 				 const struct vf_write_opts *wo, struct vf_write_stats *st)
 {
 	memset(st, 0, sizeof(*st));
+	if (plan->to_elf)
+		return stream_converted(s, dump, plan, tmpdir, wo, st);
 	struct vf_error *err = refuse_moving_elf(dump, plan);
 	int fd = -1;
 	if (!err)
