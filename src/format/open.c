@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Probed in this order; each format's probe answers from the first bytes. */
 static const struct vf_format_ops *const formats[] = {
@@ -18,6 +19,31 @@ static const struct vf_format_ops *const formats[] = {
 };
 
 #define HEAD_LEN VF_DUMP_HEAD_LEN
+
+/* What a file no format takes looks like, from its first bytes; NULL when
+ * nothing is known of it. */
+static const char *looks_like(const uint8_t *head, size_t got)
+{
+	static const struct { const char *magic; size_t n; const char *what; } known[] = {
+		{ "\x1f\x8b", 2, "gzip-compressed data" },
+		{ "\xfd" "7zXZ\0", 6, "xz-compressed data" },
+		{ "\x28\xb5\x2f\xfd", 4, "zstd-compressed data" },
+		{ "BZh", 3, "bzip2-compressed data" },
+		{ "\x89LZO\0\r\n\x1a\n", 9, "lzop-compressed data" },
+		{ "LibvirtQemudPart", 16, "a libvirt save image that was never finished "
+					  "(\"LibvirtQemudPart\")" },
+		{ "QEVM", 4, "a QEMU migration stream" },
+		{ "\x7f" "ELF", 4, "an ELF file that is not a core dump" },
+	};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (got >= known[i].n && memcmp(head, known[i].magic, known[i].n) == 0)
+			return known[i].what;
+	size_t text = 0;
+	while (text < got && ((head[text] >= 0x20 && head[text] < 0x7f) || head[text] == '\n' ||
+			      head[text] == '\t' || head[text] == '\r'))
+		text++;
+	return got >= 16 && text == got ? "text" : NULL;
+}
 
 /* What the first bytes of a file no format takes look like. */
 static struct vf_error *not_a_dump(const uint8_t *head, size_t got)
@@ -29,11 +55,14 @@ static struct vf_error *not_a_dump(const uint8_t *head, size_t got)
 		hl += (size_t)snprintf(hex + hl, sizeof(hex) - hl, "%s%02x", i ? " " : "", head[i]);
 	if (got == 0)
 		err = vf_error_at(VF_ERR_NOT_FORMAT, 0, "empty file: not a dump");
+	else if (looks_like(head, got))
+		err = vf_error_at(VF_ERR_NOT_FORMAT, 0, "not a dump: it looks like %s (starts "
+				  "with %s)", looks_like(head, got), hex);
 	else
 		err = vf_error_at(VF_ERR_NOT_FORMAT, 0,
 				  "not an ELF core or kdump-compressed dump (starts with %s)", hex);
 	return vf_error_set_hint(err, "give a dump written by QEMU dump-guest-memory, "
-				 "virsh dump --memory-only, or makedumpfile");
+				 "virsh dump, or makedumpfile, or a saved VM state (virsh save)");
 }
 
 struct vf_error *vf_dump_check_head(const uint8_t *head, size_t len)

@@ -176,3 +176,16 @@ ram 0 0x100000"
 	[ "$status" -eq 4 ] || { echo "exit $status: $output" >&2; return 1; }
 	[[ "$output" == *"a second \"cpu\" section for vCPU 0"* ]]
 }
+
+@test "a file that is neither a dump nor a saved state: the error names what it looks like" {
+	printf 'hello, this is a plain text file\n' >t.txt
+	gzip -c t.txt >t.gz
+	printf '\3757zXZ\0' >t.xz
+	head -c 200 /dev/urandom >>t.xz
+	for f in t.txt:text t.gz:gzip-compressed t.xz:xz-compressed; do
+		run "$VMCOREFIX" --inspect "${f%%:*}"
+		[ "$status" -eq 4 ] || { echo "$f: exit $status: $output" >&2; return 1; }
+		[ "${#lines[@]}" -eq 1 ]
+		[[ "$output" == *"not a dump: it looks like "*"${f#*:}"* ]] || { echo "$f: $output" >&2; return 1; }
+	done
+}

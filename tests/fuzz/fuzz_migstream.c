@@ -4,9 +4,15 @@
  * The input is the file given to --saved-state or --memory.  Walk it as the
  * evidence code does (vf_migstream_find_vmcoreinfo, then the region), map its
  * RAM pages (vf_migstream_mem_init) and read at the first ranges' starts,
- * and open it as a libvirt image layer and read its XML and its first bytes. */
+ * open it as a libvirt image layer and read its XML and its first bytes, and
+ * open it as the ELF dump of the saved state (guest/migdump: the vCPU
+ * sections, the description's field list, the header region) and read its
+ * header and the first RAM bytes through the ELF reader. */
 #include "fuzz.h"
 
+#include "format/dump.h"
+#include "format/open.h"
+#include "guest/migdump.h"
 #include "guest/migstream.h"
 #include "guest/region.h"
 #include "source/libvirt.h"
@@ -77,6 +83,27 @@ static void libvirt(const uint8_t *data, size_t size)
 	vf_src_destroy(lv);
 }
 
+static void saved(const char *path)
+{
+	struct vf_src *src;
+	struct vf_error *err = vf_saved_open(path, NULL, "/tmp", &src);
+	if (err) {
+		fz_drop(err);
+		return;
+	}
+	struct vf_dump *d;
+	if ((err = vf_dump_open_src(src, &d))) {
+		fz_drop(err);
+		return;
+	}
+	static uint8_t buf[FZ_READ_LEN];
+	if (d->mem.nranges)
+		fz_drop(vf_mem_read(&d->mem, d->mem.ranges[0].start, buf,
+				    d->mem.ranges[0].size < FZ_READ_LEN ? (size_t)d->mem.ranges[0].size
+									: FZ_READ_LEN));
+	vf_dump_destroy(d);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[32];
@@ -84,5 +111,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	walk(path);
 	memory(path);
 	libvirt(data, size);
+	saved(path);
 	return 0;
 }

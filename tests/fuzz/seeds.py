@@ -4,8 +4,9 @@
 Written from the formats' facts (no code shared with src/): the PT_NOTE
 segments of the ELF dumps given (for the notes parser) and VMCOREINFO texts;
 region, fw_cfg and memory-layout texts; QEMU migration streams ("QEVM" v3,
-with a vmcoreinfo device) and libvirt save images of them, raw, gzip and
-(when the zstd command is there) zstd.
+with a vmcoreinfo device; saved states with vCPUs, from tests/gen/qevm.py)
+and libvirt save images of them, raw, gzip and (when the zstd command is
+there) zstd.
 """
 
 import gzip
@@ -14,6 +15,10 @@ import shutil
 import struct
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gen"))
+from qevm import be, footer, libvirt, section, str8  # noqa: E402  (shared with the tests)
+import qevm  # noqa: E402
 
 
 def put(out, target, name, data):
@@ -83,22 +88,6 @@ def region_seeds(out):
 
 
 # ------------------------------------------------------------ migration streams
-def be(n, v):
-    return v.to_bytes(n, "big")
-
-
-def str8(s):
-    return be(1, len(s)) + s.encode()
-
-
-def section(stype, sid, idstr, inst, ver):
-    return be(1, stype) + be(4, sid) + str8(idstr) + be(4, inst) + be(4, ver)
-
-
-def footer(sid):
-    return b"\x7e" + be(4, sid)
-
-
 def stream(page=4096, footers=True, device=True, json=True, pages=4):
     s = b"QEVM" + be(4, 3)
     s += b"\x07" + be(4, 10) + b"pc-q35-7.2"          # configuration: the machine type
@@ -131,13 +120,6 @@ def stream(page=4096, footers=True, device=True, json=True, pages=4):
     return s
 
 
-def libvirt(payload, fmt, order="<"):
-    xml = b"<domain type='kvm'><name>fuzz</name></domain>"
-    area = 1024
-    h = b"LibvirtQemudSave" + struct.pack(order + "19I", 2, area, 1, fmt, *([0] * 15))
-    return h + xml + bytes(area - len(xml)) + payload
-
-
 def zstd(data):
     if not shutil.which("zstd"):
         return None
@@ -158,6 +140,12 @@ def mig_seeds(out):
     z = zstd(plain)
     if z:
         put(out, "migstream", "libvirt-zstd", libvirt(z, 5))
+    # a saved state to convert: RAM, two vCPUs with their description, the device
+    ram = bytearray(64 << 10)
+    ram[0x3000:0x3010] = b"VMCOREINFO seed!"
+    saved, _ = qevm.build(ram, 2, device=(0x3000, 0x400))
+    put(out, "migstream", "saved-2cpu", saved)
+    put(out, "migstream", "saved-nodesc", qevm.build(ram, 1, desc=False)[0])
 
 
 def main(argv):
