@@ -97,6 +97,17 @@ trixie_fix() {
 @test "Debian 13, no qemu_fw_cfg: QEMU 10's kdump-zlib (reassembled)" { trixie_fix nofwcfg dump.kdump-zlib; }
 @test "Debian 13, no qemu_fw_cfg: QEMU 10's kdump-zlib (flattened)" { trixie_fix nofwcfg dump.kdump-zlib.flat; }
 
+# trixie_convert SCENARIO: QEMU 10's migration stream converted (trixie_fix), and the
+# dump is QEMU 10's own of that stopped guest (RAM, CPU notes, VMCOREINFO)
+trixie_convert() {
+	trixie_fix "$1" migration.stream
+	"$VMCOREFIX" "$TRIXIE_DIR/$1/migration.stream" -o "$BATS_TEST_TMPDIR/conv.elf" >/dev/null
+	"$SRCDIR/tests/tools/elfcmp.py" "$BATS_TEST_TMPDIR/conv.elf" "$TRIXIE_DIR/$1/dump.elf"
+}
+@test "Debian 13, -device vmcoreinfo: QEMU 10's migration stream converted is QEMU 10's dump" { trixie_convert vmcoreinfo; }
+@test "Debian 13, no device: QEMU 10's migration stream converted (the scan finds the note)" { trixie_convert nodevice; }
+@test "Debian 13, no qemu_fw_cfg: QEMU 10's migration stream converted (the scan finds the note)" { trixie_convert nofwcfg; }
+
 @test "Debian 13, note removed: QEMU 10's migration stream gives the note's place (--saved-state) and the RAM (--memory)" {
 	need_jq
 	local S=$TRIXIE_DIR/vmcoreinfo rc=0
