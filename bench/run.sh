@@ -28,7 +28,8 @@
 # `cp --reflink=always`, and with and without --no-sync on ext4 and tmpfs
 # (BENCH_FS_ONLY=1: only those; BENCH_FS=xfs,btrfs: some file systems; BENCH_FS=none:
 # none), bench/pipe.sh (vmcore-fix in a pipe against cat; BENCH_PIPE=none: not) and
-# bench/many.sh (--check over 1,000 dumps in one call; BENCH_MANY=none: not).  Every
+# bench/many.sh (--check over 1,000 dumps in one call; BENCH_MANY=none: not), and
+# bench/saved.sh (saved VM states converted; BENCH_SAVED=none: not).  Every
 # figure is the median of RUNS runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -288,6 +289,16 @@ if [ "${BENCH_PIPE:-}" != none ]; then
 		"$here/pipe.sh" "$build" >/dev/null
 	fi
 	{ echo; tail -n +3 "$here/pipe-results.md"; } | tee -a "$scratch/table"
+fi
+# Saved states converted (bench/saved.sh, on the real stream when the fixtures
+# have it); BENCH_SAVED=none leaves it out
+if [ "${BENCH_SAVED:-}" != none ]; then
+	if [ -n "$realroot" ] && [ -e "$realroot/vmcoreinfo/migration.stream" ]; then
+		BENCH_REAL=$realroot/vmcoreinfo "$here/saved.sh" "$build" >/dev/null
+	else
+		"$here/saved.sh" "$build" >/dev/null
+	fi
+	{ echo; tail -n +3 "$here/saved-results.md"; } | tee -a "$scratch/table"
 fi
 if [ "${BENCH_MANY:-}" != none ]; then
 	"$here/many.sh" "$build" >/dev/null
