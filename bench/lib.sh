@@ -7,6 +7,18 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 # ns: the monotonic-enough wall clock in nanoseconds
 ns() { date +%s%N; }
+# time_ms CMD: the median wall time of $runs runs (RUNS, default 5) of the shell
+# command CMD, in ms (one warm-up run first); a failed run stops the benchmark
+time_ms() {
+	bash -c "$1" >/dev/null 2>&1 || { echo "bench: failed: $1" >&2; exit 1; }
+	for _ in $(seq 1 "${runs:-${RUNS:-5}}"); do
+		local t0 t1
+		t0=$(ns)
+		bash -c "$1" >/dev/null 2>&1
+		t1=$(ns)
+		echo $(((t1 - t0) / 1000000))
+	done | median
+}
 
 # cached_dump TAG NAME FORMAT COMPRESS GUEST_MIB DENSE_MIB: print the path of a synthetic
 # QEMU-like x86_64 dump (tests/gen/vfgen.py) in $BENCH_CACHE (default

@@ -42,19 +42,6 @@ else
 fi
 for f in "$S" "$E"; do [ -r "$f" ] || { echo "bench: no $f" >&2; exit 1; }; done
 
-ms() { ns; }
-# time_ms CMD: the median wall time of RUNS runs of the shell command CMD, in ms
-# (one warm-up run first); a failed run stops the benchmark
-time_ms() {
-	bash -c "$1" >/dev/null 2>&1 || { echo "bench: failed: $1" >&2; exit 1; }
-	for _ in $(seq 1 "$runs"); do
-		local t0 t1
-		t0=$(ms)
-		bash -c "$1" >/dev/null 2>&1
-		t1=$(ms)
-		echo $(((t1 - t0) / 1000000))
-	done | median
-}
 mbs() { awk -v s="$1" -v t="$2" 'BEGIN { printf "%.0f", t ? s / 1e6 / (t / 1e3) : 0 }'; }
 ssize=$(stat -L -c %s "$S") esize=$(stat -L -c %s "$E")
 o=$scratch/out

@@ -26,10 +26,10 @@ scratch=$(mktemp -d "${TMPDIR:-/var/tmp}/vmcore-fix-saved.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
 if [ -n "${BENCH_REAL:-}" ]; then
-	M=$BENCH_REAL/migration.stream E=$BENCH_REAL/dump.elf
+	M=$BENCH_REAL/migration.stream E=$BENCH_REAL/dump.elf eopt=
 	what="QEMU 7.2's migration stream and ELF dump of a stopped real guest ($(basename "$BENCH_REAL"))"
 else
-	E=$scratch/e.dump M=$scratch/m.stream
+	E=$scratch/e.dump M=$scratch/m.stream eopt='--region 0x13ae000,1024' 
 	{ grep -v '^#' "$top/tests/gen/specs/sample.spec" | grep -v '^ram '
 	  echo "ram 0 0xa0000"; echo "ram 0xc0000 $((mib * 1048576 - 0xc0000))"; } >"$scratch/e.spec"
 	"$top/tests/gen/vfgen.py" "$scratch/e.spec" "$E"
@@ -46,17 +46,6 @@ open(sys.argv[3], "wb").write(qevm.libvirt(gzip.compress(s, 1, mtime=0), 1))
 PY
 skip=$(( $(od -An -j 20 -N 4 -tu4 "$scratch/lv.img") + 92 + 1 ))
 
-# time_ms CMD: median wall time of RUNS runs of CMD (after a warm-up), in ms
-time_ms() {
-	bash -c "$1" >/dev/null 2>&1 || { echo "bench: failed: $1" >&2; exit 1; }
-	for _ in $(seq 1 "$runs"); do
-		local t0 t1
-		t0=$(ns)
-		bash -c "$1" >/dev/null 2>&1
-		t1=$(ns)
-		echo $(((t1 - t0) / 1000000))
-	done | median
-}
 # rss_mib CMD: the peak RSS of CMD, in MiB
 rss_mib() {
 	/usr/bin/time -f %M bash -c "$1 >/dev/null 2>&1" 2>&1 >/dev/null | tail -n 1 |
@@ -75,7 +64,7 @@ row() {  # row LABEL CMD BASELINE_MS
 row "\`cp STREAM OUT && sync OUT\`" "cp $M $o && sync $o"
 base=$last
 row "\`vmcore-fix STREAM -o OUT\` (converted, synced)" "$vf $M -o $o" "$base"
-row "\`vmcore-fix dump.elf -o OUT\` (QEMU's own dump of that state, fixed)" "$vf $E -o $o" "$base"
+row "\`vmcore-fix dump.elf -o OUT\` (QEMU's own dump of that state, fixed)" "$vf $E $eopt -o $o" "$base"
 row "\`tail -c +N IMG \| gzip -dc >OUT\` (gzip libvirt image)" "tail -c +$skip $scratch/lv.img | gzip -dc >$o"
 base=$last
 row "\`vmcore-fix IMG -o OUT\` (decompressed once, converted)" "$vf $scratch/lv.img -o $o" "$base"

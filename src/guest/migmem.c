@@ -173,8 +173,8 @@ static struct vf_error *index_finish(struct migmem *m, struct mig_ram_index *x)
 	return NULL;
 }
 
-/* The run holding page's last record in the stream, or NULL. */
-static const struct mig_run *lookup(const struct migmem *m, uint64_t page)
+/* The segment index holding page (the last with first <= page), or nsegs. */
+static size_t seg_at(const struct migmem *m, uint64_t page)
 {
 	size_t lo = 0, hi = m->nsegs;
 	while (lo < hi) {
@@ -184,9 +184,16 @@ static const struct mig_run *lookup(const struct migmem *m, uint64_t page)
 		else
 			hi = mid;
 	}
-	if (!lo || m->segs[lo - 1].run == NO_RUN)
+	return lo ? lo - 1 : m->nsegs;
+}
+
+/* The run holding page's last record in the stream, or NULL. */
+static const struct mig_run *lookup(const struct migmem *m, uint64_t page)
+{
+	size_t i = seg_at(m, page);
+	if (i == m->nsegs || m->segs[i].run == NO_RUN)
 		return NULL;
-	const struct mig_run *r = &m->runs[m->segs[lo - 1].run];
+	const struct mig_run *r = &m->runs[m->segs[i].run];
 	return page - r->first < r->count ? r : NULL;
 }
 
@@ -260,20 +267,6 @@ static struct vf_error *migmem_read(void *ctx, uint64_t paddr, void *buf, size_t
 		len -= n;
 	}
 	return NULL;
-}
-
-/* The segment index holding page (the last with first <= page), or nsegs. */
-static size_t seg_at(const struct migmem *m, uint64_t page)
-{
-	size_t lo = 0, hi = m->nsegs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->segs[mid].first <= page)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? lo - 1 : m->nsegs;
 }
 
 /* Pages [*first, *end) of the block the stream sent, from page on: the

@@ -313,13 +313,12 @@ def main(argv):
     s, exp = build(ram_of(src), ncpus, device, desc, ver, real, sizes, machine, block, dup)
     if cut is not None:
         s = s[:cut]
+    xml = (b"<domain type='qemu'>\n  <name>vf-test</name>\n"
+           b"  <uuid>6d3f0b1e-3c2a-4f4e-9b7d-1a2b3c4d5e6f</uuid>\n</domain>\n")
     if lv == "gzip":
-        s = libvirt(gzip.compress(s, 1, mtime=0), 1,
-                    xml=b"<domain type='qemu'>\n  <name>vf-test</name>\n"
-                        b"  <uuid>6d3f0b1e-3c2a-4f4e-9b7d-1a2b3c4d5e6f</uuid>\n</domain>\n")
+        s = libvirt(gzip.compress(s, 1, mtime=0), 1, xml=xml)
     elif lv == "raw":
-        s = libvirt(s, 0, xml=b"<domain type='qemu'>\n  <name>vf-test</name>\n"
-                              b"  <uuid>6d3f0b1e-3c2a-4f4e-9b7d-1a2b3c4d5e6f</uuid>\n</domain>\n")
+        s = libvirt(s, 0, xml=xml)
     with open(out, "wb") as f:
         f.write(s)
     if expect:

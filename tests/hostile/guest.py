@@ -19,6 +19,11 @@ stdlib only; the dumps are made by tests/gen/vfgen.py.
 """
 import gzip
 import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gen"))
+from qevm import be, footer, section, str8  # noqa: E402  (the tests' stream builders)
+import os
 import struct
 import subprocess
 import sys
@@ -186,20 +191,7 @@ def memmap_cases(d):
 
 # ------------------------------------------------------------------ migration streams
 
-def be(n, v):
-    return v.to_bytes(n, "big")
-
-
-def str8(s):
-    return be(1, len(s)) + s.encode()
-
-
-def section_head(t, sid, name, inst, ver):
-    return be(1, t) + be(4, sid) + str8(name) + be(4, inst) + be(4, ver)
-
-
-def footer(sid):
-    return b"\x7e" + be(4, sid)
+section_head = section
 
 
 def stream_head(machine="pc-q35-7.2"):
