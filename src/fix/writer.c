@@ -148,6 +148,10 @@ static struct vf_error *write_contents(struct vf_dump *dump, const struct vf_pla
 				       const struct vf_copy_io *io, enum vf_out_form form,
 				       uint64_t in_size, uint64_t *copied)
 {
+	if (plan->to_elf && form == VF_OUT_FLATTENED)
+		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "a conversion into "
+				"an ELF dump is written as a plain file, not flattened"), "leave out "
+				"--output-format flattened (-o - writes it flattened)");
 	if (plan->to_elf)
 		return write_elf_runs(dump, plan, io, copied);
 	bool flat_in = dump->src->kind == VF_SRC_FLATTENED;

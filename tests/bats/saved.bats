@@ -142,6 +142,12 @@ vmcoreinfo-in-memory 0x2f3000"
 	[ "$status" -eq 5 ] || { echo "$output" >&2; return 1; }
 	[[ "$output" == *"machine 'virt-7.2' is not implemented"* ]]
 	[ ! -e out.elf ]
+	# a conversion is a plain file (flattened only to -o -); no kdump writer
+	stream ok.stream --device 0x13ae000 1024
+	run "$VMCOREFIX" ok.stream --output-format flattened -o out.elf
+	[ "$status" -eq 5 ] || { echo "$output" >&2; return 1; }
+	[[ "$output" == *"written as a plain file, not flattened"* ]]
+	[ ! -e out.elf ]
 	# never in place
 	stream s.stream --device 0x13ae000 1024
 	cp s.stream keep.stream
