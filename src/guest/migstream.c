@@ -765,8 +765,9 @@ static struct vf_error *after_layers(struct mig_walk *c, struct vf_error *err)
 				       "at offset %" PRIu64 " (stream offsets count its "
 				       "decompressed bytes from there)", st->compressed,
 				       st->stream_offset);
-	return vf_error_prefix(err, "%s-compressed %s (offsets count its decompressed bytes)",
-			       st->compressed, st->libvirt ? "libvirt save image" : "file");
+	return vf_error_prefix(err, "%s-compressed %s (the stream's offsets count its "
+			       "decompressed bytes)", st->compressed,
+			       st->libvirt ? "libvirt save image" : "file");
 }
 
 /* One walk of src into st (zeroed first); a libvirt image's layer is handed

@@ -83,6 +83,10 @@ struct zpriv {
 	bool unit_done;          /* gzip: a member ended; zstd: a frame ended */
 	bool eof;                /* the compressed stream ended; size known */
 	uint64_t restarts, decompressed;
+	/* the input's error, once the decoder met it: every later read past the
+	 * position gets it again (the decoder's state is not one to go on from) */
+	struct vf_error *failed;
+	bool reset;              /* a failure of the machine: start over on the next read */
 #ifdef HAVE_ZLIB
 	z_stream z;
 	bool z_init;
@@ -816,8 +820,33 @@ static struct vf_error *step_lzop(struct vf_src *src)
 }
 #endif
 
-/* Decompress forward: at least one byte more, or the end. */
+static struct vf_error *step_codec(struct vf_src *src);
+
+static struct vf_error *copy_error(const struct vf_error *e)
+{
+	struct vf_error *err = e->has_offset ? vf_error_at(e->code, e->offset, "%s", e->message)
+					     : vf_error_create(e->code, "%s", e->message);
+	err = vf_error_set_path(err, e->path);
+	return e->hint ? vf_error_set_hint(err, "%s", e->hint) : err;
+}
+
+/* Decompress forward: at least one byte more, or the end.  An error leaves
+ * the decoder where it cannot go on: the input's is kept and given again,
+ * after any other the next read starts over. */
 static struct vf_error *step(struct vf_src *src)
+{
+	struct zpriv *p = src->priv;
+	if (p->failed)
+		return copy_error(p->failed);
+	struct vf_error *err = step_codec(src);
+	if (err && (err == &vf_error_nomem || err->code == VF_ERR_OS || err->code == VF_ERR_NOMEM))
+		p->reset = true;
+	else if (err && !(p->failed = copy_error(err)))
+		p->reset = true;
+	return err;
+}
+
+static struct vf_error *step_codec(struct vf_src *src)
 {
 	struct zpriv *p = src->priv;
 	if (p->win_len == VF_ZSRC_WINDOW) {
@@ -880,7 +909,8 @@ static struct vf_error *z_pread(struct vf_src *src, void *buf, size_t len, uint6
 	}
 	if (!len)
 		return NULL;
-	if (!p->started || off < p->win_off) {
+	if (!p->started || off < p->win_off || p->reset) {
+		p->reset = false;
 		struct vf_error *err = restart(src);
 		if (err)
 			return err;
@@ -927,6 +957,7 @@ static void z_destroy(struct vf_src *src)
 #endif
 	free(p->blk);
 	free(p->cblk);
+	vf_error_destroy(p->failed);
 	if (p->own)
 		vf_src_destroy(p->base);
 	free(p->in);
@@ -991,7 +1022,8 @@ struct vf_error *vf_zsrc_open(struct vf_src *base, bool own, uint64_t start,
 struct vf_error *vf_zsrc_finish(struct vf_src *src, uint64_t *size)
 {
 	struct zpriv *p = src->priv;
-	if (!p->started) {
+	if (!p->started || p->reset) {
+		p->reset = false;
 		struct vf_error *err = restart(src);
 		if (err)
 			return err;

@@ -31,7 +31,11 @@
  * that ends early, or is damaged (a checksum that does not match: gzip's
  * CRC-32, xz's check, bzip2's block CRC, lzop's adler32 or CRC-32 where its
  * header says they are there), is VF_ERR_CORRUPT naming the file offset of
- * the compressed byte and the decompressed offset reached.
+ * the compressed byte and the decompressed offset reached.  A checksum is
+ * checked where its codec puts it: lzop's before its block is served, the
+ * others' at the end of a block, member or stream, so bytes before it are
+ * served unchecked until the decoder passes it (a walk to the end passes
+ * every one).
  */
 #ifndef VF_ZSRC_H
 #define VF_ZSRC_H

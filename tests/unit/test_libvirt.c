@@ -113,7 +113,7 @@ static const enum vf_zsrc_codec format_codec[6] = {
 	VF_ZSRC_GZIP, VF_ZSRC_GZIP, VF_ZSRC_BZIP2, VF_ZSRC_XZ, VF_ZSRC_LZOP, VF_ZSRC_ZSTD,
 };
 /* Each codec's magic, for an image of a codec not built. */
-static const char *const magic_of[VF_ZSRC_NCODECS] = {
+static const uint8_t magic_of[VF_ZSRC_NCODECS][9] = {
 	[VF_ZSRC_GZIP] = "\x1f\x8b\x08\x00", [VF_ZSRC_ZSTD] = "\x28\xb5\x2f\xfd",
 	[VF_ZSRC_XZ] = "\xfd\x37\x7a\x58\x5a\x00", [VF_ZSRC_BZIP2] = "BZh9",
 	[VF_ZSRC_LZOP] = "\x89LZO\x00\x0d\x0a\x1a\x0a",

@@ -162,6 +162,13 @@ static void test_codec(enum vf_zsrc_codec codec, const uint8_t *d)
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && err->has_offset && err->offset >= PREFIX &&
 	       err->offset <= PREFIX + zn, "%s: damaged: corrupt, at a file offset (%s)", name,
 	       err ? err->message : "no error");
+	/* the decoder never goes on from where it failed: the error again */
+	uint8_t b2[16];
+	struct vf_error *again = vf_src_pread(src, b2, sizeof(b2), PREFIX + DATA - 16, &got);
+	TAP_OK(err && again && again->code == err->code && again->offset == err->offset &&
+	       strcmp(again->message, err->message) == 0,
+	       "%s: damaged: a later read gets the same error, never bytes", name);
+	vf_error_destroy(again);
 	vf_error_destroy(err);
 	vf_src_destroy(src);
 	free(bad);
