@@ -1,16 +1,19 @@
 /* fuzz_migstream.c - libFuzzer target: QEMU migration streams and libvirt
- * save images, plain or with a gzip or zstd stream.
+ * save images, plain or with a compressed stream (gzip, zstd, xz, bzip2,
+ * lzop), and files compressed whole.
  *
  * The input is the file given to --saved-state or --memory.  Walk it as the
  * evidence code does (vf_migstream_find_vmcoreinfo, then the region), map its
  * RAM pages (vf_migstream_mem_init) and read at the first ranges' starts,
- * and open it as a libvirt image layer and read its XML and its first bytes. */
+ * open it as a libvirt image layer and read its XML and its first bytes, and,
+ * when its magic names a codec, read it decompressed: forward, then back. */
 #include "fuzz.h"
 
 #include "guest/migstream.h"
 #include "guest/region.h"
 #include "source/libvirt.h"
 #include "source/open.h"
+#include "source/zsrc.h"
 
 #define FZ_RANGES_READ 4
 #define FZ_READ_LEN 4096
@@ -77,6 +80,25 @@ static void libvirt(const uint8_t *data, size_t size)
 	vf_src_destroy(lv);
 }
 
+static void decompressed(const uint8_t *data, size_t size)
+{
+	enum vf_zsrc_codec codec;
+	struct vf_src *z;
+	if (!vf_zsrc_probe(data, size, &codec))
+		return;
+	struct vf_error *err = vf_zsrc_open(fz_mem_src(data, size), true, 0, codec, &z);
+	if (err) {
+		fz_drop(err);
+		return;
+	}
+	static uint8_t buf[FZ_READ_LEN];
+	size_t got;
+	fz_drop(vf_src_pread(z, buf, sizeof(buf), 0, &got));
+	fz_drop(vf_src_pread(z, buf, sizeof(buf), VF_ZSRC_WINDOW * 2, &got));
+	fz_drop(vf_src_pread(z, buf, sizeof(buf), 16, &got));
+	vf_src_destroy(z);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[32];
@@ -84,5 +106,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	walk(path);
 	memory(path);
 	libvirt(data, size);
+	decompressed(data, size);
 	return 0;
 }
