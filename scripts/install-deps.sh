@@ -1,7 +1,10 @@
 #!/bin/sh
 # install-deps.sh [build|test] - install what vmcore-fix needs on Debian 12 (as root).
-#   build: compiler, autotools and the libraries (libelf, zlib, lzo2, snappy, zstd)
-#   test:  build + bats, clang with libFuzzer (tests/fuzz), the Debian packaging
+#   build: compiler, autotools and the libraries (libelf, zlib, lzo2, snappy, zstd,
+#          liblzma, libbz2)
+#   test:  build + bats, the compressors whose files the tests read (gzip,
+#          bzip2, xz-utils, lzop, zstd: tests/bats/codecs.bats), clang with
+#          libFuzzer (tests/fuzz), the Debian packaging
 #          tools and debootstrap (tests/bats/package.bats builds the .deb, runs
 #          lintian and installs it into a fresh Debian 12 root) and the real-QEMU
 #          test tier (qemu, a guest kernel, busybox, makedumpfile, crash, drgn);
@@ -13,8 +16,8 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 
-build_pkgs="build-essential autoconf automake pkg-config libelf-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev python3"
-test_pkgs="bats clang libclang-rt-dev python3 python3-lzo python3-snappy python3-zstd jq groff-base bash-completion binutils elfutils zsh fish time parallel xfsprogs btrfs-progs strace"
+build_pkgs="build-essential autoconf automake pkg-config libelf-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev liblzma-dev libbz2-dev python3"
+test_pkgs="bats clang libclang-rt-dev python3 python3-lzo python3-snappy python3-zstd gzip bzip2 xz-utils lzop zstd jq groff-base bash-completion binutils elfutils zsh fish time parallel xfsprogs btrfs-progs strace"
 pkg_pkgs="dpkg-dev debhelper fakeroot lintian debootstrap wget"
 
 pkgs=$build_pkgs

@@ -21,6 +21,7 @@
 #include "source/libvirt.h"
 #include "source/open.h"
 #include "source/spool.h"
+#include "source/zsrc.h"
 #include "util/cursor.h"
 #include "util/notes.h"
 
@@ -358,35 +359,62 @@ static struct vf_error *put_all(int fd, const void *buf, size_t len, uint64_t of
 	return NULL;
 }
 
-/* A libvirt image whose stream is compressed is decompressed once, in
- * order, into an unnamed file in tmpdir: its header and XML as they are
- * (the format field set to raw), then the stream, so that every offset is
- * what it was (the stream's from stream_offset) and the conversion's reads,
- * in any order, cost a pread.  Else *src is the file itself.  *codec: the
- * compression undone, or NULL. */
-static struct vf_error *unpacked(const char *path, const char *tmpdir, struct vf_src **src,
-				 const char **codec)
+/* Copy [from, the end) of z into fd at the same offsets (z's size may be
+ * unknown until its end). */
+static struct vf_error *copy_out(struct vf_src *z, uint64_t from, int fd, uint8_t *buf,
+				 size_t cap)
+{
+	size_t got;
+	for (uint64_t off = from;; off += got) {
+		struct vf_error *err = vf_src_pread(z, buf, cap, off, &got);
+		if (err || !got)
+			return err;
+		if ((err = put_all(fd, buf, got, off)))
+			return err;
+	}
+}
+
+/* One layer of compression undone into a new unnamed file in tmpdir: the
+ * whole file (a bare compressed stream or image), or a libvirt image's
+ * stream (its header and XML as they are, the format field set to raw, so
+ * that every offset is what it was).  *out NULL: nothing compressed. */
+static struct vf_error *unpack_once(struct vf_src *file, const char *tmpdir,
+				    struct vf_src **out, const char **codec)
 {
 	enum { CHUNK = 1 << 20 };
-	*src = NULL;
-	*codec = NULL;
-	struct vf_src *file, *lv = NULL;
-	struct vf_error *err = vf_src_open_file(path, &file);
-	if (err)
-		return err;
+	*out = NULL;
 	uint8_t head[VF_LIBVIRT_HEADER_SIZE];
 	size_t got;
-	struct vf_libvirt_info info;
-	if ((err = vf_src_pread(file, head, sizeof(head), 0, &got)) ||
-	    got < VF_LIBVIRT_MAGIC_LEN || !vf_libvirt_probe(head, got) ||
-	    (err = vf_libvirt_open(file, false, &lv)) || !vf_libvirt_info(lv, &info) ||
-	    !info.compressed) {
-		vf_src_destroy(lv);
-		if (err) {
-			vf_src_destroy(file);
+	struct vf_error *err = vf_src_pread(file, head, sizeof(head), 0, &got);
+	if (err)
+		return err;
+	enum vf_zsrc_codec zc;
+	struct vf_src *z = NULL;
+	struct vf_libvirt_info info = { 0 };
+	if (vf_zsrc_probe(head, got, &zc)) {
+		if ((err = vf_zsrc_open(file, false, 0, zc, &z)))
 			return err;
+		/* not a stream or an image once decompressed: the walk says what
+		 * it is, from its first bytes, without decompressing the rest */
+		uint8_t in[VF_LIBVIRT_MAGIC_LEN];
+		size_t n = 0;
+		struct vf_error *e = vf_src_pread(z, in, sizeof(in), 0, &n);
+		bool saved = !e && vf_migstream_probe(in, n) && !vf_zsrc_probe(in, n, &zc);
+		vf_error_destroy(e);
+		if (!saved) {
+			vf_src_destroy(z);
+			return NULL;
 		}
-		*src = file;
+		*codec = vf_zsrc_codec_name(zc);
+	} else if (got >= VF_LIBVIRT_MAGIC_LEN && vf_libvirt_probe(head, got)) {
+		if ((err = vf_libvirt_open(file, false, &z)))
+			return err;
+		if (!vf_libvirt_info(z, &info) || !info.compressed) {
+			vf_src_destroy(z);
+			return NULL;
+		}
+		*codec = info.compressed;
+	} else {
 		return NULL;
 	}
 	int fd = -1;
@@ -395,32 +423,52 @@ static struct vf_error *unpacked(const char *path, const char *tmpdir, struct vf
 		err = &vf_error_nomem;
 	if (!err)
 		err = vf_unnamed_file(tmpdir, &fd);
-	/* the header and the XML, the format field (at 28) now raw */
+	/* a libvirt image: its header and XML first, the format field (at 28) raw */
 	for (uint64_t off = 0; !err && off < info.stream_offset; off += got) {
-		size_t n = info.stream_offset - off < CHUNK ? (size_t)(info.stream_offset - off)
-							    : CHUNK;
-		if (!(err = vf_src_read(file, buf, n, off, "libvirt image header")) && off == 0)
+		got = info.stream_offset - off < CHUNK ? (size_t)(info.stream_offset - off) : CHUNK;
+		if (!(err = vf_src_read(file, buf, got, off, "libvirt image header")) && off == 0)
 			vf_store_uint(buf + 28, 4, info.big_endian, 0);
 		if (!err)
-			err = put_all(fd, buf, n, off);
-		got = n;
+			err = put_all(fd, buf, got, off);
 	}
-	for (uint64_t off = info.stream_offset; !err; off += got) {
-		if ((err = vf_src_pread(lv, buf, CHUNK, off, &got)) || !got)
-			break;
-		err = put_all(fd, buf, got, off);
-	}
-	free(buf);
-	vf_src_destroy(lv);
-	vf_src_destroy(file);
 	if (!err)
-		err = vf_src_from_fd(fd, path, src);
+		err = copy_out(z, info.stream_offset, fd, buf, CHUNK);
+	free(buf);
+	vf_src_destroy(z);
+	if (!err)
+		err = vf_src_from_fd(fd, file->path, out);
 	else if (fd >= 0)
 		close(fd);
 	if (err)
-		return vf_error_prefix(err, "decompressing the saved state's %s stream into %s",
-				       info.compressed, tmpdir);
-	*codec = info.compressed;
+		return vf_error_prefix(err, "decompressing the saved state's %s data into %s",
+				       *codec, tmpdir);
+	return NULL;
+}
+
+/* A compressed saved state is decompressed once, in order, into an unnamed
+ * file in tmpdir, so that the conversion's reads, in any order, cost a pread:
+ * a file compressed whole first, then a libvirt image's stream.  Else *src
+ * is the file itself.  *codec: the compression undone (the innermost), or
+ * NULL. */
+static struct vf_error *unpacked(const char *path, const char *tmpdir, struct vf_src **src,
+				 const char **codec)
+{
+	*src = NULL;
+	*codec = NULL;
+	struct vf_src *file;
+	struct vf_error *err = vf_src_open_file(path, &file);
+	for (int layer = 0; !err && layer < 2; layer++) {
+		struct vf_src *next;
+		if ((err = unpack_once(file, tmpdir, &next, codec)) || !next)
+			break;
+		vf_src_destroy(file);
+		file = next;
+	}
+	if (err) {
+		vf_src_destroy(file);
+		return err;
+	}
+	*src = file;
 	return NULL;
 }
 
@@ -490,6 +538,8 @@ struct vf_error *vf_saved_open(const char *path, const char *layout_spec, const 
 	if (!err)
 		err = unpacked(path, tmpdir, &stream, &codec);
 	if (!err)
+		domain_of(stream, &s->info);
+	if (!err)
 		err = vf_migstream_mem_open_src(stream, layout_spec, &s->mem, &s->info.st);
 	if (!err && codec)
 		s->info.st.compressed = codec;
@@ -511,7 +561,6 @@ struct vf_error *vf_saved_open(const char *path, const char *layout_spec, const 
 	/* the file itself: its identity for the writer, the domain for the report */
 	if (!err && !(err = vf_src_open_file(path, &file))) {
 		src->file_size = file->size;
-		domain_of(file, &s->info);
 		src->fd = file->fd;
 		file->fd = -1;
 		vf_src_destroy(file);

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "guest/rawmem.h"
-#include "source/libvirt.h"
 #include "source/open.h"
 
 #define MAX_RUNS (1u << 19)       /* RAM index: 32 bytes a run, 16 MiB at most */
@@ -50,7 +49,7 @@ struct seg {
 
 struct migmem {
 	struct vf_src *src;       /* the file */
-	struct vf_src *lv;        /* a libvirt image's layer over it, or NULL */
+	struct vf_src *lv;        /* the layer over it (libvirt, decompressed), or NULL */
 	const char *compressed;
 	char *block;              /* "pc.ram" */
 	uint64_t block_length;
@@ -471,15 +470,12 @@ bool vf_migstream_mem_info(const struct vf_mem *mem, struct vf_migstream_mem_inf
 	if (mem->ops != &migmem_ops)
 		return false;
 	const struct migmem *m = mem->ctx;
-	struct vf_libvirt_info li = { 0 };
-	if (m->lv)
-		vf_libvirt_info(m->lv, &li);
 	*info = (struct vf_migstream_mem_info){ .block = m->block,
 						.block_length = m->block_length,
 						.layout = m->layout, .runs = m->nruns,
 						.records = m->records,
 						.compressed = m->compressed,
-						.restarts = li.restarts };
+						.restarts = vf_mig_layer_restarts(m->lv) };
 	return true;
 }
 

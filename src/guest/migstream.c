@@ -459,27 +459,77 @@ static struct vf_error *command(struct mig_walk *c, uint64_t off)
 
 bool vf_migstream_probe(const uint8_t *head, size_t len)
 {
+	enum vf_zsrc_codec codec;
 	if (len >= 8 && vf_load_uint(head, 4, true) == VF_MIG_MAGIC)
 		return true;
-	return vf_libvirt_probe(head, len);
+	/* a compressed file: what it holds is the walk's to say */
+	return vf_libvirt_probe(head, len) || vf_zsrc_probe(head, len, &codec);
 }
 
-/* A libvirt save image: read the rest through its layer. */
+uint64_t vf_mig_layer_restarts(const struct vf_src *layer)
+{
+	struct vf_libvirt_info li;
+	struct vf_zsrc_info zi;
+	if (layer && vf_libvirt_info(layer, &li))
+		return li.restarts;
+	if (layer && vf_zsrc_info(layer, &zi))
+		return zi.restarts;
+	return 0;
+}
+
+/* A file compressed whole (`virsh dump` with a dump_image_format, a stream
+ * or image compressed by hand): read the rest decompressed. */
+static struct vf_error *open_compressed(struct mig_walk *c, enum vf_zsrc_codec codec)
+{
+	struct vf_error *err = vf_zsrc_open(c->src, false, 0, codec, &c->lv);
+	if (err)
+		return err;
+	c->src = c->lv;
+	c->end = c->src->size;
+	c->buf_len = 0;
+	c->st->compressed = vf_zsrc_codec_name(codec);
+	return NULL;
+}
+
+/* A libvirt save image: read the rest through its layer (over the
+ * decompressed file when it was compressed whole). */
 static struct vf_error *open_libvirt(struct mig_walk *c)
 {
 	struct vf_libvirt_info info;
 	const uint8_t *p;
 	/* as it always was: an image whose header cannot be read is not one */
 	c->st->libvirt = vf_mig_peek(c, 0, VF_LIBVIRT_HEADER_SIZE, &p);
-	struct vf_error *err = vf_libvirt_open(c->src, false, &c->lv);
+	bool own = c->lv != NULL;
+	struct vf_src *lv;
+	struct vf_error *err = vf_libvirt_open(c->src, own, &lv);
+	if (own)
+		c->lv = NULL;   /* the image's layer owns it now, or destroyed it */
 	if (err)
 		return err;
+	c->lv = lv;
 	vf_libvirt_info(c->lv, &info);
 	c->src = c->lv;
 	c->end = c->src->size;
 	c->buf_len = 0;
 	c->st->stream_offset = info.stream_offset;
-	c->st->compressed = info.compressed;
+	if (info.compressed)
+		c->st->compressed = info.compressed;
+	return NULL;
+}
+
+/* The layers over the file, from its first bytes: a compression, then a
+ * libvirt image; the walk reads through the top one. */
+static struct vf_error *open_container(struct mig_walk *c)
+{
+	const uint8_t *p;
+	enum vf_zsrc_codec codec;
+	struct vf_error *err;
+	if (vf_mig_peek(c, 0, VF_ZSRC_PROBE_LEN, &p) && vf_zsrc_probe(p, VF_ZSRC_PROBE_LEN, &codec) &&
+	    (err = open_compressed(c, codec)))
+		return err;
+	if (vf_mig_peek(c, 0, VF_LIBVIRT_MAGIC_LEN, &p) &&
+	    vf_libvirt_probe(p, VF_LIBVIRT_MAGIC_LEN))
+		return open_libvirt(c);
 	return NULL;
 }
 
@@ -567,6 +617,13 @@ static struct vf_error *stream_header(struct mig_walk *c)
 		if (st->libvirt)
 			return vf_mig_corrupt(c, st->stream_offset, "libvirt save image: no QEMU "
 					      "stream (QEVM) after the domain XML");
+		if (st->compressed)
+			return vf_mig_at(c, vf_error_create(VF_ERR_NOT_FORMAT, "%s-compressed "
+					 "file, but once decompressed neither a QEMU migration "
+					 "stream nor a libvirt save image (it starts with %02x %02x "
+					 "%02x %02x)", st->compressed, (unsigned)(v >> 24),
+					 (unsigned)(v >> 16) & 255, (unsigned)(v >> 8) & 255,
+					 (unsigned)v & 255));
 		return vf_mig_at(c, vf_error_create(VF_ERR_NOT_FORMAT, "not a QEMU migration "
 						    "stream (no QEVM magic)"));
 	}
@@ -638,8 +695,11 @@ static struct vf_error *late_description(struct mig_walk *c, uint64_t *rewalk_pa
 {
 	struct vf_migstate *st = c->st;
 	*rewalk_page_size = 0;
-	uint64_t size;
-	struct vf_error *err = vf_libvirt_finish(c->src, &size);
+	uint64_t size = c->src->size;
+	struct vf_libvirt_info li;
+	struct vf_error *err = vf_libvirt_info(c->src, &li) ? vf_libvirt_finish(c->src, &size) :
+			       c->src->kind == VF_SRC_DECOMPRESSED ? vf_zsrc_finish(c->src, &size) :
+			       NULL;
 	if (err)
 		return err;
 	c->end = size;
@@ -689,20 +749,25 @@ static struct vf_error *after_walk(struct mig_walk *c, struct vf_error *err,
 	return err;
 }
 
-/* The libvirt layer's part: its restarts, its offsets named in errors. */
-static struct vf_error *after_libvirt(struct mig_walk *c, struct vf_error *err)
+/* The layers' part: their restarts, their offsets named in errors. */
+static struct vf_error *after_layers(struct mig_walk *c, struct vf_error *err)
 {
 	struct vf_migstate *st = c->st;
-	struct vf_libvirt_info info;
-	if (!c->lv || !vf_libvirt_info(c->lv, &info) || !info.compressed)
+	if (!c->lv || !st->compressed)
 		return err;
-	st->decompress_restarts = info.restarts;
-	if (err && err != &vf_error_nomem)
-		err = vf_error_prefix(err, "libvirt save image with a %s-compressed QEMU stream "
-				      "at offset %" PRIu64 " (stream offsets count its "
-				      "decompressed bytes from there)", st->compressed,
-				      st->stream_offset);
-	return err;
+	st->decompress_restarts = vf_mig_layer_restarts(c->lv);
+	if (!err || err == &vf_error_nomem || err->code == VF_ERR_NOT_FORMAT)
+		return err;   /* not a stream: said as it is */
+	struct vf_libvirt_info info = { 0 };
+	bool inner = vf_libvirt_info(c->lv, &info) && info.compressed;
+	if (inner)
+		return vf_error_prefix(err, "libvirt save image with a %s-compressed QEMU stream "
+				       "at offset %" PRIu64 " (stream offsets count its "
+				       "decompressed bytes from there)", st->compressed,
+				       st->stream_offset);
+	return vf_error_prefix(err, "%s-compressed %s (the stream's offsets count its "
+			       "decompressed bytes)", st->compressed,
+			       st->libvirt ? "libvirt save image" : "file");
 }
 
 /* One walk of src into st (zeroed first); a libvirt image's layer is handed
@@ -721,14 +786,10 @@ static struct vf_error *walk_once(struct vf_src *src, struct vf_migstate *st,
 	*c = (struct mig_walk){ .src = src, .st = st, .end = src->size, .cur_block = -1,
 				.idx = idx, .full = idx != NULL,
 				.forced_page_size = forced_page_size };
-	const uint8_t *p;
-	struct vf_error *err = NULL;
-	if (vf_mig_peek(c, 0, VF_LIBVIRT_MAGIC_LEN, &p) &&
-	    vf_libvirt_probe(p, VF_LIBVIRT_MAGIC_LEN))
-		err = open_libvirt(c);
+	struct vf_error *err = open_container(c);
 	if (!err)
 		err = walk(c);
-	err = after_libvirt(c, after_walk(c, err, rewalk_page_size));
+	err = after_layers(c, after_walk(c, err, rewalk_page_size));
 	if (lv)
 		*lv = c->lv;
 	else

@@ -59,11 +59,15 @@ struct vf_migstate {
 	/* the container */
 	bool libvirt;             /* a libvirt save image ("LibvirtQemudSave") */
 	uint64_t stream_offset;   /* file offset of the QEVM magic */
-	const char *compressed;   /* "gzip", "zstd": the image's stream was read
-				   * decompressed, and every offset from stream_offset
-				   * on is one in the decompressed stream (as in
-				   * tail -c +(stream_offset+1) FILE | gzip -dc, plus
-				   * stream_offset); NULL: offsets are the file's */
+	const char *compressed;   /* "gzip", "zstd", "xz", "bzip2", "lzop": the
+				   * image's stream was read decompressed, and every
+				   * offset from stream_offset on is one in the
+				   * decompressed stream (as in tail -c
+				   * +(stream_offset+1) FILE | gzip -dc, plus
+				   * stream_offset); or the whole file was (a bare
+				   * compressed stream, stream_offset 0, or image):
+				   * every offset is one in the decompressed file.
+				   * NULL: offsets are the file's */
 	uint64_t decompress_restarts;  /* decompression started over (backward reads) */
 
 	/* the stream */
@@ -110,18 +114,20 @@ struct vf_migstate {
 	bool host_big_endian;     /* written by a big-endian host: values were swapped back */
 };
 
-/* "Mine": a QEVM stream or a libvirt save image, from the first bytes. */
+/* "Mine": a QEVM stream, a libvirt save image, or a file compressed whole by
+ * a codec zsrc reads (its magic: vf_zsrc_probe; the walk says whether it
+ * holds a stream), from the first bytes. */
 bool vf_migstream_probe(const uint8_t *head, size_t len);
 
 /* Walk the stream in src and fill *st (zeroed first).  Returns NULL when the
  * stream was read far enough to answer; st->found says whether the VM had a
  * vmcoreinfo device.  VF_ERR_NOT_FORMAT: not a stream (st untouched apart from
  * zeroing); VF_ERR_CORRUPT: truncated or malformed, with the file offset;
- * VF_ERR_UNSUPPORTED: a variant we do not read (a libvirt image compressed
- * with bzip2, xz or lzop, or with gzip or zstd when zlib or libzstd was not
- * built: the hint is the command that decompresses it; mapped-ram, RDMA,
- * postcopy packages), with what to do.  A libvirt image compressed with gzip
- * or zstd is walked decompressed, sequentially (zsrc.h), in one pass: the
+ * VF_ERR_UNSUPPORTED: a variant we do not read (a compression whose library
+ * was not built: the hint is the command that decompresses it; mapped-ram,
+ * RDMA, postcopy packages), with what to do.  A compressed file (gzip, zstd,
+ * xz, bzip2, lzop: told by its magic), or a libvirt image whose stream is
+ * compressed, is walked decompressed, sequentially (zsrc.h), in one pass: the
  * JSON description is read when the walk is done (a second pass only when
  * it gives a page size the walk did not use).  Release st with
  * vf_migstate_deinit() in every case. */
@@ -190,14 +196,15 @@ void vf_mig_x86_table(uint32_t off[VF_MIG_X86_NFIELDS]);
  * the walker cannot take to EOF (no section footers: machine types up to
  * 2.3) are VF_ERR_UNSUPPORTED.  Release with vf_migstream_mem_deinit().
  *
- * A libvirt image compressed with gzip or zstd is read too: the index holds
+ * A compressed stream is read too (a libvirt image's in any of its formats,
+ * or a file compressed whole, zsrc.h): the index holds
  * offsets in the decompressed stream, and a read decompresses forward from
  * the decoder's position, or, for a page behind the last 512 KiB it
  * decompressed, starts over from the stream's beginning.  Reads in address
  * order (a scan) cost one pass; each read going back costs up to one pass
  * over the stream (vf_migstream_mem_info's restarts counts them; after
  * VF_ZSRC_MAX_RESTARTS the next is VF_ERR_CORRUPT).  For many scattered
- * reads, decompress the image first (the stream after stream_offset) and
+ * reads, decompress the file first (the stream after stream_offset) and
  * give the stream. */
 struct vf_error *vf_migstream_mem_init(const char *path, const char *layout_spec,
 				       struct vf_mem *out) VF_MUST_CHECK;
@@ -226,7 +233,8 @@ struct vf_migstream_mem_info {
 	const char *layout;       /* "pc", "q35", "virt" or "ranges" */
 	size_t runs;              /* index entries */
 	uint64_t records;         /* page records of the block in the stream */
-	const char *compressed;   /* "gzip", "zstd" for a compressed libvirt image */
+	const char *compressed;   /* "gzip", "zstd", "xz", "bzip2", "lzop": read
+				   * decompressed (as vf_migstate's) */
 	uint64_t restarts;        /* decompression restarts so far */
 };
 

@@ -92,7 +92,8 @@ struct mig_walk {
 	bool done;                /* found the device or gave up searching */
 	bool full;                /* walk to EOF, never search (the RAM index) */
 	struct mig_ram_index *idx;  /* index this block's page records, or NULL */
-	struct vf_src *lv;        /* a libvirt image's layer (owned; src points to it) */
+	struct vf_src *lv;        /* the top layer over the file: a libvirt image's, a
+				   * compressed file's (owned; src points to it) */
 	bool desc_deferred;       /* the size is unknown: the description is read after
 				   * the walk, when the decoder has reached the end */
 	uint64_t forced_page_size;  /* a second walk: the description's page size */
@@ -151,9 +152,13 @@ const char *vf_mig_main_ram_block(const struct vf_migstate *st);
 long vf_mig_find_block(const struct vf_migstate *st, const char *name);
 
 /* The walker (migstream.c): idx NULL stops once the device is found; idx
- * walks to EOF and indexes the main block's pages.  *lv: the libvirt layer
- * the walk read the stream through (the caller's then), or NULL. */
+ * walks to EOF and indexes the main block's pages.  *lv: the layer the walk
+ * read the stream through (a libvirt image's, a compressed file's; the
+ * caller's then), or NULL. */
 struct vf_error *vf_mig_scan_with(struct vf_src *src, struct vf_migstate *st,
 				  struct mig_ram_index *idx, struct vf_src **lv) VF_MUST_CHECK;
+
+/* Decompressions started over so far in that layer (and the ones below it). */
+uint64_t vf_mig_layer_restarts(const struct vf_src *layer);
 
 #endif

@@ -3,6 +3,7 @@
 #include "source/libvirt.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,13 +19,16 @@ struct lvpriv {
 
 /* libvirt's save image formats (its header's "compressed" field; the numbers
  * are on disk and never reused): the external program's name and how to undo
- * it.  gzip and zstd are read here when zlib and libzstd were built. */
-static const char *const formats[][2] = {
-	{ "raw", NULL }, { "gzip", "gzip -dc" }, { "bzip2", "bzip2 -dc" },
-	{ "xz", "xz -dc" }, { "lzop", "lzop -dc" }, { "zstd", "zstd -dc" },
+ * it, and the codec that reads it here. */
+static const struct {
+	const char *name, *undo;
+	enum vf_zsrc_codec codec;
+} formats[] = {
+	{ "raw", NULL, 0 }, { "gzip", "gzip -dc", VF_ZSRC_GZIP },
+	{ "bzip2", "bzip2 -dc", VF_ZSRC_BZIP2 }, { "xz", "xz -dc", VF_ZSRC_XZ },
+	{ "lzop", "lzop -dc", VF_ZSRC_LZOP }, { "zstd", "zstd -dc", VF_ZSRC_ZSTD },
 };
-#define FORMAT_GZIP 1
-#define FORMAT_ZSTD 5
+#define NFORMATS (sizeof(formats) / sizeof(*formats))
 #define FORMAT_SPARSE 6
 
 bool vf_libvirt_probe(const uint8_t *head, size_t len)
@@ -96,22 +100,40 @@ static struct vf_error *parse_header(struct vf_src *base, struct vf_libvirt_info
 	return NULL;
 }
 
+/* "gzip, zstd and xz": the codecs of libvirt's formats this build reads. */
+static void built_codecs(char *buf, size_t n)
+{
+	size_t k = 0, len = 0;
+	for (size_t f = 1; f < NFORMATS; f++)
+		k += vf_zsrc_available(formats[f].codec);
+	buf[0] = '\0';
+	for (size_t f = 1, i = 0; f < NFORMATS && len < n; f++) {
+		if (!vf_zsrc_available(formats[f].codec))
+			continue;
+		i++;
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", i == 1 ? "" : i == k ? " and " :
+					", ", formats[f].name);
+	}
+	if (!k)
+		snprintf(buf, n, "no compressed");
+}
+
 /* A compressed stream this build does not read. */
 static struct vf_error *unreadable(struct vf_src *base, const struct vf_libvirt_info *info)
 {
 	uint64_t off = info->stream_offset, format = info->format;
 	struct vf_error *err;
-	if (format < sizeof(formats) / sizeof(*formats)) {
-		bool gz = vf_zsrc_available(VF_ZSRC_GZIP), zs = vf_zsrc_available(VF_ZSRC_ZSTD);
+	if (format < NFORMATS) {
+		char built[64];
+		built_codecs(built, sizeof(built));
 		err = vf_error_at(VF_ERR_UNSUPPORTED, off, "libvirt save image: the QEMU "
 				  "stream is %s-compressed; this build decompresses %s "
-				  "images itself", formats[format][0],
-				  gz && zs ? "gzip and zstd" : gz ? "only gzip" :
-				  zs ? "only zstd" : "no compressed");
+				  "images itself (no %s)", formats[format].name, built,
+				  vf_zsrc_codec_library(formats[format].codec));
 		err = vf_error_set_path(err, base->path);
 		return vf_error_set_hint(err, "decompress it first: tail -c +%" PRIu64 " '%s' | "
 					 "%s > STREAM, then give STREAM", off + 1, base->path,
-					 formats[format][1]);
+					 formats[format].undo);
 	}
 	err = vf_error_at(VF_ERR_UNSUPPORTED, 28, "libvirt save image: format %" PRIu64
 			  " (%s)", format, format == FORMAT_SPARSE ? "sparse: mapped-ram" : "unknown");
@@ -119,22 +141,57 @@ static struct vf_error *unreadable(struct vf_src *base, const struct vf_libvirt_
 	return vf_error_set_hint(err, "save the VM with libvirt's raw save format");
 }
 
-/* The stream's codec, or why it cannot be read. */
+/* What the stream's first bytes are, for an error: "xz-compressed", "an
+ * uncompressed QEMU stream", or the bytes. */
+static void looks_like(const uint8_t *b, size_t n, char *buf, size_t len)
+{
+	enum vf_zsrc_codec c;
+	if (vf_zsrc_probe(b, n, &c))
+		snprintf(buf, len, "%s-compressed", vf_zsrc_codec_name(c));
+	else if (n >= 4 && memcmp(b, "QEVM", 4) == 0)
+		snprintf(buf, len, "an uncompressed QEMU stream (QEVM)");
+	else
+		snprintf(buf, len, "neither (it starts with %02x %02x %02x %02x)", n > 0 ? b[0] : 0,
+			 n > 1 ? b[1] : 0, n > 2 ? b[2] : 0, n > 3 ? b[3] : 0);
+}
+
+/* The stream's codec, or why it cannot be read: the header's format must be
+ * what the stream's first bytes say it is (never the header alone). */
 static struct vf_error *stream_codec(struct vf_src *base, struct vf_libvirt_info *info,
 				     bool *compressed, enum vf_zsrc_codec *codec)
 {
 	*compressed = info->format != 0;
-	*codec = info->format == FORMAT_GZIP ? VF_ZSRC_GZIP : VF_ZSRC_ZSTD;
-	bool readable = !*compressed || ((info->format == FORMAT_GZIP ||
-					  info->format == FORMAT_ZSTD) &&
-					 vf_zsrc_available(*codec));
-	if (!readable)
+	*codec = VF_ZSRC_GZIP;
+	if (info->format >= NFORMATS)
 		return unreadable(base, info);
-	if (info->stream_offset >= base->size)
+	*codec = formats[info->format].codec;
+	uint8_t head[VF_ZSRC_PROBE_LEN];
+	size_t got = 0;
+	struct vf_error *err = info->stream_offset < base->size ?
+		vf_src_pread(base, head, sizeof(head), info->stream_offset, &got) : NULL;
+	if (err)
+		return err;
+	if (!got)
 		return vf_error_set_path(vf_error_truncated(VF_LIBVIRT_HEADER_SIZE, "libvirt "
 							    "save image XML", info->xml_size,
+							    base->size == UINT64_MAX ? 0 :
 							    base->size -
 							    VF_LIBVIRT_HEADER_SIZE), base->path);
+	enum vf_zsrc_codec found;
+	bool packed = vf_zsrc_probe(head, got, &found);
+	if (packed != *compressed || (packed && found != *codec)) {
+		char is[64];
+		looks_like(head, got, is, sizeof(is));
+		err = vf_error_at(VF_ERR_CORRUPT, info->stream_offset, "libvirt save image: "
+				  "the header's format %" PRIu32 " says the QEMU stream is %s%s, "
+				  "but the stream is %s", info->format, formats[info->format].name,
+				  *compressed ? "-compressed" : "", is);
+		err = vf_error_set_path(err, base->path);
+		return vf_error_set_hint(err, "the image's header or its stream was damaged or "
+					 "replaced; libvirt itself would not restore it");
+	}
+	if (*compressed && !vf_zsrc_available(*codec))
+		return unreadable(base, info);
 	if (*compressed)
 		info->compressed = vf_zsrc_codec_name(*codec);
 	return NULL;
@@ -144,7 +201,7 @@ struct vf_error *vf_libvirt_open(struct vf_src *base, bool own, struct vf_src **
 {
 	struct vf_libvirt_info info;
 	bool compressed = false;
-	enum vf_zsrc_codec codec;
+	enum vf_zsrc_codec codec = VF_ZSRC_GZIP;
 	struct vf_error *err = parse_header(base, &info);
 	if (!err)
 		err = stream_codec(base, &info, &compressed, &codec);
@@ -185,15 +242,20 @@ bool vf_libvirt_info(const struct vf_src *src, struct vf_libvirt_info *info)
 	struct vf_zsrc_info zi;
 	if (p->z && vf_zsrc_info(p->z, &zi))
 		info->restarts = zi.restarts;
+	if (vf_zsrc_info(p->base, &zi))   /* an image in a compressed file */
+		info->restarts += zi.restarts;
 	return true;
 }
 
 struct vf_error *vf_libvirt_finish(struct vf_src *src, uint64_t *size)
 {
 	struct lvpriv *p = src->priv;
-	if (p->z) {
-		struct vf_error *err = vf_zsrc_finish(p->z, size);
-		src->size = p->z->size;
+	struct vf_src *z = p->z ? p->z : p->base;
+	struct vf_zsrc_info zi;
+	if (vf_zsrc_info(z, &zi)) {
+		/* the stream, or the whole image in a compressed file */
+		struct vf_error *err = vf_zsrc_finish(z, size);
+		src->size = z->size;
 		return err;
 	}
 	*size = src->size;

@@ -9,10 +9,14 @@
  *
  * The layer serves the image's bytes as they are up to the stream, and the
  * stream from stream_offset on: as it is for a raw image, decompressed in
- * place (zsrc.h: size UINT64_MAX until the end is known) for gzip and zstd,
- * so that offsets in the stream read as tail -c +(stream_offset+1) FILE |
- * gzip -dc, plus stream_offset.  Other formats are VF_ERR_UNSUPPORTED with
- * the command that decompresses the stream.
+ * place (zsrc.h: size UINT64_MAX until the end is known) for gzip, bzip2,
+ * xz, lzop and zstd, so that offsets in the stream read as tail -c
+ * +(stream_offset+1) FILE | gzip -dc, plus stream_offset.  The header's
+ * format must agree with the stream's first bytes (zsrc.h's magics; raw: none
+ * of them), else VF_ERR_CORRUPT naming both.  A format whose library was not
+ * built, "sparse" (mapped-ram) and unknown formats are VF_ERR_UNSUPPORTED
+ * with what to do.  base may itself be a decompressed source (an image
+ * compressed whole).
  */
 #ifndef VF_LIBVIRT_H
 #define VF_LIBVIRT_H
@@ -37,18 +41,20 @@ struct vf_libvirt_info {
 	uint32_t version;         /* of the header */
 	bool big_endian;          /* the saving host's byte order */
 	bool was_running;
-	uint32_t format;          /* libvirt's number: 0 raw, 1 gzip, 5 zstd ... */
+	uint32_t format;          /* libvirt's: 0 raw, 1 gzip, 2 bzip2, 3 xz, 4 lzop, 5 zstd */
 	uint64_t xml_size;        /* data_len: the XML and its padding, from offset 92 */
 	uint64_t stream_offset;   /* file offset of QEMU's stream */
-	const char *compressed;   /* "gzip", "zstd"; NULL: raw */
-	uint64_t restarts;        /* decompressions started over (backward reads) */
+	const char *compressed;   /* "gzip", "zstd", "xz", "bzip2", "lzop"; NULL: raw */
+	uint64_t restarts;        /* decompressions started over (backward reads), the
+				   * stream's and a compressed base's */
 };
 
 /* The image in base as a layer.  own: the new source destroys base with
  * itself (and on failure); else base must outlive it.  Reads the header
- * only.  VF_ERR_CORRUPT: a partial image, a bad header version, the XML cut
- * short; VF_ERR_UNSUPPORTED: a format not read here (the hint is the command
- * that decompresses it), gzip or zstd when the library was not built. */
+ * and the stream's first bytes.  VF_ERR_CORRUPT: a partial image, a bad
+ * header version, the XML cut short, a format the stream's bytes deny;
+ * VF_ERR_UNSUPPORTED: a format not read here, or whose library was not built
+ * (the hint is the command that decompresses it). */
 struct vf_error *vf_libvirt_open(struct vf_src *base, bool own, struct vf_src **ret) VF_MUST_CHECK;
 
 /* Describe a source vf_libvirt_open() made; false for any other. */

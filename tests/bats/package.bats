@@ -117,7 +117,7 @@ snapshot() {
 	grep -qx 'Depends: ${misc:Depends}, ${shlibs:Depends}' "$PKG_TREE/debian/control"
 	deps=$(dpkg-deb -f "$PKG_DEB" Depends)
 	echo "Depends: $deps"
-	for lib in libc6 libelf1 zlib1g liblzo2-2 libsnappy1v5 libzstd1; do
+	for lib in libc6 libelf1 zlib1g liblzo2-2 libsnappy1v5 libzstd1 liblzma5 libbz2-1.0; do
 		grep -q -E "(^|, )$lib( |,|$)" <<<"$deps"
 	done
 	# every file where Debian looks for it

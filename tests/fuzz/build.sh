@@ -36,7 +36,7 @@ fi
 make -j"$(nproc)" --quiet src/libvmcorefix.a >/dev/null
 
 # the libraries the library needs, as configure found them
-libs=$(sed -n 's/^\(LIBELF\|ZLIB\|LZO\|SNAPPY\|ZSTD\)_LIBS = //p; s/^LIBS = //p' Makefile | tr '\n' ' ')
+libs=$(sed -n 's/^\(LIBELF\|ZLIB\|LZO\|SNAPPY\|ZSTD\|LZMA\|BZIP2\)_LIBS = //p; s/^LIBS = //p' Makefile | tr '\n' ' ')
 mkdir -p fuzz
 status=0
 for src in "$top"/tests/fuzz/fuzz_*.c; do

@@ -1,11 +1,13 @@
 /* fuzz_migstream.c - libFuzzer target: QEMU migration streams and libvirt
- * save images, plain or with a gzip or zstd stream.
+ * save images, plain or with a compressed stream (gzip, zstd, xz, bzip2,
+ * lzop), and files compressed whole.
  *
  * The input is the file given to --saved-state or --memory.  Walk it as the
  * evidence code does (vf_migstream_find_vmcoreinfo, then the region), map its
  * RAM pages (vf_migstream_mem_init) and read at the first ranges' starts,
- * open it as a libvirt image layer and read its XML and its first bytes, and
- * open it as the ELF dump of the saved state (guest/migdump: the vCPU
+ * open it as a libvirt image layer and read its XML and its first bytes;
+ * when its magic names a codec, read it decompressed: forward, then back;
+ * and open it as the ELF dump of the saved state (guest/migdump: the vCPU
  * sections, the description's field list, the header region) and read its
  * header and the first RAM bytes through the ELF reader. */
 #include "fuzz.h"
@@ -17,6 +19,7 @@
 #include "guest/region.h"
 #include "source/libvirt.h"
 #include "source/open.h"
+#include "source/zsrc.h"
 
 #define FZ_RANGES_READ 4
 #define FZ_READ_LEN 4096
@@ -83,6 +86,25 @@ static void libvirt(const uint8_t *data, size_t size)
 	vf_src_destroy(lv);
 }
 
+static void decompressed(const uint8_t *data, size_t size)
+{
+	enum vf_zsrc_codec codec;
+	struct vf_src *z;
+	if (!vf_zsrc_probe(data, size, &codec))
+		return;
+	struct vf_error *err = vf_zsrc_open(fz_mem_src(data, size), true, 0, codec, &z);
+	if (err) {
+		fz_drop(err);
+		return;
+	}
+	static uint8_t buf[FZ_READ_LEN];
+	size_t got;
+	fz_drop(vf_src_pread(z, buf, sizeof(buf), 0, &got));
+	fz_drop(vf_src_pread(z, buf, sizeof(buf), VF_ZSRC_WINDOW * 2, &got));
+	fz_drop(vf_src_pread(z, buf, sizeof(buf), 16, &got));
+	vf_src_destroy(z);
+}
+
 static void saved(const char *path)
 {
 	struct vf_src *src;
@@ -111,6 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	walk(path);
 	memory(path);
 	libvirt(data, size);
+	decompressed(data, size);
 	saved(path);
 	return 0;
 }

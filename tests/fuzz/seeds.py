@@ -5,11 +5,14 @@ Written from the formats' facts (no code shared with src/): the PT_NOTE
 segments of the ELF dumps given (for the notes parser) and VMCOREINFO texts;
 region, fw_cfg and memory-layout texts; QEMU migration streams ("QEVM" v3,
 with a vmcoreinfo device; saved states with vCPUs, from tests/gen/qevm.py)
-and libvirt save images of them, raw, gzip and (when the zstd command is
-there) zstd.
+and libvirt save images of them, raw and in each of libvirt's compressed
+formats (gzip, bzip2, xz; zstd and lzop when their commands are there), and
+the stream compressed whole in each codec.
 """
 
+import bz2
 import gzip
+import lzma
 import os
 import shutil
 import struct
@@ -120,11 +123,10 @@ def stream(page=4096, footers=True, device=True, json=True, pages=4):
     return s
 
 
-def zstd(data):
-    if not shutil.which("zstd"):
+def tool(argv, data):
+    if not shutil.which(argv[0]):
         return None
-    return subprocess.run(["zstd", "-q", "-c"], input=data, stdout=subprocess.PIPE,
-                          check=True).stdout
+    return subprocess.run(argv, input=data, stdout=subprocess.PIPE, check=True).stdout
 
 
 def mig_seeds(out):
@@ -136,10 +138,20 @@ def mig_seeds(out):
     put(out, "migstream", "stream-cut", plain[:len(plain) // 2])
     put(out, "migstream", "libvirt-raw", libvirt(plain, 0))
     put(out, "migstream", "libvirt-raw-be", libvirt(plain, 0, ">"))
-    put(out, "migstream", "libvirt-gzip", libvirt(gzip.compress(plain, mtime=0), 1))
-    z = zstd(plain)
-    if z:
-        put(out, "migstream", "libvirt-zstd", libvirt(z, 5))
+    # libvirt's formats: 1 gzip, 2 bzip2, 3 xz, 4 lzop, 5 zstd
+    packed = {
+        "gzip": (1, gzip.compress(plain, mtime=0)),
+        "bzip2": (2, bz2.compress(plain, 9)),
+        "xz": (3, lzma.compress(plain, format=lzma.FORMAT_XZ, preset=3)),
+        "lzop": (4, tool(["lzop", "-c"], plain)),
+        "zstd": (5, tool(["zstd", "-q", "-c"], plain)),
+    }
+    for name, (fmt, z) in packed.items():
+        if z:
+            put(out, "migstream", "libvirt-" + name, libvirt(z, fmt))
+            put(out, "migstream", "bare-" + name, z)
+    # a header whose format its stream's bytes deny
+    put(out, "migstream", "libvirt-xz-says-gzip", libvirt(packed["gzip"][1], 3))
     # a saved state to convert: RAM, two vCPUs with their description, the device
     ram = bytearray(64 << 10)
     ram[0x3000:0x3010] = b"VMCOREINFO seed!"

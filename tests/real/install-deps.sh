@@ -19,7 +19,9 @@ export DEBIAN_FRONTEND=noninteractive
 #   crash python3-drgn    consumers used by the tests that read these fixtures
 #   python3               the QMP client and the note/fix-up tools (standard library only)
 #   cpio gzip kmod        initramfs build, module lookup (modinfo)
-#   xz-utils zstd         decompress .ko.xz / .ko.zst modules if the kernel ships them so
+#   xz-utils zstd         decompress .ko.xz / .ko.zst modules if the kernel ships them so;
+#   bzip2 lzop            with gzip, the compressions of libvirt's save image formats
+#                         (real_migstream.bats compresses the real stream with each)
 #   util-linux            flock (one generator per cache key)
 #   bats                  tests/real/real_fixtures.bats
 #   debootstrap wget      the Debian 13 root of tests/real/trixie.sh (QEMU 10, kernel 6.12)
@@ -29,7 +31,7 @@ export DEBIAN_FRONTEND=noninteractive
 #   qemu-system-data      the firmware of -bios default: OpenSBI
 #                         (/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin)
 pkgs="qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-data busybox-static makedumpfile crash python3-drgn python3 cpio gzip kmod
-xz-utils zstd util-linux coreutils bats debootstrap wget"
+xz-utils zstd bzip2 lzop util-linux coreutils bats debootstrap wget"
 
 # A guest kernel: any installed Debian kernel image will do; otherwise the metapackage.
 if ! ls /boot/vmlinuz-* >/dev/null 2>&1; then

@@ -8,20 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifdef HAVE_ZLIB
-#include <zlib.h>
-#endif
-#ifdef HAVE_ZSTD
-#include <zstd.h>
-#endif
-
 #include "util/cursor.h"
 #include "util/mem.h"
 #include "guest/migstream.h"
 #include "guest/region.h"
 #include "source/open.h"
 #include "source/src.h"
+#include "source/zsrc.h"
 #include "tap.h"
+#include "packers.h"
 
 struct buf {
 	uint8_t *p;
@@ -335,41 +330,24 @@ static void lv_image(struct buf *lv, uint32_t format, const uint8_t *payload, si
 	put(lv, payload, n);
 }
 
-/* d[0..n) compressed as `parts` gzip members or zstd frames, into z. */
-static void zpack(int format, const uint8_t *d, size_t n, unsigned parts, struct buf *z)
+/* libvirt's formats 1..5 as codecs, and the names. */
+static const enum vf_zsrc_codec lv_codec[6] = {
+	VF_ZSRC_GZIP, VF_ZSRC_GZIP, VF_ZSRC_BZIP2, VF_ZSRC_XZ, VF_ZSRC_LZOP, VF_ZSRC_ZSTD,
+};
+#define LV_NAME(f) vf_zsrc_codec_name(lv_codec[f])
+
+/* d[0..n) compressed as `parts` members, frames, streams or lzop files of
+ * libvirt's format, into z; false when the codec was not built. */
+static bool zpack(int format, const uint8_t *d, size_t n, unsigned parts, struct buf *z)
 {
+	uint8_t *o;
+	size_t len = pack_parts(lv_codec[format], d, n, parts, &o);
 	z->len = 0;
-	for (unsigned k = 0; k < parts; k++) {
-		size_t a = n / parts * k, e = k + 1 == parts ? n : n / parts * (k + 1);
-		size_t cap = (e - a) + (e - a) / 2 + 1024;
-		uint8_t *o = malloc(cap);
-		size_t len = 0;
-		if (!o)
-			abort();
-		if (format == LV_GZIP) {
-#ifdef HAVE_ZLIB
-			z_stream zs = { 0 };
-			if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-				abort();
-			zs.next_in = (Bytef *)(d + a);
-			zs.avail_in = (uInt)(e - a);
-			zs.next_out = o;
-			zs.avail_out = (uInt)cap;
-			if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
-				abort();
-			len = cap - zs.avail_out;
-			deflateEnd(&zs);
-#endif
-		} else {
-#ifdef HAVE_ZSTD
-			len = ZSTD_compress(o, cap, d + a, e - a, 3);
-			if (ZSTD_isError(len))
-				abort();
-#endif
-		}
-		put(z, o, len);
-		free(o);
-	}
+	if (!len)
+		return false;
+	put(z, o, len);
+	free(o);
+	return true;
 }
 
 /* What a walk found, field by field (the container's compression aside). */
@@ -402,31 +380,27 @@ static bool same_state(const struct vf_migstate *a, const struct vf_migstate *b)
 	return ok;
 }
 
-/* The stream in s[0..n) as a raw, a gzip and a zstd libvirt image (the
- * compressed ones in 1 and in 2 parts): every walk finds the same. */
+/* The stream in s[0..n) as a raw libvirt image and one in each compressed
+ * format (in 1 and in 2 parts), and as a bare file in each codec: every walk
+ * finds what the raw image's, or the raw stream's, walk finds. */
 static void compressed_like_raw(const uint8_t *s, size_t n, const char *what,
 				uint64_t want_restarts)
 {
 	struct buf lv = { 0 }, z = { 0 };
-	struct vf_migstate raw, st;
+	struct vf_migstate raw, bare, st;
 	lv_image(&lv, LV_RAW, s, n);
 	struct vf_error *err = run(lv.p, lv.len, false, &raw);
 	TAP_OK(!err && raw.libvirt && !raw.compressed, "%s: the raw image walks", what);
 	vf_error_destroy(err);
-	static const int formats[] = { LV_GZIP, LV_ZSTD };
-	for (size_t f = 0; f < 2; f++) {
-		const char *name = formats[f] == LV_GZIP ? "gzip" : "zstd";
-#ifndef HAVE_ZLIB
-		if (formats[f] == LV_GZIP)
-			continue;
-#endif
-#ifndef HAVE_ZSTD
-		if (formats[f] == LV_ZSTD)
-			continue;
-#endif
+	err = run(s, n, false, &bare);
+	TAP_OK(!err && !bare.libvirt && !bare.compressed, "%s: the bare stream walks", what);
+	vf_error_destroy(err);
+	for (int f = LV_GZIP; f <= LV_ZSTD; f++) {
+		const char *name = LV_NAME(f);
 		for (unsigned parts = 1; parts <= 2; parts++) {
-			zpack(formats[f], s, n, parts, &z);
-			lv_image(&lv, (uint32_t)formats[f], z.p, z.len);
+			if (!zpack(f, s, n, parts, &z))
+				break;
+			lv_image(&lv, (uint32_t)f, z.p, z.len);
 			err = run(lv.p, lv.len, false, &st);
 			TAP_OK(!err && st.compressed && strcmp(st.compressed, name) == 0 &&
 			       same_state(&raw, &st) && st.decompress_restarts == want_restarts,
@@ -434,9 +408,17 @@ static void compressed_like_raw(const uint8_t *s, size_t n, const char *what,
 			       name, parts, parts > 1 ? "s" : "", err ? err->message : "ok");
 			vf_error_destroy(err);
 			vf_migstate_deinit(&st);
+			err = run(z.p, z.len, false, &st);
+			TAP_OK(!err && st.compressed && strcmp(st.compressed, name) == 0 &&
+			       same_state(&bare, &st) && st.decompress_restarts == want_restarts,
+			       "%s: a bare %s file in %u part%s walks as the bare stream (%s)",
+			       what, name, parts, parts > 1 ? "s" : "", err ? err->message : "ok");
+			vf_error_destroy(err);
+			vf_migstate_deinit(&st);
 		}
 	}
 	vf_migstate_deinit(&raw);
+	vf_migstate_deinit(&bare);
 	free(lv.p);
 	free(z.p);
 }
@@ -483,34 +465,27 @@ static void test_libvirt_compressed(void)
 	/* guest memory through the decompressed stream */
 	o = good();
 	build(&b, &o);
-	static const int formats[] = { LV_GZIP, LV_ZSTD };
-	for (size_t f = 0; f < 2; f++) {
-		const char *name = formats[f] == LV_GZIP ? "gzip" : "zstd";
-		bool built = formats[f] == LV_GZIP ?
-#ifdef HAVE_ZLIB
-			true
-#else
-			false
-#endif
-			:
-#ifdef HAVE_ZSTD
-			true;
-#else
-			false;
-#endif
-		if (!built) {
-			lv_image(&lv, (uint32_t)formats[f], b.p, b.len);
+	for (int f = LV_GZIP; f <= LV_ZSTD; f++) {
+		const char *name = LV_NAME(f);
+		if (!zpack(f, b.p, b.len, 1, &z)) {
+			/* a payload with the codec's magic, as a real one starts */
+			static const char *const magic[6] = {
+				"", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00",
+				"BZh91AY&S", "\xfd\x37\x7a\x58\x5a\x00\x00\x04\xe6",
+				"\x89LZO\x00\x0d\x0a\x1a\x0a", "\x28\xb5\x2f\xfd\x00\x00\x00\x00\x00",
+			};
+			lv_image(&lv, (uint32_t)f, (const uint8_t *)magic[f], 9);
 			err = run(lv.p, lv.len, true, &st);
+			char want[32];
+			snprintf(want, sizeof(want), "| %s -dc > STREAM", name);
 			TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && err->hint &&
-			       strstr(err->hint, formats[f] == LV_GZIP ? "| gzip -dc > STREAM" :
-				      "| zstd -dc > STREAM"),
+			       strstr(err->hint, want),
 			       "%s image, %s not built: the command to decompress it", name, name);
 			vf_error_destroy(err);
 			vf_migstate_deinit(&st);
 			continue;
 		}
-		zpack(formats[f], b.p, b.len, 1, &z);
-		lv_image(&lv, (uint32_t)formats[f], z.p, z.len);
+		lv_image(&lv, (uint32_t)f, z.p, z.len);
 		struct vf_mem m;
 		err = mem_of(lv.p, lv.len, NULL, &m);
 		uint8_t got[11];
@@ -527,7 +502,7 @@ static void test_libvirt_compressed(void)
 
 		/* the compressed payload cut short */
 		size_t cut = z.len / 2;
-		lv_image(&lv, (uint32_t)formats[f], z.p, cut);
+		lv_image(&lv, (uint32_t)f, z.p, cut);
 		err = run(lv.p, lv.len, true, &st);
 		TAP_OK(err && err->code == VF_ERR_CORRUPT && err->has_offset &&
 		       err->offset == LV_STREAM + cut && msg_has(err, "truncated") &&
@@ -537,24 +512,94 @@ static void test_libvirt_compressed(void)
 		vf_migstate_deinit(&st);
 	}
 
-	/* what no library here decompresses: the exact command */
-	static const struct { int format; const char *cmd; } ext[] = {
-		{ LV_BZIP2, "| bzip2 -dc > STREAM" }, { LV_XZ, "| xz -dc > STREAM" },
-		{ LV_LZOP, "| lzop -dc > STREAM" },
-	};
-	for (size_t i = 0; i < sizeof(ext) / sizeof(*ext); i++) {
-		lv_image(&lv, (uint32_t)ext[i].format, b.p, b.len);
+	/* a header's format the stream's bytes deny: corrupt, both named */
+	for (int f = LV_GZIP; f <= LV_ZSTD; f++) {
+		lv_image(&lv, (uint32_t)f, b.p, b.len);
 		err = run(lv.p, lv.len, true, &st);
-		TAP_OK(err && err->code == VF_ERR_UNSUPPORTED && err->offset == LV_STREAM &&
-		       err->hint && strstr(err->hint, "tail -c +1093 '/tmp/test_migstream.") &&
-		       strstr(err->hint, ext[i].cmd), "format %d: unsupported, the command: %s",
-		       ext[i].format, err && err->hint ? err->hint : "(none)");
+		char want[96];
+		snprintf(want, sizeof(want), "format %d says the QEMU stream is %s-compressed, but "
+			 "the stream is an uncompressed QEMU stream", f, LV_NAME(f));
+		TAP_OK(err && err->code == VF_ERR_CORRUPT && err->offset == LV_STREAM &&
+		       msg_has(err, want), "format %d over a raw stream: corrupt at the stream (%s)",
+		       f, err ? err->message : "no error");
 		vf_error_destroy(err);
 		vf_migstate_deinit(&st);
 	}
 	free(b.p);
 	free(lv.p);
 	free(z.p);
+}
+
+/* A file compressed whole: a bare stream (virsh dump with a
+ * dump_image_format), a libvirt image, or something else. */
+static void test_bare_compressed(void)
+{
+	struct buf b = { 0 }, lv = { 0 };
+	struct opts o = good();
+	build(&b, &o);
+	struct vf_migstate st;
+	for (int c = 0; c < VF_ZSRC_NCODECS; c++) {
+		enum vf_zsrc_codec codec = (enum vf_zsrc_codec)c;
+		const char *name = vf_zsrc_codec_name(codec);
+		uint8_t *zp;
+		size_t zn = pack_parts(codec, b.p, b.len, 1, &zp);
+		if (!zn)
+			continue;
+		TAP_OK(vf_migstream_probe(zp, zn < 64 ? zn : 64), "probe: a %s file is mine (the "
+		       "walk says what it holds)", name);
+		/* guest memory through it */
+		struct vf_mem m;
+		struct vf_error *err = mem_of(zp, zn, NULL, &m);
+		uint8_t got[11];
+		struct vf_error *e2 = err ? NULL : vf_mem_read(&m, 2 * 4096 + 105, got, 11);
+		struct vf_migstream_mem_info info = { 0 };
+		TAP_OK(!err && !e2 && memcmp(got, "\x0avmcoreinfo", 11) == 0 &&
+		       vf_migstream_mem_info(&m, &info) && info.compressed &&
+		       strcmp(info.compressed, name) == 0,
+		       "bare %s stream: guest memory from it (%s)", name,
+		       err ? err->message : e2 ? e2->message : "ok");
+		vf_error_destroy(e2);
+		vf_error_destroy(err);
+		if (!err)
+			vf_migstream_mem_deinit(&m);
+		/* cut short: the offset in the file, the codec named */
+		err = run(zp, zn / 2, true, &st);
+		TAP_OK(err && err->code == VF_ERR_CORRUPT && err->offset == zn / 2 &&
+		       msg_has(err, "truncated") && msg_has(err, name),
+		       "bare %s stream cut short: corrupt at the file's end (%s)", name,
+		       err ? err->message : "no error");
+		vf_error_destroy(err);
+		vf_migstate_deinit(&st);
+		free(zp);
+		/* a libvirt image compressed whole: the same state as the image */
+		lv_image(&lv, LV_RAW, b.p, b.len);
+		struct vf_migstate raw;
+		err = run(lv.p, lv.len, true, &raw);
+		vf_error_destroy(err);
+		zn = pack_parts(codec, lv.p, lv.len, 1, &zp);
+		err = run(zp, zn, true, &st);
+		TAP_OK(!err && st.libvirt && st.stream_offset == LV_STREAM && st.compressed &&
+		       strcmp(st.compressed, name) == 0 && same_state(&raw, &st),
+		       "a libvirt image compressed whole with %s: walked as the image (%s)", name,
+		       err ? err->message : "ok");
+		vf_error_destroy(err);
+		vf_migstate_deinit(&st);
+		vf_migstate_deinit(&raw);
+		free(zp);
+		/* what is neither: not a stream, its first bytes named */
+		zn = pack_parts(codec, (const uint8_t *)"\x7f" "ELF\x02\x01\x01\x00\x00\x00", 10, 1,
+				&zp);
+		err = run(zp, zn, true, &st);
+		TAP_OK(err && err->code == VF_ERR_NOT_FORMAT && msg_has(err, name) &&
+		       msg_has(err, "once decompressed neither a QEMU migration stream nor a libvirt save image") &&
+		       msg_has(err, "7f 45 4c 46"), "a %s file of something else: not a stream, "
+		       "what it holds named (%s)", name, err ? err->message : "no error");
+		vf_error_destroy(err);
+		vf_migstate_deinit(&st);
+		free(zp);
+	}
+	free(b.p);
+	free(lv.p);
 }
 
 /* The bytes of a data page with seed s: byte i is s * 31 + i * 7. */
@@ -1349,6 +1394,7 @@ int main(void)
 	vf_error_destroy(err);
 	vf_migstream_mem_deinit(&m);
 	test_libvirt_compressed();
+	test_bare_compressed();
 	memcpy(lv.p, "LibvirtQemudPart", 16);
 	err = run(lv.p, lv.len, true, &st);
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && msg_has(err, "partial"),
