@@ -121,11 +121,13 @@ static struct vf_error *open_path(const struct run *r, struct vf_dump **dump)
 	uint8_t head[VF_DUMP_HEAD_LEN];
 	size_t got = 0;
 	int fd = open(r->input, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		struct vf_error *err = vf_pread_full(fd, r->input, head, sizeof(head), 0, &got);
-		vf_error_destroy(err);
-		close(fd);
-	}
+	if (fd < 0)
+		return vf_dump_open(r->input, dump);   /* its error names what is wrong */
+	/* a read error is an error, never "not a saved state" */
+	struct vf_error *rerr = vf_pread_full(fd, r->input, head, sizeof(head), 0, &got);
+	close(fd);
+	if (rerr)
+		return rerr;
 	if (!vf_saved_probe(head, got))
 		return vf_dump_open(r->input, dump);
 	if (r->o->in_place)
