@@ -120,9 +120,13 @@ static struct vf_error *open_path(const struct run *r, struct vf_dump **dump)
 {
 	uint8_t head[VF_DUMP_HEAD_LEN];
 	size_t got = 0;
+	/* only a regular file is opened twice: a fifo's writer is gone after one */
+	struct stat sb;
+	if (stat(r->input, &sb) < 0 || !S_ISREG(sb.st_mode))
+		return vf_dump_open(r->input, dump);   /* its error names what is wrong */
 	int fd = open(r->input, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return vf_dump_open(r->input, dump);   /* its error names what is wrong */
+		return vf_dump_open(r->input, dump);
 	/* a read error is an error, never "not a saved state" */
 	struct vf_error *rerr = vf_pread_full(fd, r->input, head, sizeof(head), 0, &got);
 	close(fd);
