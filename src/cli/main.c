@@ -118,36 +118,36 @@ static struct vf_error *spool_tap(void *arg, const uint8_t *buf, size_t len)
  * by the fix); the format is told by the first bytes, never the name. */
 static struct vf_error *open_path(const struct run *r, struct vf_dump **dump)
 {
+	/* opened once (a fifo's writer is gone after one open), then told by
+	 * its first bytes; a read error is an error, never "not a saved state" */
+	struct vf_src *src;
+	struct vf_error *err = vf_source_open(r->input, &src);
+	if (err)
+		return err;
 	uint8_t head[VF_DUMP_HEAD_LEN];
 	size_t got = 0;
-	/* only a regular file is opened twice: a fifo's writer is gone after one */
-	struct stat sb;
-	if (stat(r->input, &sb) < 0 || !S_ISREG(sb.st_mode))
-		return vf_dump_open(r->input, dump);   /* its error names what is wrong */
-	int fd = open(r->input, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return vf_dump_open(r->input, dump);
-	/* a read error is an error, never "not a saved state" */
-	struct vf_error *rerr = vf_pread_full(fd, r->input, head, sizeof(head), 0, &got);
-	close(fd);
-	if (rerr)
-		return rerr;
-	if (!vf_saved_probe(head, got))
-		return vf_dump_open(r->input, dump);
-	if (r->o->in_place)
+	if (src->kind == VF_SRC_FILE &&
+	    (err = vf_src_pread(src, head, sizeof(head), 0, &got))) {
+		vf_src_destroy(src);
+		return err;
+	}
+	if (src->kind != VF_SRC_FILE || !vf_saved_probe(head, got))
+		return vf_dump_open_src(src, dump);
+	if (r->o->in_place) {
+		vf_src_destroy(src);
 		return vf_error_set_hint(vf_error_set_path(vf_error_create(VF_ERR_UNSUPPORTED,
 				"a saved VM state is converted into a new dump, never changed in "
 				"place"), r->input), "write the dump with -o FILE");
-	struct vf_src *src;
+	}
 	char *copy = NULL;
 	const char *dir = tmp_dir();
 	if (r->o->output && !r->o->out_stream && (copy = strdup(r->o->output)))
 		dir = dirname(copy);   /* beside the output: the disk that has its room */
-	struct vf_error *err = vf_saved_open(r->input, r->o->memory ? NULL : r->o->memory_layout,
-					     dir, &src);
+	struct vf_src *saved;
+	err = vf_saved_open_src(src, r->o->memory ? NULL : r->o->memory_layout, dir, &saved);
 	free(copy);
 	if (!err)
-		err = vf_dump_open_src(src, dump);
+		err = vf_dump_open_src(saved, dump);
 	return err;
 }
 
@@ -351,9 +351,7 @@ static int do_inspect(const struct run *r)
 	struct vf_evidence_opts eo = evidence_for(r, dump);
 	if (!have_region && eo.saved_walk) {
 		/* the saved state's own device, when the guest wrote it */
-		struct vf_error *e = vf_migstream_device(eo.saved_walk, r->input);
-		if (!e)
-			e = vf_migstream_region(eo.saved_walk, &region);
+		struct vf_error *e = vf_evidence_walked_region(eo.saved_walk, r->input, &region);
 		have_region = !e;
 		vf_error_destroy(e);
 	}

@@ -111,6 +111,13 @@ struct vf_error *vf_evidence_saved_region(const char *path, struct vf_region *r)
 	return vf_error_set_path(err, path);
 }
 
+struct vf_error *vf_evidence_walked_region(const struct vf_migstate *st, const char *path,
+					   struct vf_region *r)
+{
+	struct vf_error *err = vf_migstream_device(st, path);
+	return err ? err : vf_error_set_path(vf_migstream_region(st, r), path);
+}
+
 /* --memory FILE: a migration stream or save image, a raw RAM file (with a
  * layout), or another dump of the same guest. */
 static struct vf_error *open_memory(const struct vf_dump *dump, const struct vf_evidence_opts *o,
@@ -438,15 +445,9 @@ static struct vf_error *saved_state_region(const struct vf_evidence_opts *o, boo
 					   struct vf_evidence *ev, struct vf_region *r,
 					   bool *have, bool *want_scan)
 {
-	struct vf_error *err;
-	if (o->saved_walk) {
-		err = vf_migstream_device(o->saved_walk, o->saved_state);
-		if (!err)
-			err = vf_error_set_path(vf_migstream_region(o->saved_walk, r),
-						o->saved_state);
-	} else {
-		err = vf_evidence_saved_region(o->saved_state, r);
-	}
+	struct vf_error *err = o->saved_walk ?
+		vf_evidence_walked_region(o->saved_walk, o->saved_state, r) :
+		vf_evidence_saved_region(o->saved_state, r);
 	if (!err) {
 		*have = true;
 		ev->region_source = dupf("vmcoreinfo device state saved in %s", o->saved_state);

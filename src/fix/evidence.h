@@ -65,6 +65,10 @@ struct vf_error *vf_evidence_region(const struct vf_evidence_opts *o, struct vf_
  * vmcoreinfo device state, with the device's rules). */
 struct vf_error *vf_evidence_saved_region(const char *path, struct vf_region *r) VF_MUST_CHECK;
 
+/* The same from a stream already walked (st, of the file path). */
+struct vf_error *vf_evidence_walked_region(const struct vf_migstate *st, const char *path,
+					   struct vf_region *r) VF_MUST_CHECK;
+
 /* Gather the guest's note for dump.  need_note: the dump has no usable note
  * of its own (so a scan may run).  Without evidence and without need_note,
  * ev->have stays false and nothing is read. */

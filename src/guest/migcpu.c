@@ -40,7 +40,7 @@ static const struct {
 	[VF_MIG_X86_KGSBASE] = { "env.kernelgsbase", 856, 8, 1 },
 };
 
-void vf_mig_x86_table(uint32_t off[VF_MIG_X86_NFIELDS])
+static void x86_table(uint32_t off[VF_MIG_X86_NFIELDS])
 {
 	for (int i = 0; i < VF_MIG_X86_NFIELDS; i++)
 		off[i] = x86_fields[i].off;
@@ -378,7 +378,7 @@ struct vf_error *vf_mig_cpu_x86(const struct vf_migstate *st, const struct vf_mi
 	if (st->has_description)
 		memcpy(off, st->cpu_desc_off, sizeof(off));
 	else
-		vf_mig_x86_table(off);
+		x86_table(off);
 	if (cpu->len < VF_MIG_CPU_PREFIX)
 		return vf_error_truncated(cpu->section_offset, "x86 cpu state",
 					  VF_MIG_CPU_PREFIX, cpu->len);

@@ -12,6 +12,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,16 +448,15 @@ static struct vf_error *unpack_once(struct vf_src *file, const char *tmpdir,
 
 /* A compressed saved state is decompressed once, in order, into an unnamed
  * file in tmpdir, so that the conversion's reads, in any order, cost a pread:
- * a file compressed whole first, then a libvirt image's stream.  Else *src
- * is the file itself.  *codec: the compression undone (the innermost), or
- * NULL. */
-static struct vf_error *unpacked(const char *path, const char *tmpdir, struct vf_src **src,
+ * a file compressed whole first, then a libvirt image's stream.  file is
+ * taken (destroyed, or handed back as *src when nothing is compressed).
+ * *codec: the compression undone (the innermost), or NULL. */
+static struct vf_error *unpacked(struct vf_src *file, const char *tmpdir, struct vf_src **src,
 				 const char **codec)
 {
 	*src = NULL;
 	*codec = NULL;
-	struct vf_src *file;
-	struct vf_error *err = vf_src_open_file(path, &file);
+	struct vf_error *err = NULL;
 	for (int layer = 0; !err && layer < 2; layer++) {
 		struct vf_src *next;
 		if ((err = unpack_once(file, tmpdir, &next, codec)) || !next)
@@ -513,30 +513,35 @@ static void domain_of(struct vf_src *file, struct vf_saved_info *info)
 	vf_src_destroy(lv);
 }
 
-struct vf_error *vf_saved_open(const char *path, const char *layout_spec, const char *tmpdir,
-			       struct vf_src **out)
+struct vf_error *vf_saved_open_src(struct vf_src *file, const char *layout_spec,
+				   const char *tmpdir, struct vf_src **out)
 {
 	*out = NULL;
+	const char *path = file->path;
 	struct saved *s = calloc(1, sizeof(*s));
 	struct vf_src *src = calloc(1, sizeof(*src));
-	if (!s || !src) {
+	if (!s || !src || !(src->path = strdup(path))) {
 		free(s);
 		free(src);
+		vf_src_destroy(file);
 		return &vf_error_nomem;
 	}
-	src->fd = -1;
+	path = src->path;
 	src->priv = s;
 	src->ops = &saved_ops;
 	src->kind = VF_SRC_SAVED;
+	/* the file itself stays open for its identity (the writer's check that
+	 * the output is not the input) */
+	src->file_size = file->size;
+	src->fd = fcntl(file->fd, F_DUPFD_CLOEXEC, 0);
 	struct vf_mig_x86_cpu *cpus = NULL;
-	struct vf_src *file = NULL;
-	struct vf_error *err = NULL;
-	if (!(src->path = strdup(path)))
-		err = &vf_error_nomem;
 	struct vf_src *stream = NULL;
 	const char *codec = NULL;
-	if (!err)
-		err = unpacked(path, tmpdir, &stream, &codec);
+	struct vf_error *err = src->fd < 0 ? vf_error_os(errno, path, "dup") : NULL;
+	if (err)
+		vf_src_destroy(file);
+	else
+		err = unpacked(file, tmpdir, &stream, &codec);
 	if (!err)
 		domain_of(stream, &s->info);
 	if (!err)
@@ -558,22 +563,23 @@ struct vf_error *vf_saved_open(const char *path, const char *layout_spec, const 
 	if (!err)
 		err = build_header(s, cpus, s->info.st.ncpus, &src->size);
 	free(cpus);
-	/* the file itself: its identity for the writer, the domain for the report */
-	if (!err && !(err = vf_src_open_file(path, &file))) {
-		src->file_size = file->size;
-		src->fd = file->fd;
-		file->fd = -1;
-		vf_src_destroy(file);
-	}
 	if (err) {
 		vf_src_destroy(src);
 		return err;
 	}
 	s->info.ncpus = s->info.st.ncpus;
-	s->info.e_machine = EM_X86_64;
 	s->info.nloads = s->nloads;
 	*out = src;
 	return NULL;
+}
+
+struct vf_error *vf_saved_open(const char *path, const char *layout_spec, const char *tmpdir,
+			       struct vf_src **out)
+{
+	struct vf_src *file;
+	*out = NULL;
+	struct vf_error *err = vf_src_open_file(path, &file);
+	return err ? err : vf_saved_open_src(file, layout_spec, tmpdir, out);
 }
 
 const struct vf_saved_info *vf_saved_info(const struct vf_src *src)

@@ -33,7 +33,6 @@ struct vf_saved_info {
 	struct vf_migstate st;       /* the walk: machine, blocks, device, vCPUs */
 	struct vf_migstream_mem_info mem;
 	size_t ncpus;
-	uint16_t e_machine;
 	size_t nloads;               /* PT_LOADs */
 	uint64_t ram_bytes;          /* bytes they hold */
 	uint64_t header_size;        /* the ELF header region, notes included */
@@ -53,6 +52,10 @@ bool vf_saved_probe(const uint8_t *head, size_t len);
  * first, and each read behind a decoder would start it over. */
 struct vf_error *vf_saved_open(const char *path, const char *layout_spec, const char *tmpdir,
 			       struct vf_src **out) VF_MUST_CHECK;
+/* The same over a plain file's source, which it takes (destroyed on
+ * failure). */
+struct vf_error *vf_saved_open_src(struct vf_src *file, const char *layout_spec,
+				   const char *tmpdir, struct vf_src **out) VF_MUST_CHECK;
 
 /* What the source of vf_saved_open() was made from; NULL for any other. */
 const struct vf_saved_info *vf_saved_info(const struct vf_src *src);

@@ -172,8 +172,7 @@ struct vf_mig_x86_cpu {
  * VF_ERR_CORRUPT when its long-mode flags disagree. */
 struct vf_error *vf_mig_cpu_x86(const struct vf_migstate *st, const struct vf_mig_cpu *cpu,
 				struct vf_mig_x86_cpu *out) VF_MUST_CHECK;
-/* QEMU's table of the fields' offsets (for the tests). */
-void vf_mig_x86_table(uint32_t off[VF_MIG_X86_NFIELDS]);
+
 
 /* ---------------------------------------------------------------- guest memory
  * Guest physical memory from the RAM pages a stream carries.  One walk at open

@@ -137,6 +137,10 @@ vmcoreinfo-in-memory 0x2f3000"
 	run "$VMCOREFIX" real.stream -o out.elf
 	[ "$status" -eq 5 ] || { echo "$output" >&2; return 1; }
 	[[ "$output" == *"vCPU 0 is not in 64-bit mode"* ]]
+	stream lma.stream --device 0x13ae000 1024 --lma-mismatch
+	run "$VMCOREFIX" lma.stream -o out.elf
+	[ "$status" -eq 4 ] || { echo "$output" >&2; return 1; }
+	[[ "$output" == *"vCPU 0's state disagrees with itself: hflags says long mode on, EFER says off"* ]]
 	stream arm.stream --machine virt-7.2 --block mach-virt.ram
 	run "$VMCOREFIX" arm.stream -o out.elf
 	[ "$status" -eq 5 ] || { echo "$output" >&2; return 1; }

@@ -7,7 +7,7 @@ tests/fuzz/seeds.py uses too.  As a command:
   qevm.py from-elf DUMP OUT [--device PADDR SIZE] [--cpus N] [--no-description]
           [--cpu-version V] [--real-mode] [--libvirt raw|gzip] [--expect FILE]
           [--desc-field NAME SIZE] [--machine TYPE] [--block NAME] [--cut BYTES]
-          [--dup-cpu]
+          [--dup-cpu] [--lma-mismatch]
 
 writes OUT, the stream a paused x86_64 q35 VM would send whose guest RAM
 ("pc.ram") holds the guest-physical bytes of the ELF dump DUMP (pages no
@@ -69,7 +69,7 @@ CPU_FIELDS = [
 ]
 
 
-def cpu_regs(i, real_mode=False):
+def cpu_regs(i, real_mode=False, lma_mismatch=False):
     """A vCPU's registers, a function of its index."""
     base = 0x1000 * (i + 1)
     c = {
@@ -87,6 +87,8 @@ def cpu_regs(i, real_mode=False):
     }
     if real_mode:
         c["cr"][0] = 0x10
+    if lma_mismatch:   # hflags says long mode, EFER does not (a hostile stream)
+        c["efer"] = 0x101
     return c
 
 
@@ -212,7 +214,7 @@ def description(ncpus, device, sizes=None):
 
 
 def build(ram, ncpus, device=None, desc=True, cpu_version=12, real_mode=False, sizes=None,
-          machine="pc-q35-7.2", block="pc.ram", dup_cpu=False):
+          machine="pc-q35-7.2", block="pc.ram", dup_cpu=False, lma_mismatch=False):
     s = b"QEVM" + be(4, 3)
     s += b"\x07" + be(4, len(machine)) + machine.encode()
     s += b"\x05" + str8("configuration/target-page-bits") + be(4, 1) + be(4, 12)
@@ -237,7 +239,7 @@ def build(ram, ncpus, device=None, desc=True, cpu_version=12, real_mode=False, s
     parts.append(section(0x04, sid, "timer", 0, 2) + bytes(8) + footer(sid))
     expect = []
     for i in range(ncpus):
-        c = cpu_regs(i, real_mode)
+        c = cpu_regs(i, real_mode, lma_mismatch)
         sid += 1
         parts.append(section(0x04, sid, "cpu_common", i, 1) + be(4, 0) + be(4, 0) + footer(sid))
         sid += 1
@@ -270,7 +272,7 @@ def main(argv):
     src, out = argv[2], argv[3]
     opts = argv[4:]
     device, ncpus, desc, ver, real, lv, expect = None, 2, True, 12, False, None, None
-    sizes, machine, block, cut, dup = {}, "pc-q35-7.2", "pc.ram", None, False
+    sizes, machine, block, cut, dup, lmam = {}, "pc-q35-7.2", "pc.ram", None, False, False
     k = 0
     while k < len(opts):
         o = opts[k]
@@ -299,6 +301,8 @@ def main(argv):
         elif o == "--block":
             block = opts[k + 1]
             k += 1
+        elif o == "--lma-mismatch":
+            lmam = True
         elif o == "--dup-cpu":
             dup = True
         elif o == "--cut":
@@ -310,7 +314,7 @@ def main(argv):
         else:
             sys.exit("qevm.py: unknown option " + o)
         k += 1
-    s, exp = build(ram_of(src), ncpus, device, desc, ver, real, sizes, machine, block, dup)
+    s, exp = build(ram_of(src), ncpus, device, desc, ver, real, sizes, machine, block, dup, lmam)
     if cut is not None:
         s = s[:cut]
     xml = (b"<domain type='qemu'>\n  <name>vf-test</name>\n"
