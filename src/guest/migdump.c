@@ -345,19 +345,8 @@ static const struct vf_src_ops saved_ops = {
 
 static struct vf_error *put_all(int fd, const void *buf, size_t len, uint64_t off)
 {
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return vf_error_os(n < 0 ? errno : ENOSPC, "the decompressed stream",
-					   "writing");
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return NULL;
+	int werr;
+	return vf_unnamed_write(fd, buf, len, off, &werr);
 }
 
 /* Copy [from, the end) of z into fd at the same offsets (z's size may be

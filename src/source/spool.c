@@ -50,6 +50,24 @@ static struct vf_error *no_room(int e, const char *dir)
 	return err;
 }
 
+struct vf_error *vf_unnamed_write(int fd, const void *buf, size_t len, uint64_t off, int *werr)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t w = pwrite(fd, p, len, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			*werr = w < 0 ? errno : ENOSPC;
+			return vf_error_os(*werr, "an unnamed file", "writing");
+		}
+		p += w;
+		len -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return NULL;
+}
+
 struct vf_error *vf_spool(int in_fd, const char *name, const char *dir, vf_spool_tap tap,
 			  void *tap_arg, int *out_fd, uint64_t *size)
 {
@@ -73,15 +91,10 @@ struct vf_error *vf_spool(int in_fd, const char *name, const char *dir, vf_spool
 		}
 		if (n == 0)
 			break;
-		for (ssize_t o = 0; o < n;) {
-			ssize_t w = pwrite(fd, buf + o, (size_t)(n - o), (off_t)(at + (uint64_t)o));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				err = no_room(w < 0 ? errno : ENOSPC, dir);
-				break;
-			}
-			o += w;
+		int werr;
+		if ((err = vf_unnamed_write(fd, buf, (size_t)n, at, &werr))) {
+			vf_error_destroy(err);
+			err = no_room(werr, dir);
 		}
 		if (!err && tap)
 			err = tap(tap_arg, buf, (size_t)n);

@@ -25,6 +25,11 @@ typedef struct vf_error *(*vf_spool_tap)(void *arg, const uint8_t *buf, size_t l
  * it is made.  It goes away with its last descriptor. */
 struct vf_error *vf_unnamed_file(const char *dir, int *fd) VF_MUST_CHECK;
 
+/* Write len bytes at off to fd (an unnamed file), whatever EINTR and short
+ * writes come; on failure *werr is the errno (ENOSPC for a write of none). */
+struct vf_error *vf_unnamed_write(int fd, const void *buf, size_t len, uint64_t off,
+				  int *werr) VF_MUST_CHECK;
+
 /* Copy in_fd to its end into a new unnamed file in dir, opened read-write
  * with mode 0666 less the umask (a fixed copy written from it gets that
  * mode); *out_fd is that file, *size its length.  name says what in_fd is,
