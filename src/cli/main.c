@@ -131,7 +131,7 @@ static struct vf_error *open_path(const struct run *r, struct vf_dump **dump)
 		vf_src_destroy(src);
 		return err;
 	}
-	if (src->kind != VF_SRC_FILE || !vf_saved_probe(head, got))
+	if (src->kind != VF_SRC_FILE || !vf_migstream_probe(head, got))
 		return vf_dump_open_src(src, dump);
 	if (r->o->in_place) {
 		vf_src_destroy(src);

@@ -44,11 +44,6 @@ struct saved {
 	size_t nloads;
 };
 
-bool vf_saved_probe(const uint8_t *head, size_t len)
-{
-	return vf_migstream_probe(head, len);
-}
-
 /* ------------------------------------------------------------ the notes */
 
 static void put64(uint8_t *p, uint64_t v) { vf_store_uint(p, 8, false, v); }

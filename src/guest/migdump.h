@@ -40,9 +40,6 @@ struct vf_saved_info {
 	char *domain_uuid;           /* its <uuid>, or NULL */
 };
 
-/* Does the file start like a saved state (QEVM, a libvirt image)? */
-bool vf_saved_probe(const uint8_t *head, size_t len);
-
 /* Open path as the ELF dump of its saved state (memory layout from the
  * machine type, or layout_spec as for --memory-layout).  *out->kind is
  * VF_SRC_SAVED; its fd is the file's (for identity checks only).  A
