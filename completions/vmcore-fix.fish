@@ -1,7 +1,7 @@
 # fish completion for vmcore-fix; keep in step with src/options.c.
 complete -c vmcore-fix -s i -l inspect -d 'Print what the dump is and what is wrong with it'
 complete -c vmcore-fix -s o -l output -r -F -d 'Write the fixed dump to FILE'
-complete -c vmcore-fix -l output-format -x -a 'raw flattened same elf' -d 'Form of the output (raw by default)'
+complete -c vmcore-fix -l output-format -x -a 'raw flattened same elf kdump' -d 'Form of the output (raw by default)'
 complete -c vmcore-fix -l no-sync -d 'With -o: do not fsync the output (a crash may lose it)'
 complete -c vmcore-fix -l in-place -d 'Patch DUMP itself, journaled'
 complete -c vmcore-fix -l dry-run -d 'Print what would be changed; write nothing'

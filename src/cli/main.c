@@ -493,7 +493,8 @@ static int do_fix(const struct run *r)
 	bool prepared = false;
 	struct vf_fix_opts fo = { .replace_note = o->replace_note,
 				  .keep_device_pages = o->keep_device_pages,
-				  .to_elf = o->out_form == VF_OUT_ELF };
+				  .to_elf = o->out_form == VF_OUT_ELF,
+				  .to_kdump = o->to_kdump };
 	if (!(err = check_reassembly(r, dump, &reassemble)) &&
 	    !(err = gather_evidence(r, dump, &ev)) &&
 	    !(err = vf_fix_prepare(dump, ev.have ? &ev.gn : NULL, &fo, &fx))) {

@@ -46,8 +46,9 @@ static const struct argp_option options[] = {
 	{ "output-format", OPT_OUTPUT_FORMAT, "FORM", 0,
 	  "raw (default: a plain file every consumer reads; flattened input is "
 	  "reassembled), flattened (the makedumpfile stream: only crash and "
-	  "makedumpfile -R read it), same (the input's) or elf (a kdump input "
-	  "becomes an ELF dump of its memory)", 1 },
+	  "makedumpfile -R read it), same (the input's), elf (a kdump input "
+	  "becomes an ELF dump of its memory) or kdump (an ELF dump or a saved VM "
+	  "state becomes a kdump-compressed dump)", 1 },
 	{ "no-sync", OPT_NO_SYNC, NULL, 0,
 	  "With -o: do not fsync the output and its directory (faster; for an output "
 	  "read at once: a system crash may lose it)", 1 },
@@ -112,8 +113,11 @@ static void parse_output_format(struct vf_options *o, const char *arg, struct ar
 		o->out_form = VF_OUT_FLATTENED;
 	else if (strcmp(arg, "elf") == 0)
 		o->out_form = VF_OUT_ELF;
+	else if (strcmp(arg, "kdump") == 0)
+		o->out_form = VF_OUT_RAW, o->to_kdump = true;
 	else
-		argp_error(state, "--output-format is same, raw, flattened or elf, not '%s'", arg);
+		argp_error(state, "--output-format is same, raw, flattened, elf or kdump, not "
+			   "'%s'", arg);
 }
 
 static void parse_jobs(struct vf_options *o, const char *arg, struct argp_state *state)
@@ -160,14 +164,14 @@ static void check_options(struct vf_options *o, struct argp_state *state)
 			   "is crash-safe only when synced)");
 	if (o->no_sync && !o->output)
 		argp_error(state, "--no-sync goes with -o FILE (nothing else is written)");
-	if (o->in_place && o->out_form == VF_OUT_ELF)
-		argp_error(state, "--output-format elf writes a new file: give -o FILE, not "
-			   "--in-place");
+	if (o->in_place && (o->out_form == VF_OUT_ELF || o->to_kdump))
+		argp_error(state, "--output-format %s writes a new file: give -o FILE, not "
+			   "--in-place", o->to_kdump ? "kdump" : "elf");
 	if (o->out_form_given && !o->output &&
 	    !(o->in_place && o->out_form != VF_OUT_RAW) &&
-	    !((o->check || o->dry_run) && o->out_form == VF_OUT_ELF))
+	    !((o->check || o->dry_run) && (o->out_form == VF_OUT_ELF || o->to_kdump)))
 		argp_error(state, "--output-format goes with -o FILE (or, flattened or "
-			   "same, with --in-place; elf also with --check and --dry-run)");
+			   "same, with --in-place; elf and kdump also with --check and --dry-run)");
 	if (o->replace_note && !o->region && !o->region_file && !o->fw_cfg &&
 	    !o->saved_state)
 		argp_error(state, "--replace-note needs the guest's note: give --region, "
@@ -193,9 +197,9 @@ static void check_options(struct vf_options *o, struct argp_state *state)
 			   "dump with -o FILE or -o -");
 	o->out_stream = o->output && strcmp(o->output, "-") == 0;
 	if (o->out_stream && o->out_form_given && o->out_form != VF_OUT_FLATTENED &&
-	    o->out_form != VF_OUT_SAME)
+	    o->out_form != VF_OUT_SAME && !o->to_kdump)
 		argp_error(state, "-o - writes a flattened stream (a pipe cannot be seeked "
-			   "back into): leave out --output-format, or give flattened");
+			   "back into): leave out --output-format, or give flattened or kdump");
 	if (o->out_stream)
 		o->out_form = VF_OUT_FLATTENED;
 }

@@ -23,6 +23,8 @@ struct vf_options {
 	bool in_place;            /* --in-place */
 	int out_form;             /* --output-format: enum vf_out_form (default raw) */
 	bool out_form_given;      /* --output-format was given */
+	bool to_kdump;            /* --output-format kdump: a new kdump (out_form raw, or
+				   * flattened for -o -) */
 	bool check;               /* --check: exit 0 healthy, 1 fixable, 3 not fixable */
 	bool json;
 	bool verbose;

@@ -162,9 +162,9 @@ static void kernel_page(uint64_t pa, uint64_t len, uint64_t page, uint64_t max_p
  * kernel's: its image (VMCOREINFO's kernel text mapping), the guest's note,
  * init_uts_ns.  A map ending below one of them is not the kernel's. */
 static struct vf_error *trim_keeps_kernel(struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
-					  const struct vf_fix *fx, uint64_t m)
+					  const struct vf_fix *fx, uint64_t m, uint64_t max)
 {
-	uint64_t ps = dump->page_size, max = dump->kdump->max_pfn, end = 0;
+	uint64_t ps = dump->page_size, end = 0;
 	uint64_t va, pa, size, sym, off;
 	const char *how, *which = NULL;
 	struct vf_error *e = vf_kernel_text(dump, vmci, &va, &pa, &size, &how);
@@ -256,7 +256,7 @@ static struct vf_error *gather_kdump(struct vf_dump *dump, const struct vf_fix_o
 		/* without SPARSEMEM keys makedumpfile sizes the bitmaps from
 		 * max_mapnr: nothing to match */
 		return leave_alone(fx, "kdump bitmaps", err->code != VF_ERR_NOT_FOUND, err);
-	err = trim_keeps_kernel(dump, vmci, fx, end);
+	err = trim_keeps_kernel(dump, vmci, fx, end, dump->kdump->max_pfn);
 	if (!err)
 		err = trim_keeps_ram(dump, end);
 	if (!err) {
@@ -288,6 +288,35 @@ static struct vf_error *gather_elf(struct vf_dump *dump, const struct vf_vmcorei
 	else
 		err = leave_alone(fx, "kernel image PT_LOAD", true, err);
 	return err;
+}
+
+/* A new kdump of an ELF dump or a saved state: the header's utsname, and
+ * the bitmaps sized to the kernel's memory map as the kdump fix sizes them
+ * (device memory above it, in QEMU's PT_LOADs, is left out). */
+static struct vf_error *gather_tokdump(struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
+				       struct vf_fix *fx)
+{
+	struct vf_error *err = vf_kernel_utsname(dump, vmci, fx->uts);
+	if (!err)
+		fx->in.uts = (const char (*)[VF_UTS_LEN])fx->uts;
+	else
+		err = leave_alone(fx, "kdump header utsname", true, err);
+	if (err)
+		return err;
+	const struct vf_mem *m = &dump->mem;
+	uint64_t ps = dump->page_size, max = 0, end = 0;
+	if (m->nranges) {
+		const struct vf_mem_range *r = &m->ranges[m->nranges - 1];
+		max = r->size ? (r->start + (r->size - 1)) / ps + 1 : r->start / ps;
+	}
+	err = vf_kernel_mem_map_end(dump, vmci, max, &end);
+	if (err)
+		return leave_alone(fx, "kdump bitmaps", err->code != VF_ERR_NOT_FOUND, err);
+	err = trim_keeps_kernel(dump, vmci, fx, end, max);
+	if (err)
+		return leave_alone(fx, "kdump bitmaps", true, err);
+	fx->in.mem_map_end = end;
+	return NULL;
 }
 
 /* The dump's note and the guest's differ, and the user did not say which wins. */
@@ -349,6 +378,8 @@ static struct vf_error *gather(struct vf_dump *dump, const struct vf_guest_note 
 		dump->big_endian ? "big" : "little", dump->machine_name ? dump->machine_name : "?",
 		dump->guest_big_endian ? "big" : "little"))))
 		return err;
+	if (o->to_kdump && dump->format == VF_FORMAT_ELF)
+		return gather_tokdump(dump, vmci, fx);
 	if (dump->format == VF_FORMAT_KDUMP && !o->to_elf)
 		return gather_kdump(dump, o, vmci, fx);
 	return gather_elf(dump, vmci, fx);
@@ -368,7 +399,10 @@ struct vf_error *vf_fix_prepare(struct vf_dump *dump, const struct vf_guest_note
 	 * its own to copy */
 	bool convert = dump->src->kind == VF_SRC_SAVED ||
 		       (opts->to_elf && dump->format == VF_FORMAT_KDUMP);
-	if (!err && convert && dump->e_machine != EM_NONE)
+	/* a kdump asked for as a kdump: its own fix */
+	if (!err && opts->to_kdump && dump->format != VF_FORMAT_KDUMP)
+		err = vf_plan_to_kdump(dump, &fx->in, &fx->plan);
+	else if (!err && convert && dump->e_machine != EM_NONE)
 		err = vf_plan_to_elf(dump, &fx->in, &fx->plan);
 	else if (!err)
 		err = vf_plan_fix(dump, &fx->in, &fx->plan);

@@ -29,6 +29,7 @@ struct vf_fix_opts {
 	bool replace_note;        /* the guest's note wins over a different one in the dump */
 	bool keep_device_pages;   /* kdump: keep the bitmaps past the kernel's memory map */
 	bool to_elf;              /* kdump: the output is an ELF dump (vf_plan_to_elf) */
+	bool to_kdump;            /* ELF, saved state: the output is a new kdump (vf_plan_to_kdump) */
 };
 
 /* Something the fix could not do, and why. */

@@ -352,10 +352,12 @@ struct vf_error *vf_write_in_place(struct vf_dump *dump, const struct vf_plan *p
 				   struct vf_write_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));
-	if (plan->to_elf)
+	if (vf_plan_converts(plan))
 		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "the fix converts "
-				"%s into a new ELF dump, which cannot be written over it",
-				dump->src->kind == VF_SRC_SAVED ? "the saved VM state" : "the kdump"),
+				"%s into a new %s dump, which cannot be written over it",
+				dump->src->kind == VF_SRC_SAVED ? "the saved VM state" :
+				plan->to_elf ? "the kdump" : "the ELF dump",
+				plan->to_elf ? "ELF" : "kdump"),
 				"write the dump with -o FILE");
 	if (plan->n == 0)
 		return NULL;

@@ -40,7 +40,30 @@ struct vf_plan {
 	struct vf_plan_run *runs;
 	size_t nruns;
 	uint64_t out_size;
+	/* an ELF dump or a saved state as a new kdump-compressed dump
+	 * (vf_plan_to_kdump): patches[0] is its header region (the main header,
+	 * the sub-header and the notes, blocks [0, 1 + sub_hdr_size)); the
+	 * writer makes the rest by walking the dump's data (its reader's
+	 * next_data) below kd.max_pfn: the two bitmaps at kd.bitmap
+	 * (kd.bitmap_len bytes each) of the pages any data touches, kd.npages
+	 * page descriptors at kd.desc,
+	 * then the page data (zlib when built with it, else stored), one
+	 * zero page shared by every page of zeros.  out_size is 0: the data's size is known once written. */
+	bool to_kdump;
+	struct {
+		uint32_t block;     /* block and page size */
+		bool be;            /* byte order (the guest's) */
+		bool zlib;          /* pages compressed by zlib (else stored) */
+		uint64_t max_pfn, bitmap, bitmap_len, desc, npages;
+	} kd;
 };
+
+/* Whether the plan writes a new dump (an ELF or kdump conversion) rather
+ * than patching a copy of the input. */
+static inline bool vf_plan_converts(const struct vf_plan *plan)
+{
+	return plan->to_elf || plan->to_kdump;
+}
 
 struct vf_plan_run {
 	uint64_t paddr, size, offset;
@@ -87,6 +110,16 @@ void vf_plan_deinit(struct vf_plan *plan);
  * read. */
 struct vf_error *vf_plan_to_elf(const struct vf_dump *dump, const struct vf_plan_inputs *in,
 				struct vf_plan *plan) VF_MUST_CHECK;
+
+/* An ELF dump or a saved state (64-bit) as a new kdump-compressed dump
+ * (--output-format kdump): header version 6 in the guest's byte order, the
+ * header's utsname (in->uts, which it needs), phys_base (in->phys_base),
+ * the dump's notes but VMCOREINFO and then the note text to carry (as
+ * vf_plan_to_elf), offset_vmcoreinfo at that text inside the notes; the
+ * pages the dump holds below in->mem_map_end when it is given (device
+ * memory above the kernel's memory map is left out, and counted). */
+struct vf_error *vf_plan_to_kdump(const struct vf_dump *dump, const struct vf_plan_inputs *in,
+				  struct vf_plan *plan) VF_MUST_CHECK;
 
 /* kdump: whether the first bitmap describes RAM on its own (it differs from
  * the second somewhere: makedumpfile's; QEMU writes the two equal), and then

@@ -289,7 +289,7 @@ struct vf_error *vf_stream_finish(struct vf_stream *s, struct vf_dump *dump,
 				  const struct vf_plan *plan, int spool_fd,
 				  const struct vf_write_opts *wo)
 {
-	if (plan->shift || plan->to_elf)
+	if (plan->shift || vf_plan_converts(plan))
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the fix of this stream moves its data, "
 				       "and its records went out already");
 	uint64_t at = vf_flat_end_pos(dump->src), end;
@@ -345,7 +345,7 @@ static struct vf_error *refuse_moving_elf(const struct vf_dump *dump, const stru
 			"stream it)");
 }
 
-/* A conversion (a saved state, a kdump as ELF): the new dump is written
+/* A conversion (a saved state, a kdump as ELF, an ELF as kdump): the new dump is written
  * and verified in an unnamed file, flattened into another, then sent. */
 static struct vf_error *stream_converted(struct vf_stream *s, struct vf_dump *dump,
 					 const struct vf_plan *plan, const char *tmpdir,
@@ -390,7 +390,7 @@ struct vf_error *vf_stream_write(struct vf_stream *s, struct vf_dump *dump,
 				 const struct vf_write_opts *wo, struct vf_write_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	if (plan->to_elf)
+	if (vf_plan_converts(plan))
 		return stream_converted(s, dump, plan, tmpdir, wo, st);
 	struct vf_error *err = refuse_moving_elf(dump, plan);
 	int fd = -1;

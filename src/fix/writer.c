@@ -20,6 +20,7 @@
 
 #include "fix/copy.h"
 #include "fix/flatwrite.h"
+#include "fix/kdumpwrite.h"
 #include "source/spool.h"
 #include "source/src.h"
 
@@ -144,16 +145,31 @@ static struct vf_error *write_elf_runs(struct vf_dump *dump, const struct vf_pla
 	return err;
 }
 
+/* A new kdump: its body made from the dump's memory, then the header
+ * region. */
+static struct vf_error *write_kdump(struct vf_dump *dump, const struct vf_plan *plan,
+				    const struct vf_copy_io *io, uint64_t *copied)
+{
+	struct vf_error *err = vf_write_kdump_body(dump, plan, io, copied);
+	for (size_t i = 0; !err && i < plan->n; i++) {
+		const struct vf_patch *p = &plan->patches[i];
+		err = vf_write_all(io->out, p->bytes, p->len, p->offset, io->out_path);
+	}
+	return err;
+}
+
 static struct vf_error *write_contents(struct vf_dump *dump, const struct vf_plan *plan,
 				       const struct vf_copy_io *io, enum vf_out_form form,
 				       uint64_t in_size, uint64_t *copied)
 {
-	if (plan->to_elf && form == VF_OUT_FLATTENED)
+	if (vf_plan_converts(plan) && form == VF_OUT_FLATTENED)
 		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "a conversion into "
-				"an ELF dump is written as a plain file, not flattened"), "leave out "
+				"a new dump is written as a plain file, not flattened"), "leave out "
 				"--output-format flattened (-o - writes it flattened)");
 	if (plan->to_elf)
 		return write_elf_runs(dump, plan, io, copied);
+	if (plan->to_kdump)
+		return write_kdump(dump, plan, io, copied);
 	bool flat_in = dump->src->kind == VF_SRC_FLATTENED;
 	if (form == VF_OUT_ELF)
 		form = VF_OUT_RAW;  /* an ELF input: its own form */

@@ -88,7 +88,7 @@ static bool pow2_sane(uint64_t x)
 	return x >= 1024 && x <= (1u << 20) && (x & (x - 1)) == 0;
 }
 
-static void set_offsets(struct vf_kdump_field_offsets *fo, enum vf_kdump_layout l)
+void vf_kdump_offsets(struct vf_kdump_field_offsets *fo, enum vf_kdump_layout l)
 {
 	memset(fo, 0, sizeof(*fo));
 	uint32_t base = l == VF_KDUMP_LAYOUT_64 ? 0x1a8 : 0x19c;
@@ -537,7 +537,7 @@ static struct vf_error *pick_interpretation(struct vf_dump *dump, struct vf_kdum
 			if (li > 0 && l == layout)
 				continue;
 			struct vf_kdump_field_offsets fo;
-			set_offsets(&fo, l);
+			vf_kdump_offsets(&fo, l);
 			if (!pow2_sane(ld(h, fo.block_size, 4, bo == 1)))
 				continue;
 			dump->big_endian = bo == 1;
@@ -572,7 +572,7 @@ static struct vf_error *read_main_header(struct vf_dump *dump, struct vf_kdump_i
 	if (err)
 		return err;
 	bool be = dump->big_endian;
-	set_offsets(&kd->fo, kd->layout);
+	vf_kdump_offsets(&kd->fo, kd->layout);
 	struct vf_kdump_field_offsets *fo = &kd->fo;
 	kd->status = (uint32_t)ld(h, fo->status, 4, be);
 	kd->block_size = (uint32_t)ld(h, fo->block_size, 4, be);
@@ -900,7 +900,7 @@ bool vf_kdump_header_end(const uint8_t *h, size_t len, uint64_t *end)
 			continue;
 		for (size_t li = 0; li < 2; li++) {
 			struct vf_kdump_field_offsets fo;
-			set_offsets(&fo, all[li]);
+			vf_kdump_offsets(&fo, all[li]);
 			if (len < fo.bitmap_blocks + 4u)
 				continue;
 			uint64_t bs = ld(h, fo.block_size, 4, bo == 1), b1, bm;

@@ -34,6 +34,9 @@ struct vf_kdump_field_offsets {
 	uint32_t ulong_size;   /* size of size_* fields and phys_base: 8 or 4 */
 };
 
+/* The field offsets of a layout (header version 6's sub-header). */
+void vf_kdump_offsets(struct vf_kdump_field_offsets *fo, enum vf_kdump_layout l);
+
 struct vf_kdump_info {
 	enum vf_kdump_layout layout;
 	struct vf_kdump_field_offsets fo;

@@ -36,7 +36,7 @@ faulted() {
 	shift 2
 	rm -f "$W/report"
 	rc=0
-	env LD_PRELOAD="$FAULTLIB" VMCOREFIX_FAULT_AT="$n" VMCOREFIX_FAULT_CALL=any \
+	env LD_PRELOAD="$FAULTLIB" VMCOREFIX_FAULT_AT="$n" VMCOREFIX_FAULT_CALL="${FAULT_CALL:-any}" \
 		VMCOREFIX_FAULT_ERRNO="$kind" VMCOREFIX_FAULT_REPORT="$W/report" \
 		"$VMCOREFIX" "$@" >"$W/out.txt" 2>"$W/err.txt" || rc=$?
 	err=$(cat "$W/err.txt")
@@ -55,14 +55,16 @@ no_leftovers() {
 	[ -z "$left" ] || fail_at "left behind: $left"
 }
 
-# -o: DUMP -> w/out; the input never changes, the target is absent or whole.
+# -o: DUMP -> w/out (with ARGS); the input never changes, the target is
+# absent or whole.
 o_cycle() {
 	local dump=$1 kind=$2
+	shift 2
 	mkdir -p "$W/w"
-	"$VMCOREFIX" "$dump" -o "$W/want" >/dev/null
+	"$VMCOREFIX" "$dump" -o "$W/want" "$@" >/dev/null
 	cp "$dump" "$W/orig"
 	for ((n = 1; n <= MAX_CALLS; n++)); do
-		faulted "$n" "$kind" "$dump" -o "$W/w/out"
+		faulted "$n" "$kind" "$dump" -o "$W/w/out" "$@"
 		cmp -s "$dump" "$W/orig" || fail_at "-o changed its input"
 		if [ "$fired" = 0 ]; then
 			[ "$rc" = 0 ] || fail_at "no fault, yet exit $rc"
@@ -79,7 +81,7 @@ o_cycle() {
 		# nothing left beside the target: the next run starts where the
 		# reference run did (the same input, the same empty directory)
 		[ -n "$(ls -A "$W/w")" ] || continue
-		run "$VMCOREFIX" "$dump" -o "$W/w/out"
+		run "$VMCOREFIX" "$dump" -o "$W/w/out" "$@"
 		[ "$status" = 0 ] || fail_at "the next run failed: $output"
 		cmp -s "$W/w/out" "$W/want" || fail_at "the next run wrote another output"
 		no_leftovers
@@ -174,6 +176,17 @@ vmcoreinfo-in-memory 0x80000"
 @test "-o: an ELF dump with every call failing in turn (EIO, ENOSPC, EINTR, short, kill)" {
 	make_dumps
 	every_kind o_cycle "$D/e.dump"
+}
+
+# The saved state is read a page record at a time (some 16000 reads for the
+# sample): its conversion has every call of the writing side fail in turn, each
+# kind of call on its own (the reads' failures are the other tests').
+@test "-o: a saved state converted into a kdump (--output-format kdump) with every write, fsync, ftruncate and rename failing in turn" {
+	gen sample "$(grep -v '^#' "$SRCDIR/tests/gen/specs/sample.spec")"
+	"$SRCDIR/tests/gen/qevm.py" from-elf "$D/sample.dump" "$D/s.stream" --device 0x13ae000 1024
+	for FAULT_CALL in pwrite write fsync ftruncate rename; do
+		every_kind o_cycle "$D/s.stream" --output-format kdump
+	done
 }
 
 @test "--in-place: a kdump with every call failing in turn (EIO, ENOSPC, EINTR, short, kill)" {

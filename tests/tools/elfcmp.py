@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """elfcmp.py [--ram-only] OURS ORACLE: compare a converted ELF dump with QEMU's own
-dump-guest-memory ELF of the same VM state.
+dump-guest-memory ELF of the same VM state.  OURS may also be a kdump-compressed
+dump (vmcore-fix --output-format kdump): its pages are read here (zlib or
+stored), its notes from the sub-header's offset_note, and offset_vmcoreinfo
+must point at the VMCOREINFO note's text.
 
 Checks, and prints one line per failure (exit 1), else "same" (exit 0):
 - every byte of each PT_LOAD of OURS whose vaddr == paddr (the RAM runs; the
@@ -45,6 +48,54 @@ def elf(path):
     return f, loads, notes
 
 
+def kdump(path):
+    """A kdump as (file, pages, notes): pages a list of (pfn, bytes) in pfn order,
+    read through the descriptors the second bitmap indexes."""
+    import zlib
+    f = open(path, "rb")
+    h = f.read(4096)
+    e = "<" if struct.unpack_from("<i", h, 8)[0] in range(1, 7) else ">"
+    ver, = struct.unpack_from(e + "i", h, 8)
+    status, bs, sub, bmb, mapnr = struct.unpack_from(e + "iiiII", h, 0x1a8)
+    f.seek(bs)
+    sh = f.read(0x68)
+    voff, vsize, noff, nsize = struct.unpack_from(e + "QQQQ", sh, 0x20)
+    max_pfn = struct.unpack_from(e + "Q", sh, 0x60)[0] if ver >= 6 else mapnr
+    f.seek(noff)
+    b = f.read(nsize)
+    notes, p = [], 0
+    while p + 12 <= len(b):
+        n, s, ty = struct.unpack_from(e + "III", b, p)
+        name = b[p + 12:p + 12 + n].rstrip(b"\0").decode("latin-1")
+        d = p + 12 + ((n + 3) & ~3)
+        notes.append((name, ty, b[d:d + s]))
+        if name == "VMCOREINFO" and (noff + d != voff or s != vsize):
+            sys.exit("%s: offset_vmcoreinfo 0x%x/%d is not the note's text (0x%x/%d)"
+                     % (path, voff, vsize, noff + d, s))
+        p = d + ((s + 3) & ~3)
+    half = bmb * bs // 2
+    f.seek((1 + sub) * bs + half)
+    bm2 = f.read(half)
+    pd = (1 + sub + bmb) * bs
+    pages, idx = [], 0
+    for pfn in range(max_pfn):
+        if not (bm2[pfn >> 3] >> (pfn & 7)) & 1:
+            continue
+        f.seek(pd + 24 * idx)
+        off, size, flags, pflags = struct.unpack(e + "qIIQ", f.read(24))
+        idx += 1
+        f.seek(off)
+        raw = f.read(size)
+        if flags & 1:
+            raw = zlib.decompress(raw)
+        elif flags:
+            sys.exit("%s: pfn 0x%x: codec flags 0x%x not read here" % (path, pfn, flags))
+        if len(raw) != bs:
+            sys.exit("%s: pfn 0x%x: %d bytes, not a page of %d" % (path, pfn, len(raw), bs))
+        pages.append((pfn, raw))
+    return bs, pages, notes
+
+
 def read_phys(f, loads, pa, n):
     """The bytes at [pa, pa+n) and how many of them a PT_LOAD holds."""
     out = bytearray(n)
@@ -64,10 +115,23 @@ def main():
     if ram_only:
         args = args[1:]
     ours, oracle = args[0], args[1]
-    fa, la, na = elf(ours)
     fb, lb, nb = elf(oracle)
     bad = []
     total = 0
+    if open(ours, "rb").read(8) == b"KDUMP   ":
+        bs, pages, na = kdump(ours)
+        la = []
+        for pfn, a in pages:
+            b, held = read_phys(fb, lb, pfn * bs, bs)
+            if held != bs:
+                bad.append("pfn 0x%x: %d bytes not in the oracle" % (pfn, bs - held))
+                break
+            if a != b:
+                bad.append("pfn 0x%x: bytes differ" % pfn)
+                break
+            total += bs
+    else:
+        fa, la, na = elf(ours)
     for pa, off, fs, va in la:
         if va != pa:
             continue  # the kernel image's PT_LOAD: its bytes are a RAM run's
