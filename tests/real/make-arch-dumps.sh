@@ -593,6 +593,8 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1)
 	for fmt in $FORMATS; do
 		case "$fmt" in
 		elf) steps+=(dump elf "$S/dump.elf") ;;
+		# QEMU 8.2 and later: kdump-raw-* is written as a kdump file, not flattened
+		kdump-raw-*) steps+=(dump "$fmt" "$S/dump.$fmt") ;;
 		kdump-*) steps+=(dump "$fmt" "$S/dump.$fmt.flat") ;;
 		*) log "[$name] format $fmt is not taken (not ELF or kdump)" ;;
 		esac
@@ -610,7 +612,14 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1)
 		[ "$(head -c 4 "$S/migration.stream")" = QEVM ] || die "[$name] migration.stream lacks the QEVM magic"
 	fi
 	for fmt in $FORMATS; do
-		case "$fmt" in kdump-*) ;; *) continue ;; esac
+		case "$fmt" in
+		kdump-raw-*)
+			[ "$(head -c 8 "$S/dump.$fmt")" = "KDUMP   " ] || die "[$name] dump.$fmt lacks the KDUMP signature"
+			continue
+			;;
+		kdump-*) ;;
+		*) continue ;;
+		esac
 		[ "$(head -c 12 "$S/dump.$fmt.flat")" = makedumpfile ] ||
 			die "[$name] dump.$fmt.flat does not start with the flattened signature"
 		makedumpfile -R "$S/dump.$fmt" <"$S/dump.$fmt.flat" >"$dir/rearrange.log" 2>&1 ||
