@@ -94,15 +94,20 @@ static uint64_t be(const struct vf_mig_cpu *cpu, uint64_t off, size_t n)
 	return vf_load_uint(cpu->body + off, n, true);
 }
 
-/* Where the fields of list[0..n) are in the bytes from base: *offs[i] the
- * offset of list[i] (want[i] names it) and its byte count.  A VARRAY count
- * is the last int32 read (the register list's length, *cpregs). */
+/* A field we read: its name, element size and count as QEMU's layout has
+ * them (count VARRAY: the register list's length), and where it was found. */
 struct want {
 	const char *name;
-	uint64_t size, count;     /* count VARRAY: the register list's length */
+	uint64_t size, count;
 	uint64_t off;
 	bool seen;
 };
+
+/* Lay the fields list[0..n) out from base: each w[] at its offset, checked
+ * for QEMU's size and count; *end past the last field, every byte of them
+ * kept.  The register list's length is its int32 field: table, taken from
+ * the section into *cpregs; else the description's *cpregs, which the
+ * section must hold. */
 
 static struct vf_error *place(const struct vf_mig_cpu *cpu, const struct vf_mig_desc_field *list,
 			      size_t n, bool table, uint64_t base, struct want *w, size_t nw,

@@ -138,7 +138,7 @@ refused() {
 	refused 5 "no RAM block 'pc.ram' (machine 's390-ccw-virtio-7.2'" m.stream
 }
 
-@test "arm hostile saved states: cut in a vCPU, one vCPU twice, a register list past the 32 KiB read, more vCPUs than the virt machine's" {
+@test "arm hostile saved states: cut in a vCPU, one vCPU twice, a register list past the 32 KiB read; 512 vCPUs in bounded memory, 513 refused" {
 	stream s.stream
 	# cut inside the vCPU's section: its footer never comes
 	off=$(grep -obUaP '\x03cpu\x00\x00\x00\x00\x00\x00\x00\x16' s.stream | head -n 1 | cut -d: -f1)
@@ -149,8 +149,14 @@ refused() {
 	refused 4 'a second "cpu" section for vCPU 0' dup.stream
 	stream big.stream --cpregs 2100
 	refused 5 "vCPU 0: its state is larger than the 32 KiB read of it" big.stream
+	# the virt machine's most vCPUs: 32 KiB kept of each, in 512 MiB of address space
+	stream max.stream --cpus 512 --cpregs 2
+	run bash -c 'ulimit -v 524288; exec timeout 60 "$@"' - "$VMCOREFIX" max.stream -o out.elf
+	[ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+	[ "$("$QEVM" notes out.elf | wc -l)" = 1024 ]
+	rm -f out.elf
 	stream many.stream --cpus 513 --cpregs 2
-	run timeout 60 "$VMCOREFIX" many.stream -o out.elf
+	run bash -c 'ulimit -v 524288; exec timeout 60 "$@"' - "$VMCOREFIX" many.stream -o out.elf
 	[ "$status" -eq 5 ] || { echo "$output" >&2; return 1; }
 	[[ "$output" == *"more than 512 vCPU sections"* ]]
 	[ ! -e out.elf ]
