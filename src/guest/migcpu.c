@@ -81,8 +81,10 @@ struct vf_error *vf_mig_cpu_section(struct mig_walk *c, uint64_t soff, uint32_t 
 				    uint32_t version)
 {
 	struct vf_migstate *st = c->st;
+	/* arm: a virt machine type, or its RAM block (the RAM section comes first) */
 	const char *layout = vf_migstream_machine_layout(st->machine);
-	bool arm = layout && strcmp(layout, "virt") == 0;
+	bool arm = (layout && strcmp(layout, "virt") == 0) ||
+		   vf_mig_find_block(st, "mach-virt.ram") >= 0;
 	unsigned max = arm ? VF_MIG_ARM_CPUS_MAX : VF_MIG_CPUS_MAX;
 	if (st->ncpus == max) {
 		struct vf_error *err = vf_error_at(VF_ERR_UNSUPPORTED, soff, "migration stream: "
@@ -294,6 +296,17 @@ struct device {
 	const char *problem;
 };
 
+/* A name as the list keeps it: "" when it does not fit. */
+static void copy_name(char out[VF_MIG_DESC_NAME], const uint8_t *s, size_t n)
+{
+	if (n < VF_MIG_DESC_NAME) {
+		memcpy(out, s, n);
+		out[n] = 0;
+	} else {
+		out[0] = 0;
+	}
+}
+
 /* One field into the description's list (st->cpu_desc); past the bound
  * the list is marked unusable. */
 static void desc_add(struct vf_mig_cpu_desc *dd, const struct field *f)
@@ -313,24 +326,9 @@ static void desc_add(struct vf_mig_cpu_desc *dd, const struct field *f)
 		return;
 	}
 	struct vf_mig_desc_field *o = &dd->fields[dd->nfields++];
-	if (f->nlen < sizeof(o->name)) {
-		memcpy(o->name, f->name, f->nlen);
-		o->name[f->nlen] = 0;
-	} else {
-		o->name[0] = 0;
-	}
+	copy_name(o->name, f->name, f->nlen);
 	o->size = f->size;
 	o->count = f->count;
-}
-
-static void copy_name(char out[VF_MIG_DESC_NAME], const uint8_t *s, size_t n)
-{
-	if (n < VF_MIG_DESC_NAME) {
-		memcpy(out, s, n);
-		out[n] = 0;
-	} else {
-		out[0] = 0;
-	}
 }
 
 /* A fields array of a subsection: each field into the list. */

@@ -203,7 +203,8 @@ struct vf_error *vf_mig_cpu_arm(const struct vf_migstate *st, const struct vf_mi
 				   " (version %u is read)", cpu->version, cpu->instance,
 				   ARM_CPU_VERSION);
 	if (!cpu->body)
-		return unsupported(cpu, "its state was not kept (not an arm machine's stream)");
+		return unsupported(cpu, "its state was not kept (no arm virt machine type or "
+				   "RAM block in the stream)");
 	const struct vf_mig_cpu_desc *dd = &st->cpu_desc;
 	bool table = !st->has_description;
 	if (!table && (!st->cpu_desc_listed || dd->problem || dd->version != cpu->version))

@@ -35,6 +35,9 @@
 #define A64_PRSTATUS_FPVALID 384  /* after pr_reg: x0-x30, sp, pc, pstate */
 #define A64_PRFPREG_SIZE 528      /* struct user_fpsimd_state */
 #define NOTE_DESC_MAX 528         /* the largest note written */
+_Static_assert(NOTE_DESC_MAX >= QEMU_CPUSTATE_SIZE && NOTE_DESC_MAX >= PRSTATUS_SIZE &&
+	       NOTE_DESC_MAX >= A64_PRSTATUS_SIZE && NOTE_DESC_MAX >= A64_PRFPREG_SIZE,
+	       "a note's buffer holds every note written");
 
 struct load {
 	uint64_t offset, paddr, size;
