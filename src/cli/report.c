@@ -208,7 +208,15 @@ static void text_saved(FILE *out, const struct vf_saved_info *si)
 	print_size(out, si->mem.block_length);
 	fprintf(out, ", layout %s); the others (ROMs, video RAM) are not guest RAM\n",
 		si->mem.layout);
-	fprintf(out, "  vCPUs:      %zu, x86_64 in 64-bit mode\n", si->ncpus);
+	if (si->e_machine == EM_AARCH64)
+		fprintf(out, "  vCPUs:      %zu, aarch64 in AArch64 state, little-endian\n",
+			si->ncpus);
+	else
+		fprintf(out, "  vCPUs:      %zu, x86_64 in 64-bit mode\n", si->ncpus);
+	if (si->sve_cpus)
+		fprintf(out, "  SVE:        %zu vCPU%s with SVE: QEMU's NT_ARM_SVE note is not "
+			"written (its vector lengths are CPU-model properties the stream does "
+			"not hold)\n", si->sve_cpus, si->sve_cpus == 1 ? "" : "s");
 	fprintf(out, "  vmcoreinfo: %s\n", saved_device(st));
 	fprintf(out, "  conversion: -o FILE writes an ELF dump: %zu PT_LOAD%s of RAM (", si->nloads,
 		si->nloads == 1 ? "" : "s");
@@ -243,6 +251,8 @@ static void json_saved(struct vf_json *j, const struct vf_saved_info *si)
 	vf_json_end_array(j);
 	vf_json_kv_string(j, "layout", si->mem.layout);
 	vf_json_kv_uint(j, "vcpus", si->ncpus);
+	vf_json_kv_string(j, "vcpu_arch", si->e_machine == EM_AARCH64 ? "aarch64" : "x86_64");
+	vf_json_kv_uint(j, "sve_notes_left_out", si->sve_cpus);
 	vf_json_kv_bool(j, "vmcoreinfo_device", st->found);
 	vf_json_kv_bool(j, "vmcoreinfo_written", st->found && st->has_vmcoreinfo &&
 			st->guest_format);

@@ -46,6 +46,34 @@ static void x86_table(uint32_t off[VF_MIG_X86_NFIELDS])
 		off[i] = x86_fields[i].off;
 }
 
+/* An arm vCPU's body: its first VF_MIG_ARM_CPU_CAPTURE bytes (fewer where
+ * the stream ends), read a window at a time; c->pos is not moved. */
+static struct vf_error *arm_body(struct mig_walk *c, struct vf_mig_cpu *cpu)
+{
+	if (!(cpu->body = malloc(VF_MIG_ARM_CPU_CAPTURE)))
+		return &vf_error_nomem;
+	while (cpu->body_len < VF_MIG_ARM_CPU_CAPTURE) {
+		struct vf_cursor cur;
+		size_t want = VF_MIG_ARM_CPU_CAPTURE - cpu->body_len;
+		if (want > MIG_RD_BUF)
+			want = MIG_RD_BUF;
+		struct vf_error *err = vf_mig_window(c, cpu->body_offset + cpu->body_len, want, &cur);
+		if (err)
+			return err;
+		size_t n = vf_cursor_left(&cur) < want ? vf_cursor_left(&cur) : want;
+		const uint8_t *p;
+		if (!n)
+			break;
+		if ((err = vf_mig_bytes(c, &cur, n, "cpu state", &p)))
+			return err;
+		memcpy(cpu->body + cpu->body_len, p, n);
+		cpu->body_len += n;
+		if (n < want)
+			break;
+	}
+	return NULL;
+}
+
 /* A FULL "cpu" section; c->pos is at its body.  Its first bytes are kept
  * for decoding once the walk is done (the description, at the stream's end,
  * may say where the fields are); the rest is skipped by the caller. */
@@ -53,9 +81,14 @@ struct vf_error *vf_mig_cpu_section(struct mig_walk *c, uint64_t soff, uint32_t 
 				    uint32_t version)
 {
 	struct vf_migstate *st = c->st;
-	if (st->ncpus == VF_MIG_CPUS_MAX) {
+	/* arm: a virt machine type, or its RAM block (the RAM section comes first) */
+	const char *layout = vf_migstream_machine_layout(st->machine);
+	bool arm = (layout && strcmp(layout, "virt") == 0) ||
+		   vf_mig_find_block(st, "mach-virt.ram") >= 0;
+	unsigned max = arm ? VF_MIG_ARM_CPUS_MAX : VF_MIG_CPUS_MAX;
+	if (st->ncpus == max) {
 		struct vf_error *err = vf_error_at(VF_ERR_UNSUPPORTED, soff, "migration stream: "
-						   "more than %u vCPU sections", VF_MIG_CPUS_MAX);
+						   "more than %u vCPU sections", max);
 		return vf_mig_at(c, err);
 	}
 	for (size_t i = 0; i < st->ncpus; i++)
@@ -87,8 +120,9 @@ struct vf_error *vf_mig_cpu_section(struct mig_walk *c, uint64_t soff, uint32_t 
 		return err;
 	memcpy(cpu->raw, p, n);
 	cpu->len = n;
+	cpu->body_offset = c->pos;
 	st->ncpus++;
-	return NULL;
+	return arm ? arm_body(c, cpu) : NULL;
 }
 
 /* ------------------------------------------------------------ the description
@@ -256,9 +290,114 @@ struct device {
 	size_t nlen;
 	const uint8_t *fields;   /* the fields array's '[', read once the name is known */
 	bool done;               /* the first cpu device was read */
+	bool in_cpu;             /* this device object is that first cpu device */
+	uint64_t version;        /* this device object's "version" */
 	struct vf_migstate *st;
 	const char *problem;
 };
+
+/* A name as the list keeps it: "" when it does not fit. */
+static void copy_name(char out[VF_MIG_DESC_NAME], const uint8_t *s, size_t n)
+{
+	if (n < VF_MIG_DESC_NAME) {
+		memcpy(out, s, n);
+		out[n] = 0;
+	} else {
+		out[0] = 0;
+	}
+}
+
+/* One field into the description's list (st->cpu_desc); past the bound
+ * the list is marked unusable. */
+static void desc_add(struct vf_mig_cpu_desc *dd, const struct field *f)
+{
+	if (dd->problem)
+		return;
+	if (!f->name || !f->has_size) {
+		dd->problem = "a field without a name or size";
+		return;
+	}
+	if (dd->nfields == VF_MIG_DESC_FIELDS_MAX) {
+		dd->problem = "more fields than are read";
+		return;
+	}
+	if (!dd->fields && !(dd->fields = calloc(VF_MIG_DESC_FIELDS_MAX, sizeof(*dd->fields)))) {
+		dd->problem = "out of memory reading the description";
+		return;
+	}
+	struct vf_mig_desc_field *o = &dd->fields[dd->nfields++];
+	copy_name(o->name, f->name, f->nlen);
+	o->size = f->size;
+	o->count = f->count;
+}
+
+/* A fields array of a subsection: each field into the list. */
+static bool sub_fields(struct jp *j, struct vf_mig_cpu_desc *dd, struct vf_mig_desc_sub *sub)
+{
+	if (!lit(j, '['))
+		return false;
+	if (lit(j, ']'))
+		return true;
+	do {
+		struct field f = { .count = 1 };
+		if (!lit(j, '{') || !jobject(j, field_member, &f))
+			return false;
+		size_t before = dd->nfields;
+		desc_add(dd, &f);
+		sub->n += dd->nfields - before;
+	} while (lit(j, ','));
+	return lit(j, ']');
+}
+
+struct subctx {
+	struct vf_mig_cpu_desc *dd;
+	struct vf_mig_desc_sub *sub;
+};
+
+static int sub_member(struct jp *j, const uint8_t *k, size_t n, void *arg)
+{
+	struct subctx *x = arg;
+	const uint8_t *s;
+	size_t sn;
+	if (key_is(k, n, "vmsd_name")) {
+		if (!jstr(j, &s, &sn))
+			return -1;
+		copy_name(x->sub->name, s, sn);
+		return 1;
+	}
+	if (key_is(k, n, "version"))
+		return jnum(j, &x->sub->version) ? 1 : -1;
+	if (key_is(k, n, "fields")) {
+		x->sub->first = x->dd->nfields;
+		return sub_fields(j, x->dd, x->sub) ? 1 : -1;
+	}
+	if (key_is(k, n, "subsections"))
+		x->sub->nested = true;
+	return 0;
+}
+
+/* The cpu device's subsections: each one's name, version and fields. */
+static bool cpu_subsections(struct jp *j, struct vf_mig_cpu_desc *dd)
+{
+	if (!lit(j, '['))
+		return false;
+	if (lit(j, ']'))
+		return true;
+	do {
+		struct vf_mig_desc_sub scratch = { 0 };
+		struct vf_mig_desc_sub *sub = &scratch;
+		if (dd->nsubs < VF_MIG_DESC_SUBS_MAX)
+			sub = &dd->subs[dd->nsubs++];
+		else if (!dd->problem)
+			dd->problem = "more subsections than are read";
+		memset(sub, 0, sizeof(*sub));
+		sub->first = dd->nfields;
+		struct subctx x = { dd, sub };
+		if (!lit(j, '{') || !jobject(j, sub_member, &x))
+			return false;
+	} while (lit(j, ','));
+	return lit(j, ']');
+}
 
 /* The fields array of the cpu device: offsets by summing sizes.  The
  * first problem is kept (d->problem) and the array read to its end. */
@@ -274,6 +413,7 @@ static bool cpu_fields(struct jp *j, struct device *d)
 			struct field f = { .count = 1 };
 			if (!lit(j, '{') || !jobject(j, field_member, &f))
 				return false;
+			desc_add(&st->cpu_desc, &f);
 			if (d->problem)
 				continue;
 			if (!f.name || !f.has_size) {
@@ -297,6 +437,8 @@ static bool cpu_fields(struct jp *j, struct device *d)
 		if (!lit(j, ']'))
 			return false;
 	}
+	st->cpu_desc.nmain = st->cpu_desc.nfields;
+	st->cpu_desc.version = d->version;
 	for (int i = 0; i < VF_MIG_X86_NFIELDS && !d->problem; i++)
 		if (!seen[i] || st->cpu_desc_off[i] + x86_fields[i].size * x86_fields[i].count >
 				VF_MIG_CPU_PREFIX)
@@ -309,11 +451,16 @@ static int device_member(struct jp *j, const uint8_t *k, size_t n, void *arg)
 	struct device *d = arg;
 	if (key_is(k, n, "name"))
 		return jstr(j, &d->name, &d->nlen) ? 1 : -1;
+	if (key_is(k, n, "version"))
+		return jnum(j, &d->version) ? 1 : -1;
 	if (key_is(k, n, "fields") && !d->done && d->name && key_is(d->name, d->nlen, "cpu")) {
 		d->done = true;
+		d->in_cpu = true;
 		d->st->cpu_desc_listed = true;
 		return cpu_fields(j, d) ? 1 : -1;
 	}
+	if (key_is(k, n, "subsections") && d->in_cpu)
+		return cpu_subsections(j, &d->st->cpu_desc) ? 1 : -1;
 	return 0;
 }
 
@@ -328,6 +475,8 @@ static int top_member(struct jp *j, const uint8_t *k, size_t n, void *arg)
 		return 1;
 	do {
 		d->name = NULL;
+		d->in_cpu = false;
+		d->version = 0;
 		if (!lit(j, '{') || !jobject(j, device_member, d))
 			return -1;
 	} while (lit(j, ','));
@@ -339,8 +488,11 @@ void vf_mig_cpu_description(struct vf_migstate *st, const uint8_t *json, size_t 
 	struct jp j = { json, json + n, 0 };
 	struct device d = { .st = st };
 	st->cpu_desc_listed = false;
+	free(st->cpu_desc.fields);
+	memset(&st->cpu_desc, 0, sizeof(st->cpu_desc));
 	if (!lit(&j, '{') || !jobject(&j, top_member, &d)) {
 		st->cpu_desc_problem = "the description is not valid JSON";
+		st->cpu_desc.problem = st->cpu_desc_problem;
 		return;
 	}
 	st->cpu_desc_problem = d.problem;

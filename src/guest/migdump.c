@@ -31,6 +31,13 @@
 #define PRSTATUS_PID 32
 #define PRSTATUS_REGS 112
 #define QEMU_CPUSTATE_SIZE 440    /* QEMUCPUState v1 with kernel_gs_base */
+#define A64_PRSTATUS_SIZE 392     /* aarch64 struct elf_prstatus */
+#define A64_PRSTATUS_FPVALID 384  /* after pr_reg: x0-x30, sp, pc, pstate */
+#define A64_PRFPREG_SIZE 528      /* struct user_fpsimd_state */
+#define NOTE_DESC_MAX 528         /* the largest note written */
+_Static_assert(NOTE_DESC_MAX >= QEMU_CPUSTATE_SIZE && NOTE_DESC_MAX >= PRSTATUS_SIZE &&
+	       NOTE_DESC_MAX >= A64_PRSTATUS_SIZE && NOTE_DESC_MAX >= A64_PRFPREG_SIZE,
+	       "a note's buffer holds every note written");
 
 struct load {
 	uint64_t offset, paddr, size;
@@ -105,10 +112,78 @@ static void cpustate(const struct vf_mig_x86_cpu *c, uint8_t out[QEMU_CPUSTATE_S
 	put64(p, c->kernel_gs_base);
 }
 
+/* aarch64 NT_PRSTATUS as QEMU fills it: pid = cpu_index + 1, X0-X30, SP
+ * (X[31]: the current EL's), PC, PSTATE, pr_fpvalid 1. */
+static void a64_prstatus(const struct vf_mig_arm_cpu *c, uint8_t out[A64_PRSTATUS_SIZE])
+{
+	memset(out, 0, A64_PRSTATUS_SIZE);
+	put32(out + PRSTATUS_PID, c->instance + 1);
+	for (int i = 0; i < 32; i++)
+		put64(out + PRSTATUS_REGS + 8 * i, c->x[i]);
+	put64(out + PRSTATUS_REGS + 8 * 32, c->pc);
+	put64(out + PRSTATUS_REGS + 8 * 33, c->pstate);
+	put32(out + A64_PRSTATUS_FPVALID, 1);
+}
+
+/* NT_PRFPREG: V0-V31 (low half first), FPSR, FPCR, 8 bytes of padding. */
+static void a64_prfpreg(const struct vf_mig_arm_cpu *c, uint8_t out[A64_PRFPREG_SIZE])
+{
+	memset(out, 0, A64_PRFPREG_SIZE);
+	for (int i = 0; i < 64; i++)
+		put64(out + 8 * i, c->v[i]);
+	put32(out + 512, c->fpsr);
+	put32(out + 516, c->fpcr);
+}
+
+/* The vCPUs of either kind, decoded: in cpu_index order. */
+struct cpus {
+	uint16_t e_machine;       /* EM_X86_64 or EM_AARCH64 */
+	size_t n;
+	struct vf_mig_x86_cpu *x86;
+	struct vf_mig_arm_cpu *arm;
+};
+
 static int cmp_cpu(const void *a, const void *b)
 {
 	const struct vf_mig_x86_cpu *x = a, *y = b;
 	return x->instance < y->instance ? -1 : x->instance > y->instance;
+}
+
+static int cmp_arm(const void *a, const void *b)
+{
+	const struct vf_mig_arm_cpu *x = a, *y = b;
+	return x->instance < y->instance ? -1 : x->instance > y->instance;
+}
+
+static struct vf_error *no_cpus(const struct vf_migstate *st, const char *path)
+{
+	if (st->ncpus)
+		return NULL;
+	return vf_error_set_hint(vf_error_set_path(vf_error_create(VF_ERR_UNSUPPORTED,
+				"migration stream: no vCPU state (\"cpu\" section) was read"),
+				path), "a stream of QEMU 2.4 or later with section footers is "
+				"needed to convert it");
+}
+
+/* Every arm vCPU decoded, in cpu_index order (AArch64, little-endian). */
+static struct vf_error *decode_arm(const struct vf_migstate *st, const char *path,
+				   struct vf_mig_arm_cpu **out)
+{
+	*out = NULL;
+	struct vf_error *err = no_cpus(st, path);
+	if (err)
+		return err;
+	struct vf_mig_arm_cpu *c = calloc(st->ncpus, sizeof(*c));
+	if (!c)
+		return &vf_error_nomem;
+	for (size_t i = 0; i < st->ncpus; i++)
+		if ((err = vf_mig_cpu_arm(st, &st->cpus[i], &c[i]))) {
+			free(c);
+			return vf_error_set_path(err, path);
+		}
+	qsort(c, st->ncpus, sizeof(*c), cmp_arm);
+	*out = c;
+	return NULL;
 }
 
 /* Every vCPU decoded, in cpu_index order, all in 64-bit mode. */
@@ -116,11 +191,9 @@ static struct vf_error *decode_cpus(const struct vf_migstate *st, const char *pa
 				    struct vf_mig_x86_cpu **out)
 {
 	*out = NULL;
-	if (!st->ncpus)
-		return vf_error_set_hint(vf_error_set_path(vf_error_create(VF_ERR_UNSUPPORTED,
-				"migration stream: no vCPU state (\"cpu\" section) was read"),
-				path), "a stream of QEMU 2.4 or later with section footers is "
-				"needed to convert it");
+	struct vf_error *nc = no_cpus(st, path);
+	if (nc)
+		return nc;
 	struct vf_mig_x86_cpu *c = calloc(st->ncpus, sizeof(*c));
 	if (!c)
 		return &vf_error_nomem;
@@ -146,7 +219,8 @@ static struct vf_error *decode_cpus(const struct vf_migstate *st, const char *pa
 
 /* On pc and q35 machines the legacy VGA window [0xa0000, 0xc0000) is the
  * VGA device's, not RAM (the RAM beneath it is not what the guest sees
- * there): QEMU's own dump leaves it out, and so do we. */
+ * there): QEMU's own dump leaves it out, and so do we.  (The arm virt
+ * machine's RAM starts at 1 GiB: nothing of it is there.) */
 #define VGA_WINDOW_START 0xa0000u
 #define VGA_WINDOW_END 0xc0000u
 
@@ -213,11 +287,45 @@ static void phdr(uint8_t *p, uint32_t type, uint32_t flags, uint64_t off, uint64
 	put64(p + 48, 0);
 }
 
-/* The header region and the loads' offsets. */
-static struct vf_error *build_header(struct saved *s, const struct vf_mig_x86_cpu *cpus, size_t n,
-				     uint64_t *size)
+/* The PT_NOTE's bytes at p (NULL: only their size), in QEMU's order:
+ * x86_64, every vCPU's NT_PRSTATUS, then every vCPU's QEMU CPU-state note;
+ * aarch64, each vCPU's NT_PRSTATUS and NT_PRFPREG in turn (the NT_ARM_SVE
+ * note QEMU adds for an SVE vCPU is not: its vector lengths are properties
+ * of the CPU model, which the stream does not carry). */
+static uint64_t cpu_notes(const struct cpus *c, uint8_t *p)
 {
-	uint64_t nsize = n * (vf_note_size(5, PRSTATUS_SIZE) + vf_note_size(5, QEMU_CPUSTATE_SIZE));
+	uint8_t desc[NOTE_DESC_MAX];
+	uint64_t size = 0;
+	if (c->e_machine == EM_AARCH64) {
+		for (size_t i = 0; i < c->n; i++) {
+			size += vf_note_size(5, A64_PRSTATUS_SIZE) + vf_note_size(5, A64_PRFPREG_SIZE);
+			if (!p)
+				continue;
+			a64_prstatus(&c->arm[i], desc);
+			p += vf_note_encode(p, false, "CORE", NT_PRSTATUS, desc, A64_PRSTATUS_SIZE);
+			a64_prfpreg(&c->arm[i], desc);
+			p += vf_note_encode(p, false, "CORE", NT_PRFPREG, desc, A64_PRFPREG_SIZE);
+		}
+		return size;
+	}
+	size = c->n * (vf_note_size(5, PRSTATUS_SIZE) + vf_note_size(5, QEMU_CPUSTATE_SIZE));
+	if (!p)
+		return size;
+	for (size_t i = 0; i < c->n; i++) {
+		prstatus(&c->x86[i], desc);
+		p += vf_note_encode(p, false, "CORE", NT_PRSTATUS, desc, PRSTATUS_SIZE);
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		cpustate(&c->x86[i], desc);
+		p += vf_note_encode(p, false, "QEMU", 0, desc, QEMU_CPUSTATE_SIZE);
+	}
+	return size;
+}
+
+/* The header region and the loads' offsets. */
+static struct vf_error *build_header(struct saved *s, const struct cpus *cpus, uint64_t *size)
+{
+	uint64_t nsize = cpu_notes(cpus, NULL);
 	size_t nph = 1 + s->nloads;
 	uint64_t noff = 64 + 56 * (uint64_t)nph, hsize = noff + nsize;
 	uint64_t ps = s->mem.page_size ? s->mem.page_size : 4096;
@@ -230,7 +338,7 @@ static struct vf_error *build_header(struct saved *s, const struct vf_mig_x86_cp
 	h[EI_DATA] = ELFDATA2LSB;
 	h[EI_VERSION] = EV_CURRENT;
 	vf_store_uint(h + 16, 2, false, ET_CORE);
-	vf_store_uint(h + 18, 2, false, EM_X86_64);
+	vf_store_uint(h + 18, 2, false, cpus->e_machine);
 	put32(h + 20, EV_CURRENT);
 	put64(h + 32, 64);               /* e_phoff */
 	vf_store_uint(h + 52, 2, false, 64);
@@ -245,15 +353,7 @@ static struct vf_error *build_header(struct saved *s, const struct vf_mig_x86_cp
 		     l->paddr, l->size);
 		s->info.ram_bytes += l->size;
 	}
-	uint8_t *p = h + noff, desc[QEMU_CPUSTATE_SIZE];
-	for (size_t i = 0; i < n; i++) {
-		prstatus(&cpus[i], desc);
-		p += vf_note_encode(p, false, "CORE", NT_PRSTATUS, desc, PRSTATUS_SIZE);
-	}
-	for (size_t i = 0; i < n; i++) {
-		cpustate(&cpus[i], desc);
-		p += vf_note_encode(p, false, "QEMU", 0, desc, QEMU_CPUSTATE_SIZE);
-	}
+	cpu_notes(cpus, h + noff);
 	s->hdr = h;
 	s->info.header_size = hsize;
 	*size = at;
@@ -518,7 +618,7 @@ struct vf_error *vf_saved_open_src(struct vf_src *file, const char *layout_spec,
 	 * the output is not the input) */
 	src->file_size = file->size;
 	src->fd = fcntl(file->fd, F_DUPFD_CLOEXEC, 0);
-	struct vf_mig_x86_cpu *cpus = NULL;
+	struct cpus cpus = { 0 };
 	struct vf_src *stream = NULL;
 	const char *codec = NULL;
 	struct vf_error *err = src->fd < 0 ? vf_error_os(errno, path, "dup") : NULL;
@@ -534,19 +634,33 @@ struct vf_error *vf_saved_open_src(struct vf_src *file, const char *layout_spec,
 		s->info.st.compressed = codec;
 	if (!err)
 		vf_migstream_mem_info(&s->mem, &s->info.mem);
-	if (!err && strcmp(s->info.mem.block, "pc.ram") != 0)
-		err = vf_error_set_hint(vf_error_set_path(vf_error_create(VF_ERR_UNSUPPORTED,
-				"converting a saved state of machine '%s' is not implemented (x86_64 "
-				"pc and q35 guests are)", s->info.st.machine), path), "restore the "
-				"VM and take a dump with dump-guest-memory (virsh dump "
-				"--memory-only)");
-	if (!err)
-		err = decode_cpus(&s->info.st, path, &cpus);
+	if (!err) {
+		/* the machine by its main RAM block: pc/q35 x86_64, or arm virt */
+		if (strcmp(s->info.mem.block, "pc.ram") == 0)
+			cpus.e_machine = EM_X86_64;
+		else if (strcmp(s->info.mem.block, "mach-virt.ram") == 0)
+			cpus.e_machine = EM_AARCH64;
+		else
+			err = vf_error_set_hint(vf_error_set_path(vf_error_create(
+				VF_ERR_UNSUPPORTED, "converting a saved state of machine '%s' is not "
+				"implemented (x86_64 pc and q35, and aarch64 virt guests are)",
+				s->info.st.machine), path), "restore the VM and take a dump with "
+				"dump-guest-memory (virsh dump --memory-only)");
+	}
+	if (!err && cpus.e_machine == EM_AARCH64)
+		err = decode_arm(&s->info.st, path, &cpus.arm);
+	else if (!err)
+		err = decode_cpus(&s->info.st, path, &cpus.x86);
+	cpus.n = s->info.st.ncpus;
 	if (!err)
 		err = find_loads(s, path);
 	if (!err)
-		err = build_header(s, cpus, s->info.st.ncpus, &src->size);
-	free(cpus);
+		err = build_header(s, &cpus, &src->size);
+	s->info.e_machine = cpus.e_machine;
+	for (size_t i = 0; !err && cpus.arm && i < cpus.n; i++)
+		s->info.sve_cpus += cpus.arm[i].sve;
+	free(cpus.x86);
+	free(cpus.arm);
 	if (err) {
 		vf_src_destroy(src);
 		return err;

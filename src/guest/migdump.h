@@ -3,10 +3,13 @@
  * them) read as the ELF dump QEMU's dump-guest-memory would have written of
  * that state: a byte source whose bytes are an ELF header, program headers
  * (PT_NOTE, then one PT_LOAD a run of guest RAM the stream holds, vaddr =
- * paddr as QEMU writes them without paging), the vCPUs' notes (NT_PRSTATUS
- * "CORE" for each, then QEMU's CPU-state note "QEMU" for each, as
- * target/i386/arch_dump.c lays them out), and the RAM, served from the
- * stream's pages on demand.
+ * paddr as QEMU writes them without paging), the vCPUs' notes, and the RAM,
+ * served from the stream's pages on demand.  The notes: x86_64, NT_PRSTATUS
+ * "CORE" for each vCPU, then QEMU's CPU-state note "QEMU" for each, as
+ * target/i386/arch_dump.c lays them out; aarch64, NT_PRSTATUS and
+ * NT_PRFPREG "CORE" for each vCPU in turn, as target/arm/arch_dump.c does,
+ * without the NT_ARM_SVE note QEMU adds for a vCPU with SVE (its header's
+ * vector lengths are CPU-model properties the stream does not carry).
  *
  * The format opener reads it as any ELF dump; the fix converts it (it can
  * only be written as a new dump, never copied or patched in place).  The
@@ -15,8 +18,9 @@
  *
  * Memory: the stream's run index (migstream.h), the header region (under
  * 1 MiB for 4096 vCPUs) and the vCPU states.  x86_64 guests (pc and q35
- * machines) in long mode are read; other architectures are refused
- * (VF_ERR_UNSUPPORTED), as are vCPUs not in 64-bit mode.
+ * machines) in long mode and little-endian aarch64 guests (arm virt) are
+ * read; other machines are refused (VF_ERR_UNSUPPORTED), as are x86 vCPUs
+ * not in 64-bit mode and arm vCPUs in AArch32 state.
  */
 #ifndef VF_MIGDUMP_H
 #define VF_MIGDUMP_H
@@ -33,6 +37,8 @@ struct vf_saved_info {
 	struct vf_migstate st;       /* the walk: machine, blocks, device, vCPUs */
 	struct vf_migstream_mem_info mem;
 	size_t ncpus;
+	uint16_t e_machine;          /* EM_X86_64 or EM_AARCH64 */
+	size_t sve_cpus;             /* aarch64: vCPUs with SVE (their NT_ARM_SVE not written) */
 	size_t nloads;               /* PT_LOADs */
 	uint64_t ram_bytes;          /* bytes they hold */
 	uint64_t header_size;        /* the ELF header region, notes included */

@@ -842,7 +842,12 @@ void vf_migstate_deinit(struct vf_migstate *st)
 	free(st->ramblocks);
 	st->ramblocks = NULL;
 	st->nramblocks = 0;
+	for (size_t i = 0; i < st->ncpus; i++)
+		free(st->cpus[i].body);
 	free(st->cpus);
 	st->cpus = NULL;
+	free(st->cpu_desc.fields);
+	st->cpu_desc.fields = NULL;
+	st->cpu_desc.nfields = st->cpu_desc.nmain = st->cpu_desc.nsubs = 0;
 	st->ncpus = st->cpus_cap = 0;
 }

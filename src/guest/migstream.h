@@ -36,15 +36,50 @@ struct vf_mig_ramblock {
 	uint64_t length;    /* used length in bytes */
 };
 
-/* A vCPU's "cpu" section: its first bytes, decoded once the walk is done. */
+/* A vCPU's "cpu" section: its first bytes, decoded once the walk is done.
+ * On an arm virt machine (the configuration section's machine type) the
+ * section holds a register list of its own length and subsections after it:
+ * its first VF_MIG_ARM_CPU_CAPTURE bytes are kept (body), and at most
+ * VF_MIG_ARM_CPUS_MAX of them (the virt machine's own vCPU limit: 16 MiB). */
 #define VF_MIG_CPU_PREFIX 864     /* x86_64: regs ... kernelgsbase */
 #define VF_MIG_CPUS_MAX 4096u     /* vCPU sections at most (3.5 MiB) */
+#define VF_MIG_ARM_CPU_CAPTURE (32u << 10)
+#define VF_MIG_ARM_CPUS_MAX 512u
 struct vf_mig_cpu {
 	uint32_t instance;        /* its cpu_index */
 	uint32_t version;         /* the section's version id */
 	uint64_t section_offset;  /* file offset of its section header */
+	uint64_t body_offset;     /* file offset of its body */
 	size_t len;               /* bytes of raw (less only where the stream ends) */
 	uint8_t raw[VF_MIG_CPU_PREFIX];
+	uint8_t *body;            /* arm: the body's first bytes (owned), else NULL */
+	size_t body_len;          /* VF_MIG_ARM_CPU_CAPTURE, less where the stream ends */
+};
+
+/* The "cpu" device of the stream's JSON description, as a list: its fields
+ * (name, element size, array length), then each subsection's (a range of
+ * the same list).  Bounded: names longer than the buffer are kept as ""
+ * (they then match nothing we read). */
+#define VF_MIG_DESC_NAME 48
+#define VF_MIG_DESC_FIELDS_MAX 1024u
+#define VF_MIG_DESC_SUBS_MAX 64u
+struct vf_mig_desc_field {
+	char name[VF_MIG_DESC_NAME];
+	uint64_t size, count;
+};
+struct vf_mig_desc_sub {
+	char name[VF_MIG_DESC_NAME];
+	uint64_t version;
+	size_t first, n;          /* its fields: fields[first .. first + n) */
+	bool nested;              /* it has subsections of its own */
+};
+struct vf_mig_cpu_desc {
+	struct vf_mig_desc_field *fields;  /* owned */
+	size_t nfields, nmain;    /* all fields; the device's own are the first nmain */
+	struct vf_mig_desc_sub subs[VF_MIG_DESC_SUBS_MAX];
+	size_t nsubs;
+	uint64_t version;
+	const char *problem;      /* why the list is not usable (static), or NULL */
 };
 
 /* The x86_64 fields read from a "cpu" section. */
@@ -96,6 +131,7 @@ struct vf_migstate {
 	bool cpu_desc_listed;     /* it lists a "cpu" device's fields */
 	const char *cpu_desc_problem;  /* why they are not read (static), or NULL */
 	uint32_t cpu_desc_off[VF_MIG_X86_NFIELDS];  /* the fields' offsets it gives */
+	struct vf_mig_cpu_desc cpu_desc;  /* its first "cpu" device, as a list */
 
 	/* the vCPUs, in stream order */
 	struct vf_mig_cpu *cpus;
@@ -173,6 +209,30 @@ struct vf_mig_x86_cpu {
 struct vf_error *vf_mig_cpu_x86(const struct vf_migstate *st, const struct vf_mig_cpu *cpu,
 				struct vf_mig_x86_cpu *out) VF_MUST_CHECK;
 
+
+/* An aarch64 vCPU's registers, as an arm "cpu" section (version 22) holds
+ * them: what QEMU's NT_PRSTATUS and NT_PRFPREG notes are made of. */
+struct vf_mig_arm_cpu {
+	uint32_t instance;        /* cpu_index */
+	uint64_t x[32];           /* X0-X30, and [31] the current EL's SP */
+	uint64_t pc;
+	uint32_t pstate;          /* PSTATE as QEMU saves it (the "cpsr" field) */
+	uint64_t v[64];           /* V0-V31: low and high halves */
+	uint32_t fpscr;           /* FPSR | FPCR as QEMU saves them */
+	uint32_t fpsr, fpcr;      /* split by QEMU's masks */
+	uint64_t sctlr_el1;
+	bool sve;                 /* it has a "cpu/sve" subsection (SVE state) */
+	size_t cpregs;            /* the length of its system register list */
+};
+
+/* Decode one arm vCPU of st: the fields where the stream's description puts
+ * them (a description that lists them otherwise than QEMU's layout is
+ * VF_ERR_UNSUPPORTED naming the field), else QEMU's layout of version 22.
+ * VF_ERR_UNSUPPORTED: another version, a vCPU in AArch32 state, a
+ * big-endian guest (SCTLR_EL1.EE), FPCR/FPSR in a subsection of their own;
+ * VF_ERR_CORRUPT: a section cut short or disagreeing with its description. */
+struct vf_error *vf_mig_cpu_arm(const struct vf_migstate *st, const struct vf_mig_cpu *cpu,
+				struct vf_mig_arm_cpu *out) VF_MUST_CHECK;
 
 /* ---------------------------------------------------------------- guest memory
  * Guest physical memory from the RAM pages a stream carries.  One walk at open

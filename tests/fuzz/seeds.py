@@ -158,6 +158,14 @@ def mig_seeds(out):
     saved, _ = qevm.build(ram, 2, device=(0x3000, 0x400))
     put(out, "migstream", "saved-2cpu", saved)
     put(out, "migstream", "saved-nodesc", qevm.build(ram, 1, desc=False)[0])
+    # an arm virt one: arm "cpu" sections (register list, subsections), with and
+    # without the description
+    arm = {"cpregs": 8, "desc_cpregs": None, "aarch32": False, "big_endian": False,
+           "fpcr_sub": False}
+    put(out, "migstream", "saved-arm", qevm.build(ram, 2, device=(0x40003000, 0x400), cpu_version=22,
+        machine="virt-7.2", block="mach-virt.ram", arm=arm)[0])
+    put(out, "migstream", "saved-arm-nodesc", qevm.build(ram, 1, desc=False, cpu_version=22,
+        machine="virt-7.2", block="mach-virt.ram", arm=arm)[0])
 
 
 def main(argv):

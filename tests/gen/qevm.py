@@ -7,7 +7,8 @@ tests/fuzz/seeds.py uses too.  As a command:
   qevm.py from-elf DUMP OUT [--device PADDR SIZE] [--cpus N] [--no-description]
           [--cpu-version V] [--real-mode] [--libvirt raw|gzip] [--expect FILE]
           [--desc-field NAME SIZE] [--machine TYPE] [--block NAME] [--cut BYTES]
-          [--dup-cpu] [--lma-mismatch]
+          [--dup-cpu] [--lma-mismatch] [--arch x86_64|aarch64] [--cpregs N]
+          [--desc-cpregs N] [--aarch32] [--big-endian] [--fpcr-subsection]
 
 writes OUT, the stream a paused x86_64 q35 VM would send whose guest RAM
 ("pc.ram") holds the guest-physical bytes of the ELF dump DUMP (pages no
@@ -17,6 +18,17 @@ registers a function of the vCPU's index), the vmcoreinfo device's state when
 notes QEMU's dump-guest-memory would write for those vCPUs (NT_PRSTATUS and
 the QEMU CPU state, as target/i386/arch_dump.c fills them), one line each:
 NAME TYPE HEX.
+
+With --arch aarch64 the stream is a paused arm virt VM's (machine virt-7.2,
+RAM block "mach-virt.ram" holding the dump's bytes from 0x40000000): arm
+"cpu" sections of version 22 as QEMU 7.2 writes them (the registers, a system
+register list of --cpregs entries with SCTLR_EL1 among them, the "cpu/vfp",
+"cpu/sve" and "cpu/irq-line-state" subsections), and --expect writes the
+NT_PRSTATUS and NT_PRFPREG notes target/arm/arch_dump.c fills for them.
+Options of that mode only: --cpregs N, --desc-cpregs N (the description
+lists another length than the sections hold), --aarch32 (PSTATE.nRW),
+--big-endian (SCTLR_EL1.EE), --fpcr-subsection (a "cpu/vfp/fpcr_fpsr"
+subsection inside "cpu/vfp").
 
   qevm.py notes DUMP
 
@@ -144,6 +156,116 @@ def expected_notes(i, c):
     return bytes(pr), q
 
 
+# ---------------------------------------------------------------- the aarch64 vCPU
+# The arm "cpu" section's fields (target/arm/machine.c, version 22, as QEMU
+# 7.2's own description of a virt -cpu max vCPU lists them), as (name,
+# element size, count); count None: the system register list's length.
+ARM_FIELDS = [
+    ("env.regs", 4, 16), ("env.xregs", 8, 32), ("env.pc", 8, 1), ("cpsr", 4, 1),
+    ("env.spsr", 4, 1), ("env.banked_spsr", 8, 8), ("env.banked_r13", 4, 8),
+    ("env.banked_r14", 4, 8), ("env.usr_regs", 4, 5), ("env.fiq_regs", 4, 5),
+    ("env.elr_el", 8, 4), ("env.sp_el", 8, 4), ("cpreg_vmstate_array_len", 4, 1),
+    ("cpreg_vmstate_indexes", 8, None), ("cpreg_vmstate_values", 8, None),
+    ("env.exclusive_addr", 8, 1), ("env.exclusive_val", 8, 1), ("env.exclusive_high", 8, 1),
+    ("unused", 8, 1), ("env.exception.syndrome", 4, 1), ("env.exception.fsr", 4, 1),
+    ("env.exception.vaddress", 8, 1), ("gt_timer[0]", 8, 1), ("gt_timer[1]", 8, 1),
+    ("power_state", 1, 1),
+]
+ARM_VFP = [("env.vfp.zregs[%d].d" % r, 8, 2) for r in range(32)] + [
+    ("env.vfp.xregs[0]", 4, 1), ("env.vfp.xregs", 4, 14), ("fpscr", 4, 1)]
+# the system register list's key for SCTLR_EL1: KVM's encoding of op0 3,
+# op1 0, CRn 1, CRm 0, op2 0 (0x6030 << 48 | 0x13 << 16 | fields)
+SCTLR_EL1 = 0x6030000000000000 | (0x13 << 16) | (3 << 14) | (0 << 11) | (1 << 7)
+
+
+def arm_regs(i, cpregs, aarch32=False, big_endian=False):
+    """An aarch64 vCPU's registers, a function of its index."""
+    base = 0x10000 * (i + 1)
+    # the others below SCTLR_EL1's key, so that none is it
+    keys = [0x6030000000100000 + 8 * k for k in range(cpregs - 1)] + [SCTLR_EL1]
+    sctlr = 0x30d5198d | ((1 << 25) if big_endian else 0)
+    return {
+        "x": [0xffff000010000000 + base + 8 * r for r in range(31)],
+        "sp": 0xffff800008003f00 + base,             # xregs[31]: the live SP
+        "sp_el": [0xffff80000a000000 + base, 0xffff80000b000000 + base, 0, 0],  # stale
+        "pc": 0xffff800008010000 + 4 * (i + 1),
+        "pstate": (0x600003c5 | 0x10) if aarch32 else 0x600003c5,
+        "v": [(0x0123456789abcdef ^ (r << 8) ^ (i << 40), 0xfedcba9876543210 ^ r ^ (i << 48))
+              for r in range(32)],
+        "fpscr": 0xabcd9fff ^ i,                        # bits of both and of neither
+        "cpregs": [(k, sctlr if k == SCTLR_EL1 else k ^ base) for k in keys],
+    }
+
+
+def arm_body(c, fpcr_sub=False):
+    out = b""
+    n = len(c["cpregs"])
+    for name, size, count in ARM_FIELDS:
+        if name == "env.xregs":
+            out += b"".join(be(8, r) for r in c["x"] + [c["sp"]])
+        elif name == "env.pc":
+            out += be(8, c["pc"])
+        elif name == "cpsr":
+            out += be(4, c["pstate"])
+        elif name == "env.sp_el":
+            out += b"".join(be(8, r) for r in c["sp_el"])
+        elif name == "cpreg_vmstate_array_len":
+            out += be(4, n)
+        elif name == "cpreg_vmstate_indexes":
+            out += b"".join(be(8, k) for k, v in c["cpregs"])
+        elif name == "cpreg_vmstate_values":
+            out += b"".join(be(8, v) for k, v in c["cpregs"])
+        else:
+            out += bytes([0x5a]) * (size * count)
+    out += b"\x05" + str8("cpu/vfp") + be(4, 3)
+    out += b"".join(be(8, lo) + be(8, hi) for lo, hi in c["v"])
+    out += bytes([0x33]) * (4 + 4 * 14) + be(4, c["fpscr"])
+    if fpcr_sub:
+        out += b"\x05" + str8("cpu/vfp/fpcr_fpsr") + be(4, 1) + be(8, 0) + be(8, 0)
+    out += b"\x05" + str8("cpu/sve") + be(4, 1) + bytes([0x44]) * (32 * 112 + 17 * 32)
+    out += b"\x05" + str8("cpu/irq-line-state") + be(4, 1) + be(4, 0)
+    return out
+
+
+def arm_expected_notes(i, c):
+    """What QEMU's dump writes for this vCPU: (NT_PRSTATUS desc, NT_PRFPREG desc)."""
+    pr = bytearray(392)
+    struct.pack_into("<I", pr, 32, i + 1)                     # pr_pid
+    struct.pack_into("<34Q", pr, 112, *(c["x"] + [c["sp"], c["pc"], c["pstate"]]))
+    struct.pack_into("<I", pr, 112 + 272, 1)                  # pr_fpvalid
+    fp = b"".join(struct.pack("<QQ", lo, hi) for lo, hi in c["v"])
+    fp += struct.pack("<II", c["fpscr"] & 0xf800009f, c["fpscr"] & 0x07ff9f00) + bytes(8)
+    return bytes(pr), fp
+
+
+def arm_description(ncpus, device, cpregs, sizes, fpcr_sub):
+    def fl(lst):
+        return ", ".join('{"name": "%s", %s"type": "uint%d", "size": %d}' % (
+            n, '"array_len": %d, ' % (cpregs if k is None else k) if (k is None or k > 1) else "",
+            8 * s, sizes.get(n, s)) for n, s, k in lst)
+    nested = (', "subsections": [{"vmsd_name": "cpu/vfp/fpcr_fpsr", "version": 1, "fields": '
+              '[{"name": "fpcr", "type": "uint64", "size": 8}, {"name": "fpsr", "type": '
+              '"uint64", "size": 8}]}]' if fpcr_sub else "")
+    subs = ('[{"vmsd_name": "cpu/vfp", "version": 3, "fields": [%s]%s}, '
+            '{"vmsd_name": "cpu/sve", "version": 1, "fields": [{"name": "env.vfp.zregs", '
+            '"array_len": 32, "type": "struct", "struct": {"vmsd_name": "cpu/sve/zreg_hi", '
+            '"version": 1, "fields": [{"name": "d", "array_len": 14, "type": "uint64", '
+            '"size": 8}]}, "size": 112}, {"name": "env.vfp.pregs", "array_len": 17, "type": '
+            '"struct", "struct": {"vmsd_name": "cpu/sve/preg", "version": 1, "fields": '
+            '[{"name": "p", "array_len": 4, "type": "uint64", "size": 8}]}, "size": 32}]}, '
+            '{"vmsd_name": "cpu/irq-line-state", "version": 1, "fields": [{"name": '
+            '"env.irq_line_state", "type": "uint32", "size": 4}]}]' % (fl(ARM_VFP), nested))
+    devs = ['{"name": "timer", "instance_id": 0, "vmsd_name": "timer", "version": 2, '
+            '"fields": [{"name": "cpu_ticks_offset", "type": "int64", "size": 8}]}']
+    for i in range(ncpus):
+        devs.append('{"name": "cpu", "instance_id": %d, "vmsd_name": "cpu", "version": 22, '
+                    '"fields": [%s], "subsections": %s}' % (i, fl(ARM_FIELDS), subs))
+    if device:
+        devs.append('{"name": "vmcoreinfo", "instance_id": 0, "vmsd_name": "vmcoreinfo", '
+                    '"version": 1, "fields": []}')
+    return ('{"page_size": 4096, "devices": [%s]}' % ", ".join(devs)).encode()
+
+
 # ---------------------------------------------------------------- ELF input
 def elf_loads(path):
     with open(path, "rb") as f:
@@ -181,16 +303,16 @@ def elf_notes(path):
     return out
 
 
-def ram_of(path):
-    """The dump's RAM below 4 GiB as a bytearray from address 0."""
-    loads = [l for l in elf_loads(path) if l[4] == 1 and l[3] == l[0]]
-    end = max(pa + fs for pa, off, fs, va, t in loads)
+def ram_of(path, base=0):
+    """The dump's RAM below 4 GiB as a bytearray from address base."""
+    loads = [l for l in elf_loads(path) if l[4] == 1 and l[3] == l[0] and l[0] >= base]
+    end = max(pa + fs for pa, off, fs, va, t in loads) - base
     end = (end + (1 << 20) - 1) & ~((1 << 20) - 1)
     ram = bytearray(end)
     with open(path, "rb") as f:
         for pa, off, fs, va, t in loads:
             f.seek(off)
-            ram[pa:pa + fs] = f.read(fs).ljust(fs, b"\0")
+            ram[pa - base:pa - base + fs] = f.read(fs).ljust(fs, b"\0")
     return ram
 
 
@@ -214,7 +336,10 @@ def description(ncpus, device, sizes=None):
 
 
 def build(ram, ncpus, device=None, desc=True, cpu_version=12, real_mode=False, sizes=None,
-          machine="pc-q35-7.2", block="pc.ram", dup_cpu=False, lma_mismatch=False):
+          machine="pc-q35-7.2", block="pc.ram", dup_cpu=False, lma_mismatch=False, arm=None):
+    """arm: None (x86_64), or the aarch64 options (a dict: cpregs, desc_cpregs, aarch32,
+    big_endian, fpcr_sub)."""
+    sizes = sizes or {}
     s = b"QEVM" + be(4, 3)
     s += b"\x07" + be(4, len(machine)) + machine.encode()
     s += b"\x05" + str8("configuration/target-page-bits") + be(4, 1) + be(4, 12)
@@ -239,21 +364,31 @@ def build(ram, ncpus, device=None, desc=True, cpu_version=12, real_mode=False, s
     parts.append(section(0x04, sid, "timer", 0, 2) + bytes(8) + footer(sid))
     expect = []
     for i in range(ncpus):
-        c = cpu_regs(i, real_mode, lma_mismatch)
+        if arm:
+            c = arm_regs(i, arm["cpregs"], arm["aarch32"], arm["big_endian"])
+            body = arm_body(c, arm["fpcr_sub"])
+            expect.append(arm_expected_notes(i, c))
+        else:
+            c = cpu_regs(i, real_mode, lma_mismatch)
+            body = cpu_body(c)
+            expect.append(expected_notes(i, c))
         sid += 1
         parts.append(section(0x04, sid, "cpu_common", i, 1) + be(4, 0) + be(4, 0) + footer(sid))
         sid += 1
-        parts.append(section(0x04, sid, "cpu", i, cpu_version) + cpu_body(c) + footer(sid))
-        expect.append(expected_notes(i, c))
+        parts.append(section(0x04, sid, "cpu", i, cpu_version) + body + footer(sid))
         if dup_cpu:   # the same vCPU's section again (a hostile stream)
             sid += 1
-            parts.append(section(0x04, sid, "cpu", i, cpu_version) + cpu_body(c) + footer(sid))
+            parts.append(section(0x04, sid, "cpu", i, cpu_version) + body + footer(sid))
     if device:
         sid += 1
         parts.append(section(0x04, sid, "vmcoreinfo", 0, 1))
         parts.append(b"\x01" + be(2, 0) + be(2, 1) + be(4, device[1]) + be(8, device[0]) + footer(sid))
     parts.append(b"\x00")
-    if desc:
+    if desc and arm:
+        j = arm_description(ncpus, device, arm["desc_cpregs"] or arm["cpregs"], sizes,
+                            arm["fpcr_sub"])
+        parts.append(b"\x06" + be(4, len(j)) + j)
+    elif desc:
         j = description(ncpus, device, sizes)
         parts.append(b"\x06" + be(4, len(j)) + j)
     s = b"".join(parts)
@@ -272,7 +407,10 @@ def main(argv):
     src, out = argv[2], argv[3]
     opts = argv[4:]
     device, ncpus, desc, ver, real, lv, expect = None, 2, True, 12, False, None, None
-    sizes, machine, block, cut, dup, lmam = {}, "pc-q35-7.2", "pc.ram", None, False, False
+    sizes, machine, block, cut, dup, lmam = {}, None, None, None, False, False
+    arch = "x86_64"
+    arm = {"cpregs": 48, "desc_cpregs": None, "aarch32": False, "big_endian": False,
+           "fpcr_sub": False}
     k = 0
     while k < len(opts):
         o = opts[k]
@@ -311,10 +449,33 @@ def main(argv):
         elif o == "--expect":
             expect = opts[k + 1]
             k += 1
+        elif o == "--arch":
+            arch = opts[k + 1]
+            k += 1
+        elif o == "--cpregs":
+            arm["cpregs"] = int(opts[k + 1])
+            k += 1
+        elif o == "--desc-cpregs":
+            arm["desc_cpregs"] = int(opts[k + 1])
+            k += 1
+        elif o == "--aarch32":
+            arm["aarch32"] = True
+        elif o == "--big-endian":
+            arm["big_endian"] = True
+        elif o == "--fpcr-subsection":
+            arm["fpcr_sub"] = True
         else:
             sys.exit("qevm.py: unknown option " + o)
         k += 1
-    s, exp = build(ram_of(src), ncpus, device, desc, ver, real, sizes, machine, block, dup, lmam)
+    if arch == "aarch64":
+        ver = 22 if ver == 12 else ver
+        s, exp = build(ram_of(src, 0x40000000), ncpus, device, desc, ver, real, sizes,
+                       machine or "virt-7.2", block or "mach-virt.ram", dup, lmam, arm)
+    elif arch == "x86_64":
+        s, exp = build(ram_of(src), ncpus, device, desc, ver, real, sizes,
+                       machine or "pc-q35-7.2", block or "pc.ram", dup, lmam)
+    else:
+        sys.exit("qevm.py: --arch x86_64 or aarch64")
     if cut is not None:
         s = s[:cut]
     xml = (b"<domain type='qemu'>\n  <name>vf-test</name>\n"
@@ -325,7 +486,11 @@ def main(argv):
         s = libvirt(s, 0, xml=xml)
     with open(out, "wb") as f:
         f.write(s)
-    if expect:
+    if expect and arch == "aarch64":
+        with open(expect, "w") as f:
+            for pr, fp in exp:   # each vCPU's two notes in turn
+                f.write("CORE 1 %s\nCORE 2 %s\n" % (pr.hex(), fp.hex()))
+    elif expect:
         with open(expect, "w") as f:
             for pr, q in exp:
                 f.write("CORE 1 %s\n" % pr.hex())

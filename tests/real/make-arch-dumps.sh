@@ -5,7 +5,8 @@
 # (tests/real/guest-init.sh as /init), records what the guest says (its
 # /sys/kernel/vmcoreinfo, /proc/iomem with the "Kernel code" load address, a marker it
 # writes to /dev/kmsg), and takes dumps over QMP: ELF and every kdump format this QEMU
-# offers, with (vmcoreinfo/) and without (nodevice/) -device vmcoreinfo. The packages are
+# offers (on aarch64 also a migration stream of the same stopped guest), with
+# (vmcoreinfo/) and without (nodevice/) -device vmcoreinfo. The packages are
 # fetched with `apt-get download` through a private apt configuration (the host's dpkg
 # architectures and package lists are left alone) and unpacked with dpkg-deb, never
 # installed. Only the QEMU system emulator itself is installed with apt-get when missing.
@@ -592,18 +593,33 @@ gen_scenario() { # gen_scenario NAME DEVICE(0|1)
 	for fmt in $FORMATS; do
 		case "$fmt" in
 		elf) steps+=(dump elf "$S/dump.elf") ;;
+		# QEMU 8.2 and later: kdump-raw-* is written as a kdump file, not flattened
+		kdump-raw-*) steps+=(dump "$fmt" "$S/dump.$fmt") ;;
 		kdump-*) steps+=(dump "$fmt" "$S/dump.$fmt.flat") ;;
 		*) log "[$name] format $fmt is not taken (not ELF or kdump)" ;;
 		esac
 	done
+	# aarch64: a migration stream of the same stopped guest (migrate to "exec:cat > FILE"),
+	# so the stream and QEMU's ELF dump hold the same memory and the same vCPU state.
+	[ "$ARCH" = aarch64 ] && steps+=(migrate "$S/migration.stream")
 	"$PY" "$HERE/qmp.py" --timeout 600 --log "$S/qmp.log" "$dir/qmp.sock" "${steps[@]}" quit ||
 		die "[$name] QMP session failed (see $S/qmp.log)"
 	wait "$QEMU_PID" || true
 	QEMU_PID=
 	cp "$dir/qemu-cmdline.txt" "$S/"
 	tr -d '\r' <"$dir/console.log" >"$S/console.log"
+	if [ "$ARCH" = aarch64 ]; then
+		[ "$(head -c 4 "$S/migration.stream")" = QEVM ] || die "[$name] migration.stream lacks the QEVM magic"
+	fi
 	for fmt in $FORMATS; do
-		case "$fmt" in kdump-*) ;; *) continue ;; esac
+		case "$fmt" in
+		kdump-raw-*)
+			[ "$(head -c 8 "$S/dump.$fmt")" = "KDUMP   " ] || die "[$name] dump.$fmt lacks the KDUMP signature"
+			continue
+			;;
+		kdump-*) ;;
+		*) continue ;;
+		esac
 		[ "$(head -c 12 "$S/dump.$fmt.flat")" = makedumpfile ] ||
 			die "[$name] dump.$fmt.flat does not start with the flattened signature"
 		makedumpfile -R "$S/dump.$fmt" <"$S/dump.$fmt.flat" >"$dir/rearrange.log" 2>&1 ||
@@ -764,6 +780,7 @@ sys.exit(not (b[0:6] == b"Linux\0" and b[130:195].split(b"\0")[0] == sys.argv[2]
 		echo "RAM_MB=$RAM_MB"
 		echo "BOOT_SECONDS=$BOOT_SECONDS"
 		echo "DUMP_FORMATS='$FORMATS'"
+		echo "MIGRATION_STREAM=$([ -s "$S/migration.stream" ] && echo 1 || echo 0)"
 		"$PY" "$NOTES" --facts ELF "$S/dump.elf"
 		echo "ELF_NOTES='$("$PY" "$NOTES" "$S/dump.elf" | awk '{ printf "%s%s/%s", s, $4, $6; s = " " }')'"
 		for fmt in $FORMATS; do

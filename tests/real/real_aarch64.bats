@@ -7,6 +7,8 @@
 # crash on this host are x86_64-only, so drgn is the one consumer, and the verdict rule
 # is: --check exits 0 exactly when drgn reads the file.
 # What vmcore-fix still gets wrong on aarch64 kdump files is in real_aarch64_todo.bats.
+# Each scenario also holds migration.stream, QMP migrate of the same stopped guest:
+# vmcore-fix converts it, and the result is compared with QEMU's own ELF dump.
 
 load arch-helpers
 
@@ -282,5 +284,87 @@ f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2])); f.write(struct.pack("<Q"
 			verdict "$T/out.elf"
 			"$VMCOREFIX" --check "$T/out.elf"
 		done
+	done
+}
+
+# --- the migration stream of the same stopped guest (migrate "exec:cat > FILE") ---
+
+# notes_of FILE: NAME/TYPE of each note, in order
+notes_of() {
+	/usr/bin/python3 "$ARCH_SRCDIR/tests/real/archnotes.py" "$1" | awk '{ printf "%s%s/%s", s, $4, $6; s = " " }'
+}
+
+@test "aarch64 migration stream, with and without the device: converted, its RAM and each vCPU's NT_PRSTATUS and NT_PRFPREG byte for byte QEMU's; only QEMU's NT_ARM_SVE is left out" {
+	for sc in vmcoreinfo nodevice; do
+		arch_scenario "$sc"
+		[ "$MIGRATION_STREAM" = 1 ]
+		[ "$(head -c 4 migration.stream)" = QEVM ]
+		json=$("$VMCOREFIX" --inspect --json migration.stream || true)
+		echo "$sc: $(jq -c .saved_state <<<"$json")"
+		[ "$(jq -r .saved_state.machine_type <<<"$json")" = "virt-${QEMU_VERSION%.*}" ]
+		[ "$(jq -r .saved_state.vcpu_arch <<<"$json")" = aarch64 ]
+		[ "$(jq -r .saved_state.vmcoreinfo_device <<<"$json")" = "$([ "$sc" = vmcoreinfo ] && echo true || echo false)" ]
+		[ "$(jq -r .machine <<<"$json")" = aarch64 ]
+		rm -f "$T/$sc.elf"
+		"$VMCOREFIX" migration.stream -o "$T/$sc.elf" >"$T/fix.out" 2>&1 || { cat "$T/fix.out"; false; }
+		cat "$T/fix.out"
+		# RAM, CPU notes ("CORE": NT_PRSTATUS, NT_PRFPREG of each vCPU) and VMCOREINFO
+		run /usr/bin/python3 "$ARCH_SRCDIR/tests/tools/elfcmp.py" "$T/$sc.elf" dump.elf
+		echo "elfcmp: $output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == "same: $((RAM_MB << 20)) bytes of RAM, 2 CPU notes"* ]]
+		# QEMU's CPU notes, less its NT_ARM_SVE ("LINUX" 0x405: -cpu $QEMU_CPU has SVE), are
+		# ours in the same order; then the guest's note (QEMU's only with the device; the
+		# conversion finds it either way)
+		ours=$(notes_of "$T/$sc.elf")
+		theirs=$(notes_of dump.elf)
+		echo "ours: $ours; QEMU's: $theirs"
+		[ "$theirs" = "$ELF_NOTES" ]
+		[ "$ours" = "$(sed 's, LINUX/0x405,,; s, VMCOREINFO/0x0,,' <<<"$theirs") VMCOREINFO/0x0" ]
+		[ "$(jq -r .saved_state.sve_notes_left_out <<<"$json")" = "$(grep -o 'LINUX/0x405' <<<"$theirs" | wc -l)" ]
+		# the PT_LOADs: the guest's RAM, as QEMU's, and the kernel image where the guest has it
+		cj=$("$VMCOREFIX" --inspect --json "$T/$sc.elf")
+		[ "$(jq -r '.problems | length' <<<"$cj")" = 0 ]
+		[ "$(jq -r '.elf.program_headers[1].vaddr' <<<"$cj")" = "$GUEST_STEXT_VADDR" ]
+		[ "$(jq -r '.elf.program_headers[1].paddr' <<<"$cj")" = "$GUEST_KERNEL_CODE_PADDR" ]
+		[ "$(jq -r .vmcoreinfo.phys_base <<<"$cj")" = "$PHYS_OFFSET" ]
+		/usr/bin/python3 "$ELFNOTES" --vmcoreinfo "$T/$sc.elf" >"$T/n.txt"
+		cmp "$T/n.txt" vmcoreinfo-note.txt
+		"$VMCOREFIX" --check "$T/$sc.elf"
+		rm -f "$T/$sc.elf"
+	done
+}
+
+# drgn_cpu0 FILE: the first vCPU's stack as drgn unwinds it from the dump's NT_PRSTATUS
+# (drgn's crashed thread is the first PRSTATUS note's), one line
+drgn_cpu0() {
+	timeout 300 /usr/bin/python3 - "$1" "$ARCH_VMLINUX" <<'PY'
+import sys, drgn
+p = drgn.Program()
+p.set_core_dump(sys.argv[1])
+p.load_debug_info([sys.argv[2]])
+st = p.crashed_thread().stack_trace()
+print("sp=%x" % st[0].register("sp"), " ".join("%s@%x" % (f.name, f.pc) for f in st))
+PY
+}
+
+@test "aarch64 migration stream: drgn reads the converted dump (release, marker), unwinds the vCPU's stack as in QEMU's dump, and --check agrees" {
+	need_vmlinux
+	for sc in vmcoreinfo nodevice; do
+		arch_scenario "$sc"
+		rm -f "$T/$sc.elf" "$T/qemu.elf"
+		"$VMCOREFIX" migration.stream -o "$T/$sc.elf" >/dev/null
+		verdict "$T/$sc.elf"
+		drgn_nodebug_reads "$T/$sc.elf"
+		# QEMU's own dump, fixed (drgn needs the kernel image's PT_LOAD), unwinds the same
+		"$VMCOREFIX" dump.elf -o "$T/qemu.elf" >/dev/null
+		a=$(drgn_cpu0 "$T/$sc.elf")
+		b=$(drgn_cpu0 "$T/qemu.elf")
+		echo "converted: $a"
+		echo "QEMU's:    $b"
+		[ "$a" = "$b" ]
+		# a stack of frames, not only the registers' pc
+		[ "$(wc -w <<<"$a")" -ge 4 ]
+		rm -f "$T/$sc.elf" "$T/qemu.elf"
 	done
 }

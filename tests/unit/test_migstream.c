@@ -1036,6 +1036,119 @@ static void test_mem(struct buf *old, const struct opts *oo)
 	vf_migstream_mem_deinit(&m);
 }
 
+/* ---------------------------------------------------------------- the cpu description */
+
+/* A stream of nothing (EOF) whose JSON description is json; scanned into st. */
+static struct vf_error *desc_only(const char *json, struct vf_migstate *st)
+{
+	struct buf b = { 0 };
+	put(&b, "QEVM", 4);
+	be32(&b, 3);
+	u8(&b, 0x00);
+	u8(&b, 0x06);
+	be32(&b, (uint32_t)strlen(json));
+	put(&b, json, strlen(json));
+	struct vf_error *err = run(b.p, b.len, false, st);
+	free(b.p);
+	return err;
+}
+
+/* A "cpu" device of nfields fields and nsubs subsections, appended to out. */
+static void cpu_device(struct buf *out, size_t nfields, size_t nsubs)
+{
+	char one[160];
+	put(out, "{\"name\": \"cpu\", \"instance_id\": 0, \"vmsd_name\": \"cpu\", "
+	    "\"version\": 22, \"fields\": [", strlen("{\"name\": \"cpu\", \"instance_id\": 0, "
+	    "\"vmsd_name\": \"cpu\", \"version\": 22, \"fields\": ["));
+	for (size_t i = 0; i < nfields; i++) {
+		snprintf(one, sizeof(one), "%s{\"name\": \"f%zu\", \"type\": \"uint64\", "
+			 "\"size\": 8}", i ? ", " : "", i);
+		put(out, one, strlen(one));
+	}
+	put(out, "], \"subsections\": [", strlen("], \"subsections\": ["));
+	for (size_t i = 0; i < nsubs; i++) {
+		snprintf(one, sizeof(one), "%s{\"vmsd_name\": \"cpu/s%zu\", \"version\": 1, "
+			 "\"fields\": [{\"name\": \"x\", \"type\": \"uint32\", \"size\": 4}]}",
+			 i ? ", " : "", i);
+		put(out, one, strlen(one));
+	}
+	put(out, "]}", 2);
+}
+
+static void test_cpu_description(void)
+{
+	struct vf_migstate st;
+	/* the first cpu device: fields (arrays, a struct's element size), its
+	 * subsections with theirs, one with a subsection of its own; a name too
+	 * long for the list is kept as "" */
+	const char *json = "{\"page_size\": 4096, \"devices\": [{\"name\": \"timer\", "
+		"\"instance_id\": 0, \"vmsd_name\": \"timer\", \"version\": 2, \"fields\": "
+		"[{\"name\": \"t\", \"type\": \"int64\", \"size\": 8}]}, {\"name\": \"cpu\", "
+		"\"instance_id\": 0, \"vmsd_name\": \"cpu\", \"version\": 22, \"fields\": ["
+		"{\"name\": \"env.xregs\", \"array_len\": 32, \"type\": \"uint64\", \"size\": 8}, "
+		"{\"name\": \"cpsr\", \"type\": \"cpsr\", \"size\": 4}, "
+		"{\"name\": \"a_name_longer_than_the_forty_eight_bytes_kept_of_one\", "
+		"\"type\": \"uint8\", \"size\": 1}], \"subsections\": [{\"vmsd_name\": "
+		"\"cpu/vfp\", \"version\": 3, \"fields\": [{\"name\": \"fpscr\", \"type\": "
+		"\"fpscr\", \"size\": 4}], \"subsections\": [{\"vmsd_name\": \"cpu/vfp/x\", "
+		"\"version\": 1, \"fields\": [{\"name\": \"y\", \"type\": \"uint64\", \"size\": "
+		"8}]}]}, {\"vmsd_name\": \"cpu/sve\", \"version\": 1, \"fields\": [{\"name\": "
+		"\"env.vfp.zregs\", \"array_len\": 32, \"type\": \"struct\", \"struct\": "
+		"{\"vmsd_name\": \"cpu/sve/zreg_hi\", \"version\": 1, \"fields\": [{\"name\": "
+		"\"d\", \"array_len\": 14, \"type\": \"uint64\", \"size\": 8}]}, \"size\": 112}]}]}, "
+		"{\"name\": \"cpu\", \"instance_id\": 1, \"vmsd_name\": \"cpu\", \"version\": 21, "
+		"\"fields\": [{\"name\": \"other\", \"type\": \"uint64\", \"size\": 8}]}]}";
+	struct vf_error *err = desc_only(json, &st);
+	const struct vf_mig_cpu_desc *d = &st.cpu_desc;
+	TAP_OK(!err && st.has_description && st.cpu_desc_listed && !d->problem,
+	       "cpu description: read");
+	TAP_OK(d->version == 22 && d->nmain == 3 && d->nfields == 5, "cpu description: the first "
+	       "cpu device's 3 fields and its subsections' 2 (a nested one's not)");
+	TAP_OK(d->fields && strcmp(d->fields[0].name, "env.xregs") == 0 && d->fields[0].size == 8 &&
+	       d->fields[0].count == 32 && strcmp(d->fields[1].name, "cpsr") == 0 &&
+	       d->fields[1].size == 4 && d->fields[1].count == 1,
+	       "cpu description: names, element sizes and counts");
+	TAP_OK(d->fields && d->fields[2].name[0] == 0 && d->fields[2].size == 1,
+	       "cpu description: a name too long is kept as \"\" with its size");
+	TAP_OK(d->nsubs == 2 && strcmp(d->subs[0].name, "cpu/vfp") == 0 && d->subs[0].version == 3 &&
+	       d->subs[0].first == 3 && d->subs[0].n == 1 && d->subs[0].nested &&
+	       strcmp(d->subs[1].name, "cpu/sve") == 0 && d->subs[1].first == 4 &&
+	       d->subs[1].n == 1 && !d->subs[1].nested && d->fields[4].size == 112 &&
+	       d->fields[4].count == 32, "cpu description: subsections, with their fields; the "
+	       "nested one marked");
+	vf_migstate_deinit(&st);
+	vf_error_destroy(err);
+
+	/* the bounds: fields, subsections; a field without a size */
+	struct buf j = { 0 };
+	put(&j, "{\"devices\": [", 13);
+	cpu_device(&j, VF_MIG_DESC_FIELDS_MAX + 1, 0);
+	put(&j, "]}", 3);
+	err = desc_only((const char *)j.p, &st);
+	TAP_OK(!err && st.cpu_desc_listed && st.cpu_desc.problem &&
+	       strstr(st.cpu_desc.problem, "more fields") && st.cpu_desc.nfields ==
+	       VF_MIG_DESC_FIELDS_MAX, "cpu description: past the field limit, unusable, bounded");
+	vf_migstate_deinit(&st);
+	vf_error_destroy(err);
+	j.len = 0;
+	put(&j, "{\"devices\": [", 13);
+	cpu_device(&j, 2, VF_MIG_DESC_SUBS_MAX + 1);
+	put(&j, "]}", 3);
+	err = desc_only((const char *)j.p, &st);
+	TAP_OK(!err && st.cpu_desc.problem && strstr(st.cpu_desc.problem, "more subsections") &&
+	       st.cpu_desc.nsubs == VF_MIG_DESC_SUBS_MAX,
+	       "cpu description: past the subsection limit, unusable, bounded");
+	vf_migstate_deinit(&st);
+	vf_error_destroy(err);
+	free(j.p);
+	err = desc_only("{\"devices\": [{\"name\": \"cpu\", \"version\": 22, \"fields\": "
+			"[{\"name\": \"env.pc\", \"type\": \"uint64\"}]}]}", &st);
+	TAP_OK(!err && st.cpu_desc.problem && strstr(st.cpu_desc.problem, "without a name or size"),
+	       "cpu description: a field without a size makes it unusable");
+	vf_migstate_deinit(&st);
+	vf_error_destroy(err);
+}
+
 int main(void)
 {
 	struct buf b = { 0 };
@@ -1395,6 +1508,7 @@ int main(void)
 	vf_migstream_mem_deinit(&m);
 	test_libvirt_compressed();
 	test_bare_compressed();
+	test_cpu_description();
 	memcpy(lv.p, "LibvirtQemudPart", 16);
 	err = run(lv.p, lv.len, true, &st);
 	TAP_OK(err && err->code == VF_ERR_CORRUPT && msg_has(err, "partial"),
