@@ -58,8 +58,8 @@ section() {
 }
 
 # ====================================================================== in the namespace
-# make-saved.sh --capture OUT WORK KERNEL: run as PID 1 of the private namespaces
-# (unshare --mount --net --pid --fork --mount-proc); the private libvirtd, the domains
+# make-saved.sh --capture OUT WORK KERNEL RAM_MB: run as PID 1 of the private namespaces
+# (unshare --mount --net --pid --kill-child --mount-proc); the private libvirtd, the domains
 # and the captures. Writes OUT/<domain dir>/ (captures.txt lists what was made).
 
 LIBVIRTD_PID=
@@ -100,8 +100,8 @@ stop_libvirtd() {
 	LIBVIRTD_PID=
 }
 
-# formats SAVE DUMP SNAPSHOT: restart libvirtd with these image formats (running domains
-# go on: libvirtd reconnects to their QEMU)
+# formats SAVE DUMP SNAPSHOT: restart libvirtd with these image formats (qemu.conf is
+# read at start only; called while the domain is off)
 formats() {
 	stop_libvirtd
 	start_libvirtd "$@"
@@ -380,8 +380,14 @@ rm -rf "$ROOT/.tmp-$KEY".* "$ROOT/.old-$KEY".*
 OUT=$(mktemp -d "$ROOT/.tmp-$KEY.XXXXXX")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vmcorefix-saved.XXXXXX") # short paths for the sockets
 QEMU_PID=
+UNSHARE_PID=
 cleanup() {
 	local rc=$?
+	if [ -n "$UNSHARE_PID" ] && kill -0 "$UNSHARE_PID" 2>/dev/null; then
+		# unshare ignores SIGTERM while its child runs
+		kill -KILL "$UNSHARE_PID" 2>/dev/null || true
+		wait "$UNSHARE_PID" 2>/dev/null || true
+	fi
 	if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
 		kill "$QEMU_PID" 2>/dev/null || true
 		wait "$QEMU_PID" 2>/dev/null || true
@@ -440,9 +446,15 @@ done
 
 # ------------------------------------------------------------------ the captures
 T_CAPTURE=$SECONDS
+# --kill-child: when unshare dies (killed by cleanup), the namespace's first process is
+# killed, and with it every process of the namespace. In the background, so that a
+# signal to this script runs its traps at once.
 rc=0
-unshare --mount --net --pid --fork --mount-proc --propagation private \
-	"$SELF" --capture "$OUT" "$WORK" "$KERNEL" "$RAM_MB" 9>&- || rc=$?
+unshare --mount --net --pid --kill-child --mount-proc --propagation private \
+	"$SELF" --capture "$OUT" "$WORK" "$KERNEL" "$RAM_MB" 9>&- &
+UNSHARE_PID=$!
+wait "$UNSHARE_PID" || rc=$?
+UNSHARE_PID=
 # 77: its "SKIP:" line is above
 [ "$rc" = 77 ] && exit 77
 if [ "$rc" != 0 ]; then
