@@ -5,7 +5,7 @@
 # whose registers qevm.py chooses, the vmcoreinfo device pointing at the sample's
 # note. qevm.py also writes the CPU notes QEMU's own dump would hold for those
 # vCPUs (--expect), computed apart from the C code. The real streams of QEMU 7.2
-# and libvirt are in tests/real/real_convert.bats.
+# are in tests/real/real_convert.bats, real libvirt's files in real_saved.bats.
 
 load helpers
 

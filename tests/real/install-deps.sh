@@ -30,8 +30,13 @@ export DEBIAN_FRONTEND=noninteractive
 #   qemu-system-misc      qemu-system-riscv64 (and -s390x) for make-arch-dumps.sh riscv64;
 #   qemu-system-data      the firmware of -bios default: OpenSBI
 #                         (/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin)
+#   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+#                         libvirtd and virsh for make-saved.sh (real_saved.bats), which runs
+#                         its own libvirtd in private namespaces; installed below without
+#                         starting the host's (bzip2, lzop: libvirt's save image formats)
 pkgs="qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-data busybox-static makedumpfile crash python3-drgn python3 cpio gzip kmod
 xz-utils zstd bzip2 lzop util-linux coreutils bats debootstrap wget"
+libvirt_pkgs="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients"
 
 # A guest kernel: any installed Debian kernel image will do; otherwise the metapackage.
 if ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
@@ -42,13 +47,47 @@ missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
-if [ -z "$missing" ]; then
+lv_missing=
+for p in $libvirt_pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || lv_missing="$lv_missing $p"
+done
+if [ -z "$missing$lv_missing" ]; then
 	echo "tests/real/install-deps.sh: all installed" >&2
 else
-	echo "tests/real/install-deps.sh: installing$missing" >&2
+	echo "tests/real/install-deps.sh: installing$missing$lv_missing" >&2
 	$SUDO apt-get update -qq
+fi
+if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+if [ -n "$lv_missing" ]; then
+	# libvirt's packages would start the host's libvirtd (and with it the network
+	# driver, whose default network would change the host's bridges and firewall):
+	# a policy-rc.d that refuses every start while they install (unless one exists),
+	# then, on a host run by systemd, the daemons and sockets stopped and disabled.
+	# make-saved.sh never uses the host's libvirtd.
+	prc=/usr/sbin/policy-rc.d
+	made_prc=0
+	if [ ! -e "$prc" ]; then
+		printf '#!/bin/sh\n# tests/real/install-deps.sh: no service starts while libvirt installs\nexit 101\n' |
+			$SUDO tee "$prc" >/dev/null
+		$SUDO chmod 0755 "$prc"
+		made_prc=1
+	fi
+	rc=0
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends $lv_missing >/dev/null || rc=$?
+	[ "$made_prc" = 1 ] && $SUDO rm -f "$prc"
+	[ "$rc" = 0 ] || exit "$rc"
+	if [ -d /run/systemd/system ]; then
+		for u in libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket \
+			libvirtd-tcp.socket libvirtd-tls.socket libvirt-guests.service; do
+			$SUDO systemctl disable --now "$u" >/dev/null 2>&1 || true
+		done
+	fi
+	# no network of the host's libvirt autostarts (Debian 12 makes no link; in case)
+	$SUDO rm -f /etc/libvirt/qemu/networks/autostart/default.xml
 fi
 
 # The debug vmlinux of the kernel make-dumps.sh boots (the newest in /boot, or
