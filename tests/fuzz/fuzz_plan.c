@@ -4,16 +4,35 @@
  * (vf_fix_prepare gathers from guest memory and plans), with and without
  * keeping the device pages, ask whether it is blocked and walk the patches;
  * then plan directly with explicit inputs the fix would not choose (a
- * phys_base, a memory-map end inside the dump, a kernel mapping). */
+ * phys_base, a memory-map end inside the dump, a kernel mapping).  A new
+ * kdump (--output-format kdump) is prepared too, and written into an unnamed
+ * file and read back (fix/verify.c) when it plans: the input's size bounds
+ * its pages. */
 #include "fuzz.h"
+
+#include <unistd.h>
 
 #include "fix/fix.h"
 #include "fix/plan.h"
+#include "fix/verify.h"
+#include "fix/writer.h"
 #include "format/open.h"
 
-static void prepare(struct vf_dump *dump, bool keep)
+static void write_kdump(struct vf_dump *dump, const struct vf_fix *fx)
 {
-	struct vf_fix_opts o = { .keep_device_pages = keep };
+	struct vf_verify v;
+	vf_verify_init(&v, dump, fx, "the fuzzer's kdump");
+	struct vf_write_opts wo = { .verify = vf_verify_output, .verify_arg = &v };
+	struct vf_write_stats st;
+	int fd = -1;
+	fz_drop(vf_write_unnamed(dump, &fx->plan, "/tmp", VF_OUT_RAW, &wo, &st, &fd));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void prepare(struct vf_dump *dump, bool keep, bool to_kdump)
+{
+	struct vf_fix_opts o = { .keep_device_pages = keep, .to_kdump = to_kdump };
 	struct vf_fix fx;
 	memset(&fx, 0, sizeof(fx));
 	struct vf_error *err = vf_fix_prepare(dump, NULL, &o, &fx);
@@ -27,6 +46,8 @@ static void prepare(struct vf_dump *dump, bool keep)
 	for (size_t i = 0; i < fx.plan.n; i++)
 		if (fx.plan.patches[i].len && !fx.plan.patches[i].bytes)
 			abort();   /* a patch must carry its bytes */
+	if (fx.plan.to_kdump)
+		write_kdump(dump, &fx);
 	vf_fix_deinit(&fx);
 }
 
@@ -47,6 +68,9 @@ static void plan(const struct vf_dump *dump)
 	memset(&p, 0, sizeof(p));
 	fz_drop(vf_plan_fix(dump, &in, &p));
 	vf_plan_deinit(&p);
+	memset(&p, 0, sizeof(p));
+	fz_drop(vf_plan_to_kdump(dump, &in, &p));
+	vf_plan_deinit(&p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -59,8 +83,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_drop(err);
 		return 0;
 	}
-	prepare(dump, false);
-	prepare(dump, true);
+	prepare(dump, false, false);
+	prepare(dump, true, false);
+	prepare(dump, false, true);
 	plan(dump);
 	vf_dump_destroy(dump);
 	return 0;
