@@ -7,7 +7,10 @@
 #     state (`vmcore-fix dump.elf -o OUT`);
 #   - the same stream in a gzip libvirt save image: `vmcore-fix IMG -o OUT`
 #     (decompressed once into an unnamed file, then converted) vs
-#     `tail -c +N IMG | gzip -dc >OUT` (decompression alone).
+#     `tail -c +N IMG | gzip -dc >OUT` (decompression alone);
+#   - the stream as a kdump (`--output-format kdump`, zlib) vs makedumpfile -c
+#     -d 0 of QEMU's own ELF dump (the kdump a user would otherwise make, zlib,
+#     every page kept), when makedumpfile is installed.
 # The stream: with BENCH_REAL=DIR (a real fixture scenario of
 # tests/real/make-dumps.sh, e.g. .../vmcoreinfo) QEMU's migration.stream and
 # dump.elf; else tests/gen/qevm.py's stream of a BENCH_MIB (default 256) MiB
@@ -68,6 +71,15 @@ row "\`vmcore-fix dump.elf -o OUT\` (QEMU's own dump of that state, fixed)" "$vf
 row "\`tail -c +N IMG \| gzip -dc >OUT\` (gzip libvirt image)" "tail -c +$skip $scratch/lv.img | gzip -dc >$o"
 base=$last
 row "\`vmcore-fix IMG -o OUT\` (decompressed once, converted)" "$vf $scratch/lv.img -o $o" "$base"
+if command -v makedumpfile >/dev/null && [ -n "${BENCH_REAL:-}" ]; then
+	# makedumpfile needs the ELF's note: the fixed ELF is its input
+	"$vf" "$E" -o "$scratch/fixed.elf" >/dev/null 2>&1
+	row "\`makedumpfile -c -d 0 FIXED.elf OUT && sync OUT\` (QEMU's ELF, fixed, as a zlib kdump)" \
+		"makedumpfile -c -d 0 $scratch/fixed.elf $o && sync $o"
+	base=$last
+	row "\`vmcore-fix STREAM -o OUT --output-format kdump\` (converted, synced)" \
+		"$vf $M -o $o --output-format kdump" "$base"
+fi
 
 {
 	echo "# bench/saved.sh, $(date -u +%Y-%m-%d)"

@@ -131,7 +131,15 @@ static struct vf_error *open_path(const struct run *r, struct vf_dump **dump)
 		vf_src_destroy(src);
 		return err;
 	}
-	if (src->kind != VF_SRC_FILE || !vf_migstream_probe(head, got))
+	bool is_saved = src->kind == VF_SRC_FILE && vf_migstream_probe(head, got);
+	if (!is_saved && r->o->memory_layout && !r->o->memory) {
+		vf_src_destroy(src);
+		return vf_error_set_hint(vf_error_set_path(vf_error_create(VF_ERR_INVALID,
+				"--memory-layout without --memory gives a saved state's RAM layout, "
+				"and this DUMP is no saved state"), r->input), "give the RAM file "
+				"it describes with --memory FILE, or leave --memory-layout out");
+	}
+	if (!is_saved)
 		return vf_dump_open_src(src, dump);
 	if (r->o->in_place) {
 		vf_src_destroy(src);
@@ -159,6 +167,11 @@ static struct vf_error *open_input(const struct run *r, struct vf_dump **dump)
 {
 	if (!from_stdin(r))
 		return open_path(r, dump);
+	if (r->o->memory_layout && !r->o->memory)
+		return vf_error_set_hint(vf_error_create(VF_ERR_INVALID, "--memory-layout "
+				"without --memory gives a saved state's RAM layout, and a saved "
+				"state is not read from standard input"), "name the saved state's "
+				"file, or give the RAM file with --memory FILE");
 	struct stat st;
 	if (fstat(STDIN_FILENO, &st) < 0)
 		return vf_error_os(errno, STDIN_NAME, "stat");

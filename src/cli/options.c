@@ -150,8 +150,6 @@ static void check_options(struct vf_options *o, struct argp_state *state)
 	if (!!o->region + !!o->region_file + !!o->fw_cfg + !!o->saved_state > 1)
 		argp_error(state, "give the note's region one way: --region, "
 			   "--region-file, --fw-cfg or --saved-state");
-	if (o->memory_layout && !o->memory)
-		argp_error(state, "--memory-layout goes with --memory FILE");
 	if (o->action == VF_ACTION_INSPECT && (o->output || o->dry_run))
 		argp_error(state, "--inspect writes nothing: leave out -o, --dry-run and "
 			   "--check");

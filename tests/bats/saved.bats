@@ -208,3 +208,15 @@ ram 0 0x100000"
 		[[ "$output" == *"${f#*:}"* ]] || { echo "$f: $output" >&2; return 1; }
 	done
 }
+
+@test "--memory-layout without --memory goes with a saved state's DUMP only (usage error otherwise, one line)" {
+	stream s.stream --device 0x13ae000 1024
+	run "$VMCOREFIX" s.stream --memory-layout q35 -o l.elf
+	[ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+	run "$VMCOREFIX" --check --memory-layout q35 "$S"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"sample.dump: --memory-layout without --memory gives a saved state's RAM layout, and this DUMP is no saved state"* ]]
+	run bash -c '"$0" --check --memory-layout q35 - <"$1"' "$VMCOREFIX" "$S"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"a saved state is not read from standard input"* ]]
+}
