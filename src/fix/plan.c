@@ -162,6 +162,24 @@ void vf_plan_deinit(struct vf_plan *plan)
 	plan->nruns = 0;
 }
 
+struct vf_error *vf_plan_new_note_text(const struct vf_dump *d, const struct vf_plan_inputs *in,
+				       const uint8_t **text, uint32_t *len)
+{
+	if (d->notes_malformed)
+		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "the dump has a "
+				"malformed note (%s); rewriting its notes is not implemented",
+				d->notes_malformed->message), "vmcore-fix --inspect shows where");
+	*text = in->note_text;
+	*len = in->note_len;
+	if (!vf_plan_keeps_note(d, in))
+		return NULL;
+	if (!d->vmci)
+		return vf_plan_no_note();
+	*text = d->vmci_origin == VF_VMCI_NOTE ? d->vmci_note->desc : d->vmci_pointer_text;
+	*len = (uint32_t)d->vmci_size;
+	return NULL;
+}
+
 bool vf_plan_keeps_note(const struct vf_dump *d, const struct vf_plan_inputs *in)
 {
 	if (!in->note_text)

@@ -33,6 +33,11 @@ void vf_plan_encode_phdr(uint8_t *p, bool is64, bool be, const struct vf_elf_phd
 
 /* The text in must write is the dump's own (or none is given). */
 bool vf_plan_keeps_note(const struct vf_dump *d, const struct vf_plan_inputs *in);
+/* A new dump's notes (vf_plan_to_elf, vf_plan_to_kdump): the VMCOREINFO
+ * text it carries (in's, else the dump's own; none: vf_plan_no_note), and a
+ * malformed note refused (its notes are rewritten). */
+struct vf_error *vf_plan_new_note_text(const struct vf_dump *d, const struct vf_plan_inputs *in,
+				       const uint8_t **text, uint32_t *len) VF_MUST_CHECK;
 /* The refusal when there is no note to write. */
 struct vf_error *vf_plan_no_note(void) VF_MUST_CHECK;
 

@@ -115,19 +115,11 @@ struct vf_error *vf_plan_to_elf(const struct vf_dump *d, const struct vf_plan_in
 	if (!d->mem.ops->next_data)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the dump's reader cannot say which "
 				       "pages it holds");
-	if (d->notes_malformed)
-		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "the dump has a "
-				"malformed note (%s); rewriting its notes is not implemented",
-				d->notes_malformed->message), "vmcore-fix --inspect shows where");
-	const uint8_t *text = in->note_text;
-	uint32_t tlen = in->note_len;
-	if (vf_plan_keeps_note(d, in)) {
-		if (!d->vmci)
-			return vf_plan_no_note();
-		text = d->vmci_origin == VF_VMCI_NOTE ? d->vmci_note->desc : d->vmci_pointer_text;
-		tlen = (uint32_t)d->vmci_size;
-	}
-	struct vf_error *err = find_runs(d, plan);
+	const uint8_t *text;
+	uint32_t tlen;
+	struct vf_error *err = vf_plan_new_note_text(d, in, &text, &tlen);
+	if (!err)
+		err = find_runs(d, plan);
 	uint64_t nsize = 0, vhdr;
 	if (!err)
 		err = vf_plan_encode_notes(d, d->guest_big_endian, text, tlen, NULL, &nsize, &vhdr,

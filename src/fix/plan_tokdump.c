@@ -119,17 +119,13 @@ struct vf_error *vf_plan_to_kdump(const struct vf_dump *d, const struct vf_plan_
 	memset(plan, 0, sizeof(*plan));
 	plan->to_kdump = true;
 	uint64_t bs = 0;
+	const uint8_t *text;
+	uint32_t tlen;
 	struct vf_error *err = check_input(d, in, &bs);
+	if (!err)
+		err = vf_plan_new_note_text(d, in, &text, &tlen);
 	if (err)
 		return err;
-	const uint8_t *text = in->note_text;
-	uint32_t tlen = in->note_len;
-	if (vf_plan_keeps_note(d, in)) {
-		if (!d->vmci)
-			return vf_plan_no_note();
-		text = d->vmci_origin == VF_VMCI_NOTE ? d->vmci_note->desc : d->vmci_pointer_text;
-		tlen = (uint32_t)d->vmci_size;
-	}
 	bool be = d->guest_big_endian;
 	uint64_t nsize = 0, vhdr = 0;
 	err = vf_plan_encode_notes(d, be, text, tlen, NULL, &nsize, &vhdr, NULL);

@@ -368,3 +368,22 @@ PY
 		rm -f "$T/$sc.elf" "$T/qemu.elf"
 	done
 }
+
+@test "aarch64 migration stream as a kdump (--output-format kdump, 4 KiB blocks): QEMU's RAM and notes, drgn reads it (QEMU's own 64 KiB-block kdump it cannot), --check agrees" {
+	need_vmlinux
+	for sc in vmcoreinfo nodevice; do
+		arch_scenario "$sc"
+		rm -f "$T/$sc.kd"
+		run "$VMCOREFIX" migration.stream -o "$T/$sc.kd" --output-format kdump
+		[ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+		[[ "$output" == *"a kdump-compressed dump of the saved state's memory: header version 6, 4096-byte blocks"* ]]
+		"$SRCDIR/tests/tools/elfcmp.py" "$T/$sc.kd" dump.elf
+		verdict "$T/$sc.kd"
+		# the same vCPU stack as the converted ELF
+		"$VMCOREFIX" migration.stream -o "$T/$sc.elf" >/dev/null
+		a=$(drgn_cpu0 "$T/$sc.kd")
+		b=$(drgn_cpu0 "$T/$sc.elf")
+		[ -n "$a" ] && [ "$a" = "$b" ]
+		rm -f "$T/$sc.kd" "$T/$sc.elf"
+	done
+}

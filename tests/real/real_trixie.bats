@@ -108,6 +108,16 @@ trixie_convert() {
 @test "Debian 13, no device: QEMU 10's migration stream converted (the scan finds the note)" { trixie_convert nodevice; }
 @test "Debian 13, no qemu_fw_cfg: QEMU 10's migration stream converted (the scan finds the note)" { trixie_convert nofwcfg; }
 
+# trixie_convert_kdump SCENARIO: the stream as a kdump (--output-format kdump) read by
+# Debian 13's consumers; its pages and notes are QEMU 10's dump.elf's
+trixie_convert_kdump() {
+	trixie_fix "$1" migration.stream --output-format kdump
+	"$VMCOREFIX" "$TRIXIE_DIR/$1/migration.stream" -o "$BATS_TEST_TMPDIR/conv.kd" --output-format kdump >/dev/null
+	"$SRCDIR/tests/tools/elfcmp.py" "$BATS_TEST_TMPDIR/conv.kd" "$TRIXIE_DIR/$1/dump.elf"
+}
+@test "Debian 13, -device vmcoreinfo: QEMU 10's migration stream as a kdump (--output-format kdump), read by every Debian 13 consumer" { trixie_convert_kdump vmcoreinfo; }
+@test "Debian 13, no device: QEMU 10's migration stream as a kdump, the scan's note" { trixie_convert_kdump nodevice; }
+
 @test "Debian 13, note removed: QEMU 10's migration stream gives the note's place (--saved-state) and the RAM (--memory)" {
 	need_jq
 	local S=$TRIXIE_DIR/vmcoreinfo rc=0
