@@ -106,24 +106,24 @@ static struct vf_error *spool_tap(void *arg, const uint8_t *buf, size_t len)
 		size_t k = sizeof(t->head) - t->n < len ? sizeof(t->head) - t->n : len;
 		memcpy(t->head + t->n, buf, k);
 		t->n += k;
-		struct vf_error *err = t->n == sizeof(t->head) ? vf_dump_check_head(t->head, t->n)
-							      : NULL;
+		/* a dump, or a saved state (told apart once it is spooled) */
+		struct vf_error *err = t->n == sizeof(t->head) &&
+				       !vf_migstream_probe(t->head, t->n) ?
+				       vf_dump_check_head(t->head, t->n) : NULL;
 		if (err)
 			return vf_error_set_path(err, STDIN_NAME);
 	}
 	return t->stream ? vf_stream_tap(t->stream, buf, len) : NULL;
 }
 
-/* DUMP: a dump, or a saved VM state read as the ELF dump of it (converted
- * by the fix); the format is told by the first bytes, never the name. */
-static struct vf_error *open_path(const struct run *r, struct vf_dump **dump)
+/* DUMP's source, told by its first bytes (never its name): a dump, or a
+ * saved VM state served as the ELF dump QEMU would write of it (converted
+ * by the fix); a read error is an error, never "not a saved state".  name:
+ * DUMP as the messages say it. */
+static struct vf_error *open_source(const struct run *r, struct vf_src *src, const char *name,
+				    struct vf_dump **dump)
 {
-	/* opened once (a fifo's writer is gone after one open), then told by
-	 * its first bytes; a read error is an error, never "not a saved state" */
-	struct vf_src *src;
-	struct vf_error *err = vf_source_open(r->input, &src);
-	if (err)
-		return err;
+	struct vf_error *err;
 	uint8_t head[VF_DUMP_HEAD_LEN];
 	size_t got = 0;
 	if (src->kind == VF_SRC_FILE &&
@@ -136,7 +136,7 @@ static struct vf_error *open_path(const struct run *r, struct vf_dump **dump)
 		vf_src_destroy(src);
 		return vf_error_set_hint(vf_error_set_path(vf_error_create(VF_ERR_INVALID,
 				"--memory-layout without --memory gives a saved state's RAM layout, "
-				"and this DUMP is no saved state"), r->input), "give the RAM file "
+				"and this DUMP is no saved state"), name), "give the RAM file "
 				"it describes with --memory FILE, or leave --memory-layout out");
 	}
 	if (!is_saved)
@@ -145,7 +145,7 @@ static struct vf_error *open_path(const struct run *r, struct vf_dump **dump)
 		vf_src_destroy(src);
 		return vf_error_set_hint(vf_error_set_path(vf_error_create(VF_ERR_UNSUPPORTED,
 				"a saved VM state is converted into a new dump, never changed in "
-				"place"), r->input), "write the dump with -o FILE");
+				"place"), name), "write the dump with -o FILE");
 	}
 	char *copy = NULL;
 	const char *dir = tmp_dir();
@@ -159,6 +159,15 @@ static struct vf_error *open_path(const struct run *r, struct vf_dump **dump)
 	return err;
 }
 
+/* DUMP by its path */
+static struct vf_error *open_path(const struct run *r, struct vf_dump **dump)
+{
+	/* opened once (a fifo's writer is gone after one open) */
+	struct vf_src *src;
+	struct vf_error *err = vf_source_open(r->input, &src);
+	return err ? err : open_source(r, src, r->input, dump);
+}
+
 /* DUMP "-": standard input.  A whole file (< FILE, at its start) is read
  * where it is; a pipe (or a file read from its middle) is spooled, beside
  * -o FILE (so that the copy can share its blocks), else in tmp_dir(); with
@@ -167,11 +176,6 @@ static struct vf_error *open_input(const struct run *r, struct vf_dump **dump)
 {
 	if (!from_stdin(r))
 		return open_path(r, dump);
-	if (r->o->memory_layout && !r->o->memory)
-		return vf_error_set_hint(vf_error_create(VF_ERR_INVALID, "--memory-layout "
-				"without --memory gives a saved state's RAM layout, and a saved "
-				"state is not read from standard input"), "name the saved state's "
-				"file, or give the RAM file with --memory FILE");
 	struct stat st;
 	if (fstat(STDIN_FILENO, &st) < 0)
 		return vf_error_os(errno, STDIN_NAME, "stat");
@@ -207,7 +211,7 @@ static struct vf_error *open_input(const struct run *r, struct vf_dump **dump)
 	}
 	struct vf_src *src;
 	if (!(err = vf_source_open_fd(fd, STDIN_NAME, &src)))
-		err = vf_dump_open_src(src, dump);
+		err = open_source(r, src, STDIN_NAME, dump);
 	return err;
 }
 
@@ -269,7 +273,7 @@ static struct vf_evidence_opts evidence_for(const struct run *r, const struct vf
 	struct vf_evidence_opts eo = evidence_opts(r->o);
 	const struct vf_saved_info *si = vf_saved_info(dump->src);
 	if (si && !vf_evidence_given(&eo)) {
-		eo.saved_state = r->input;
+		eo.saved_state = from_stdin(r) ? STDIN_NAME : r->input;
 		eo.saved_walk = &si->st;
 	}
 	return eo;
@@ -364,7 +368,7 @@ static int do_inspect(const struct run *r)
 	struct vf_evidence_opts eo = evidence_for(r, dump);
 	if (!have_region && eo.saved_walk) {
 		/* the saved state's own device, when the guest wrote it */
-		struct vf_error *e = vf_evidence_walked_region(eo.saved_walk, r->input, &region);
+		struct vf_error *e = vf_evidence_walked_region(eo.saved_walk, eo.saved_state, &region);
 		have_region = !e;
 		vf_error_destroy(e);
 	}

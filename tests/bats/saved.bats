@@ -218,5 +218,24 @@ ram 0 0x100000"
 	[[ "$output" == *"sample.dump: --memory-layout without --memory gives a saved state's RAM layout, and this DUMP is no saved state"* ]]
 	run bash -c '"$0" --check --memory-layout q35 - <"$1"' "$VMCOREFIX" "$S"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"a saved state is not read from standard input"* ]]
+	[[ "$output" == *"standard input: --memory-layout without --memory gives a saved state's RAM layout, and this DUMP is no saved state"* ]]
+}
+
+@test "a saved state on standard input (a pipe, compressed or not, or a file): the same dump as from its file; -o - too" {
+	stream s.stream --device 0x13ae000 1024
+	"$VMCOREFIX" s.stream -o want.elf >/dev/null
+	cat s.stream | "$VMCOREFIX" - -o pipe.elf >/dev/null
+	cmp want.elf pipe.elf
+	"$VMCOREFIX" - -o file.elf <s.stream >/dev/null
+	cmp want.elf file.elf
+	"$VMCOREFIX" s.stream -o want.kd --output-format kdump >/dev/null
+	gzip -1c s.stream | "$VMCOREFIX" - -o gz.kd --output-format kdump >/dev/null
+	cmp want.kd gz.kd
+	run bash -c 'cat "$1" | "$0" --check -' "$VMCOREFIX" s.stream
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"found by vmcoreinfo device state saved in standard input"* ]]
+	if command -v makedumpfile >/dev/null; then
+		cat s.stream | "$VMCOREFIX" - -o - 2>/dev/null | makedumpfile -R back.elf >/dev/null 2>&1
+		cmp want.elf back.elf
+	fi
 }
