@@ -105,6 +105,7 @@ static const struct argp_option options[] = {
 static void parse_output_format(struct vf_options *o, const char *arg, struct argp_state *state)
 {
 	o->out_form_given = true;
+	o->to_kdump = false;  /* the last --output-format wins */
 	if (strcmp(arg, "same") == 0)
 		o->out_form = VF_OUT_SAME;
 	else if (strcmp(arg, "raw") == 0)

@@ -82,7 +82,8 @@ struct vf_plan_inputs {
 	uint64_t phys_base;
 	const char *phys_base_origin; /* "the dump's VMCOREINFO NUMBER(phys_base)=..." */
 	const char (*uts)[65];        /* the guest's init_uts_ns.name (6 fields), or NULL */
-	/* kdump: the pfn where the guest kernel's memory map ends (0: unknown);
+	/* kdump: the pfn (in the dump's page_size) where the guest kernel's
+	 * memory map ends (0: unknown);
 	 * pages above it are taken out of the bitmaps, since makedumpfile's
 	 * re-filtering assumes bitmaps sized to it */
 	uint64_t mem_map_end;

@@ -30,6 +30,12 @@
  * aarch64's largest physical address space.  A dump claiming memory above it
  * is refused rather than given bitmaps sized by a hostile header. */
 #define TOKDUMP_PADDR_MAX (1ull << 52)
+/* Bitmaps larger than this must index memory at most this many times sparser
+ * than the pages the dump holds (a guest's RAM above a hole, hot-added
+ * memory high up), else the dump is refused: one page at 2^51 would ask for
+ * 32 GiB of bitmaps. */
+#define TOKDUMP_BITMAP_SPARSE (64ull << 20)
+#define TOKDUMP_SPARSE_RATIO 64u
 
 /* How many pages below max_pfn the memory's ranges touch (each once: the
  * ranges are sorted), and the pfn after the last. */
@@ -135,8 +141,13 @@ struct vf_error *vf_plan_to_kdump(const struct vf_dump *d, const struct vf_plan_
 	uint64_t all_end, end;
 	uint64_t all = count_pages(&d->mem, bs, UINT64_MAX, &all_end);
 	uint64_t max_pfn = all_end;
-	if (in->mem_map_end && in->mem_map_end < max_pfn)
-		max_pfn = in->mem_map_end;
+	/* the memory map's end is in the dump's pages, the blocks are the note's */
+	uint64_t mm = 0;
+	if (!in->mem_map_end || !vf_mul_ok(in->mem_map_end, d->page_size, &mm))
+		mm = 0;
+	mm = mm / bs + (mm % bs != 0);
+	if (mm && mm < max_pfn)
+		max_pfn = mm;
 	uint64_t npages = count_pages(&d->mem, bs, max_pfn, &end);
 	if (!npages)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "the dump holds no guest memory%s: "
@@ -148,6 +159,14 @@ struct vf_error *vf_plan_to_kdump(const struct vf_dump *d, const struct vf_plan_
 		return vf_error_create(VF_ERR_UNSUPPORTED, "a header region of %" PRIu64 " bytes "
 				       "is larger than supported", hsize);
 	uint64_t bitmap_len = ((max_pfn + 7) / 8 + bs - 1) / bs * bs;
+	/* bitmaps sized by one page far above the rest (a hostile header, or
+	 * memory the kernel's map did not bound): refused, not written */
+	if (bitmap_len > TOKDUMP_BITMAP_SPARSE && max_pfn / TOKDUMP_SPARSE_RATIO > npages)
+		return vf_error_set_hint(vf_error_create(VF_ERR_UNSUPPORTED, "the dump's memory "
+				"reaches pfn 0x%" PRIx64 ", more than %u times its %" PRIu64 " pages: "
+				"a kdump of it would need two bitmaps of %" PRIu64 " bytes",
+				max_pfn, TOKDUMP_SPARSE_RATIO, npages, bitmap_len), "write an ELF dump "
+				"(leave out --output-format kdump)");
 	if (2 * bitmap_len / bs > UINT32_MAX)
 		return vf_error_create(VF_ERR_UNSUPPORTED, "bitmaps of %" PRIu64 " blocks do not "
 				       "fit a kdump header", 2 * bitmap_len / bs);

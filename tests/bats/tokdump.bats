@@ -84,5 +84,14 @@ setup() {
 	[ "$status" -eq 5 ] || { echo "$output" >&2; return 1; }
 	[[ "$output" == *"the dump holds memory at 0x10000000000000, above the 2^52 bytes a kdump written here indexes"* ]]
 	[ ! -e high.kd ]
+	# one page far above the rest (no memory map to bound it): bitmaps of 128 GiB refused
+	gen sparse "$(grep -v '^#' "$SRCDIR/tests/gen/specs/sample.spec"; echo 'ram 0xff00000000000 0x1000')"
+	run "$VMCOREFIX" sparse.dump --saved-state s.stream -o sparse.kd --output-format kdump
+	[ "$status" -eq 5 ] || { echo "$output" >&2; return 1; }
+	[[ "$output" == *"the dump's memory reaches pfn 0xff00000001, more than 64 times its 8161 pages"* ]]
+	[ ! -e sparse.kd ]
 	[ -z "$(ls -A . | grep 'vmcore-fix\.')" ]
+	# the last --output-format wins
+	"$VMCOREFIX" "$S" --saved-state s.stream -o last.elf --output-format kdump --output-format raw >/dev/null
+	[ "$(head -c 4 last.elf | od -An -c | tr -d ' ')" = '177ELF' ]
 }
