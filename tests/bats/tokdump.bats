@@ -91,6 +91,15 @@ setup() {
 	[[ "$output" == *"the dump's memory reaches pfn 0xff00000001, more than 64 times its 8161 pages"* ]]
 	[ ! -e sparse.kd ]
 	[ -z "$(ls -A . | grep 'vmcore-fix\.')" ]
+	# a machine whose kdumps no consumer here was shown to read: refused, not called healthy
+	gen z "format elf
+machine s390x
+prstatus 1
+ram 0 1M"
+	run "$VMCOREFIX" z.dump -o z.kd --output-format kdump
+	[ "$status" -eq 5 ] || { echo "$output" >&2; return 1; }
+	[[ "$output" == *"proven readable for x86_64 and aarch64 guests, not s390x"* ]]
+	[ ! -e z.kd ]
 	# the last --output-format wins
 	"$VMCOREFIX" "$S" --saved-state s.stream -o last.elf --output-format kdump --output-format raw >/dev/null
 	[ "$(head -c 4 last.elf | od -An -c | tr -d ' ')" = '177ELF' ]
