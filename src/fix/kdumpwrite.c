@@ -21,23 +21,6 @@
 #define DATA_BUF (1u << 20)         /* page data written at a time */
 #define READ_CHUNK (1u << 20)       /* guest memory read at a time */
 
-/* The pages [p0, p1) of range r below max_pfn, each counted once: *next is
- * the first pfn not yet taken (the ranges are sorted, a page may be shared
- * by two).  False when the range adds none. */
-static bool range_pages(const struct vf_mem_range *r, uint64_t bs, uint64_t max_pfn,
-			uint64_t *next, uint64_t *p0, uint64_t *p1)
-{
-	if (!r->size)
-		return false;
-	*p0 = r->start / bs;
-	*p1 = (r->start + (r->size - 1)) / bs + 1;
-	if (*p1 > max_pfn)
-		*p1 = max_pfn;
-	if (*p0 < *next)
-		*p0 = *next;
-	return *p0 < *p1;
-}
-
 /* ------------------------------------------------------------ bitmaps */
 
 static void set_bits(uint8_t *b, uint64_t from, uint64_t to)
@@ -75,7 +58,7 @@ static struct vf_error *write_bitmaps(const struct vf_dump *d, const struct vf_p
 	uint64_t cur = UINT64_MAX, next = 0, p0, p1;
 	struct vf_error *err = NULL;
 	for (size_t i = 0; !err && i < d->mem.nranges; i++) {
-		if (!range_pages(&d->mem.ranges[i], bs, plan->kd.max_pfn, &next, &p0, &p1))
+		if (!vf_plan_kdump_pages(&d->mem.ranges[i], bs, plan->kd.max_pfn, next, &p0, &p1))
 			continue;
 		next = p1;
 		while (!err && p0 < p1) {

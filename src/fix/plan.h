@@ -58,6 +58,26 @@ struct vf_plan {
 	} kd;
 };
 
+/* A new kdump's pages in memory range r: [*p0, *p1), the pfns (of block
+ * bytes) below max_pfn it touches that no range before it did (*next: the
+ * first pfn not yet taken; the ranges are sorted, two may share a page).
+ * False when it adds none.  The planner counts with it, the writer
+ * (fix/kdumpwrite.c) makes the bitmaps with it: the two agree. */
+static inline bool vf_plan_kdump_pages(const struct vf_mem_range *r, uint64_t block,
+				       uint64_t max_pfn, uint64_t next, uint64_t *p0,
+				       uint64_t *p1)
+{
+	if (!r->size)
+		return false;
+	*p0 = r->start / block;
+	*p1 = (r->start + (r->size - 1)) / block + 1;
+	if (*p1 > max_pfn)
+		*p1 = max_pfn;
+	if (*p0 < next)
+		*p0 = next;
+	return *p0 < *p1;
+}
+
 /* Whether the plan writes a new dump (an ELF or kdump conversion) rather
  * than patching a copy of the input. */
 static inline bool vf_plan_converts(const struct vf_plan *plan)

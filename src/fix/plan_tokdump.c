@@ -42,22 +42,13 @@
 static uint64_t count_pages(const struct vf_mem *m, uint64_t block, uint64_t max_pfn,
 			    uint64_t *last_pfn)
 {
-	uint64_t n = 0, next = 0;  /* next: the first pfn not yet counted */
+	uint64_t n = 0, next = 0, p0, p1;
 	*last_pfn = 0;
 	for (size_t i = 0; i < m->nranges; i++) {
-		const struct vf_mem_range *r = &m->ranges[i];
-		if (!r->size)
-			continue;
-		uint64_t p0 = r->start / block, p1 = (r->start + (r->size - 1)) / block + 1;
-		if (p0 < next)
-			p0 = next;
-		if (p1 > max_pfn)
-			p1 = max_pfn;
-		if (p0 >= p1)
+		if (!vf_plan_kdump_pages(&m->ranges[i], block, max_pfn, next, &p0, &p1))
 			continue;
 		n += p1 - p0;
-		next = p1;
-		*last_pfn = p1;
+		next = *last_pfn = p1;
 	}
 	return n;
 }

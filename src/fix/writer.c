@@ -81,6 +81,18 @@ static struct vf_error *write_flat_same(struct vf_dump *dump, const struct vf_pl
 	return err;
 }
 
+/* The plan's patches, at their offsets of the plain file written. */
+static struct vf_error *write_plan_patches(const struct vf_plan *plan,
+					   const struct vf_copy_io *io)
+{
+	struct vf_error *err = NULL;
+	for (size_t i = 0; !err && i < plan->n; i++) {
+		const struct vf_patch *p = &plan->patches[i];
+		err = vf_write_all(io->out, p->bytes, p->len, p->offset, io->out_path);
+	}
+	return err;
+}
+
 /* The plain file: a flattened input reassembled, a plain one copied (with
  * its data moved by plan->shift; ELF zero pages become holes), then the
  * patches. */
@@ -93,10 +105,8 @@ static struct vf_error *write_raw(struct vf_dump *dump, const struct vf_plan *pl
 	else
 		err = vf_sparse_copy(io, plan->shift ? plan->shift_from : 0, in_size, plan->shift,
 				     dump->format == VF_FORMAT_ELF, copied);
-	for (size_t i = 0; !err && i < plan->n; i++) {
-		const struct vf_patch *p = &plan->patches[i];
-		err = vf_write_all(io->out, p->bytes, p->len, p->offset, io->out_path);
-	}
+	if (!err)
+		err = write_plan_patches(plan, io);
 	return err;
 }
 
@@ -138,10 +148,8 @@ static struct vf_error *write_elf_runs(struct vf_dump *dump, const struct vf_pla
 	free(buf);
 	if (!err && ftruncate(io->out, (off_t)plan->out_size) < 0)
 		err = vf_error_os(errno, io->out_path, "setting the size");
-	for (size_t i = 0; !err && i < plan->n; i++) {
-		const struct vf_patch *p = &plan->patches[i];
-		err = vf_write_all(io->out, p->bytes, p->len, p->offset, io->out_path);
-	}
+	if (!err)
+		err = write_plan_patches(plan, io);
 	return err;
 }
 
@@ -151,11 +159,7 @@ static struct vf_error *write_kdump(struct vf_dump *dump, const struct vf_plan *
 				    const struct vf_copy_io *io, uint64_t *copied)
 {
 	struct vf_error *err = vf_write_kdump_body(dump, plan, io, copied);
-	for (size_t i = 0; !err && i < plan->n; i++) {
-		const struct vf_patch *p = &plan->patches[i];
-		err = vf_write_all(io->out, p->bytes, p->len, p->offset, io->out_path);
-	}
-	return err;
+	return err ? err : write_plan_patches(plan, io);
 }
 
 static struct vf_error *write_contents(struct vf_dump *dump, const struct vf_plan *plan,
