@@ -293,15 +293,15 @@ static struct vf_error *gather_elf(struct vf_dump *dump, const struct vf_vmcorei
 /* A new kdump of an ELF dump or a saved state: the header's utsname, and
  * the bitmaps sized to the kernel's memory map as the kdump fix sizes them
  * (device memory above it, in QEMU's PT_LOADs, is left out). */
-static struct vf_error *gather_tokdump(struct vf_dump *dump, const struct vf_vmcoreinfo *vmci,
-				       struct vf_fix *fx)
+static struct vf_error *gather_tokdump(struct vf_dump *dump, const struct vf_fix_opts *o,
+				       const struct vf_vmcoreinfo *vmci, struct vf_fix *fx)
 {
 	struct vf_error *err = vf_kernel_utsname(dump, vmci, fx->uts);
 	if (!err)
 		fx->in.uts = (const char (*)[VF_UTS_LEN])fx->uts;
 	else
 		err = leave_alone(fx, "kdump header utsname", true, err);
-	if (err)
+	if (err || o->keep_device_pages)
 		return err;
 	const struct vf_mem *m = &dump->mem;
 	uint64_t ps = dump->page_size, max = 0, end = 0;
@@ -379,7 +379,7 @@ static struct vf_error *gather(struct vf_dump *dump, const struct vf_guest_note 
 		dump->guest_big_endian ? "big" : "little"))))
 		return err;
 	if (o->to_kdump && dump->format == VF_FORMAT_ELF)
-		return gather_tokdump(dump, vmci, fx);
+		return gather_tokdump(dump, o, vmci, fx);
 	if (dump->format == VF_FORMAT_KDUMP && !o->to_elf)
 		return gather_kdump(dump, o, vmci, fx);
 	return gather_elf(dump, vmci, fx);
